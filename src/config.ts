@@ -1,0 +1,90 @@
+import { z } from 'zod';
+
+/** Thrown when the environment cannot be turned into a valid configuration. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const postgresUrl = z
+  .string()
+  .url('must be a URL such as postgres://user:password@host:5432/dreamchat')
+  .refine((value) => /^postgres(ql)?:$/.test(new URL(value).protocol), {
+    message: 'must start with postgres:// or postgresql://',
+  });
+
+const redisUrl = z
+  .string()
+  .url('must be a URL such as redis://localhost:6379')
+  .refine((value) => /^rediss?:$/.test(new URL(value).protocol), {
+    message: 'must start with redis:// or rediss://',
+  });
+
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+
+const schema = z.object({
+  DISCORD_TOKEN: optional(z.string().min(10, 'looks too short to be a bot token')),
+  DISCORD_CLIENT_ID: optional(z.string().regex(/^\d{17,20}$/, 'must be the numeric application id')),
+  DISCORD_DEV_GUILD_ID: optional(z.string().regex(/^\d{17,20}$/, 'must be a numeric server id')),
+  DISCORD_API_URL: optional(z.string().url()),
+  DATABASE_URL: optional(postgresUrl),
+  DATA_DIR: z.string().default('./data'),
+  REDIS_URL: optional(redisUrl),
+  EMBEDDING_DIMENSION: z.coerce.number().int().min(2).max(16000).default(384),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+});
+
+export interface Config {
+  readonly discord: {
+    readonly token?: string;
+    readonly clientId?: string;
+    readonly devGuildId?: string;
+    readonly apiUrl?: string;
+  };
+  readonly database: { readonly url?: string; readonly dataDir: string };
+  readonly redis: { readonly url?: string };
+  readonly embedding: { readonly dimension: number };
+  readonly logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+  readonly workerConcurrency: number;
+}
+
+export const DISCORD_TOKEN_HELP =
+  'DISCORD_TOKEN is not set. Create an application at https://discord.com/developers/applications, ' +
+  'open "Bot", press "Reset Token", and put the token in .env as DISCORD_TOKEN=... (see .env.example).';
+
+/** Parses the environment once. Throws a ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return deepFreeze({
+    discord: {
+      token: e.DISCORD_TOKEN,
+      clientId: e.DISCORD_CLIENT_ID,
+      devGuildId: e.DISCORD_DEV_GUILD_ID,
+      apiUrl: e.DISCORD_API_URL,
+    },
+    database: { url: e.DATABASE_URL, dataDir: e.DATA_DIR },
+    redis: { url: e.REDIS_URL },
+    embedding: { dimension: e.EMBEDDING_DIMENSION },
+    logLevel: e.LOG_LEVEL,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+  });
+}
+
+/** The bot cannot log in without a token: say how to get one. */
+export function requireDiscordToken(config: Config): string {
+  if (!config.discord.token) throw new ConfigError(DISCORD_TOKEN_HELP);
+  return config.discord.token;
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) {
+    if (child && typeof child === 'object') deepFreeze(child);
+  }
+  return Object.freeze(value);
+}
