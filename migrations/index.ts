@@ -1,0 +1,11 @@
+import type { MigrationObject } from '@mikro-orm/postgresql';
+import { INITIAL_MIGRATION, initialSchema, type SchemaSettings } from './Migration20261122230000_initial.js';
+
+/**
+ * Every migration, oldest first. They are listed here rather than found on
+ * disk because some take settings (the embedding dimension). A new migration
+ * is a new file in this folder plus a line here.
+ */
+export function createMigrationsList(settings: SchemaSettings): MigrationObject[] {
+  return [{ name: INITIAL_MIGRATION, class: initialSchema(settings) }];
+}

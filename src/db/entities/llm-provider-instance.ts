@@ -1,0 +1,28 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/postgresql';
+import { createdAt, id, jsonObject, updatedAt } from './common.js';
+import { Guild } from './guild.js';
+import { User } from './user.js';
+
+export const PROVIDER_TYPES = ['openai', 'openai-compatible', 'anthropic', 'ollama'] as const;
+/** system: the operator's; guild: a server's, set by its admins; user: someone's own key. */
+export const PROVIDER_SCOPES = ['system', 'guild', 'user'] as const;
+
+/** A configured LLM endpoint (seed 000). `config` holds the endpoint, model and the encrypted key. */
+export const LlmProviderInstance = defineEntity({
+  name: 'LlmProviderInstance',
+  tableName: 'llm_provider_instances',
+  properties: {
+    id: id(),
+    providerType: p.enum(PROVIDER_TYPES).nativeEnumName('provider_type').index(),
+    displayName: p.string().length(100),
+    scope: p.enum(PROVIDER_SCOPES).nativeEnumName('provider_scope'),
+    user: () => p.manyToOne(User).nullable().deleteRule('cascade').index(),
+    guild: () => p.manyToOne(Guild).nullable().deleteRule('cascade').index(),
+    config: jsonObject(),
+    isDefault: p.boolean().default(false).index(),
+    isEnabled: p.boolean().default(true).index(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+});
+export type ILlmProviderInstance = InferEntity<typeof LlmProviderInstance>;

@@ -1,0 +1,30 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/postgresql';
+import { Character } from './character.js';
+import { createdAt, id, jsonObject, snowflake } from './common.js';
+import { Conversation } from './conversation.js';
+import { User } from './user.js';
+
+export const MESSAGE_ROLES = ['user', 'assistant', 'system'] as const;
+
+export const Message = defineEntity({
+  name: 'Message',
+  tableName: 'messages',
+  indexes: [{ name: 'idx_messages_conversation_created', properties: ['conversation', 'createdAt'] }],
+  properties: {
+    id: id(),
+    conversation: () => p.manyToOne(Conversation).deleteRule('cascade').index('idx_messages_conversation_id'),
+    role: p.enum(MESSAGE_ROLES).nativeEnumName('message_role'),
+    content: p.text(),
+    discordMessageId: snowflake().nullable().unique(),
+    /** The person who wrote it (role user); kept as a name when the user is gone. */
+    author: () => p.manyToOne(User).nullable().deleteRule('set null'),
+    authorName: p.string().length(100).nullable(),
+    /** The character who spoke (role assistant). */
+    character: () => p.manyToOne(Character).nullable().deleteRule('set null'),
+    tokensUsed: p.integer().nullable(),
+    model: p.string().length(100).nullable(),
+    metadata: jsonObject(),
+    createdAt: createdAt().index('idx_messages_created_at'),
+  },
+});
+export type IMessage = InferEntity<typeof Message>;

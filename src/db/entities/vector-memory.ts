@@ -1,0 +1,44 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/postgresql';
+import { VectorType } from 'pgvector/mikro-orm';
+import { Character } from './character.js';
+import { CharacterKnowledge } from './character-knowledge.js';
+import { createdAt, id } from './common.js';
+import { Conversation } from './conversation.js';
+
+function partialIndex(name: string, column: string) {
+  return {
+    name,
+    expression: `create index "${name}" on "vector_memories" ("${column}") where "${column}" is not null`,
+  };
+}
+
+export const MEMORY_TYPES = ['conversation', 'character'] as const;
+export type MemoryType = (typeof MEMORY_TYPES)[number];
+
+/**
+ * A chunk of text and its embedding. The column is vector(EMBEDDING_DIMENSION),
+ * fixed by the migration; bulk reads and searches go through src/memory/vector-store.ts.
+ */
+export const VectorMemory = defineEntity({
+  name: 'VectorMemory',
+  tableName: 'vector_memories',
+  // Written by the migration; declared here so the schema diff stays empty.
+  indexes: [
+    partialIndex('idx_vector_memories_conversation', 'conversation_id'),
+    partialIndex('idx_vector_memories_character', 'character_id'),
+    partialIndex('idx_vector_memories_knowledge', 'knowledge_id'),
+    { name: 'idx_vector_memories_type', properties: ['memoryType'] },
+  ],
+  properties: {
+    id: id(),
+    content: p.text(),
+    embedding: p.type(VectorType).nullable().lazy(),
+    memoryType: p.enum(MEMORY_TYPES).nativeEnumName('memory_type').default('conversation'),
+    metadata: p.json<Record<string, unknown>>().nullable(),
+    createdAt: createdAt(),
+    conversation: () => p.manyToOne(Conversation).nullable().deleteRule('cascade'),
+    character: () => p.manyToOne(Character).nullable().deleteRule('cascade'),
+    knowledge: () => p.manyToOne(CharacterKnowledge).nullable().deleteRule('cascade'),
+  },
+});
+export type IVectorMemory = InferEntity<typeof VectorMemory>;
