@@ -15,6 +15,10 @@ export interface EmbeddedPostgres {
  * A real PostgreSQL (PGlite, WebAssembly) with pgvector, served on a loopback
  * port so the ordinary PostgreSQL driver and migrations work unchanged. Data is
  * kept in `dataDir`; without one it lives in memory (tests).
+ *
+ * PGlite is a single session: the server queues queries from its connections
+ * and keeps a transaction's queries together, and callers use a pool of one.
+ * A few connections are allowed so that a closed one can be replaced at once.
  */
 export async function startEmbeddedPostgres(options: { dataDir?: string; logger: Logger }): Promise<EmbeddedPostgres> {
   let dataDir: string | undefined;
@@ -23,7 +27,7 @@ export async function startEmbeddedPostgres(options: { dataDir?: string; logger:
     await mkdir(dataDir, { recursive: true });
   }
   const db = await PGlite.create({ dataDir, extensions: { vector } });
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 1 });
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 4 });
   await server.start();
   const url = `postgres://postgres@${server.getServerConn()}/postgres`;
   options.logger.info({ dataDir: dataDir ?? 'memory', url }, 'embedded PostgreSQL (PGlite) started');

@@ -28,6 +28,16 @@ export const VectorMemory = defineEntity({
     partialIndex('idx_vector_memories_character', 'character_id'),
     partialIndex('idx_vector_memories_knowledge', 'knowledge_id'),
     { name: 'idx_vector_memories_type', properties: ['memoryType'] },
+    {
+      name: 'idx_vector_memories_embedding',
+      expression: 'create index "idx_vector_memories_embedding" on "vector_memories" using hnsw ("embedding" vector_cosine_ops)',
+    },
+  ],
+  checks: [
+    {
+      name: 'vector_memories_owner_check',
+      expression: 'conversation_id is not null or character_id is not null or knowledge_id is not null',
+    },
   ],
   properties: {
     id: id(),

@@ -1,0 +1,204 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import pgvector from 'pgvector';
+import type { MemoryType } from '../db/entities/index.js';
+
+export interface MemoryInput {
+  content: string;
+  embedding: number[];
+  memoryType: MemoryType;
+  conversationId?: string;
+  characterId?: string;
+  knowledgeId?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/** Every given field must match (AND). An empty scope searches everything. */
+export interface MemoryScope {
+  characterId?: string;
+  conversationId?: string;
+  knowledgeId?: string;
+  memoryType?: MemoryType;
+}
+
+export interface MemoryHit {
+  id: string;
+  content: string;
+  memoryType: MemoryType;
+  metadata: Record<string, unknown> | null;
+  conversationId: string | null;
+  characterId: string | null;
+  knowledgeId: string | null;
+  createdAt: Date;
+  /** Cosine distance, 0 (same direction) to 2 (opposite). */
+  distance: number;
+  /** 1 - distance. */
+  similarity: number;
+}
+
+export interface SearchOptions {
+  k: number;
+  /**
+   * Scoped searches over at most this many rows scan them exactly; larger
+   * scopes use the HNSW index with iterative scans. Either way k rows come
+   * back when k rows exist.
+   */
+  exactScanLimit?: number;
+  /** HNSW candidate list size (hnsw.ef_search). */
+  efSearch?: number;
+}
+
+const COLUMNS = ['content', 'embedding', 'memory_type', 'conversation_id', 'character_id', 'knowledge_id', 'metadata'];
+const ROWS_PER_INSERT = 500;
+
+/** Inserts memories in multi-row batches; returns their ids in input order. */
+export async function insertMemories(em: EntityManager, memories: MemoryInput[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (let start = 0; start < memories.length; start += ROWS_PER_INSERT) {
+    const batch = memories.slice(start, start + ROWS_PER_INSERT);
+    const params: unknown[] = [];
+    const tuples = batch.map((memory) => {
+      const base = params.length;
+      params.push(
+        memory.content,
+        pgvector.toSql(memory.embedding),
+        memory.memoryType,
+        memory.conversationId ?? null,
+        memory.characterId ?? null,
+        memory.knowledgeId ?? null,
+        memory.metadata === undefined ? null : JSON.stringify(memory.metadata),
+      );
+      return `(${COLUMNS.map((_, i) => `$${base + i + 1}`).join(', ')})`;
+    });
+    const rows = await em.execute<{ id: string }[]>(
+      `insert into vector_memories (${COLUMNS.join(', ')}) values ${tuples.join(', ')} returning id`,
+      params,
+    );
+    ids.push(...rows.map((row) => row.id));
+  }
+  return ids;
+}
+
+/** Deletes every chunk of one knowledge item (before re-ingesting it, say). */
+export async function deleteKnowledgeMemories(em: EntityManager, knowledgeId: string): Promise<number> {
+  const result = await em.execute<{ affectedRows: number }>(
+    'delete from vector_memories where knowledge_id = $1',
+    [knowledgeId],
+    'run',
+  );
+  return result.affectedRows;
+}
+
+/**
+ * Top-k memories by cosine distance within a scope, nearest first.
+ *
+ * pgvector applies a WHERE filter after the HNSW scan, so a selective filter
+ * can silently return fewer than k rows. Small scopes are therefore scanned
+ * exactly through their B-tree index; large ones use HNSW with
+ * `hnsw.iterative_scan`, and fall back to an exact scan if that still comes
+ * up short.
+ */
+export async function searchMemories(
+  em: EntityManager,
+  embedding: number[],
+  scope: MemoryScope,
+  options: SearchOptions,
+): Promise<MemoryHit[]> {
+  const k = Math.max(1, Math.trunc(options.k));
+  const vector = pgvector.toSql(embedding);
+  const { where, params } = scopeFilter(scope, 2);
+  const scoped = params.length > 0;
+  const exactScanLimit = options.exactScanLimit ?? 10_000;
+
+  if (scoped && (await scopeSize(em, scopeFilter(scope, 1), exactScanLimit + 1)) <= exactScanLimit) {
+    return exactSearch(em, vector, where, params, k);
+  }
+  const hits = await em.transactional(async (tx) => {
+    await tx.execute(`set local hnsw.ef_search = ${Math.max(k, Math.trunc(options.efSearch ?? 100))}`, [], 'run');
+    await tx.execute(`set local hnsw.iterative_scan = relaxed_order`, [], 'run');
+    // relaxed_order may return rows slightly out of order: the outer query re-sorts them.
+    const rows = await tx.execute<HitRow[]>(
+      `with candidates as materialized (
+         select ${SELECT_FIELDS}, embedding <=> $1 as distance
+           from vector_memories ${where}
+          order by embedding <=> $1
+          limit ${k}
+       ) select * from candidates order by distance`,
+      [vector, ...params],
+    );
+    return rows.map(toHit);
+  });
+  if (hits.length === k || !scoped) return hits;
+  return exactSearch(em, vector, where, params, k);
+}
+
+const SELECT_FIELDS =
+  'id, content, memory_type, metadata, conversation_id, character_id, knowledge_id, created_at';
+
+interface HitRow {
+  id: string;
+  content: string;
+  memory_type: MemoryType;
+  metadata: Record<string, unknown> | null;
+  conversation_id: string | null;
+  character_id: string | null;
+  knowledge_id: string | null;
+  created_at: Date | string;
+  distance: number | string;
+}
+
+async function exactSearch(
+  em: EntityManager,
+  vector: string | null,
+  where: string,
+  params: unknown[],
+  k: number,
+): Promise<MemoryHit[]> {
+  // "+ 0" keeps the planner off the HNSW index: every row in scope is compared.
+  const rows = await em.execute<HitRow[]>(
+    `select ${SELECT_FIELDS}, embedding <=> $1 as distance
+       from vector_memories ${where}
+      order by (embedding <=> $1) + 0, id
+      limit ${k}`,
+    [vector, ...params],
+  );
+  return rows.map(toHit);
+}
+
+/** Counts the rows in scope, stopping at `cap`. */
+async function scopeSize(em: EntityManager, filter: { where: string; params: unknown[] }, cap: number): Promise<number> {
+  const rows = await em.execute<{ n: string | number }[]>(
+    `select count(*) as n from (select 1 from vector_memories ${filter.where} limit ${cap}) as scoped`,
+    filter.params,
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+function scopeFilter(scope: MemoryScope, firstParam: number): { where: string; params: unknown[] } {
+  const clauses: string[] = ['embedding is not null'];
+  const params: unknown[] = [];
+  const add = (column: string, value: unknown) => {
+    params.push(value);
+    clauses.push(`${column} = $${firstParam + params.length - 1}`);
+  };
+  if (scope.characterId) add('character_id', scope.characterId);
+  if (scope.conversationId) add('conversation_id', scope.conversationId);
+  if (scope.knowledgeId) add('knowledge_id', scope.knowledgeId);
+  if (scope.memoryType) add('memory_type', scope.memoryType);
+  return { where: `where ${clauses.join(' and ')}`, params };
+}
+
+function toHit(row: HitRow): MemoryHit {
+  const distance = Number(row.distance);
+  return {
+    id: row.id,
+    content: row.content,
+    memoryType: row.memory_type,
+    metadata: row.metadata,
+    conversationId: row.conversation_id,
+    characterId: row.character_id,
+    knowledgeId: row.knowledge_id,
+    createdAt: new Date(row.created_at),
+    distance,
+    similarity: 1 - distance,
+  };
+}

@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrateDown, migrateUp } from '../../src/db/database.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+
+const TABLES = [
+  'character_knowledge',
+  'characters',
+  'conversation_participants',
+  'conversations',
+  'guilds',
+  'import_documents',
+  'llm_provider_instances',
+  'messages',
+  'story_branches',
+  'users',
+  'vector_memories',
+];
+const ENUMS = [
+  'character_visibility',
+  'conversation_kind',
+  'import_source_type',
+  'import_status',
+  'memory_type',
+  'message_role',
+  'provider_scope',
+  'provider_type',
+  'user_role',
+];
+
+describe('migrations', () => {
+  let db: TestDatabase;
+  const query = <T>(sql: string, params: unknown[] = []) => db.orm.em.execute<T[]>(sql, params);
+  const tables = async () =>
+    (await query<{ name: string }>(`select tablename as name from pg_tables where schemaname = 'public' order by 1`))
+      .map((row) => row.name)
+      .filter((name) => name !== 'mikro_orm_migrations');
+  const enums = async () =>
+    (
+      await query<{ name: string }>(
+        `select t.typname as name from pg_type t join pg_namespace n on n.oid = t.typnamespace
+          where n.nspname = 'public' and t.typtype = 'e' order by 1`,
+      )
+    ).map((row) => row.name);
+
+  beforeAll(async () => {
+    db = await createTestDatabase({ embeddingDimension: 24, migrate: false });
+  });
+  afterAll(() => db?.close());
+
+  it('apply to an empty database and create every table and enum', async () => {
+    expect(await tables()).toEqual([]);
+    expect(await migrateUp(db.orm)).toEqual(['Migration20261122230000_initial']);
+    expect(await tables()).toEqual(TABLES);
+    expect(await enums()).toEqual(ENUMS);
+    expect(await migrateUp(db.orm)).toEqual([]);
+  });
+
+  it('create the vector column with EMBEDDING_DIMENSION and an HNSW cosine index', async () => {
+    const [column] = await query<{ type: string }>(
+      `select format_type(atttypid, atttypmod) as type from pg_attribute
+        where attrelid = 'vector_memories'::regclass and attname = 'embedding'`,
+    );
+    expect(column?.type).toBe('vector(24)');
+    const indexes = await query<{ name: string; definition: string }>(
+      `select indexname as name, indexdef as definition from pg_indexes where tablename = 'vector_memories'`,
+    );
+    const byName = new Map(indexes.map((index) => [index.name, index.definition]));
+    expect(byName.get('idx_vector_memories_embedding')).toMatch(/USING hnsw \(embedding vector_cosine_ops\)/);
+    for (const column of ['conversation_id', 'character_id', 'knowledge_id']) {
+      const name = `idx_vector_memories_${column.replace('_id', '')}`;
+      expect(byName.get(name)).toContain(`WHERE (${column} IS NOT NULL)`);
+    }
+  });
+
+  it('keep the seed indexes, unique constraints and ON DELETE rules', async () => {
+    const indexes = (await query<{ name: string }>(`select indexname as name from pg_indexes where schemaname = 'public'`)).map(
+      (row) => row.name,
+    );
+    expect(indexes).toEqual(
+      expect.arrayContaining([
+        'idx_characters_user_id',
+        'idx_characters_name',
+        'idx_characters_attributes',
+        'idx_conversations_user_id',
+        'idx_conversations_character_id',
+        'idx_conversations_created_at',
+        'idx_messages_conversation_id',
+        'idx_messages_created_at',
+        'idx_messages_conversation_created',
+        'idx_character_knowledge_character',
+        'idx_character_knowledge_status',
+        'idx_import_documents_user_id',
+        'idx_import_documents_status',
+        'idx_story_branches_conversation',
+        'idx_story_branches_parent',
+        'idx_participants_conversation',
+        'users_discord_id_unique',
+        'conversations_discord_channel_id_unique',
+        'conversation_participants_conversation_id_character_id_unique',
+        'llm_provider_instances_user_default',
+      ]),
+    );
+    const rules = await query<{ name: string; rule: string }>(
+      `select conname as name, confdeltype as rule from pg_constraint where contype = 'f'`,
+    );
+    const rule = (name: string) => rules.find((row) => row.name === name)?.rule;
+    expect(rule('characters_user_id_foreign')).toBe('c');
+    expect(rule('vector_memories_character_id_foreign')).toBe('c');
+    expect(rule('vector_memories_knowledge_id_foreign')).toBe('c');
+    expect(rule('llm_provider_instances_user_id_foreign')).toBe('c');
+    expect(rule('messages_author_id_foreign')).toBe('n');
+  });
+
+  it('match the entity definitions (no schema drift)', async () => {
+    const diff = await db.orm.schema.getUpdateSchemaSQL({ wrap: false });
+    const statements = diff
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line && !line.startsWith('set names'))
+      // The dimension is a migration setting, not entity metadata.
+      .filter((line) => !/"embedding" type vector/.test(line));
+    expect(statements).toEqual([]);
+  });
+
+  it('roll back cleanly and apply again', async () => {
+    expect(await migrateDown(db.orm, { to: 0 })).toEqual(['Migration20261122230000_initial']);
+    expect(await tables()).toEqual([]);
+    expect(await enums()).toEqual([]);
+    await migrateUp(db.orm);
+    expect(await tables()).toEqual(TABLES);
+  });
+});
