@@ -57,7 +57,6 @@ export async function insertMemories(em: EntityManager, memories: MemoryInput[])
     const batch = memories.slice(start, start + ROWS_PER_INSERT);
     const params: unknown[] = [];
     const tuples = batch.map((memory) => {
-      const base = params.length;
       params.push(
         memory.content,
         pgvector.toSql(memory.embedding),
@@ -67,7 +66,7 @@ export async function insertMemories(em: EntityManager, memories: MemoryInput[])
         memory.knowledgeId ?? null,
         memory.metadata === undefined ? null : JSON.stringify(memory.metadata),
       );
-      return `(${COLUMNS.map((_, i) => `$${base + i + 1}`).join(', ')})`;
+      return `(${COLUMNS.map(() => '?').join(', ')})`;
     });
     const rows = await em.execute<{ id: string }[]>(
       `insert into vector_memories (${COLUMNS.join(', ')}) values ${tuples.join(', ')} returning id`,
@@ -81,7 +80,7 @@ export async function insertMemories(em: EntityManager, memories: MemoryInput[])
 /** Deletes every chunk of one knowledge item (before re-ingesting it, say). */
 export async function deleteKnowledgeMemories(em: EntityManager, knowledgeId: string): Promise<number> {
   const result = await em.execute<{ affectedRows: number }>(
-    'delete from vector_memories where knowledge_id = $1',
+    'delete from vector_memories where knowledge_id = ?',
     [knowledgeId],
     'run',
   );
@@ -105,30 +104,46 @@ export async function searchMemories(
 ): Promise<MemoryHit[]> {
   const k = Math.max(1, Math.trunc(options.k));
   const vector = pgvector.toSql(embedding);
-  const { where, params } = scopeFilter(scope, 2);
+  const { where, params } = scopeFilter(scope);
   const scoped = params.length > 0;
   const exactScanLimit = options.exactScanLimit ?? 10_000;
 
-  if (scoped && (await scopeSize(em, scopeFilter(scope, 1), exactScanLimit + 1)) <= exactScanLimit) {
+  if (scoped && (await scopeSize(em, { where, params }, exactScanLimit + 1)) <= exactScanLimit) {
     return exactSearch(em, vector, where, params, k);
   }
-  const hits = await em.transactional(async (tx) => {
-    await tx.execute(`set local hnsw.ef_search = ${Math.max(k, Math.trunc(options.efSearch ?? 100))}`, [], 'run');
+  const hits = await approximateSearch(em, embedding, scope, { k, efSearch: options.efSearch });
+  if (hits.length === k || !scoped) return hits;
+  return exactSearch(em, vector, where, params, k);
+}
+
+/**
+ * HNSW search with pgvector's iterative index scan, which keeps scanning until
+ * enough rows pass the filter (or hnsw.max_scan_tuples is reached).
+ */
+export async function approximateSearch(
+  em: EntityManager,
+  embedding: number[],
+  scope: MemoryScope,
+  options: { k: number; efSearch?: number },
+): Promise<MemoryHit[]> {
+  const vector = pgvector.toSql(embedding);
+  const { where, params } = scopeFilter(scope);
+  const efSearch = Math.max(options.k, Math.trunc(options.efSearch ?? 100));
+  return em.transactional(async (tx) => {
+    await tx.execute(`set local hnsw.ef_search = ${efSearch}`, [], 'run');
     await tx.execute(`set local hnsw.iterative_scan = relaxed_order`, [], 'run');
     // relaxed_order may return rows slightly out of order: the outer query re-sorts them.
     const rows = await tx.execute<HitRow[]>(
       `with candidates as materialized (
-         select ${SELECT_FIELDS}, embedding <=> $1 as distance
+         select ${SELECT_FIELDS}, embedding <=> ? as distance
            from vector_memories ${where}
-          order by embedding <=> $1
-          limit ${k}
+          order by embedding <=> ?
+          limit ${options.k}
        ) select * from candidates order by distance`,
-      [vector, ...params],
+      [vector, ...params, vector],
     );
     return rows.map(toHit);
   });
-  if (hits.length === k || !scoped) return hits;
-  return exactSearch(em, vector, where, params, k);
 }
 
 const SELECT_FIELDS =
@@ -155,11 +170,11 @@ async function exactSearch(
 ): Promise<MemoryHit[]> {
   // "+ 0" keeps the planner off the HNSW index: every row in scope is compared.
   const rows = await em.execute<HitRow[]>(
-    `select ${SELECT_FIELDS}, embedding <=> $1 as distance
+    `select ${SELECT_FIELDS}, embedding <=> ? as distance
        from vector_memories ${where}
-      order by (embedding <=> $1) + 0, id
+      order by (embedding <=> ?) + 0, id
       limit ${k}`,
-    [vector, ...params],
+    [vector, ...params, vector],
   );
   return rows.map(toHit);
 }
@@ -173,12 +188,12 @@ async function scopeSize(em: EntityManager, filter: { where: string; params: unk
   return Number(rows[0]?.n ?? 0);
 }
 
-function scopeFilter(scope: MemoryScope, firstParam: number): { where: string; params: unknown[] } {
+function scopeFilter(scope: MemoryScope): { where: string; params: unknown[] } {
   const clauses: string[] = ['embedding is not null'];
   const params: unknown[] = [];
   const add = (column: string, value: unknown) => {
     params.push(value);
-    clauses.push(`${column} = $${firstParam + params.length - 1}`);
+    clauses.push(`${column} = ?`);
   };
   if (scope.characterId) add('character_id', scope.characterId);
   if (scope.conversationId) add('conversation_id', scope.conversationId);

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, requireDiscordToken } from '../src/config.js';
+
+describe('config', () => {
+  it('fills defaults and freezes the result', () => {
+    const config = loadConfig({});
+    expect(config.embedding.dimension).toBe(384);
+    expect(config.database).toEqual({ url: undefined, dataDir: './data' });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.database)).toBe(true);
+  });
+
+  it('says how to get a token when DISCORD_TOKEN is missing', () => {
+    const config = loadConfig({ DISCORD_TOKEN: '' });
+    expect(() => requireDiscordToken(config)).toThrow(ConfigError);
+    expect(() => requireDiscordToken(config)).toThrow(/DISCORD_TOKEN is not set.*discord\.com\/developers\/applications/s);
+  });
+
+  it('names DATABASE_URL when it is malformed', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'not a url' })).toThrow(/DATABASE_URL: must be a URL/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://localhost/db' })).toThrow(/DATABASE_URL: must start with postgres:\/\//);
+  });
+
+  it('names every bad variable at once', () => {
+    try {
+      loadConfig({ REDIS_URL: 'http://x', EMBEDDING_DIMENSION: 'abc', LOG_LEVEL: 'loud' });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const message = (error as Error).message;
+      expect(message).toMatch(/REDIS_URL/);
+      expect(message).toMatch(/EMBEDDING_DIMENSION/);
+      expect(message).toMatch(/LOG_LEVEL/);
+    }
+  });
+
+  it('accepts a full configuration', () => {
+    const config = loadConfig({
+      DISCORD_TOKEN: 'x'.repeat(60),
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      EMBEDDING_DIMENSION: '768',
+    });
+    expect(requireDiscordToken(config)).toHaveLength(60);
+    expect(config.embedding.dimension).toBe(768);
+    expect(config.redis.url).toBe('redis://127.0.0.1:6379');
+  });
+});
