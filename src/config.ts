@@ -5,19 +5,23 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const postgresUrl = z
-  .string()
-  .url('must be a URL such as postgres://user:password@host:5432/dreamchat')
-  .refine((value) => /^postgres(ql)?:$/.test(new URL(value).protocol), {
-    message: 'must start with postgres:// or postgresql://',
+/** A URL whose scheme is one of `schemes`; `example` shows the expected shape. */
+const urlWithScheme = (schemes: string[], example: string) =>
+  z.string().superRefine((value, ctx) => {
+    let protocol: string;
+    try {
+      protocol = new URL(value).protocol.replace(/:$/, '');
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `must be a URL such as ${example}` });
+      return;
+    }
+    if (!schemes.includes(protocol)) {
+      ctx.addIssue({ code: 'custom', message: `must start with ${schemes.map((s) => `${s}://`).join(' or ')}` });
+    }
   });
 
-const redisUrl = z
-  .string()
-  .url('must be a URL such as redis://localhost:6379')
-  .refine((value) => /^rediss?:$/.test(new URL(value).protocol), {
-    message: 'must start with redis:// or rediss://',
-  });
+const postgresUrl = urlWithScheme(['postgres', 'postgresql'], 'postgres://user:password@host:5432/dreamchat');
+const redisUrl = urlWithScheme(['redis', 'rediss'], 'redis://localhost:6379');
 
 const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
