@@ -37,6 +37,7 @@ const schema = z.object({
   EMBEDDING_DIMENSION: z.coerce.number().int().min(2).max(16000).default(384),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
 });
 
 export interface Config {
@@ -51,6 +52,8 @@ export interface Config {
   readonly embedding: { readonly dimension: number };
   readonly logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   readonly workerConcurrency: number;
+  /** 0 turns the health endpoint off. */
+  readonly healthPort: number;
 }
 
 export const DISCORD_TOKEN_HELP =
@@ -77,6 +80,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     embedding: { dimension: e.EMBEDDING_DIMENSION },
     logLevel: e.LOG_LEVEL,
     workerConcurrency: e.WORKER_CONCURRENCY,
+    healthPort: e.HEALTH_PORT,
   });
 }
 

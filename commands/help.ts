@@ -1,0 +1,20 @@
+import { EmbedBuilder, MessageFlags, SlashCommandBuilder } from 'discord.js';
+import type { Command } from '../src/discord/command.js';
+
+const GUIDE = [
+  'DreamChat lets you talk with AI characters right here in Discord.',
+  '',
+  'Characters answer in their own name and face, remember what matters, and can learn from files you give them.',
+  'Type `/` and pick a DreamChat command to see what it can do; every option explains itself.',
+].join('\n');
+
+export default {
+  data: new SlashCommandBuilder().setName('help').setDescription('What DreamChat is and how to start.'),
+  async execute(interaction, context) {
+    const embed = new EmbedBuilder()
+      .setTitle('DreamChat')
+      .setDescription(GUIDE)
+      .setFooter({ text: `Storage: ${context.database.embedded ? 'embedded PostgreSQL' : 'PostgreSQL'}` });
+    await interaction.reply({ embeds: [embed], flags: MessageFlags.Ephemeral });
+  },
+} satisfies Command;

@@ -1,0 +1,35 @@
+import { randomUUID } from 'node:crypto';
+import { MessageFlags, type RepliableInteraction } from 'discord.js';
+import { UserError } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+/**
+ * The one place errors from handlers end: a UserError is shown to the user as
+ * it is; anything else is logged with an id and the user sees only the id.
+ * Knows whether the interaction was already replied to or deferred.
+ */
+export async function handleInteractionError(
+  interaction: RepliableInteraction,
+  error: unknown,
+  logger: Logger,
+): Promise<void> {
+  let content: string;
+  if (error instanceof UserError) {
+    content = error.message;
+    logger.info({ reason: error.message }, 'user error');
+  } else {
+    const errorId = randomUUID().slice(0, 8);
+    logger.error({ err: error, errorId }, 'interaction failed');
+    content = `Something went wrong on our side. If it keeps happening, give the bot's operator this code: \`${errorId}\``;
+  }
+  try {
+    if (interaction.deferred || interaction.replied) {
+      await interaction.followUp({ content, flags: MessageFlags.Ephemeral });
+    } else {
+      await interaction.reply({ content, flags: MessageFlags.Ephemeral });
+    }
+  } catch (replyError) {
+    // The interaction token may have expired (15 minutes); nothing more can be shown.
+    logger.warn({ err: replyError }, 'could not tell the user about an error');
+  }
+}

@@ -1,0 +1,31 @@
+import { ConfigError } from './config.js';
+import { createDeps } from './deps.js';
+import { dependencyChecks, startHealthServer } from './health.js';
+import { exitWith, onShutdown, startProcess } from './process.js';
+import { startWorkers } from './workers.js';
+
+/**
+ * `npm run worker`: queue workers only, for scale-out on other machines. They
+ * share PostgreSQL and Redis with the bot, so both must be real servers.
+ */
+async function main(): Promise<void> {
+  const { config, logger } = startProcess('worker');
+  if (!config.database.url || !config.redis.url) {
+    throw new ConfigError(
+      'npm run worker needs DATABASE_URL and REDIS_URL: a worker process shares the database and the queues ' +
+        'with the bot. Without them, npm start runs the workers inside the bot process.',
+    );
+  }
+  const deps = await createDeps(config, logger);
+  startWorkers(deps);
+  const health = config.healthPort
+    ? await startHealthServer({ port: config.healthPort, logger, checks: dependencyChecks(deps) })
+    : undefined;
+  logger.info('worker started');
+  onShutdown(logger, async () => {
+    health?.close();
+    await deps.close();
+  });
+}
+
+main().catch(exitWith);
