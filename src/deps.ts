@@ -1,8 +1,8 @@
 import type { Config } from './config.js';
 import { checkEmbeddingDimension, migrateUp, openDatabase, type Database } from './db/database.js';
 import type { Logger } from './logger.js';
-import { createJobQueue } from './queue/create-job-queue.js';
-import type { JobQueue } from './queue/job-queue.js';
+import { createJobQueue } from './jobs/create-job-queue.js';
+import type { JobQueue } from './jobs/job-queue.js';
 
 /** Everything a handler or a job needs, built once per process and passed explicitly. */
 export interface Deps {
