@@ -1,5 +1,12 @@
-import type { ChatMessage } from '../providers/types.js';
 import { countTokens, MESSAGE_OVERHEAD_TOKENS } from './tokens.js';
+
+/** One message of a chat prompt, in the shape every provider accepts. */
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+  /** The speaker, for providers that take it (OpenAI); the content carries the name as well. */
+  name?: string;
+}
 
 /** The parts of a character that go into its prompt. */
 export interface PromptCharacter {
