@@ -1,0 +1,65 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Message, type IConversation, type IMessage, type IUser } from '../db/entities/index.js';
+import type { HistoryEntry } from './prompt.js';
+
+/** Stores what a person said. Safe to call twice for one Discord message: the second call returns the first row. */
+export async function storeUserMessage(
+  em: EntityManager,
+  input: { conversation: IConversation; author: IUser; authorName: string; content: string; discordMessageId?: string },
+): Promise<IMessage> {
+  if (input.discordMessageId) {
+    const existing = await em.findOne(Message, { discordMessageId: input.discordMessageId });
+    if (existing) return existing as IMessage;
+  }
+  const message = em.create(Message, {
+    conversation: input.conversation,
+    role: 'user',
+    content: input.content,
+    author: input.author,
+    authorName: input.authorName.slice(0, 100),
+    discordMessageId: input.discordMessageId ?? null,
+  });
+  await em.flush();
+  return message as IMessage;
+}
+
+/** The last `limit` messages of a conversation, oldest first, as the prompt builder reads them. */
+export async function recentHistory(em: EntityManager, conversationId: string, limit: number): Promise<HistoryEntry[]> {
+  const rows = await em.find(
+    Message,
+    { conversation: conversationId },
+    { orderBy: { createdAt: 'desc', id: 'desc' }, limit, populate: ['character'] },
+  );
+  return rows.reverse().map(toHistoryEntry);
+}
+
+function toHistoryEntry(row: IMessage): HistoryEntry {
+  return {
+    id: row.id,
+    role: row.role,
+    speaker: row.role === 'assistant' ? (row.character?.name ?? 'Character') : (row.authorName ?? 'Someone'),
+    content: row.content,
+  };
+}
+
+/** A person edited their Discord message: the history follows. Returns false when it was never stored. */
+export async function editUserMessage(em: EntityManager, discordMessageId: string, content: string): Promise<boolean> {
+  const updated = await em.nativeUpdate(Message, { discordMessageId, role: 'user' }, { content });
+  return updated > 0;
+}
+
+/** A person deleted their Discord message: it leaves the history. */
+export async function deleteUserMessage(em: EntityManager, discordMessageId: string): Promise<boolean> {
+  const deleted = await em.nativeDelete(Message, { discordMessageId, role: 'user' });
+  return deleted > 0;
+}
+
+/** The messages before `message` (for regenerating it), oldest first. */
+export async function historyBefore(em: EntityManager, message: IMessage, limit: number): Promise<HistoryEntry[]> {
+  const rows = await em.find(
+    Message,
+    { conversation: message.conversation.id, createdAt: { $lt: message.createdAt } },
+    { orderBy: { createdAt: 'desc', id: 'desc' }, limit, populate: ['character'] },
+  );
+  return rows.reverse().map(toHistoryEntry);
+}

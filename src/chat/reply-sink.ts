@@ -1,0 +1,32 @@
+/**
+ * Where a character's reply goes while it is written: a Discord webhook
+ * message edited as tokens arrive, or a terminal. The responder calls these in
+ * order: typing → update* → finish | fail.
+ */
+export interface ReplySink {
+  /** Before the first token: show that the character is typing. */
+  typing(): Promise<void>;
+  /** The whole text so far; the sink decides how often to show it. */
+  update(text: string): void;
+  /** The reply is complete. Returns the ids of the messages that show it (Discord may need several). */
+  finish(text: string, info: ReplyInfo): Promise<{ messageIds: string[] }>;
+  /** The reply failed: leave a visible error, never a half-written reply without one. */
+  fail(message: string): Promise<void>;
+}
+
+export interface ReplyInfo {
+  /** The stored message id (for buttons: regenerate, swipe, sources). */
+  messageId: string;
+  model: string;
+  inputTokens?: number;
+  outputTokens?: number;
+  /** 1-based position of this alternative among the reply's alternatives, and how many there are. */
+  alternative: { index: number; count: number };
+}
+
+/** Who the reply speaks as. */
+export interface Speaker {
+  characterId: string;
+  name: string;
+  avatarUrl?: string | null;
+}
