@@ -15,6 +15,8 @@ export interface EndpointPolicy {
   allowPrivate: boolean;
   /** DNS resolution; tests inject one that maps names to chosen addresses. */
   lookup?: Lookup;
+  /** Which addresses count as public (default isPublicAddress); tests narrow it. */
+  isAllowed?: (address: string) => boolean;
 }
 
 /** Public unicast only: no loopback, private, link-local (cloud metadata), CGNAT, multicast or reserved ranges. */
@@ -44,7 +46,8 @@ export function checkEndpointUrl(raw: string, policy: EndpointPolicy): URL {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw refused(raw, 'only http and https are allowed');
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (!policy.allowPrivate && isIP(host) && !isPublicAddress(host)) throw refused(raw, 'it points at a private address');
+  const allowed = policy.isAllowed ?? isPublicAddress;
+  if (!policy.allowPrivate && isIP(host) && !allowed(host)) throw refused(raw, 'it points at a private address');
   if (!policy.allowPrivate && /^localhost\.?$/i.test(host)) throw refused(raw, 'it points at this machine');
   return url;
 }
@@ -57,12 +60,13 @@ export function checkEndpointUrl(raw: string, policy: EndpointPolicy): URL {
  */
 export function guardedFetch(policy: EndpointPolicy): typeof fetch {
   const resolve: Lookup = policy.lookup ?? ((hostname, options, callback) => dnsLookup(hostname, options, callback));
+  const allowed = policy.isAllowed ?? isPublicAddress;
   const agent = new Agent({
     connect: {
       lookup: ((hostname: string, options: object, callback: (...args: unknown[]) => void) => {
         resolve(hostname, { all: true }, (error, addresses) => {
           if (error) return callback(error);
-          const blocked = addresses.find((entry) => !isPublicAddress(entry.address));
+          const blocked = addresses.find((entry) => !allowed(entry.address));
           if (!policy.allowPrivate && blocked) {
             return callback(refused(hostname, `it resolves to the private address ${blocked.address}`));
           }
