@@ -35,9 +35,28 @@ const schema = z.object({
   DATA_DIR: z.string().default('./data'),
   REDIS_URL: optional(redisUrl),
   EMBEDDING_DIMENSION: z.coerce.number().int().min(2).max(16000).default(384),
+  EMBEDDER: z.enum(['transformers', 'hashing', 'openai', 'ollama']).default('transformers'),
+  EMBEDDING_MODEL: optional(z.string()),
+  TRANSFORMERS_CACHE_DIR: z.string().default('./models'),
+  TRANSFORMERS_ALLOW_REMOTE: z
+    .enum(['true', 'false', ''])
+    .default('true')
+    .transform((value) => value !== 'false'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  SECRET_KEYS: optional(z.string().min(8)),
+  ALLOW_PRIVATE_ENDPOINTS: z
+    .enum(['true', 'false', ''])
+    .default('false')
+    .transform((value) => value === 'true'),
+  OPENAI_API_KEY: optional(z.string()),
+  OPENAI_BASE_URL: optional(z.string().url()),
+  OPENAI_MODEL: optional(z.string()),
+  ANTHROPIC_API_KEY: optional(z.string()),
+  ANTHROPIC_MODEL: optional(z.string()),
+  OLLAMA_HOST: optional(z.string().url()),
+  OLLAMA_MODEL: optional(z.string()),
 });
 
 export interface Config {
@@ -49,11 +68,30 @@ export interface Config {
   };
   readonly database: { readonly url?: string; readonly dataDir: string };
   readonly redis: { readonly url?: string };
-  readonly embedding: { readonly dimension: number };
+  readonly embedding: {
+    readonly dimension: number;
+    readonly embedder: 'transformers' | 'hashing' | 'openai' | 'ollama';
+    /** Model name for the chosen embedder (defaults: all-MiniLM-L6-v2, text-embedding-3-small, nomic-embed-text). */
+    readonly model?: string;
+    readonly cacheDir: string;
+    readonly allowRemote: boolean;
+  };
   readonly logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   readonly workerConcurrency: number;
   /** 0 turns the health endpoint off. */
   readonly healthPort: number;
+  readonly secrets: {
+    /** SECRET_KEYS: `id:base64key[,id:key…]`; the first encrypts API keys, the rest still decrypt. */
+    readonly keys?: string;
+    /** Lets guild and user endpoints reach private addresses (off: only the operator's may). */
+    readonly allowPrivateEndpoints: boolean;
+  };
+  /** The operator's providers, from the environment; they become system-scope instances. */
+  readonly systemProviders: {
+    readonly openai?: { apiKey: string; baseUrl?: string; model?: string };
+    readonly anthropic?: { apiKey: string; model?: string };
+    readonly ollama?: { host: string; model?: string };
+  };
 }
 
 export const DISCORD_TOKEN_HELP =
@@ -77,10 +115,22 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     database: { url: e.DATABASE_URL, dataDir: e.DATA_DIR },
     redis: { url: e.REDIS_URL },
-    embedding: { dimension: e.EMBEDDING_DIMENSION },
+    embedding: {
+      dimension: e.EMBEDDING_DIMENSION,
+      embedder: e.EMBEDDER,
+      model: e.EMBEDDING_MODEL,
+      cacheDir: e.TRANSFORMERS_CACHE_DIR,
+      allowRemote: e.TRANSFORMERS_ALLOW_REMOTE,
+    },
     logLevel: e.LOG_LEVEL,
     workerConcurrency: e.WORKER_CONCURRENCY,
     healthPort: e.HEALTH_PORT,
+    secrets: { keys: e.SECRET_KEYS, allowPrivateEndpoints: e.ALLOW_PRIVATE_ENDPOINTS },
+    systemProviders: {
+      openai: e.OPENAI_API_KEY ? { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL, model: e.OPENAI_MODEL } : undefined,
+      anthropic: e.ANTHROPIC_API_KEY ? { apiKey: e.ANTHROPIC_API_KEY, model: e.ANTHROPIC_MODEL } : undefined,
+      ollama: e.OLLAMA_HOST ? { host: e.OLLAMA_HOST, model: e.OLLAMA_MODEL } : undefined,
+    },
   });
 }
 

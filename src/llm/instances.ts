@@ -1,0 +1,156 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { LlmProviderInstance, type ILlmProviderInstance } from '../db/entities/index.js';
+import type { Actor } from '../core/identity.js';
+import { UserError } from '../errors.js';
+import { checkEndpointUrl } from './endpoint-guard.js';
+import { ProviderError } from './errors.js';
+import { maskKey, type SecretBox } from './secrets.js';
+import { providerConfigSchema, type ProviderConfig } from './create-provider.js';
+import type { ProviderType } from './types.js';
+
+export type ProviderScope = 'system' | 'guild' | 'user';
+
+export interface NewInstance {
+  scope: ProviderScope;
+  type: ProviderType;
+  name: string;
+  baseUrl?: string;
+  apiKey?: string;
+  model?: string;
+}
+
+export interface InstanceView {
+  id: string;
+  name: string;
+  type: ProviderType;
+  scope: ProviderScope;
+  isDefault: boolean;
+  isEnabled: boolean;
+  baseUrl?: string;
+  model?: string;
+  /** `sk-…abcd`, never the key. */
+  maskedKey?: string;
+}
+
+/** Who may manage instances of a scope: the operator (system), Manage Server (guild), anyone for themselves. */
+export function assertCanManage(actor: Actor, scope: ProviderScope, instance?: ILlmProviderInstance): void {
+  if (scope === 'system' && actor.user.role !== 'ADMIN') {
+    throw new UserError('Only the bot’s operator can manage system providers.');
+  }
+  if (scope === 'guild') {
+    if (!actor.guild) throw new UserError('Server providers are managed from inside the server.');
+    if (!actor.isGuildAdmin) throw new UserError('You need the Manage Server permission to manage this server’s providers.');
+    if (instance && instance.guild?.id !== actor.guild.id) throw new UserError('That provider belongs to another server.');
+  }
+  if (scope === 'user' && instance && instance.user?.id !== actor.user.id) {
+    throw new UserError('That provider belongs to someone else.');
+  }
+}
+
+/** Stores a new provider instance; the key is encrypted, the endpoint checked. The first of its scope becomes the default. */
+export async function addInstance(
+  em: EntityManager,
+  actor: Actor,
+  input: NewInstance,
+  deps: { secrets?: SecretBox; allowPrivateEndpoints: boolean },
+): Promise<ILlmProviderInstance> {
+  assertCanManage(actor, input.scope);
+  const name = input.name.trim().slice(0, 100);
+  if (!name) throw new UserError('Give the provider a name.');
+  if (input.type === 'openai-compatible' && !input.baseUrl) throw new UserError('An OpenAI-compatible provider needs its endpoint URL.');
+  if (input.baseUrl) {
+    try {
+      checkEndpointUrl(input.baseUrl, { allowPrivate: input.scope === 'system' || deps.allowPrivateEndpoints });
+    } catch (error) {
+      throw new UserError(error instanceof ProviderError ? error.userMessage : String(error));
+    }
+  }
+  if (input.apiKey && !deps.secrets) {
+    throw new UserError('The bot’s operator has not set SECRET_KEYS, so API keys cannot be stored safely yet.');
+  }
+  const config: ProviderConfig = providerConfigSchema.parse({
+    baseUrl: input.baseUrl || undefined,
+    model: input.model?.trim() || undefined,
+    apiKey: input.apiKey ? deps.secrets!.encrypt(input.apiKey.trim()) : undefined,
+  });
+  const owner = ownerFilter(actor, input.scope);
+  const existing = await em.count(LlmProviderInstance, { scope: input.scope, ...owner });
+  const instance = em.create(LlmProviderInstance, {
+    providerType: input.type,
+    displayName: name,
+    scope: input.scope,
+    user: input.scope === 'user' ? actor.user : null,
+    guild: input.scope === 'guild' ? actor.guild : null,
+    config,
+    isDefault: existing === 0,
+  });
+  await em.flush();
+  return instance as ILlmProviderInstance;
+}
+
+/** Instances the actor may use here: their own, this server's, and the operator's. */
+export async function usableInstances(em: EntityManager, actor: Actor): Promise<ILlmProviderInstance[]> {
+  const visible: object[] = [{ scope: 'system' }, { scope: 'user', user: actor.user.id }];
+  if (actor.guild) visible.push({ scope: 'guild', guild: actor.guild.id });
+  const rows = await em.find(LlmProviderInstance, { $or: visible }, { orderBy: { scope: 'asc', createdAt: 'asc' } });
+  return rows as ILlmProviderInstance[];
+}
+
+export async function findUsableInstance(em: EntityManager, actor: Actor, id: string): Promise<ILlmProviderInstance> {
+  const found = (await usableInstances(em, actor)).find((instance) => instance.id === id);
+  if (!found) throw new UserError('No such provider that you can use here. See /provider list.');
+  return found;
+}
+
+export async function setDefaultInstance(em: EntityManager, actor: Actor, id: string): Promise<ILlmProviderInstance> {
+  const instance = await findUsableInstance(em, actor, id);
+  assertCanManage(actor, instance.scope, instance);
+  await em.transactional(async (tx) => {
+    await tx.nativeUpdate(LlmProviderInstance, { scope: instance.scope, ...ownerOf(instance), isDefault: true }, { isDefault: false });
+    await tx.nativeUpdate(LlmProviderInstance, { id: instance.id }, { isDefault: true, isEnabled: true });
+  });
+  await em.refresh(instance);
+  return instance;
+}
+
+export async function removeInstance(em: EntityManager, actor: Actor, id: string): Promise<ILlmProviderInstance> {
+  const instance = await findUsableInstance(em, actor, id);
+  assertCanManage(actor, instance.scope, instance);
+  await em.nativeDelete(LlmProviderInstance, { id: instance.id });
+  return instance;
+}
+
+export function viewInstance(instance: ILlmProviderInstance, secrets?: SecretBox): InstanceView {
+  const config = instance.config as ProviderConfig;
+  let maskedKey: string | undefined;
+  if (config.apiKey) {
+    try {
+      maskedKey = secrets ? maskKey(secrets.decrypt(config.apiKey)) : '(encrypted)';
+    } catch {
+      maskedKey = '(cannot be decrypted: check SECRET_KEYS)';
+    }
+  }
+  return {
+    id: instance.id,
+    name: instance.displayName,
+    type: instance.providerType as ProviderType,
+    scope: instance.scope,
+    isDefault: instance.isDefault,
+    isEnabled: instance.isEnabled,
+    baseUrl: config.baseUrl,
+    model: config.model,
+    maskedKey,
+  };
+}
+
+function ownerFilter(actor: Actor, scope: ProviderScope): object {
+  if (scope === 'user') return { user: actor.user.id };
+  if (scope === 'guild') return { guild: actor.guild!.id };
+  return {};
+}
+
+function ownerOf(instance: ILlmProviderInstance): object {
+  if (instance.scope === 'user') return { user: instance.user!.id };
+  if (instance.scope === 'guild') return { guild: instance.guild!.id };
+  return {};
+}

@@ -1,0 +1,131 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Config } from '../config.js';
+import type { Actor } from '../core/identity.js';
+import { LlmProviderInstance, type ICharacter, type ILlmProviderInstance } from '../db/entities/index.js';
+import { UserError } from '../errors.js';
+import type { ResolvedModel } from '../chat/responder.js';
+import { createProvider, VENDOR_NAMES, type ProviderConfig } from './create-provider.js';
+import type { Lookup } from './endpoint-guard.js';
+import { contextWindowOf, DEFAULT_MODELS } from './models.js';
+import type { SecretBox } from './secrets.js';
+import type { ChatProvider, ProviderType } from './types.js';
+
+export const NO_PROVIDER_MESSAGE =
+  'No AI provider is set up here yet. A server admin can add one with /provider add, ' +
+  'or you can add your own key with /provider add scope:me.';
+
+/**
+ * Turns provider instances into ready SDK clients (built once per instance and
+ * version, then reused) and decides which instance and model answer.
+ *
+ * Resolution order, first match wins; disabled or deleted instances are skipped:
+ *   1. the user's own default instance, unless the server forbids user keys;
+ *   2. the server's default instance;
+ *   3. the operator's (system) default instance, else any enabled system instance.
+ * The model is the character's configured model if it has one, else the
+ * instance's model, else the vendor's default.
+ */
+export class ProviderRegistry {
+  readonly #config: Config;
+  readonly #secrets?: SecretBox;
+  readonly #lookup?: Lookup;
+  readonly #providers = new Map<string, { version: number; provider: ChatProvider }>();
+
+  constructor(deps: { config: Config; secrets?: SecretBox; lookup?: Lookup }) {
+    this.#config = deps.config;
+    this.#secrets = deps.secrets;
+    this.#lookup = deps.lookup;
+  }
+
+  /** The SDK-backed provider of an instance, reused until the instance changes. */
+  providerFor(instance: ILlmProviderInstance): ChatProvider {
+    const version = instance.updatedAt.getTime();
+    const cached = this.#providers.get(instance.id);
+    if (cached?.version === version) return cached.provider;
+    const config = { ...(instance.config as ProviderConfig) };
+    config.apiKey = this.#apiKey(instance, config);
+    const provider = createProvider({
+      type: instance.providerType as ProviderType,
+      name: instance.displayName,
+      config,
+      policy: {
+        allowPrivate: instance.scope === 'system' || this.#config.secrets.allowPrivateEndpoints,
+        lookup: this.#lookup,
+      },
+    });
+    this.#providers.set(instance.id, { version, provider });
+    return provider;
+  }
+
+  async resolve(em: EntityManager, request: { actor: Actor; character?: ICharacter }): Promise<ResolvedModel & { instance: ILlmProviderInstance }> {
+    const instance = await resolveInstance(em, request.actor);
+    const config = instance.config as ProviderConfig;
+    const model = request.character?.config.model || config.model || DEFAULT_MODELS[instance.providerType as ProviderType];
+    return {
+      instance,
+      provider: this.providerFor(instance),
+      model,
+      contextWindow: contextWindowOf(model, config.contextWindow),
+    };
+  }
+
+  #apiKey(instance: ILlmProviderInstance, config: ProviderConfig): string | undefined {
+    if (config.envKey) return this.#config.systemProviders[config.envKey]?.apiKey;
+    if (!config.apiKey) return undefined;
+    if (!this.#secrets) throw new UserError(`The key of “${instance.displayName}” cannot be read: the operator has not set SECRET_KEYS.`);
+    try {
+      return this.#secrets.decrypt(config.apiKey);
+    } catch {
+      throw new UserError(`The key of “${instance.displayName}” cannot be decrypted. Add it again with /provider add.`);
+    }
+  }
+}
+
+export async function resolveInstance(em: EntityManager, actor: Actor): Promise<ILlmProviderInstance> {
+  const allowUserKeys = actor.guild?.settings.allowUserKeys !== false;
+  const candidates: object[] = [];
+  if (allowUserKeys) candidates.push({ scope: 'user', user: actor.user.id, isDefault: true });
+  if (actor.guild) candidates.push({ scope: 'guild', guild: actor.guild.id, isDefault: true });
+  candidates.push({ scope: 'system', isDefault: true }, { scope: 'system' });
+  for (const where of candidates) {
+    const found = await em.findOne(LlmProviderInstance, { ...where, isEnabled: true }, { orderBy: { createdAt: 'asc' } });
+    if (found) return found as ILlmProviderInstance;
+  }
+  throw new UserError(NO_PROVIDER_MESSAGE);
+}
+
+/**
+ * Makes system instances for the providers configured in the environment
+ * (OPENAI_API_KEY, ANTHROPIC_API_KEY, OLLAMA_HOST). Their keys stay in the
+ * environment. Idempotent: run at every start.
+ */
+export async function seedSystemInstances(em: EntityManager, config: Config): Promise<void> {
+  const wanted: { type: ProviderType; config: ProviderConfig }[] = [];
+  const { openai, anthropic, ollama } = config.systemProviders;
+  if (openai) {
+    wanted.push({
+      type: openai.baseUrl ? 'openai-compatible' : 'openai',
+      config: { baseUrl: openai.baseUrl, model: openai.model, envKey: 'openai' },
+    });
+  }
+  if (anthropic) wanted.push({ type: 'anthropic', config: { model: anthropic.model, envKey: 'anthropic' } });
+  if (ollama) wanted.push({ type: 'ollama', config: { baseUrl: ollama.host, model: ollama.model } });
+  const hasDefault = (await em.count(LlmProviderInstance, { scope: 'system', isDefault: true })) > 0;
+  for (const [index, entry] of wanted.entries()) {
+    const displayName = `${VENDOR_NAMES[entry.type].replace(/^The /, '')} (from the environment)`;
+    const existing = await em.findOne(LlmProviderInstance, { scope: 'system', displayName });
+    if (existing) {
+      existing.config = entry.config;
+      existing.providerType = entry.type;
+    } else {
+      em.create(LlmProviderInstance, {
+        scope: 'system',
+        providerType: entry.type,
+        displayName,
+        config: entry.config,
+        isDefault: !hasDefault && index === 0,
+      });
+    }
+  }
+  await em.flush();
+}
