@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const commands = await loadCommands();
   const deps = await createDeps(config, logger);
   startWorkers(deps);
-  const client = await startBot({ token, apiUrl: config.discord.apiUrl, commands, context: deps, logger });
+  const client = await startBot({ token, apiUrl: config.discord.apiUrl, commands, deps });
   const health = config.healthPort
     ? await startHealthServer({
         port: config.healthPort,

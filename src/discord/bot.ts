@@ -1,19 +1,34 @@
-import { Client, Events, GatewayIntentBits, Partials, type Interaction } from 'discord.js';
-import type { Logger } from '../logger.js';
-import type { Command, CommandContext } from './command.js';
+import {
+  Client,
+  Events,
+  GatewayIntentBits,
+  Partials,
+  type Interaction,
+  type MessageComponentInteraction,
+  type ModalSubmitInteraction,
+} from 'discord.js';
+import type { Deps } from '../deps.js';
+import { parseCustomId, type Command, type CommandContext } from './command.js';
 import { handleInteractionError } from './handle-error.js';
+import { routeMessages } from './messages.js';
+import { replyButtons } from './render/reply-buttons.js';
+import { WebhookCache } from './webhooks.js';
 
 export interface BotOptions {
   token: string;
   /** Base URL of Discord's REST API; set only to talk to a proxy or a test server. */
   apiUrl?: string;
   commands: Map<string, Command>;
-  context: CommandContext;
-  logger: Logger;
+  deps: Deps;
 }
 
-/** The Discord gateway client. The only place the bot listens to Discord. */
+/**
+ * The Discord gateway client: the only place the bot listens to Discord.
+ * Slash commands, buttons and modals go to commands/; messages in bound
+ * channels go to the responder.
+ */
 export async function startBot(options: BotOptions): Promise<Client> {
+  const { deps } = options;
   const client = new Client({
     intents: [
       GatewayIntentBits.Guilds,
@@ -24,39 +39,70 @@ export async function startBot(options: BotOptions): Promise<Client> {
     partials: [Partials.Channel],
     rest: options.apiUrl ? { api: options.apiUrl } : {},
   });
+  const webhooks = new WebhookCache({ rest: client.rest, applicationId: () => client.application?.id, logger: deps.logger });
+  const context: CommandContext = { ...deps, rest: client.rest, webhooks, replyButtons };
   client.once(Events.ClientReady, (ready) => {
-    options.logger.info({ user: ready.user.tag, guilds: ready.guilds.cache.size }, 'connected to Discord');
+    deps.logger.info({ user: ready.user.tag, guilds: ready.guilds.cache.size }, 'connected to Discord');
   });
-  client.on(Events.Error, (error) => options.logger.error({ err: error }, 'Discord client error'));
+  client.on(Events.Error, (error) => deps.logger.error({ err: error }, 'Discord client error'));
   client.on(Events.InteractionCreate, (interaction) => {
-    void dispatch(interaction, options);
+    void dispatch(interaction, options.commands, context);
   });
+  routeMessages({ client, context });
   await client.login(options.token);
   return client;
 }
 
-async function dispatch(interaction: Interaction, options: BotOptions): Promise<void> {
+async function dispatch(interaction: Interaction, commands: Map<string, Command>, context: CommandContext): Promise<void> {
+  if (interaction.isMessageComponent() || interaction.isModalSubmit()) {
+    await dispatchComponent(interaction, commands, context);
+    return;
+  }
   if (!interaction.isChatInputCommand() && !interaction.isAutocomplete()) return;
-  const logger = options.logger.child({
+  const logger = context.logger.child({
     interaction: interaction.id,
     command: interaction.commandName,
     user: interaction.user.id,
     guild: interaction.guildId ?? 'dm',
   });
-  const command = options.commands.get(interaction.commandName);
+  const command = commands.get(interaction.commandName);
   if (!command) {
     logger.warn('unknown command (run npm run deploy-commands after changing commands)');
     return;
   }
-  const context = { ...options.context, logger };
   if (interaction.isAutocomplete()) {
-    await command.autocomplete?.(interaction, context).catch((error: unknown) => {
+    await command.autocomplete?.(interaction, { ...context, logger }).catch((error: unknown) => {
       logger.warn({ err: error }, 'autocomplete failed');
     });
     return;
   }
   try {
-    await command.execute(interaction, context);
+    await command.execute(interaction, { ...context, logger });
+  } catch (error) {
+    await handleInteractionError(interaction, error, logger);
+  }
+}
+
+async function dispatchComponent(
+  interaction: MessageComponentInteraction | ModalSubmitInteraction,
+  commands: Map<string, Command>,
+  context: CommandContext,
+): Promise<void> {
+  const { command: name, action } = parseCustomId(interaction.customId);
+  const logger = context.logger.child({
+    interaction: interaction.id,
+    command: name,
+    action,
+    user: interaction.user.id,
+    guild: interaction.guildId ?? 'dm',
+  });
+  const command = commands.get(name);
+  if (!command?.interact) {
+    logger.warn({ customId: interaction.customId }, 'no handler for this component');
+    return;
+  }
+  try {
+    await command.interact(interaction, { ...context, logger });
   } catch (error) {
     await handleInteractionError(interaction, error, logger);
   }

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { MessageFlags, type RepliableInteraction } from 'discord.js';
+import {
+  MessageFlags,
+  type MessageComponentInteraction,
+  type ModalSubmitInteraction,
+  type RepliableInteraction,
+} from 'discord.js';
 import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
@@ -9,7 +14,7 @@ import type { Logger } from '../logger.js';
  * Knows whether the interaction was already replied to or deferred.
  */
 export async function handleInteractionError(
-  interaction: RepliableInteraction,
+  interaction: RepliableInteraction | MessageComponentInteraction | ModalSubmitInteraction,
   error: unknown,
   logger: Logger,
 ): Promise<void> {

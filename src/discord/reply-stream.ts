@@ -9,7 +9,8 @@ type Row = APIActionRowComponent<APIComponentInMessageActionRow>;
 
 export interface ReplyStreamOptions {
   rest: REST;
-  webhooks: WebhookCache;
+  /** Undefined where webhooks do not exist (DMs): plain bot messages then. */
+  webhooks?: WebhookCache;
   /** The channel or thread the reply appears in. */
   channelId: string;
   /** For a thread: its parent channel, whose webhook posts into the thread. */
@@ -22,6 +23,8 @@ export interface ReplyStreamOptions {
   onNoWebhook?: (channelId: string) => boolean;
   /** Edits of one message are at least this far apart (Discord tolerates about one per second). */
   editIntervalMs?: number;
+  /** The messages of a reply being rewritten (regenerate, swipe, continue): edited instead of posted. */
+  messageIds?: string[];
 }
 
 const CURSOR = ' ▌';
@@ -35,7 +38,7 @@ const CURSOR = ' ▌';
  */
 export class DiscordReplyStream implements ReplySink {
   readonly #options: ReplyStreamOptions;
-  readonly #shown: { id: string; content: string }[] = [];
+  #shown: { id: string; content: string }[];
   #latest = '';
   #timer: NodeJS.Timeout | undefined;
   #lastFlush = 0;
@@ -45,6 +48,7 @@ export class DiscordReplyStream implements ReplySink {
 
   constructor(options: ReplyStreamOptions) {
     this.#options = options;
+    this.#shown = (options.messageIds ?? []).map((id) => ({ id, content: '' }));
   }
 
   async typing(): Promise<void> {
@@ -104,16 +108,33 @@ export class DiscordReplyStream implements ReplySink {
       if (!shown) {
         const id = await this.#post(content, rows);
         this.#shown.push({ id, content });
-      } else if (shown.content !== content || rows.length > 0) {
+      } else if (shown.content !== content || rows.length > 0 || (final && last)) {
         await this.#edit(shown.id, content, rows);
         shown.content = content;
       }
     }
+    if (final && this.#shown.length > parts.length) {
+      for (const extra of this.#shown.splice(parts.length)) await this.#delete(extra.id);
+    }
+  }
+
+  async #delete(messageId: string): Promise<void> {
+    if (!(await this.#webhookAllowed())) {
+      await this.#options.rest.delete(Routes.channelMessage(this.#options.channelId, messageId));
+      return;
+    }
+    await this.#withWebhook((webhook) =>
+      this.#options.rest.delete(Routes.webhookMessage(webhook.id, webhook.token, messageId), {
+        query: this.#query(false, false),
+        auth: false,
+      }),
+    );
   }
 
   async #webhookAllowed(): Promise<boolean> {
     if (this.#useWebhook === undefined) {
       const channel = this.#options.parentChannelId ?? this.#options.channelId;
+      if (!this.#options.webhooks) return (this.#useWebhook = false);
       this.#useWebhook = (await this.#options.webhooks.get(channel)) !== null;
       if (!this.#useWebhook && this.#options.onNoWebhook?.(channel)) {
         await this.#options.rest.post(Routes.channelMessages(this.#options.channelId), {
@@ -170,14 +191,15 @@ export class DiscordReplyStream implements ReplySink {
   /** Runs a webhook call; if Discord says the webhook is gone, makes a new one and tries once more. */
   async #withWebhook<T>(call: (webhook: { id: string; token: string }) => Promise<T>): Promise<T> {
     const channel = this.#options.parentChannelId ?? this.#options.channelId;
-    const webhook = await this.#options.webhooks.get(channel);
+    const webhooks = this.#options.webhooks!;
+    const webhook = await webhooks.get(channel);
     if (!webhook) throw new Error('webhook disappeared');
     try {
       return await call(webhook);
     } catch (error) {
       if (!isUnknownWebhook(error)) throw error;
-      this.#options.webhooks.forget(channel);
-      const fresh = await this.#options.webhooks.get(channel);
+      webhooks.forget(channel);
+      const fresh = await webhooks.get(channel);
       if (!fresh) throw error;
       return call(fresh);
     }

@@ -19,11 +19,12 @@ export interface ChannelWebhook {
  */
 export class WebhookCache {
   readonly #rest: REST;
-  readonly #applicationId: string;
+  readonly #applicationId: () => string | undefined;
   readonly #logger: Logger;
   readonly #webhooks = new Map<string, Promise<ChannelWebhook | null>>();
 
-  constructor(options: { rest: REST; applicationId: string; logger: Logger }) {
+  /** `applicationId` tells our webhooks from others'; it is known once the client is logged in. */
+  constructor(options: { rest: REST; applicationId: () => string | undefined; logger: Logger }) {
     this.#rest = options.rest;
     this.#applicationId = options.applicationId;
     this.#logger = options.logger;
@@ -51,7 +52,7 @@ export class WebhookCache {
     try {
       const existing = (await this.#rest.get(Routes.channelWebhooks(channelId))) as APIWebhook[];
       const ours = existing.find(
-        (webhook) => webhook.application_id === this.#applicationId && webhook.token && webhook.name === WEBHOOK_NAME,
+        (webhook) => webhook.application_id === this.#applicationId() && webhook.token && webhook.name === WEBHOOK_NAME,
       );
       if (ours?.token) return { id: ours.id, token: ours.token };
       const created = (await this.#rest.post(Routes.channelWebhooks(channelId), {

@@ -154,3 +154,14 @@ function ownerOf(instance: ILlmProviderInstance): object {
   if (instance.scope === 'guild') return { guild: instance.guild!.id };
   return {};
 }
+
+/** Sets the model an instance uses when a character names none. */
+export async function setInstanceModel(em: EntityManager, actor: Actor, id: string, model: string): Promise<ILlmProviderInstance> {
+  const instance = await findUsableInstance(em, actor, id);
+  assertCanManage(actor, instance.scope, instance);
+  const name = model.trim();
+  if (!name || name.length > 200) throw new UserError('Give a model name of at most 200 characters.');
+  instance.config = { ...(instance.config as ProviderConfig), model: name };
+  await em.flush();
+  return instance;
+}

@@ -1,0 +1,181 @@
+import { MessageFlags, SlashCommandBuilder, type ModalSubmitInteraction } from 'discord.js';
+import {
+  canEdit,
+  createCharacter,
+  deleteCharacter,
+  findUsableCharacter,
+  searchCharacters,
+  updateCharacter,
+} from '../src/characters/characters.js';
+import type { CharacterPatch } from '../src/characters/character-input.js';
+import { actorOf } from '../src/discord/actor.js';
+import { autocompleteCharacters } from '../src/discord/character-options.js';
+import { customId, parseCustomId, type Command, type CommandContext } from '../src/discord/command.js';
+import { characterEmbed, characterListPage, characterModal } from '../src/discord/render/characters.js';
+import { UserError } from '../src/errors.js';
+import { CHARACTER_VISIBILITIES } from '../src/db/entities/index.js';
+
+const PAGE_SIZE = 5;
+type Visibility = (typeof CHARACTER_VISIBILITIES)[number];
+
+const visibilityChoices = [
+  { name: 'private (only me)', value: 'private' },
+  { name: 'this server', value: 'guild' },
+  { name: 'public (everyone, everywhere)', value: 'public' },
+];
+
+export default {
+  data: new SlashCommandBuilder()
+    .setName('character')
+    .setDescription('Create and manage characters.')
+    .addSubcommand((sub) =>
+      sub
+        .setName('create')
+        .setDescription('Create a character (a form opens).')
+        .addStringOption((o) => o.setName('visibility').setDescription('Who may use it (default: only you)').addChoices(...visibilityChoices))
+        .addBooleanOption((o) => o.setName('nsfw').setDescription('For age-restricted channels only')),
+    )
+    .addSubcommand((sub) =>
+      sub
+        .setName('edit')
+        .setDescription('Change a character: give settings here, or none to edit its text in a form.')
+        .addStringOption((o) => o.setName('character').setDescription('Which one').setRequired(true).setAutocomplete(true))
+        .addStringOption((o) => o.setName('visibility').setDescription('Who may use it').addChoices(...visibilityChoices))
+        .addStringOption((o) => o.setName('model').setDescription('Model name, e.g. gpt-4o-mini (empty: server default)'))
+        .addNumberOption((o) => o.setName('temperature').setDescription('0 = focused, 2 = wild').setMinValue(0).setMaxValue(2))
+        .addIntegerOption((o) => o.setName('max_tokens').setDescription('Longest reply, in tokens').setMinValue(16).setMaxValue(32000))
+        .addBooleanOption((o) => o.setName('memory').setDescription('Remember past conversations and knowledge'))
+        .addBooleanOption((o) => o.setName('nsfw').setDescription('For age-restricted channels only')),
+    )
+    .addSubcommand((sub) =>
+      sub
+        .setName('show')
+        .setDescription('Show a character’s card.')
+        .addStringOption((o) => o.setName('character').setDescription('Which one').setRequired(true).setAutocomplete(true)),
+    )
+    .addSubcommand((sub) =>
+      sub
+        .setName('list')
+        .setDescription('The characters you can use here.')
+        .addStringOption((o) => o.setName('search').setDescription('Part of a name')),
+    )
+    .addSubcommand((sub) =>
+      sub
+        .setName('delete')
+        .setDescription('Delete a character with its knowledge and memories.')
+        .addStringOption((o) => o.setName('character').setDescription('Which one').setRequired(true).setAutocomplete(true)),
+    ),
+
+  async execute(interaction, context) {
+    const em = context.database.orm.em.fork();
+    const sub = interaction.options.getSubcommand();
+    if (sub === 'create') {
+      const visibility = interaction.options.getString('visibility') ?? 'private';
+      const nsfw = interaction.options.getBoolean('nsfw') ?? false;
+      await interaction.showModal(characterModal(customId('character', 'create', visibility, String(nsfw)), 'New character'));
+      return;
+    }
+    if (sub === 'list') {
+      await interaction.reply({ ...(await listPage(context, interaction, 0, interaction.options.getString('search') ?? '')), flags: MessageFlags.Ephemeral });
+      return;
+    }
+    const actor = await actorOf(em, interaction);
+    const character = await findUsableCharacter(em, actor, interaction.options.getString('character', true));
+    if (sub === 'show') {
+      await interaction.reply({ embeds: [characterEmbed(character)], flags: MessageFlags.Ephemeral });
+      return;
+    }
+    if (sub === 'delete') {
+      await deleteCharacter(em, actor, character);
+      await interaction.reply({ content: `**${character.name}** is deleted, with its knowledge and memories.`, flags: MessageFlags.Ephemeral });
+      return;
+    }
+    const patch = settingsPatch(interaction.options);
+    if (!patch) {
+      if (!canEdit(actor, character)) {
+        throw new UserError(`Only the creator of ${character.name} (or a server admin, for server characters) can change it.`);
+      }
+      await interaction.showModal(characterModal(customId('character', 'edit', character.id), `Edit ${character.name}`.slice(0, 45), character));
+      return;
+    }
+    const updated = await updateCharacter(em, actor, character, patch);
+    await interaction.reply({ content: `Saved.`, embeds: [characterEmbed(updated)], flags: MessageFlags.Ephemeral });
+  },
+
+  async interact(interaction, context) {
+    const { action, args } = parseCustomId(interaction.customId);
+    if (interaction.isButton() && action === 'page') {
+      await interaction.update(await listPage(context, interaction, Number(args[0]) || 0, args[1] ?? ''));
+      return;
+    }
+    if (!interaction.isModalSubmit()) return;
+    const em = context.database.orm.em.fork();
+    const actor = await actorOf(em, interaction);
+    const text = modalText(interaction);
+    if (action === 'create') {
+      const character = await createCharacter(em, actor, {
+        ...text,
+        visibility: (args[0] as Visibility) ?? 'private',
+        isNsfw: args[1] === 'true',
+      });
+      await interaction.reply({
+        content: `**${character.name}** is ready. Bring them in with /chat start.`,
+        embeds: [characterEmbed(character)],
+        flags: MessageFlags.Ephemeral,
+      });
+      return;
+    }
+    if (action === 'edit') {
+      const character = await findUsableCharacter(em, actor, args[0] ?? '');
+      const updated = await updateCharacter(em, actor, character, text);
+      await interaction.reply({ content: 'Saved.', embeds: [characterEmbed(updated)], flags: MessageFlags.Ephemeral });
+    }
+  },
+
+  autocomplete: autocompleteCharacters,
+} satisfies Command;
+
+async function listPage(
+  context: CommandContext,
+  interaction: Parameters<typeof actorOf>[1],
+  offset: number,
+  search: string,
+) {
+  const em = context.database.orm.em.fork();
+  const actor = await actorOf(em, interaction);
+  const { items, total } = await searchCharacters(em, actor, search, { limit: PAGE_SIZE, offset });
+  return characterListPage({ items, total, offset, pageSize: PAGE_SIZE, search });
+}
+
+function modalText(interaction: ModalSubmitInteraction) {
+  const value = (id: string) => interaction.fields.getTextInputValue(id).trim();
+  return {
+    name: value('name'),
+    personalityPrompt: value('personality'),
+    greeting: value('greeting') || null,
+    exampleDialogue: value('examples') || null,
+    avatarUrl: value('avatar') || null,
+  };
+}
+
+type Options = Parameters<NonNullable<Command['execute']>>[0]['options'];
+
+/** The settings given as options, or null when none were (then the form opens). */
+function settingsPatch(options: Options): CharacterPatch | null {
+  const patch: CharacterPatch = {};
+  const config: NonNullable<CharacterPatch['config']> = {};
+  const visibility = options.getString('visibility');
+  if (visibility) patch.visibility = visibility as Visibility;
+  const nsfw = options.getBoolean('nsfw');
+  if (nsfw !== null) patch.isNsfw = nsfw;
+  const model = options.getString('model');
+  if (model !== null) config.model = model.trim() || undefined;
+  const temperature = options.getNumber('temperature');
+  if (temperature !== null) config.temperature = temperature;
+  const maxTokens = options.getInteger('max_tokens');
+  if (maxTokens !== null) config.max_tokens = maxTokens;
+  const memory = options.getBoolean('memory');
+  if (memory !== null) config.memory_enabled = memory;
+  if (Object.keys(config).length) patch.config = config;
+  return Object.keys(patch).length ? patch : null;
+}

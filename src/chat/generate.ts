@@ -1,0 +1,110 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ICharacter, IConversation } from '../db/entities/index.js';
+import type { Embedder } from '../embeddings/embedder.js';
+import type { Actor } from '../core/identity.js';
+import type { ChatUsage } from '../llm/types.js';
+import { fillMacros } from './macros.js';
+import { buildPrompt, type BuiltPrompt, type HistoryEntry, type PromptCharacter } from './prompt.js';
+import type { ReplySink } from './reply-sink.js';
+import type { ModelResolver } from './responder.js';
+import { recall, type RetrievalOptions } from './retrieval.js';
+
+export interface GenerationDeps {
+  embedder: Embedder;
+  resolveModel: ModelResolver;
+  retrieval?: RetrievalOptions;
+}
+
+export interface Generation {
+  text: string;
+  model: string;
+  usage?: ChatUsage;
+  finishReason?: string;
+  prompt: BuiltPrompt;
+}
+
+const CONTINUE_INSTRUCTION = 'Continue your last message from exactly where it stopped, without repeating it.';
+
+/**
+ * One model call for a character: recall memories near the recent messages,
+ * build the prompt within the model's context, and stream the answer into the
+ * sink. With `continueFrom`, the answer extends that text instead.
+ */
+export async function generate(
+  deps: GenerationDeps,
+  em: EntityManager,
+  input: {
+    conversation: IConversation;
+    character: ICharacter;
+    actor: Actor;
+    history: HistoryEntry[];
+    sink: ReplySink;
+    continueFrom?: string;
+  },
+): Promise<Generation> {
+  const { character, history, sink } = input;
+  await sink.typing();
+  const memories =
+    character.config.memory_enabled === false
+      ? []
+      : (
+          await recall(em, deps.embedder, {
+            characterId: character.id,
+            conversationId: input.conversation.id,
+            recent: history,
+            options: deps.retrieval,
+          })
+        ).memories;
+  const resolved = await deps.resolveModel({ actor: input.actor, character });
+  const maxOutputTokens = character.config.max_tokens ?? 1024;
+  const lastSpeaker = [...history].reverse().find((entry) => entry.role === 'user')?.speaker ?? 'the user';
+  const promptCharacter = withMacros(character, lastSpeaker);
+  if (input.continueFrom !== undefined) {
+    const tail = promptCharacter.postHistoryInstructions;
+    promptCharacter.postHistoryInstructions = tail ? `${tail}\n${CONTINUE_INSTRUCTION}` : CONTINUE_INSTRUCTION;
+  }
+  const prompt = buildPrompt({
+    character: promptCharacter,
+    history,
+    memories,
+    budget: { contextWindow: resolved.contextWindow, maxOutputTokens },
+  });
+  const stream = resolved.provider.stream({
+    model: resolved.model,
+    messages: prompt.messages,
+    temperature: character.config.temperature,
+    maxTokens: maxOutputTokens,
+  });
+  const prefix = input.continueFrom ? `${input.continueFrom}` : '';
+  let text = prefix;
+  for await (const delta of stream) {
+    text += delta;
+    sink.update(text);
+  }
+  const result = await stream.result();
+  const generated = result.text || text.slice(prefix.length);
+  return {
+    text: prefix ? joinContinuation(prefix, generated) : generated,
+    model: result.model,
+    usage: result.usage,
+    finishReason: result.finishReason,
+    prompt,
+  };
+}
+
+function joinContinuation(prefix: string, continuation: string): string {
+  if (!continuation) return prefix;
+  return /\s$/.test(prefix) || /^[\s,.;:!?)]/.test(continuation) ? prefix + continuation : `${prefix} ${continuation}`;
+}
+
+function withMacros(character: ICharacter, user: string): PromptCharacter {
+  const fill = (text: string | null | undefined) => (text ? fillMacros(text, { char: character.name, user }) : text);
+  return {
+    name: character.name,
+    personalityPrompt: fill(character.personalityPrompt)!,
+    scenario: fill(character.scenario),
+    systemPrompt: fill(character.systemPrompt),
+    exampleDialogue: fill(character.exampleDialogue),
+    postHistoryInstructions: fill(character.postHistoryInstructions),
+  };
+}

@@ -1,0 +1,310 @@
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import {
+  Conversation,
+  Message,
+  StoryBranch,
+  type ICharacter,
+  type IConversation,
+  type IMessage,
+} from '../db/entities/index.js';
+import type { Embedder } from '../embeddings/embedder.js';
+import { resolveActor, type Actor, type DiscordGuildRef, type DiscordUserRef } from '../core/identity.js';
+import { UserError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { ChatProvider } from '../llm/types.js';
+import { findBinding, replyModeOf } from './conversations.js';
+import { generate, type Generation } from './generate.js';
+import { historyBefore, recentHistory, storeUserMessage } from './history.js';
+import { fillMacros } from './macros.js';
+import { explainFailure } from './failure.js';
+import type { ReplySink, Speaker } from './reply-sink.js';
+import type { RetrievalOptions } from './retrieval.js';
+
+/** The provider instance and model that answer for one character, decided by the provider resolution rules. */
+export interface ResolvedModel {
+  provider: ChatProvider;
+  model: string;
+  /** The model's context window in tokens. */
+  contextWindow: number;
+}
+
+export type ModelResolver = (request: { actor: Actor; character: ICharacter }) => Promise<ResolvedModel>;
+
+/** A message someone wrote where a character may be listening. */
+export interface IncomingMessage {
+  channelId: string;
+  discordMessageId?: string;
+  author: DiscordUserRef & { displayName?: string };
+  guild?: DiscordGuildRef;
+  content: string;
+  /** The bot or a character was mentioned or replied to. */
+  addressed: boolean;
+}
+
+/** Makes the sink a reply is written into; `messageIds` are the Discord messages of a reply being rewritten. */
+export type SinkFactory = (speaker: Speaker, messageIds?: string[]) => ReplySink;
+
+export interface ResponderDeps {
+  orm: MikroORM;
+  embedder: Embedder;
+  resolveModel: ModelResolver;
+  logger: Logger;
+  historyLimit?: number;
+  retrieval?: RetrievalOptions;
+}
+
+export type MessageOutcome = 'not-bound' | 'stored' | 'queued' | 'replied';
+
+/**
+ * The heart of chatting: stores each message of a bound channel and, when the
+ * character is addressed, has it answer. Replies are made one at a time per
+ * conversation; messages that arrive meanwhile are answered together by the
+ * next reply, never twice.
+ */
+export class Responder {
+  readonly #deps: ResponderDeps;
+  readonly #busy = new Map<string, { again: boolean; actor: Actor; sinks: SinkFactory }>();
+
+  constructor(deps: ResponderDeps) {
+    this.#deps = deps;
+  }
+
+  async onMessage(message: IncomingMessage, sinks: SinkFactory): Promise<MessageOutcome> {
+    const em = this.#deps.orm.em.fork();
+    const conversation = await findBinding(em, message.channelId);
+    if (!conversation?.character) return 'not-bound';
+    const actor = await resolveActor(em, { user: message.author, guild: message.guild });
+    await storeUserMessage(em, {
+      conversation,
+      author: actor.user,
+      authorName: message.author.displayName ?? message.author.username,
+      content: message.content,
+      discordMessageId: message.discordMessageId,
+    });
+    const addressed = message.addressed || mentionsName(message.content, conversation.character.name);
+    if (!addressed && replyModeOf(conversation) === 'mentions') return 'stored';
+    const running = this.#busy.get(conversation.id);
+    if (running) {
+      Object.assign(running, { again: true, actor, sinks });
+      return 'queued';
+    }
+    const state = { again: true, actor, sinks };
+    this.#busy.set(conversation.id, state);
+    try {
+      while (state.again) {
+        state.again = false;
+        await this.reply(conversation.id, state.actor, state.sinks);
+      }
+    } finally {
+      this.#busy.delete(conversation.id);
+    }
+    return 'replied';
+  }
+
+  /** The bound character's greeting, posted and stored as its first line in the conversation. */
+  async greet(conversationId: string, userName: string, sinks: SinkFactory): Promise<void> {
+    const em = this.#deps.orm.em.fork();
+    const { conversation, character } = await loadConversation(em, conversationId);
+    if (!character?.greeting?.trim()) return;
+    const text = fillMacros(character.greeting, { char: character.name, user: userName });
+    const greeting = em.create(Message, { conversation, role: 'assistant', content: text, character, metadata: { greeting: true } });
+    await em.flush();
+    const shown = await sinks(speakerOf(character)).finish(text, {
+      messageId: greeting.id,
+      model: 'greeting',
+      alternative: { index: 1, count: 1 },
+    });
+    await rememberShown(em, greeting as IMessage, shown.messageIds);
+  }
+
+  /** Writes one new reply of the bound character to the conversation as it stands. */
+  async reply(conversationId: string, actor: Actor, sinks: SinkFactory): Promise<void> {
+    const em = this.#deps.orm.em.fork();
+    const { conversation, character } = await loadConversation(em, conversationId);
+    if (!character) return;
+    const sink = sinks(speakerOf(character));
+    const history = await recentHistory(em, conversation.id, this.#deps.historyLimit ?? 60);
+    const generation = await this.#generateInto(em, sink, { conversation, character, actor, history });
+    if (!generation) return;
+    const reply = em.create(Message, {
+      conversation,
+      role: 'assistant',
+      content: generation.text,
+      character,
+      model: generation.model.slice(0, 100),
+      tokensUsed: tokensOf(generation),
+      metadata: replyMetadata(generation),
+    });
+    em.create(StoryBranch, {
+      conversation,
+      message: reply,
+      content: generation.text,
+      branchOrder: 0,
+      isSelected: true,
+      generationParams: { model: generation.model, temperature: character.config.temperature ?? null },
+    });
+    conversation.messageCount += 1;
+    conversation.totalTokens += reply.tokensUsed ?? 0;
+    await em.flush();
+    const shown = await sink.finish(generation.text, finishInfo(reply as IMessage, generation, 1, 1));
+    await rememberShown(em, reply as IMessage, shown.messageIds);
+  }
+
+  /** A new alternative for the latest reply (regenerate); the history keeps the new one. */
+  async regenerate(messageId: string, actor: Actor, sinks: SinkFactory): Promise<void> {
+    const em = this.#deps.orm.em.fork();
+    const { reply, conversation, character } = await this.#latestReply(em, messageId);
+    const sink = sinks(speakerOf(character), shownIds(reply));
+    const history = await historyBefore(em, reply, this.#deps.historyLimit ?? 60);
+    const generation = await this.#generateInto(em, sink, { conversation, character, actor, history });
+    if (!generation) return;
+    const branches = await em.find(StoryBranch, { message: reply.id }, { orderBy: { branchOrder: 'asc' } });
+    for (const branch of branches) branch.isSelected = false;
+    em.create(StoryBranch, {
+      conversation,
+      message: reply,
+      content: generation.text,
+      branchOrder: branches.length,
+      isSelected: true,
+      generationParams: { model: generation.model, temperature: character.config.temperature ?? null },
+    });
+    Object.assign(reply, {
+      content: generation.text,
+      model: generation.model.slice(0, 100),
+      tokensUsed: tokensOf(generation),
+      metadata: { ...reply.metadata, ...replyMetadata(generation) },
+    });
+    await em.flush();
+    const count = branches.length + 1;
+    const shown = await sink.finish(generation.text, finishInfo(reply, generation, count, count));
+    await rememberShown(em, reply, shown.messageIds);
+  }
+
+  /** Extends the latest reply where it stopped. */
+  async continueReply(messageId: string, actor: Actor, sinks: SinkFactory): Promise<void> {
+    const em = this.#deps.orm.em.fork();
+    const { reply, conversation, character } = await this.#latestReply(em, messageId);
+    const sink = sinks(speakerOf(character), shownIds(reply));
+    const history = await recentHistory(em, conversation.id, this.#deps.historyLimit ?? 60);
+    const generation = await this.#generateInto(em, sink, {
+      conversation,
+      character,
+      actor,
+      history,
+      continueFrom: reply.content,
+    });
+    if (!generation) return;
+    const branch = await em.findOne(StoryBranch, { message: reply.id, isSelected: true });
+    if (branch) branch.content = generation.text;
+    reply.content = generation.text;
+    reply.tokensUsed = (reply.tokensUsed ?? 0) + tokensOf(generation)!;
+    await em.flush();
+    const count = await em.count(StoryBranch, { message: reply.id });
+    const index = (branch?.branchOrder ?? 0) + 1;
+    const shown = await sink.finish(generation.text, finishInfo(reply, generation, index, count));
+    await rememberShown(em, reply, shown.messageIds);
+  }
+
+  /**
+   * Shows another stored alternative of the latest reply (swipe ◀ ▶). The
+   * chosen one becomes the reply's content, which is what the history keeps.
+   */
+  async swipe(messageId: string, step: -1 | 1, sinks: SinkFactory): Promise<void> {
+    const em = this.#deps.orm.em.fork();
+    const { reply, character } = await this.#latestReply(em, messageId);
+    const branches = await em.find(StoryBranch, { message: reply.id }, { orderBy: { branchOrder: 'asc' } });
+    if (branches.length < 2) throw new UserError('There is only one version of this reply. Press 🔄 to write another.');
+    const current = Math.max(0, branches.findIndex((branch) => branch.isSelected));
+    const next = (current + step + branches.length) % branches.length;
+    branches.forEach((branch, i) => (branch.isSelected = i === next));
+    reply.content = branches[next]!.content;
+    await em.flush();
+    const shown = await sinks(speakerOf(character), shownIds(reply)).finish(reply.content, {
+      messageId: reply.id,
+      model: reply.model ?? '',
+      alternative: { index: next + 1, count: branches.length },
+    });
+    await rememberShown(em, reply, shown.messageIds);
+  }
+
+  async #generateInto(
+    em: EntityManager,
+    sink: ReplySink,
+    input: Parameters<typeof generate>[2] extends infer T ? Omit<T, 'sink'> : never,
+  ): Promise<Generation | undefined> {
+    try {
+      return await generate(this.#deps, em, { ...input, sink });
+    } catch (error) {
+      const failure = explainFailure(error);
+      const log = this.#deps.logger.child({ conversation: input.conversation.id, character: input.character.id });
+      if (failure.errorId) log.error({ err: error, errorId: failure.errorId }, 'reply failed');
+      else log.warn({ err: error }, 'reply failed');
+      await sink.fail(failure.message).catch((sinkError: unknown) => log.error({ err: sinkError }, 'could not show the error'));
+      return undefined;
+    }
+  }
+
+  async #latestReply(em: EntityManager, messageId: string) {
+    const reply = (await em.findOne(Message, { id: messageId, role: 'assistant' }, {
+      populate: ['conversation', 'character'],
+    })) as IMessage | null;
+    if (!reply?.character) throw new UserError('That reply no longer exists.');
+    const latest = await em.findOne(
+      Message,
+      { conversation: reply.conversation.id, role: 'assistant', character: reply.character.id },
+      { orderBy: { createdAt: 'desc', id: 'desc' } },
+    );
+    if (latest?.id !== reply.id) throw new UserError('Only the latest reply can be changed: older ones are part of the story now.');
+    return { reply, conversation: reply.conversation as IConversation, character: reply.character };
+  }
+}
+
+async function loadConversation(em: EntityManager, conversationId: string) {
+  const conversation = (await em.findOneOrFail(Conversation, conversationId, { populate: ['character'] })) as IConversation;
+  return { conversation, character: conversation.character };
+}
+
+function speakerOf(character: ICharacter): Speaker {
+  return { characterId: character.id, name: character.name, avatarUrl: character.avatarUrl };
+}
+
+function shownIds(message: IMessage): string[] {
+  const ids = (message.metadata as { discordMessageIds?: string[] }).discordMessageIds;
+  return ids ?? (message.discordMessageId ? [message.discordMessageId] : []);
+}
+
+async function rememberShown(em: EntityManager, message: IMessage, ids: string[]): Promise<void> {
+  if (!ids.length) return;
+  message.discordMessageId = ids[0]!;
+  message.metadata = { ...message.metadata, discordMessageIds: ids };
+  await em.flush();
+}
+
+function tokensOf(generation: Generation): number | null {
+  return generation.usage ? generation.usage.inputTokens + generation.usage.outputTokens : null;
+}
+
+function replyMetadata(generation: Generation): Record<string, unknown> {
+  return {
+    promptTokens: generation.prompt.promptTokens,
+    memories: generation.prompt.includedMemories,
+    usage: generation.usage ?? null,
+    finishReason: generation.finishReason ?? null,
+  };
+}
+
+function finishInfo(reply: IMessage, generation: Generation, index: number, count: number) {
+  return {
+    messageId: reply.id,
+    model: generation.model,
+    inputTokens: generation.usage?.inputTokens,
+    outputTokens: generation.usage?.outputTokens,
+    alternative: { index, count },
+  };
+}
+
+/** The name appears as a whole word, case-insensitively ("Aria, what do you think?"). */
+export function mentionsName(content: string, name: string): boolean {
+  const escaped = name.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return escaped.length > 0 && new RegExp(`(^|[^\\p{L}\\p{N}])${escaped}($|[^\\p{L}\\p{N}])`, 'iu').test(content);
+}

@@ -1,0 +1,27 @@
+import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIComponentInMessageActionRow } from 'discord.js';
+import type { ReplyInfo } from '../../chat/reply-sink.js';
+import { customId } from '../command.js';
+
+/** Under a finished reply: ◀ n/m ▶ between alternatives, 🔄 regenerate, ⏩ continue. */
+export function replyButtons(info: ReplyInfo): APIActionRowComponent<APIComponentInMessageActionRow>[] {
+  const { index, count } = info.alternative;
+  const button = (id: string, label: string, disabled = false) => ({
+    type: ComponentType.Button as const,
+    style: ButtonStyle.Secondary as const,
+    custom_id: id,
+    label,
+    disabled,
+  });
+  return [
+    {
+      type: ComponentType.ActionRow,
+      components: [
+        button(customId('chat', 'swipe', info.messageId, '-1'), '◀', count < 2),
+        button(customId('chat', 'position', info.messageId), `${index}/${count}`, true),
+        button(customId('chat', 'swipe', info.messageId, '1'), '▶', count < 2),
+        button(customId('chat', 'regenerate', info.messageId), '🔄'),
+        button(customId('chat', 'continue', info.messageId), '⏩'),
+      ],
+    },
+  ];
+}
