@@ -28,12 +28,16 @@ export async function recentHistory(em: EntityManager, conversationId: string, l
   const rows = await em.find(
     Message,
     { conversation: conversationId },
-    { orderBy: { createdAt: 'desc', id: 'desc' }, limit, populate: ['character'] },
+    {
+      orderBy: { createdAt: 'desc', id: 'desc' },
+      limit,
+      fields: ['id', 'role', 'content', 'authorName', 'character.name'],
+    },
   );
   return rows.reverse().map(toHistoryEntry);
 }
 
-function toHistoryEntry(row: IMessage): HistoryEntry {
+function toHistoryEntry(row: Pick<IMessage, 'id' | 'role' | 'content' | 'authorName'> & { character?: { name: string } | null }): HistoryEntry {
   return {
     id: row.id,
     role: row.role,
@@ -59,7 +63,11 @@ export async function historyBefore(em: EntityManager, message: IMessage, limit:
   const rows = await em.find(
     Message,
     { conversation: message.conversation.id, createdAt: { $lt: message.createdAt } },
-    { orderBy: { createdAt: 'desc', id: 'desc' }, limit, populate: ['character'] },
+    {
+      orderBy: { createdAt: 'desc', id: 'desc' },
+      limit,
+      fields: ['id', 'role', 'content', 'authorName', 'character.name'],
+    },
   );
   return rows.reverse().map(toHistoryEntry);
 }

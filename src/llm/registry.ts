@@ -83,15 +83,20 @@ export class ProviderRegistry {
 
 export async function resolveInstance(em: EntityManager, actor: Actor): Promise<ILlmProviderInstance> {
   const allowUserKeys = actor.guild?.settings.allowUserKeys !== false;
-  const candidates: object[] = [];
+  const candidates: object[] = [{ scope: 'system' }];
   if (allowUserKeys) candidates.push({ scope: 'user', user: actor.user.id, isDefault: true });
   if (actor.guild) candidates.push({ scope: 'guild', guild: actor.guild.id, isDefault: true });
-  candidates.push({ scope: 'system', isDefault: true }, { scope: 'system' });
-  for (const where of candidates) {
-    const found = await em.findOne(LlmProviderInstance, { ...where, isEnabled: true }, { orderBy: { createdAt: 'asc' } });
-    if (found) return found as ILlmProviderInstance;
-  }
-  throw new UserError(NO_PROVIDER_MESSAGE);
+  // One query for every candidate; the order of preference is applied here.
+  const rows = (await em.find(
+    LlmProviderInstance,
+    { isEnabled: true, $or: candidates },
+    { orderBy: { createdAt: 'asc' } },
+  )) as ILlmProviderInstance[];
+  const rank = (instance: ILlmProviderInstance) =>
+    instance.scope === 'user' ? 0 : instance.scope === 'guild' ? 1 : instance.isDefault ? 2 : 3;
+  const best = rows.sort((a, b) => rank(a) - rank(b))[0];
+  if (!best) throw new UserError(NO_PROVIDER_MESSAGE);
+  return best;
 }
 
 /**

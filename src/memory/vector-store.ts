@@ -108,8 +108,9 @@ export async function searchMemories(
   const scoped = params.length > 0;
   const exactScanLimit = options.exactScanLimit ?? 10_000;
 
-  if (scoped && (await scopeSize(em, { where, params }, exactScanLimit + 1)) <= exactScanLimit) {
-    return exactSearch(em, vector, where, params, k);
+  if (scoped) {
+    const exact = await boundedExactSearch(em, vector, where, params, k, exactScanLimit);
+    if (exact) return exact;
   }
   const hits = await approximateSearch(em, embedding, scope, { k, efSearch: options.efSearch });
   if (hits.length === k || !scoped) return hits;
@@ -172,24 +173,39 @@ async function exactSearch(
   const rows = await em.execute<HitRow[]>(
     `select ${SELECT_FIELDS}, embedding <=> ? as distance
        from vector_memories ${where}
-      order by (embedding <=> ?) + 0, id
+      order by (embedding <=> ?) + 0 nulls last, id
       limit ${k}`,
     [vector, ...params, vector],
   );
   return rows.map(toHit);
 }
 
-/** Counts the rows in scope, stopping at `cap`. */
-async function scopeSize(em: EntityManager, filter: { where: string; params: unknown[] }, cap: number): Promise<number> {
-  const rows = await em.execute<{ n: string | number }[]>(
-    `select count(*) as n from (select 1 from vector_memories ${filter.where} limit ${cap}) as scoped`,
-    filter.params,
+/**
+ * One query: scans at most `limit + 1` rows of the scope through its B-tree
+ * index, and returns the k nearest when the whole scope fit (else undefined).
+ */
+async function boundedExactSearch(
+  em: EntityManager,
+  vector: string | null,
+  where: string,
+  params: unknown[],
+  k: number,
+  limit: number,
+): Promise<MemoryHit[] | undefined> {
+  const rows = await em.execute<(HitRow & { scope_rows: string | number })[]>(
+    `with scoped as materialized (
+       select ${SELECT_FIELDS}, embedding <=> ? as distance from vector_memories ${where} limit ${limit + 1}
+     )
+     select scoped.*, (select count(*) from scoped) as scope_rows
+       from scoped order by distance nulls last, id limit ${k}`,
+    [vector, ...params],
   );
-  return Number(rows[0]?.n ?? 0);
+  if (rows.length && Number(rows[0]!.scope_rows) > limit) return undefined;
+  return rows.map(toHit);
 }
 
 function scopeFilter(scope: MemoryScope): { where: string; params: unknown[] } {
-  const clauses: string[] = ['embedding is not null'];
+  const clauses: string[] = [];
   const params: unknown[] = [];
   const add = (column: string, value: unknown) => {
     params.push(value);
@@ -199,7 +215,7 @@ function scopeFilter(scope: MemoryScope): { where: string; params: unknown[] } {
   if (scope.conversationId) add('conversation_id', scope.conversationId);
   if (scope.knowledgeId) add('knowledge_id', scope.knowledgeId);
   if (scope.memoryType) add('memory_type', scope.memoryType);
-  return { where: `where ${clauses.join(' and ')}`, params };
+  return { where: clauses.length ? `where ${clauses.join(' and ')}` : '', params };
 }
 
 function toHit(row: HitRow): MemoryHit {

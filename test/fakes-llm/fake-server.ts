@@ -24,6 +24,8 @@ export interface RecordedRequest {
   body: any;
   headers: IncomingMessage['headers'];
   at: number;
+  /** performance.now() when the request line arrived (before the body was read). */
+  arrivedAt: number;
 }
 
 export type Handler = (request: RecordedRequest, script: Script, response: ServerResponse) => Promise<void> | void;
@@ -77,6 +79,7 @@ export class FakeServer {
   }
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const arrivedAt = performance.now();
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
@@ -87,6 +90,7 @@ export class FakeServer {
       body: raw ? safeJson(raw) : undefined,
       headers: request.headers,
       at: Date.now(),
+      arrivedAt,
     };
     this.requests.push(recorded);
     const route = Object.entries(this.routes).find(([pattern]) => pattern === `${recorded.method} ${path}` || pattern === path);

@@ -33,11 +33,10 @@ export class RecordingSink implements ReplySink {
 /** A SinkFactory that keeps every sink it made. */
 export function recordingSinks(): SinkFactory & { sinks: RecordingSink[] } {
   const sinks: RecordingSink[] = [];
-  const factory = ((speaker: Speaker, messageIds?: string[]) => {
+  const factory: SinkFactory = (speaker, messageIds) => {
     const sink = new RecordingSink(speaker, messageIds);
     sinks.push(sink);
     return sink;
-  }) as SinkFactory & { sinks: RecordingSink[] };
-  factory.sinks = sinks;
-  return factory;
+  };
+  return Object.assign(factory, { sinks });
 }

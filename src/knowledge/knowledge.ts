@@ -1,0 +1,105 @@
+import { createHash } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { canEdit } from '../characters/characters.js';
+import type { Actor } from '../core/identity.js';
+import { CharacterKnowledge, type ICharacter, type ICharacterKnowledge } from '../db/entities/index.js';
+import type { Embedder } from '../embeddings/embedder.js';
+import { UserError } from '../errors.js';
+import type { JobQueue } from '../queue/job-queue.js';
+import { searchMemories, type MemoryHit } from '../memory/vector-store.js';
+
+export const INGEST_QUEUE = 'ingest';
+
+export interface KnowledgeLimits {
+  /** Largest file accepted. */
+  maxFileBytes: number;
+  /** Knowledge items one character may hold. */
+  maxItemsPerCharacter: number;
+}
+
+export const DEFAULT_KNOWLEDGE_LIMITS: KnowledgeLimits = { maxFileBytes: 25 * 1024 * 1024, maxItemsPerCharacter: 200 };
+
+export function ingestJobId(knowledgeId: string): string {
+  return `ingest-${knowledgeId}`;
+}
+
+export function assertCanChangeKnowledge(actor: Actor, character: ICharacter): void {
+  if (!canEdit(actor, character)) {
+    throw new UserError(`Only the creator of ${character.name} (or a server admin, for server characters) can change what it knows.`);
+  }
+}
+
+/**
+ * Records a file or page to learn from, as pending, and queues its ingestion.
+ * Returns at once; the ingest job downloads, extracts, chunks and embeds it.
+ */
+export async function addKnowledge(
+  em: EntityManager,
+  queue: JobQueue,
+  actor: Actor,
+  character: ICharacter,
+  input: { url: string; name: string; sourceName: string; sourceType: 'file' | 'url'; size?: number; mimeType?: string },
+  limits: KnowledgeLimits = DEFAULT_KNOWLEDGE_LIMITS,
+): Promise<ICharacterKnowledge> {
+  assertCanChangeKnowledge(actor, character);
+  if (input.size !== undefined && input.size === 0) throw new UserError('That file is empty.');
+  if (input.size !== undefined && input.size > limits.maxFileBytes) {
+    throw new UserError(`That file is ${(input.size / 1024 / 1024).toFixed(1)} MB; the limit is ${Math.round(limits.maxFileBytes / 1024 / 1024)} MB.`);
+  }
+  const count = await em.count(CharacterKnowledge, { character: character.id });
+  if (count >= limits.maxItemsPerCharacter) {
+    throw new UserError(`${character.name} already knows ${count} sources, the most allowed. Remove some with /knowledge remove.`);
+  }
+  const knowledge = em.create(CharacterKnowledge, {
+    character,
+    uploadedBy: actor.user,
+    name: input.name.slice(0, 255),
+    sourceType: input.sourceType,
+    sourceName: input.sourceName.slice(0, 255),
+    mimeType: input.mimeType?.slice(0, 100) ?? null,
+    fileSize: input.size ?? null,
+    metadata: { url: input.url },
+  });
+  await em.flush();
+  await queue.add(INGEST_QUEUE, { knowledgeId: knowledge.id }, { jobId: ingestJobId(knowledge.id), attempts: 3, backoffMs: 5000 });
+  return knowledge as ICharacterKnowledge;
+}
+
+/** Re-queues items left pending or processing (after a restart with in-process queues; harmless with Redis). */
+export async function requeueUnfinished(em: EntityManager, queue: JobQueue): Promise<number> {
+  const unfinished = await em.find(CharacterKnowledge, { status: { $in: ['pending', 'processing'] } }, { fields: ['id'] });
+  for (const item of unfinished) {
+    await queue.add(INGEST_QUEUE, { knowledgeId: item.id }, { jobId: ingestJobId(item.id), attempts: 3, backoffMs: 5000 });
+  }
+  return unfinished.length;
+}
+
+export async function listKnowledge(em: EntityManager, character: ICharacter): Promise<ICharacterKnowledge[]> {
+  const rows = await em.find(CharacterKnowledge, { character: character.id }, { orderBy: { createdAt: 'desc' } });
+  return rows as ICharacterKnowledge[];
+}
+
+/** Deletes an item; its chunks leave retrieval at once (ON DELETE CASCADE). */
+export async function removeKnowledge(em: EntityManager, actor: Actor, character: ICharacter, id: string): Promise<ICharacterKnowledge> {
+  assertCanChangeKnowledge(actor, character);
+  const item = await em.findOne(CharacterKnowledge, { id, character: character.id });
+  if (!item) throw new UserError(`${character.name} has no such knowledge item.`);
+  await em.nativeDelete(CharacterKnowledge, { id });
+  return item as ICharacterKnowledge;
+}
+
+/** What the character would recall for `query`: its nearest knowledge chunks with their scores. */
+export async function searchKnowledge(
+  em: EntityManager,
+  embedder: Embedder,
+  character: ICharacter,
+  query: string,
+  k = 5,
+): Promise<MemoryHit[]> {
+  const [vector] = await embedder.embed([query]);
+  return searchMemories(em, vector!, { characterId: character.id, memoryType: 'character' }, { k });
+}
+
+export function contentHash(buffer: Buffer): string {
+  return createHash('sha256').update(buffer).digest('hex');
+}
