@@ -2,25 +2,20 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Message, type IConversation, type IMessage, type IUser } from '../db/entities/index.js';
 import type { HistoryEntry } from './prompt.js';
 
-/** Stores what a person said. Safe to call twice for one Discord message: the second call returns the first row. */
+/**
+ * Stores what a person said, in one round trip. Safe to call twice for one
+ * Discord message: the unique Discord id makes the second insert a no-op.
+ */
 export async function storeUserMessage(
   em: EntityManager,
   input: { conversation: IConversation; author: IUser; authorName: string; content: string; discordMessageId?: string },
-): Promise<IMessage> {
-  if (input.discordMessageId) {
-    const existing = await em.findOne(Message, { discordMessageId: input.discordMessageId });
-    if (existing) return existing as IMessage;
-  }
-  const message = em.create(Message, {
-    conversation: input.conversation,
-    role: 'user',
-    content: input.content,
-    author: input.author,
-    authorName: input.authorName.slice(0, 100),
-    discordMessageId: input.discordMessageId ?? null,
-  });
-  await em.flush();
-  return message as IMessage;
+): Promise<void> {
+  await em.execute(
+    `insert into messages (conversation_id, role, content, author_id, author_name, discord_message_id)
+     values (?, 'user', ?, ?, ?, ?) on conflict (discord_message_id) do nothing`,
+    [input.conversation.id, input.content, input.author.id, input.authorName.slice(0, 100), input.discordMessageId ?? null],
+    'run',
+  );
 }
 
 /** The last `limit` messages of a conversation, oldest first, as the prompt builder reads them. */

@@ -53,6 +53,12 @@ export interface ResponderDeps {
   retrieval?: RetrievalOptions;
 }
 
+/** A conversation already loaded, with the EntityManager that loaded it. */
+interface Loaded {
+  em: EntityManager;
+  conversation: IConversation;
+}
+
 export type MessageOutcome = 'not-bound' | 'stored' | 'queued' | 'replied';
 
 /**
@@ -64,6 +70,8 @@ export type MessageOutcome = 'not-bound' | 'stored' | 'queued' | 'replied';
 export class Responder {
   readonly #deps: ResponderDeps;
   readonly #busy = new Map<string, { again: boolean; actor: Actor; sinks: SinkFactory }>();
+  /** Who wrote recently, to spare two upserts per message; names and server settings refresh within a minute. */
+  readonly #actors = new Map<string, { at: number; actor: Actor }>();
 
   constructor(deps: ResponderDeps) {
     this.#deps = deps;
@@ -73,7 +81,7 @@ export class Responder {
     const em = this.#deps.orm.em.fork();
     const conversation = await findBinding(em, message.channelId);
     if (!conversation?.character) return 'not-bound';
-    const actor = await resolveActor(em, { user: message.author, guild: message.guild });
+    const actor = await this.#actor(em, message);
     await storeUserMessage(em, {
       conversation,
       author: actor.user,
@@ -91,9 +99,12 @@ export class Responder {
     const state = { again: true, actor, sinks };
     this.#busy.set(conversation.id, state);
     try {
+      let loaded: Loaded | undefined = { em, conversation };
       while (state.again) {
         state.again = false;
-        await this.reply(conversation.id, state.actor, state.sinks);
+        // The first reply reuses what was just loaded; later ones load afresh.
+        await this.reply(conversation.id, state.actor, state.sinks, loaded);
+        loaded = undefined;
       }
     } finally {
       this.#busy.delete(conversation.id);
@@ -118,9 +129,11 @@ export class Responder {
   }
 
   /** Writes one new reply of the bound character to the conversation as it stands. */
-  async reply(conversationId: string, actor: Actor, sinks: SinkFactory): Promise<void> {
-    const em = this.#deps.orm.em.fork();
-    const { conversation, character } = await loadConversation(em, conversationId);
+  async reply(conversationId: string, actor: Actor, sinks: SinkFactory, loaded?: Loaded): Promise<void> {
+    const em = loaded?.em ?? this.#deps.orm.em.fork();
+    const { conversation, character } = loaded
+      ? { conversation: loaded.conversation, character: loaded.conversation.character }
+      : await loadConversation(em, conversationId);
     if (!character) return;
     const sink = sinks(speakerOf(character));
     const history = await recentHistory(em, conversation.id, this.#deps.historyLimit ?? 60);
@@ -225,6 +238,16 @@ export class Responder {
       alternative: { index: next + 1, count: branches.length },
     });
     await rememberShown(em, reply, shown.messageIds);
+  }
+
+  async #actor(em: EntityManager, message: IncomingMessage): Promise<Actor> {
+    const key = `${message.author.id}:${message.author.username}:${message.guild?.id ?? ''}`;
+    const cached = this.#actors.get(key);
+    if (cached && Date.now() - cached.at < 60_000) return cached.actor;
+    const actor = await resolveActor(em, { user: message.author, guild: message.guild });
+    if (this.#actors.size > 10_000) this.#actors.clear();
+    this.#actors.set(key, { at: Date.now(), actor });
+    return actor;
   }
 
   async #generateInto(
