@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const token = requireDiscordToken(config);
   const commands = await loadCommands();
   const deps = await createDeps(config, logger);
-  startWorkers(deps);
+  await startWorkers(deps);
   const client = await startBot({ token, apiUrl: config.discord.apiUrl, commands, deps });
   const health = config.healthPort
     ? await startHealthServer({

@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     );
   }
   const deps = await createDeps(config, logger);
-  startWorkers(deps);
+  await startWorkers(deps);
   const health = config.healthPort
     ? await startHealthServer({ port: config.healthPort, logger, checks: dependencyChecks(deps) })
     : undefined;

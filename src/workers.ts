@@ -1,9 +1,37 @@
 import type { Deps } from './deps.js';
+import { chunkDocument } from './knowledge/chunk.js';
+import { extractText } from './knowledge/extract.js';
+import { ingestHandler } from './knowledge/ingest-job.js';
+import { INGEST_QUEUE, requeueUnfinished } from './knowledge/knowledge.js';
+import { guardedFetch } from './llm/endpoint-guard.js';
+
+/** Limits for knowledge files; the README lists them. */
+export const INGEST_LIMITS = {
+  maxBytes: 25 * 1024 * 1024,
+  timeoutMs: 60_000,
+  maxUnpackedBytes: 200 * 1024 * 1024,
+};
 
 /**
  * Registers the consumers of every job queue. The bot process and each
  * `npm run worker` process call this; BullMQ spreads the jobs among them.
+ * Items left unfinished by a crash are queued again (their job ids make that
+ * a no-op when the queue still has them).
  */
-export function startWorkers(deps: Deps): void {
-  deps.logger.debug({ queue: deps.config.redis.url ? 'redis' : 'in-process' }, 'workers started');
+export async function startWorkers(deps: Deps): Promise<void> {
+  deps.queue.process(
+    INGEST_QUEUE,
+    ingestHandler({
+      orm: deps.database.orm,
+      embedder: deps.embedder,
+      extract: extractText,
+      chunk: (extracted) => chunkDocument(extracted),
+      fetch: guardedFetch({ allowPrivate: deps.config.secrets.allowPrivateEndpoints }),
+      limits: INGEST_LIMITS,
+      attempts: 3,
+    }),
+    { concurrency: deps.config.workerConcurrency },
+  );
+  const requeued = await requeueUnfinished(deps.database.orm.em.fork(), deps.queue);
+  deps.logger.info({ requeued, queue: deps.config.redis.url ? 'redis' : 'in-process' }, 'workers started');
 }

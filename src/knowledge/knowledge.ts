@@ -74,6 +74,10 @@ export async function requeueUnfinished(em: EntityManager, queue: JobQueue): Pro
   return unfinished.length;
 }
 
+export async function findKnowledge(em: EntityManager, id: string): Promise<ICharacterKnowledge | null> {
+  return (await em.findOne(CharacterKnowledge, id)) as ICharacterKnowledge | null;
+}
+
 export async function listKnowledge(em: EntityManager, character: ICharacter): Promise<ICharacterKnowledge[]> {
   const rows = await em.find(CharacterKnowledge, { character: character.id }, { orderBy: { createdAt: 'desc' } });
   return rows as ICharacterKnowledge[];

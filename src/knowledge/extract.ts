@@ -1,0 +1,139 @@
+import { fileTypeFromBuffer } from 'file-type';
+import { convert as htmlToText } from 'html-to-text';
+import mammoth from 'mammoth';
+import Papa from 'papaparse';
+import { extractText as pdfText, getDocumentProxy } from 'unpdf';
+import { UserError } from '../errors.js';
+import { zipUnpackedSize } from './zip-size.js';
+import type { Extracted, ExtractText, LoreEntry } from './types.js';
+
+const SUPPORTED = 'plain text, Markdown, PDF, DOCX, HTML, JSON (including character-card lorebooks) and CSV';
+
+/**
+ * Detects a file's type by its content (the name is only a hint between text
+ * formats), and extracts its text with a well-kept library per format. A file
+ * whose content is not one of the supported formats is refused in plain words,
+ * whatever its name says.
+ */
+export const extractText: ExtractText = async (buffer, hints) => {
+  if (buffer.length === 0) throw new UserError('That file is empty.');
+  const detected = await fileTypeFromBuffer(buffer);
+  if (detected?.mime === 'application/pdf') return extractPdf(buffer);
+  if (detected?.ext === 'docx' || (detected?.mime === 'application/zip' && /\.docx$/i.test(hints.filename))) {
+    return extractDocx(buffer, hints.limits.maxUnpackedBytes);
+  }
+  if (detected) {
+    throw new UserError(`That file is ${detected.mime} (whatever its name says), which cannot be learned. Supported: ${SUPPORTED}.`);
+  }
+  const text = decodeUtf8(buffer);
+  const name = hints.filename.toLowerCase();
+  const trimmed = text.trimStart();
+  if (name.endsWith('.json') || /^[[{]/.test(trimmed)) {
+    const json = tryJson(text);
+    if (json !== undefined) return extractJson(json);
+  }
+  if (/\.html?$/.test(name) || /^<(!doctype html|html|head|body)/i.test(trimmed)) {
+    return { mimeType: 'text/html', text: htmlToText(text, { wordwrap: false, selectors: [{ selector: 'a', options: { ignoreHref: true } }, { selector: 'img', format: 'skip' }, { selector: 'nav', format: 'skip' }] }) };
+  }
+  if (name.endsWith('.csv')) return extractCsv(text);
+  return { mimeType: name.endsWith('.md') || /^#{1,6} /m.test(text) ? 'text/markdown' : 'text/plain', text };
+};
+
+function decodeUtf8(buffer: Buffer): string {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(buffer);
+  } catch {
+    throw new UserError(`That file is not text in a format I can read. Supported: ${SUPPORTED}.`);
+  }
+  if (text.includes('\u0000')) throw new UserError(`That file looks binary. Supported: ${SUPPORTED}.`);
+  return text.replace(/^\uFEFF/, '');
+}
+
+async function extractPdf(buffer: Buffer): Promise<Extracted> {
+  try {
+    const pdf = await getDocumentProxy(new Uint8Array(buffer));
+    const { text } = await pdfText(pdf, { mergePages: false });
+    const sections = text.map((page, i) => ({ text: page.trim(), page: i + 1 })).filter((s) => s.text);
+    return { mimeType: 'application/pdf', text: sections.map((s) => s.text).join('\n\n'), sections };
+  } catch (error) {
+    const encrypted = /password|encrypt/i.test(String((error as Error)?.message));
+    throw new UserError(encrypted ? 'That PDF is password-protected.' : 'That PDF could not be read: it looks damaged.');
+  }
+}
+
+async function extractDocx(buffer: Buffer, maxUnpackedBytes: number): Promise<Extracted> {
+  const unpacked = await zipUnpackedSize(buffer);
+  if (unpacked === undefined) throw new UserError('That DOCX could not be read: it looks damaged.');
+  if (unpacked > maxUnpackedBytes || unpacked > buffer.length * 200) {
+    throw new UserError('That DOCX unpacks to far more than it weighs (a “zip bomb”), so it was not opened.');
+  }
+  try {
+    const { value } = await mammoth.extractRawText({ buffer });
+    return { mimeType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', text: value };
+  } catch {
+    throw new UserError('That DOCX could not be read: it looks damaged.');
+  }
+}
+
+function extractCsv(text: string): Extracted {
+  const parsed = Papa.parse<Record<string, string>>(text, { header: true, skipEmptyLines: true });
+  if (parsed.errors.length && !parsed.data.length) throw new UserError('That CSV could not be read.');
+  const rows = parsed.data.map((row) =>
+    Object.entries(row)
+      .filter(([, value]) => String(value ?? '').trim())
+      .map(([key, value]) => `${key}: ${value}`)
+      .join('; '),
+  );
+  return { mimeType: 'text/csv', text: rows.join('\n\n') };
+}
+
+function extractJson(json: unknown): Extracted {
+  const book = characterBook(json);
+  if (book) {
+    const text = book.map((entry) => entry.content).join('\n\n');
+    return { mimeType: 'application/json', text, lorebook: book };
+  }
+  const lines: string[] = [];
+  const walk = (value: unknown, path: string) => {
+    if (lines.length > 200_000) return;
+    if (value && typeof value === 'object') {
+      for (const [key, child] of Object.entries(value)) walk(child, path ? `${path}.${key}` : key);
+    } else if (value !== null && value !== undefined && String(value).trim()) {
+      lines.push(path ? `${path}: ${String(value)}` : String(value));
+    }
+  };
+  walk(json, '');
+  return { mimeType: 'application/json', text: lines.join('\n') };
+}
+
+/** A Character Card V2/V3 (or a bare character_book) carries world-info entries. */
+function characterBook(json: unknown): LoreEntry[] | undefined {
+  const card = json as { data?: { character_book?: unknown }; character_book?: unknown; entries?: unknown };
+  const book = (card?.data?.character_book ?? card?.character_book ?? (Array.isArray(card?.entries) ? card : undefined)) as
+    | { entries?: unknown }
+    | undefined;
+  if (!book || !Array.isArray(book.entries)) return undefined;
+  return book.entries
+    .filter((entry): entry is Record<string, unknown> => Boolean(entry) && typeof entry === 'object' && typeof (entry as { content?: unknown }).content === 'string')
+    .filter((entry) => entry.enabled !== false && String(entry.content).trim())
+    .map((entry) => ({
+      keys: Array.isArray(entry.keys) ? entry.keys.map(String) : [],
+      secondaryKeys: Array.isArray(entry.secondary_keys) ? entry.secondary_keys.map(String) : [],
+      content: String(entry.content),
+      name: typeof entry.name === 'string' ? entry.name : typeof entry.comment === 'string' ? entry.comment : undefined,
+      constant: entry.constant === true,
+      selective: entry.selective === true,
+      caseSensitive: entry.case_sensitive === true,
+      useRegex: entry.use_regex === true,
+      priority: typeof entry.priority === 'number' ? entry.priority : undefined,
+    }));
+}
+
+function tryJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
