@@ -58,7 +58,7 @@ async function dispatch(interaction: Interaction, commands: Map<string, Command>
     await dispatchComponent(interaction, commands, context);
     return;
   }
-  if (!interaction.isChatInputCommand() && !interaction.isAutocomplete()) return;
+  if (!interaction.isChatInputCommand() && !interaction.isAutocomplete() && !interaction.isMessageContextMenuCommand()) return;
   const logger = context.logger.child({
     interaction: interaction.id,
     command: interaction.commandName,
@@ -77,7 +77,8 @@ async function dispatch(interaction: Interaction, commands: Map<string, Command>
     return;
   }
   try {
-    await command.execute(interaction, { ...context, logger });
+    if (interaction.isMessageContextMenuCommand()) await command.executeOnMessage?.(interaction, { ...context, logger });
+    else await command.execute?.(interaction, { ...context, logger });
   } catch (error) {
     await handleInteractionError(interaction, error, logger);
   }

@@ -1,6 +1,8 @@
 import type {
   AutocompleteInteraction,
   ChatInputCommandInteraction,
+  ContextMenuCommandBuilder,
+  MessageContextMenuCommandInteraction,
   MessageComponentInteraction,
   ModalSubmitInteraction,
   SlashCommandBuilder,
@@ -24,10 +26,15 @@ export interface DiscordContext {
 /** The context every handler gets: the dependencies and a logger for this interaction. */
 export type CommandContext = Deps & DiscordContext;
 
-/** One file per slash command in commands/: `export default { data, execute } satisfies Command`. */
+/**
+ * One file per command in commands/: `export default { data, execute } satisfies Command`.
+ * Message context-menu commands ("Apps → …" on a message) set `data` to a
+ * ContextMenuCommandBuilder and implement `executeOnMessage` instead.
+ */
 export interface Command {
-  data: SlashCommandBuilder | SlashCommandOptionsOnlyBuilder | SlashCommandSubcommandsOnlyBuilder;
-  execute(interaction: ChatInputCommandInteraction, context: CommandContext): Promise<void>;
+  data: SlashCommandBuilder | SlashCommandOptionsOnlyBuilder | SlashCommandSubcommandsOnlyBuilder | ContextMenuCommandBuilder;
+  execute?(interaction: ChatInputCommandInteraction, context: CommandContext): Promise<void>;
+  executeOnMessage?(interaction: MessageContextMenuCommandInteraction, context: CommandContext): Promise<void>;
   autocomplete?(interaction: AutocompleteInteraction, context: CommandContext): Promise<void>;
   /**
    * Buttons, menus and modals whose custom id starts with `<command name>:`
@@ -50,7 +57,7 @@ export function isCommand(value: unknown): value is Command {
   if (!value || typeof value !== 'object') return false;
   const candidate = value as Partial<Command>;
   return (
-    typeof candidate.execute === 'function' &&
+    (typeof candidate.execute === 'function' || typeof candidate.executeOnMessage === 'function') &&
     typeof candidate.data === 'object' &&
     candidate.data !== null &&
     typeof candidate.data.name === 'string' &&
