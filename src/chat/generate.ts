@@ -43,19 +43,19 @@ export async function generate(
   },
 ): Promise<Generation> {
   const { character, history, sink } = input;
-  await sink.typing();
-  const memories =
+  // The typing indicator, recall and provider resolution do not depend on each other.
+  const [, memories, resolved] = await Promise.all([
+    sink.typing(),
     character.config.memory_enabled === false
       ? []
-      : (
-          await recall(em, deps.embedder, {
-            characterId: character.id,
-            conversationId: input.conversation.id,
-            recent: history,
-            options: deps.retrieval,
-          })
-        ).memories;
-  const resolved = await deps.resolveModel({ actor: input.actor, character });
+      : recall(em, deps.embedder, {
+          characterId: character.id,
+          conversationId: input.conversation.id,
+          recent: history,
+          options: deps.retrieval,
+        }).then((recalled) => recalled.memories),
+    deps.resolveModel({ actor: input.actor, character }),
+  ]);
   const maxOutputTokens = character.config.max_tokens ?? 1024;
   const lastSpeaker = [...history].reverse().find((entry) => entry.role === 'user')?.speaker ?? 'the user';
   const promptCharacter = withMacros(character, lastSpeaker);

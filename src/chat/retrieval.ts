@@ -32,19 +32,15 @@ export async function recall(
   if (!query.trim()) return { memories: [], hits: [] };
   const [embedding] = await embedder.embed([query]);
   if (!embedding) return { memories: [], hits: [] };
-  const knowledge =
+  // Two independent searches, each on its own fork (and so its own connection when the pool has several).
+  const [knowledge, conversation] = await Promise.all([
     options.knowledgeK > 0
-      ? await searchMemories(em, embedding, { characterId: input.characterId, memoryType: 'character' }, { k: options.knowledgeK })
-      : [];
-  const conversation =
+      ? searchMemories(em.fork(), embedding, { characterId: input.characterId, memoryType: 'character' }, { k: options.knowledgeK })
+      : [],
     options.conversationK > 0
-      ? await searchMemories(
-          em,
-          embedding,
-          { conversationId: input.conversationId, memoryType: 'conversation' },
-          { k: options.conversationK },
-        )
-      : [];
+      ? searchMemories(em.fork(), embedding, { conversationId: input.conversationId, memoryType: 'conversation' }, { k: options.conversationK })
+      : [],
+  ]);
   const seen = new Set(input.recent.map((entry) => normalize(entry.content)));
   const hits = [...knowledge, ...conversation]
     .filter((hit) => hit.similarity >= options.minSimilarity)
