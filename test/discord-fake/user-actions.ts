@@ -1,0 +1,160 @@
+import { ComponentType, InteractionType } from 'discord-api-types/v10';
+import type { FakeContext } from './context.js';
+import { addMember } from './guild-setup.js';
+import {
+  allCustomIds,
+  baseInteraction,
+  commandData,
+  componentData,
+  findComponent,
+  modalSubmitComponents,
+  type CommandInput,
+  type FileInput,
+  type InteractionWhere,
+} from './interaction-payloads.js';
+import { FakeInteraction } from './interactions.js';
+import { createMessage, deleteMessage, editMessage, storeAttachment } from './messages.js';
+import type { Json } from './payloads.js';
+import type { StoredMessage } from './store.js';
+import type { EmbedBody } from './validation.js';
+
+export interface UserMessageOptions {
+  /** Extra user ids in `mentions` (ids written as <@id> in the content are found anyway). */
+  mentions?: string[];
+  /** Reply to this message id. */
+  reference?: string;
+  attachments?: FileInput[];
+  embeds?: EmbedBody[];
+}
+
+export interface ModalSubmitInput {
+  /** The interaction that showed the modal: its layout, user and channel are reused. */
+  from?: FakeInteraction;
+  /** Without `from`: the modal's custom_id, and text fields built from `values`. */
+  customId?: string;
+  values: Record<string, string | string[]>;
+  userId?: string;
+  channelId?: string;
+  permissions?: bigint;
+}
+
+/** What people do in Discord: talk, edit, delete, run commands, press buttons, fill modals. */
+export class UserActions {
+  /** Every interaction dispatched, in order. */
+  readonly interactions: FakeInteraction[] = [];
+
+  constructor(protected readonly ctx: FakeContext) {}
+
+  /** A user posts a message (MESSAGE_CREATE); they join the guild if they are not a member yet. */
+  userSays(channelId: string, userId: string, content: string, options: UserMessageOptions = {}): StoredMessage {
+    const { store } = this.ctx;
+    const channel = store.channel(channelId);
+    const author = store.user(userId);
+    if (channel.guildId) {
+      const guild = store.guild(channel.guildId);
+      if (!guild.members.has(userId)) addMember(this.ctx, guild, userId);
+    }
+    const attachments = (options.attachments ?? []).map((file) =>
+      storeAttachment(this.ctx, channel.id, {
+        filename: file.name,
+        contentType: file.contentType ?? 'application/octet-stream',
+        data: Buffer.isBuffer(file.data) ? file.data : Buffer.from(file.data),
+      }),
+    );
+    const extraMentions = options.mentions ?? [];
+    const message = createMessage(this.ctx, {
+      channel,
+      author,
+      attachments,
+      body: {
+        content,
+        ...(options.embeds ? { embeds: options.embeds } : {}),
+        ...(options.reference ? { message_reference: { message_id: options.reference, channel_id: channel.id } } : {}),
+      },
+      ...(extraMentions.length ? { extraMentions } : {}),
+    });
+    return message;
+  }
+
+  /** A user edits their message (MESSAGE_UPDATE). */
+  userEdits(messageId: string, content: string): StoredMessage {
+    return editMessage(this.ctx, this.#message(messageId), { content });
+  }
+
+  /** A user deletes a message (MESSAGE_DELETE). */
+  userDeletes(messageId: string): void {
+    deleteMessage(this.ctx, this.#message(messageId));
+  }
+
+  /** A user runs a slash command (INTERACTION_CREATE type 2). Options are checked against the registered command when there is one. */
+  slashCommand(input: CommandInput): FakeInteraction {
+    return this.#interact(InteractionType.ApplicationCommand, input, commandData(this.ctx, input));
+  }
+
+  /** A user types into an autocompleted option (INTERACTION_CREATE type 4); `focused` names the option. */
+  autocomplete(input: CommandInput & { focused: string }): FakeInteraction {
+    return this.#interact(InteractionType.ApplicationCommandAutocomplete, input, commandData(this.ctx, input, input.focused));
+  }
+
+  /** A user presses a button on a message (INTERACTION_CREATE type 3). Throws if the message has no such enabled button. */
+  pressButton(messageId: string, customId: string, userId: string, options: Omit<InteractionWhere, 'userId' | 'channelId'> = {}): FakeInteraction {
+    return this.#component(messageId, customId, userId, options, undefined);
+  }
+
+  /** A user picks values in a select menu on a message. */
+  selectMenu(messageId: string, customId: string, values: string[], userId: string, options: Omit<InteractionWhere, 'userId' | 'channelId'> = {}): FakeInteraction {
+    return this.#component(messageId, customId, userId, options, values);
+  }
+
+  /** A user submits a modal (INTERACTION_CREATE type 5), shaped like the one the bot showed. */
+  submitModal(input: ModalSubmitInput): FakeInteraction {
+    let components: Json[];
+    let customId: string;
+    const extra: Json = {};
+    if (input.from) {
+      const modal = input.from.modal;
+      if (!modal) throw new Error(`interaction ${input.from.id} showed no modal (responses: ${input.from.responses.map((r) => r.kind).join(', ') || 'none'})`);
+      customId = modal.custom_id as string;
+      components = modalSubmitComponents(modal, input.values);
+      if (input.from.payload.message) extra.message = input.from.payload.message;
+    } else {
+      if (!input.customId) throw new Error('submitModal needs `from` (the interaction that showed it) or `customId`');
+      customId = input.customId;
+      components = Object.entries(input.values).map(([id, value]) => ({
+        type: ComponentType.ActionRow,
+        components: [{ type: ComponentType.TextInput, custom_id: id, value: Array.isArray(value) ? value.join(',') : value }],
+      }));
+    }
+    const userId = input.userId ?? input.from?.userId;
+    const channelId = input.channelId ?? (input.from?.payload.channel_id as string | undefined);
+    if (!userId || !channelId) throw new Error('submitModal needs userId and channelId (or `from`)');
+    const where: InteractionWhere = { userId, channelId, ...(input.permissions !== undefined ? { permissions: input.permissions } : {}) };
+    return this.#interact(InteractionType.ModalSubmit, where, { custom_id: customId, components }, extra);
+  }
+
+  #component(messageId: string, customId: string, userId: string, options: Omit<InteractionWhere, 'userId' | 'channelId'>, values?: string[]): FakeInteraction {
+    const message = this.#message(messageId);
+    const component = findComponent(message, customId);
+    if (!component) throw new Error(`message ${messageId} has no component "${customId}" (has: ${allCustomIds(message).join(', ') || 'none'})`);
+    if (component.disabled) throw new Error(`component "${customId}" on message ${messageId} is disabled`);
+    const isButton = component.type === ComponentType.Button;
+    if (isButton !== (values === undefined)) throw new Error(`component "${customId}" is ${isButton ? 'a button: use pressButton' : 'a select menu: use selectMenu'}`);
+    const { data, message: payload } = componentData(message, component, values);
+    return this.#interact(InteractionType.MessageComponent, { ...options, userId, channelId: message.channel_id }, data, { message: payload });
+  }
+
+  #interact(type: InteractionType, where: InteractionWhere, data: Json, extra: Json = {}): FakeInteraction {
+    const payload = baseInteraction(this.ctx, type, where, data, extra);
+    const interaction = new FakeInteraction(this.ctx, payload);
+    this.ctx.interactions.set(interaction.id, interaction);
+    this.interactions.push(interaction);
+    this.ctx.dispatch('INTERACTION_CREATE', payload);
+    return interaction;
+  }
+
+  #message(messageId: string): StoredMessage {
+    const message = this.ctx.store.messages.get(messageId);
+    if (!message || message.fake.deleted) throw new Error(`no message ${messageId} in the fake Discord`);
+    return message;
+  }
+}
