@@ -12,7 +12,13 @@ import { actorOf } from '../src/discord/actor.js';
 import { autocompleteCharacters } from '../src/discord/character-options.js';
 import { customId, parseCustomId, type Command, type CommandContext } from '../src/discord/command.js';
 import { characterEmbed, characterListPage, characterModal } from '../src/discord/render/characters.js';
+import { CARD_LIMITS } from '../src/cards/card-schema.js';
+import { exportCardPng } from '../src/cards/export-card.js';
+import { parseCard } from '../src/cards/parse-card.js';
+import { cardOf, importCard } from '../src/characters/import-card.js';
 import { UserError } from '../src/errors.js';
+import { download } from '../src/knowledge/download.js';
+import { guardedFetch } from '../src/llm/endpoint-guard.js';
 import { CHARACTER_VISIBILITIES } from '../src/db/entities/index.js';
 
 const PAGE_SIZE = 5;
@@ -61,6 +67,19 @@ export default {
     )
     .addSubcommand((sub) =>
       sub
+        .setName('import')
+        .setDescription('Import a character card (Character Card V2/V3, PNG or JSON).')
+        .addAttachmentOption((o) => o.setName('file').setDescription('The card').setRequired(true))
+        .addStringOption((o) => o.setName('visibility').setDescription('Who may use it (default: only you)').addChoices(...visibilityChoices)),
+    )
+    .addSubcommand((sub) =>
+      sub
+        .setName('export')
+        .setDescription('Download a character as a PNG card (SillyTavern and others import it).')
+        .addStringOption((o) => o.setName('character').setDescription('Which one').setRequired(true).setAutocomplete(true)),
+    )
+    .addSubcommand((sub) =>
+      sub
         .setName('delete')
         .setDescription('Delete a character with its knowledge and memories.')
         .addStringOption((o) => o.setName('character').setDescription('Which one').setRequired(true).setAutocomplete(true)),
@@ -75,6 +94,23 @@ export default {
       await interaction.showModal(characterModal(customId('character', 'create', visibility, String(nsfw)), 'New character'));
       return;
     }
+    if (sub === 'import') {
+      await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+      const file = interaction.options.getAttachment('file', true);
+      const fetcher = guardedFetch({ allowPrivate: context.config.secrets.allowPrivateEndpoints });
+      const buffer = await download(file.url, { maxBytes: CARD_LIMITS.fileBytes, timeoutMs: 30_000 }, fetcher);
+      const card = parseCard(buffer);
+      const actor = await actorOf(em, interaction);
+      const { character, loreEntries } = await importCard(em, context.queue, actor, card, {
+        visibility: (interaction.options.getString('visibility') ?? 'private') as Visibility,
+        avatarUrl: card.avatarPng ? file.url : undefined,
+      });
+      await interaction.editReply({
+        content: `Imported **${character.name}**${loreEntries ? `; ${loreEntries} lore entries are being learned (see /knowledge list)` : ''}.`,
+        embeds: [characterEmbed(character)],
+      });
+      return;
+    }
     if (sub === 'list') {
       await interaction.reply({ ...(await listPage(context, interaction, 0, interaction.options.getString('search') ?? '')), flags: MessageFlags.Ephemeral });
       return;
@@ -83,6 +119,16 @@ export default {
     const character = await findUsableCharacter(em, actor, interaction.options.getString('character', true));
     if (sub === 'show') {
       await interaction.reply({ embeds: [characterEmbed(character)], flags: MessageFlags.Ephemeral });
+      return;
+    }
+    if (sub === 'export') {
+      await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+      const fetcher = guardedFetch({ allowPrivate: context.config.secrets.allowPrivateEndpoints });
+      const avatar = character.avatarUrl
+        ? await download(character.avatarUrl, { maxBytes: CARD_LIMITS.fileBytes, timeoutMs: 15_000 }, fetcher).catch(() => undefined)
+        : undefined;
+      const png = exportCardPng(await cardOf(em, character), avatar && isPng(avatar) ? avatar : undefined);
+      await interaction.editReply({ content: `**${character.name}** as a Character Card V2.`, files: [{ attachment: png, name: `${character.name.replace(/[^\w.-]+/g, '_')}.png` }] });
       return;
     }
     if (sub === 'delete') {
@@ -178,4 +224,8 @@ function settingsPatch(options: Options): CharacterPatch | null {
   if (memory !== null) config.memory_enabled = memory;
   if (Object.keys(config).length) patch.config = config;
   return Object.keys(patch).length ? patch : null;
+}
+
+function isPng(buffer: Buffer): boolean {
+  return buffer.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
 }

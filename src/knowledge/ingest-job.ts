@@ -46,8 +46,12 @@ export function ingestHandler(deps: IngestDeps) {
       item.status = 'processing';
       await em.flush();
       await progress({ stage: 'downloading', embedded: 0, total: 0 });
-      const url = String((item.metadata as { url?: string }).url ?? '');
-      const buffer = await download(url, deps.limits, deps.fetch, context.signal);
+      const source = item.metadata as { url?: string; inline?: string };
+      // Lore entries arrive as text; files and pages are downloaded.
+      const buffer =
+        source.inline !== undefined
+          ? Buffer.from(source.inline, 'utf8')
+          : await download(String(source.url ?? ''), deps.limits, deps.fetch, context.signal);
       if (buffer.length === 0) throw new UserError('That file is empty.');
       const hash = contentHash(buffer);
       const twin = await em.findOne(CharacterKnowledge, { character: item.character.id, contentHash: hash, id: { $ne: item.id } });

@@ -7,6 +7,7 @@ import type { Embedder } from '../embeddings/embedder.js';
 import { UserError } from '../errors.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import { searchMemories, type MemoryHit } from '../memory/vector-store.js';
+import type { LoreEntry } from './types.js';
 
 export const INGEST_QUEUE = 'ingest';
 
@@ -63,6 +64,40 @@ export async function addKnowledge(
   await em.flush();
   await queue.add(INGEST_QUEUE, { knowledgeId: knowledge.id }, { jobId: ingestJobId(knowledge.id), attempts: 3, backoffMs: 5000 });
   return knowledge as ICharacterKnowledge;
+}
+
+/**
+ * A lorebook entry becomes a knowledge item of its own, embedded like any
+ * file; its keywords stay in the item's metadata for keyword-triggered lore.
+ */
+export async function addLoreEntries(
+  em: EntityManager,
+  queue: JobQueue,
+  actor: Actor,
+  character: ICharacter,
+  entries: LoreEntry[],
+): Promise<number> {
+  assertCanChangeKnowledge(actor, character);
+  const items = entries
+    .filter((entry) => entry.enabled !== false && entry.content.trim())
+    .map((entry, i) => {
+      const name = (entry.name || entry.keys.slice(0, 3).join(', ') || `Lore entry ${i + 1}`).slice(0, 200);
+      return em.create(CharacterKnowledge, {
+        character,
+        uploadedBy: actor.user,
+        name,
+        sourceType: 'manual',
+        sourceName: `lore-${i + 1}.txt`,
+        mimeType: 'text/plain',
+        fileSize: Buffer.byteLength(entry.content),
+        metadata: { inline: entry.content, lore: { ...entry, content: undefined } },
+      });
+    });
+  await em.flush();
+  for (const item of items) {
+    await queue.add(INGEST_QUEUE, { knowledgeId: item.id }, { jobId: ingestJobId(item.id), attempts: 3, backoffMs: 5000 });
+  }
+  return items.length;
 }
 
 /** Re-queues items left pending or processing (after a restart with in-process queues; harmless with Redis). */

@@ -110,7 +110,7 @@ describe('character cards', () => {
     const png = pngWith([['chara', b64(v2)]]);
     refuse(png.subarray(0, png.length - 30), /damaged or cut short/);
     const corrupt = Buffer.from(png);
-    corrupt[40] ^= 0xff;
+    corrupt[40] = corrupt[40]! ^ 0xff;
     refuse(corrupt, /damaged|not valid|no character card/);
     refuse(pngWith([['chara', '%%% not base64 %%%']]), /not valid base64/);
     refuse(pngWith([['chara', Buffer.from('{broken').toString('base64')]]), /not valid JSON/);
