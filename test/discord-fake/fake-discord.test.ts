@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DiscordAPIError, REST } from '@discordjs/rest';
 import {
   ActionRowBuilder,
@@ -21,7 +22,7 @@ import {
   type TextChannel,
 } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeDiscord, type FakeDiscord, type StoredChannel, type StoredGuild } from './index.js';
+import { DEFAULT_BOT_PERMISSIONS, startFakeDiscord, type FakeDiscord, type StoredChannel, type StoredGuild } from './index.js';
 
 let discord: FakeDiscord;
 let client: Client;
@@ -105,6 +106,19 @@ describe('gateway', () => {
     expect(message.content).toBe('psst');
   });
 
+  it('sends GUILD_CREATE for a guild added after login', async () => {
+    const joined = once(client, Events.GuildCreate);
+    const added = discord.addGuild({ name: 'Second server' });
+    await joined;
+    expect(client.guilds.cache.get(added.id)?.name).toBe('Second server');
+  });
+
+  it('rejects a login with the wrong token', async () => {
+    const stranger = newClient(discord);
+    await expect(stranger.login('not-the-token')).rejects.toThrow(/token/i);
+    await stranger.destroy();
+  });
+
   it('replays missed events when the client resumes after a dropped connection', async () => {
     const resumesBefore = discord.gateway.resumes;
     discord.dropConnections();
@@ -162,6 +176,19 @@ describe('messages', () => {
       .catch((caught: unknown) => caught)) as DiscordAPIError;
     expect(error.code).toBe(50035);
     expect(error.rawError).toMatchObject({ errors: { embeds: { '0': { description: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH' }] } } } } });
+  });
+
+  it('serves message history, members and threads started from a message', async () => {
+    const said = discord.userSays(channel.id, aliceId, 'start a thread here');
+    const fetched = await textChannel().messages.fetch({ limit: 5 });
+    expect(fetched.first()?.id).toBe(said.id);
+    const member = await client.guilds.cache.get(guild.id)!.members.fetch({ user: aliceId, force: true });
+    expect(member.user.username).toBe('alice');
+    const message = await textChannel().messages.fetch(said.id);
+    const thread = await message.startThread({ name: 'Side plot', reason: 'scene' });
+    expect(thread.id).toBe(said.id);
+    expect(discord.message(said.id)?.thread?.id).toBe(said.id);
+    expect(discord.requestsTo({ route: '/channels/:channelId/messages/:messageId/threads' }).at(-1)?.headers.auditLogReason).toBe('scene');
   });
 
   it('creates threads and archives them, dispatching THREAD_CREATE / THREAD_UPDATE', async () => {
@@ -267,6 +294,75 @@ describe('interactions', () => {
     expect((await submit.waitForReply()).content).toBe('Created Aria');
   });
 
+  it('resolves attachment options and answers with_response', async () => {
+    const handled = nextInteraction(async (interaction) => {
+      if (!interaction.isChatInputCommand()) return undefined;
+      const file = interaction.options.getAttachment('file', true);
+      const text = await (await fetch(file.url)).text();
+      const response = await interaction.reply({ content: `read ${file.name}`, withResponse: true });
+      return { text, replyId: response.resource?.message?.id };
+    });
+    const interaction = discord.slashCommand({
+      name: 'import',
+      options: { file: { name: 'card.json', data: '{"spec":"chara_card_v2"}', contentType: 'application/json' } },
+      userId: aliceId,
+      channelId: channel.id,
+    });
+    const { text, replyId } = (await handled)!;
+    expect(text).toBe('{"spec":"chara_card_v2"}');
+    expect(replyId).toBe((await interaction.waitForReply()).id);
+  });
+
+  it('fills the deferred reply with the first follow-up, as Discord does', async () => {
+    const handled = nextInteraction(async (interaction) => {
+      if (!interaction.isChatInputCommand()) return;
+      await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+      await interaction.followUp('done');
+    });
+    const interaction = discord.slashCommand({ name: 'chat', subcommand: 'start', options: { character: 'Aria' }, userId: aliceId, channelId: channel.id });
+    await handled;
+    expect((await interaction.waitForReply()).content).toBe('done');
+    expect(interaction.followUps).toEqual([]);
+    expect(interaction.ephemeral).toBe(true);
+  });
+
+  it('forgets interactions that are not answered in time, and refuses a second callback', async () => {
+    const fake = await startFakeDiscord({ interactionTimeoutMs: 30 });
+    try {
+      const target = fake.addTextChannel(fake.addGuild().id);
+      const user = fake.addUser({ username: 'bob' });
+      const callback = (interaction: { id: string; token: string }) =>
+        fetch(`${fake.restUrl}/v10/interactions/${interaction.id}/${interaction.token}/callback`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ type: 4, data: { content: 'hi' } }),
+        });
+      const answered = fake.slashCommand({ name: 'ping', userId: user.id, channelId: target.id });
+      expect((await callback(answered)).status).toBe(204);
+      expect(await (await callback(answered)).json()).toMatchObject({ code: 40060 });
+      const late = fake.slashCommand({ name: 'ping', userId: user.id, channelId: target.id });
+      await sleep(50); // let Discord's answer window pass
+      expect(await (await callback(late)).json()).toMatchObject({ code: 10062, message: 'Unknown interaction' });
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('delivers select menu choices', async () => {
+    const sent = await textChannel().send({
+      content: 'Pick one',
+      components: [{ type: 1, components: [{ type: 3, custom_id: 'pick', options: [{ label: 'Aria', value: 'aria' }, { label: 'Bram', value: 'bram' }] }] }],
+    });
+    const handled = nextInteraction(async (interaction) => {
+      if (!interaction.isStringSelectMenu()) return undefined;
+      await interaction.deferUpdate();
+      return interaction.values;
+    });
+    const pick = discord.selectMenu(sent.id, 'pick', ['bram'], aliceId);
+    expect(await handled).toEqual(['bram']);
+    expect((await pick.waitForResponse()).type).toBe(6);
+  });
+
   it('presses a button and records update()', async () => {
     const row = new ActionRowBuilder<ButtonBuilder>().addComponents(
       new ButtonBuilder().setCustomId('chat:regenerate').setLabel('Regenerate').setStyle(ButtonStyle.Secondary),
@@ -305,6 +401,18 @@ describe('webhooks', () => {
     await expect(webhook.send({ content: 'hi', username: 'Clyde' })).rejects.toMatchObject({ code: 50035, status: 400 });
     discord.deleteWebhook(webhook.id);
     await expect(webhook.send({ content: 'hi', username: 'Aria' })).rejects.toMatchObject({ code: 10015, status: 404 });
+  });
+
+  it('answers 403 Missing Permissions when the bot may not manage webhooks', async () => {
+    const updated = once(client, Events.GuildRoleUpdate);
+    discord.setBotPermissions(guild.id, DEFAULT_BOT_PERMISSIONS & ~PermissionFlagsBits.ManageWebhooks);
+    try {
+      await updated;
+      expect(textChannel().permissionsFor(client.user!)?.has(PermissionFlagsBits.ManageWebhooks)).toBe(false);
+      await expect(textChannel().fetchWebhooks()).rejects.toMatchObject({ code: 50013, status: 403 });
+    } finally {
+      discord.setBotPermissions(guild.id, DEFAULT_BOT_PERMISSIONS);
+    }
   });
 
   it('works from a standalone REST client, as worker processes use it', async () => {
