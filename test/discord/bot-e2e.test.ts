@@ -1,0 +1,164 @@
+import { randomBytes } from 'node:crypto';
+import type { Client } from 'discord.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { createDeps, type OwnedDeps } from '../../src/deps.js';
+import { Message } from '../../src/db/entities/index.js';
+import { startBot } from '../../src/discord/bot.js';
+import { loadCommands } from '../../src/discord/load-commands.js';
+import { startFakeDiscord, type FakeDiscord, type StoredChannel } from '../discord-fake/index.js';
+import type { FakeServer } from '../fakes-llm/fake-server.js';
+import { startFakeOpenAI } from '../fakes-llm/openai.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+
+let db: TestDatabase;
+let llm: FakeServer;
+let discord: FakeDiscord;
+let deps: OwnedDeps;
+let client: Client;
+let channel: StoredChannel;
+let alice: string;
+let bob: string;
+
+const chats = () => llm.requests.filter((r) => r.path === '/v1/chat/completions');
+const webhookMessages = () => discord.webhookMessages(channel.id).filter((m) => !m.fake.deleted);
+
+beforeAll(async () => {
+  db = await createTestDatabase({ embeddingDimension: 64 });
+  // The bot opens its own pool; the embedded server has one session, so the test's pool steps aside.
+  await db.orm.close();
+  llm = await startFakeOpenAI();
+  discord = await startFakeDiscord({ botUser: { username: 'DreamChat' }, rateLimits: 'relaxed' });
+  const owner = discord.addUser({ username: 'owner' });
+  const guild = discord.addGuild({ name: 'Tavern', ownerId: owner.id });
+  channel = discord.addTextChannel(guild.id, { name: 'roleplay' });
+  alice = discord.addUser({ username: 'alice', globalName: 'Alice' }).id;
+  bob = discord.addUser({ username: 'bob', globalName: 'Bob' }).id;
+  discord.addMember(guild.id, alice);
+  discord.addMember(guild.id, bob);
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    DISCORD_TOKEN: discord.token,
+    DISCORD_API_URL: discord.restUrl,
+    EMBEDDER: 'hashing',
+    EMBEDDING_DIMENSION: '64',
+    OPENAI_API_KEY: 'sk-test',
+    OPENAI_BASE_URL: llm.url,
+    OPENAI_MODEL: 'fake-model',
+    SECRET_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    LOG_LEVEL: 'silent',
+    HEALTH_PORT: '0',
+  });
+  deps = await createDeps(config, deps?.logger ?? (await import('../../src/logger.js')).createLogger('silent'));
+  client = await startBot({ token: discord.token, apiUrl: discord.restUrl, commands: await loadCommands(), deps });
+  await discord.waitForIdentify();
+  await new Promise<void>((resolve) => (client.isReady() ? resolve() : client.once('clientReady', () => resolve())));
+});
+
+afterAll(async () => {
+  await client?.destroy();
+  await deps?.close();
+  await discord?.close();
+  await llm?.close();
+  await db?.close();
+});
+
+describe('the bot through a fake Discord, with the real discord.js client', () => {
+  it('creates a character from /character create and its modal', async () => {
+    const command = discord.slashCommand({ name: 'character', subcommand: 'create', options: { visibility: 'guild' }, userId: alice, channelId: channel.id });
+    const shown = await command.waitForResponse();
+    expect(shown.type).toBe(9);
+    const submit = discord.submitModal({
+      from: command,
+      values: { name: 'Aria', personality: 'A cheerful bard who loves puns.', greeting: 'Hello {{user}}, pull up a chair!', examples: '', avatar: 'https://cdn.example.org/aria.png' },
+    });
+    const reply = await submit.waitForResponse();
+    expect(reply.data.content).toContain('**Aria** is ready');
+    expect(reply.data.flags & 64).toBe(64);
+  });
+
+  it('binds the character with /chat start, which greets through a webhook with its name and avatar', async () => {
+    const start = discord.slashCommand({ name: 'chat', subcommand: 'start', options: { character: 'Aria', answers: 'all' }, userId: alice, channelId: channel.id });
+    const reply = await start.waitForResponse();
+    expect(reply.data.content).toContain('**Aria** is here');
+    const greeting = await discord.waitForMessage(channel.id, (m) => Boolean(m.webhook_id) && m.content.startsWith('Hello'));
+    expect(greeting.content).toBe('Hello Alice, pull up a chair!');
+    expect(greeting.author.username).toBe('Aria');
+    expect(greeting.fake.avatarUrl).toBe('https://cdn.example.org/aria.png');
+    expect(discord.webhooks(channel.id)).toHaveLength(1);
+  });
+
+  it('answers a message as the character, editing the webhook message as tokens stream', async () => {
+    llm.next({ chunks: ['Well, ', 'well, ', 'a ', 'visitor! ', 'Sit ', 'down.'], chunkDelayMs: 400 });
+    discord.userSays(channel.id, alice, 'Hi Aria, any news from the harbour?');
+    const reply = await discord.waitForMessage(channel.id, (m) => Boolean(m.webhook_id) && m.fake.edits.some((e) => e.content === 'Well, well, a visitor! Sit down.'), 20_000);
+    expect(reply.author.username).toBe('Aria');
+    expect(reply.fake.edits.length).toBeGreaterThan(1);
+    const first = reply.content.length ? reply.fake.edits[0]!.content : '';
+    expect(first.length).toBeLessThan('Well, well, a visitor! Sit down.'.length);
+    const times = reply.fake.edits.map((e) => e.at);
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(250);
+    const latest = discord.message(reply.id)!;
+    expect(latest.content).toBe('Well, well, a visitor! Sit down.');
+    expect(JSON.stringify(latest.components)).toContain('chat:regenerate');
+    expect(await storedReply(reply.id)).toMatchObject({ role: 'assistant', model: 'fake-model' });
+  });
+
+  it('tells two people apart in the prompt', async () => {
+    const before = chats().length;
+    discord.userSays(channel.id, bob, 'I am Bob, the blacksmith.');
+    await expect.poll(() => chats().length, { timeout: 15_000 }).toBeGreaterThan(before);
+    const lines = chats().at(-1)!.body.messages.map((m: { content: string }) => m.content);
+    expect(lines).toContain('Alice: Hi Aria, any news from the harbour?');
+    expect(lines).toContain('Bob: I am Bob, the blacksmith.');
+    await expect.poll(() => webhookMessages().at(-1)?.content, { timeout: 15_000 }).toBe('Hello there!');
+  });
+
+  it('splits a reply longer than 2000 characters over several messages', async () => {
+    const long = Array.from({ length: 30 }, (_, i) => `Verse ${i}: ${'the tide comes in and the tide goes out, '.repeat(3)}`).join('\n\n');
+    llm.next({ chunks: [long] });
+    const count = webhookMessages().length;
+    discord.userSays(channel.id, alice, 'Sing me the long ballad.');
+    await expect.poll(() => webhookMessages().length, { timeout: 15_000 }).toBeGreaterThanOrEqual(count + 2);
+    await expect
+      .poll(() => webhookMessages().slice(count).map((m) => m.content).join('\n\n').replace(/\s+/g, ' '), { timeout: 15_000 })
+      .toBe(long.replace(/\s+/g, ' ').trim());
+    for (const message of webhookMessages().slice(count)) expect(message.content.length).toBeLessThanOrEqual(2000);
+  });
+
+  it('honours a 429 from Discord and still delivers the reply', async () => {
+    discord.failNext({ method: 'POST', route: '/webhooks/:webhookId/:token', status: 429, retryAfter: 1 });
+    llm.next({ text: 'Patience is a virtue.' });
+    const since = discord.requests.at(-1)?.seq ?? 0;
+    discord.userSays(channel.id, alice, 'Quick, say something wise.');
+    const reply = await discord.waitForMessage(channel.id, (m) => Boolean(m.webhook_id) && m.content === 'Patience is a virtue.', 20_000);
+    const attempts = discord.requestsTo({ method: 'POST', route: '/webhooks/:webhookId/:token', since });
+    expect(attempts.length).toBeGreaterThanOrEqual(2);
+    expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(950);
+    expect(reply.author.username).toBe('Aria');
+  });
+
+  it('regenerates the latest reply when its button is pressed', async () => {
+    const latest = webhookMessages().at(-1)!;
+    llm.next({ text: 'A second, wiser answer.' });
+    const press = discord.pressButton(latest.id, `chat:regenerate:${(await storedReply(latest.id)).id}`, alice);
+    expect((await press.waitForResponse()).type).toBe(6);
+    await expect.poll(() => discord.message(latest.id)?.content, { timeout: 15_000 }).toBe('A second, wiser answer.');
+    expect(JSON.stringify(discord.message(latest.id)!.components)).toContain('2/2');
+  });
+
+  it('explains a failing provider on the reply itself', async () => {
+    llm.next({ status: 401, message: 'bad key' }, { status: 401, message: 'bad key' }, { status: 401, message: 'bad key' });
+    discord.userSays(channel.id, alice, 'Are you still there?');
+    const failed = await discord.waitForMessage(channel.id, (m) => Boolean(m.webhook_id) && m.content.includes('⚠️'), 15_000);
+    expect(failed.content).toMatch(/rejected the API key/);
+  });
+});
+
+/** The stored reply shown as this Discord message (its id is saved just after the reply is shown). */
+async function storedReply(discordMessageId: string) {
+  await expect
+    .poll(() => deps.database.orm.em.fork().count(Message, { discordMessageId }), { timeout: 10_000 })
+    .toBe(1);
+  return deps.database.orm.em.fork().findOneOrFail(Message, { discordMessageId });
+}
