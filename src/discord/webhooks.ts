@@ -1,4 +1,4 @@
-import { DiscordAPIError, type REST } from '@discordjs/rest';
+import type { REST } from '@discordjs/rest';
 import { Routes, type APIWebhook } from 'discord.js';
 import type { Logger } from '../logger.js';
 
@@ -68,8 +68,13 @@ export class WebhookCache {
   }
 }
 
+/**
+ * Whether `error` is Discord's API error with this JSON error code. Checked by
+ * shape, not `instanceof`: discord.js requires the CommonJS build of
+ * @discordjs/rest while ESM code imports its ES build, two distinct classes.
+ */
 export function isDiscordError(error: unknown, code: number): boolean {
-  return error instanceof DiscordAPIError && error.code === code;
+  return error instanceof Error && error.name.startsWith('DiscordAPIError') && (error as { code?: unknown }).code === code;
 }
 
 export function isUnknownWebhook(error: unknown): boolean {

@@ -1,72 +1,25 @@
 import { once } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { DiscordAPIError, REST } from '@discordjs/rest';
-import {
-  ActionRowBuilder,
-  ButtonBuilder,
-  ButtonStyle,
-  ChannelType,
-  Client,
-  Events,
-  GatewayIntentBits,
-  MessageFlags,
-  ModalBuilder,
-  Partials,
-  PermissionFlagsBits,
-  Routes,
-  SlashCommandBuilder,
-  TextInputBuilder,
-  TextInputStyle,
-  type Interaction,
-  type Message,
-  type TextChannel,
-} from 'discord.js';
+import type { DiscordAPIError } from '@discordjs/rest';
+import { ChannelType, Client, Events, GatewayIntentBits, PermissionFlagsBits, type Message } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_BOT_PERMISSIONS, startFakeDiscord, type FakeDiscord, type StoredChannel, type StoredGuild } from './index.js';
+import { startFakeDiscord, type FakeDiscord, type StoredChannel, type StoredGuild } from './index.js';
+import { login, newClient, startTestWorld, type TestWorld } from './test-world.js';
 
+let world: TestWorld;
 let discord: FakeDiscord;
 let client: Client;
 let guild: StoredGuild;
 let channel: StoredChannel;
 let aliceId: string;
-
-function newClient(fake: FakeDiscord): Client {
-  return new Client({
-    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent, GatewayIntentBits.DirectMessages],
-    partials: [Partials.Channel],
-    rest: { api: fake.restUrl },
-  });
-}
-
-async function login(target: Client, fake: FakeDiscord): Promise<void> {
-  await Promise.all([once(target, Events.ClientReady), target.login(fake.token)]);
-}
-
-/** Runs `handler` on the next interaction the client receives; resolves with its result. */
-function nextInteraction<T>(handler: (interaction: Interaction) => Promise<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    client.once(Events.InteractionCreate, (interaction) => void handler(interaction).then(resolve, reject));
-  });
-}
-
-function textChannel(): TextChannel {
-  return client.channels.cache.get(channel.id) as TextChannel;
-}
+const textChannel = () => world.textChannel();
 
 beforeAll(async () => {
-  // Relaxed buckets keep this file fast; 'rate limits' below checks Discord-like buckets on their own.
-  discord = await startFakeDiscord({ botUser: { username: 'DreamChat' }, rateLimits: 'relaxed' });
-  const owner = discord.addUser({ username: 'owner' });
-  guild = discord.addGuild({ name: 'Tavern', ownerId: owner.id });
-  channel = discord.addTextChannel(guild.id, { name: 'roleplay' });
-  aliceId = discord.addUser({ username: 'alice', globalName: 'Alice' }).id;
-  client = newClient(discord);
-  await login(client, discord);
+  world = await startTestWorld();
+  ({ discord, client, guild, channel, aliceId } = world);
 });
 
 afterAll(async () => {
-  await client?.destroy();
-  await discord?.close();
+  await world?.close();
 });
 
 describe('gateway', () => {
@@ -202,292 +155,6 @@ describe('messages', () => {
   });
 });
 
-describe('interactions', () => {
-  beforeAll(async () => {
-    const chat = new SlashCommandBuilder()
-      .setName('chat')
-      .setDescription('Chat with a character')
-      .addSubcommand((sub) =>
-        sub
-          .setName('start')
-          .setDescription('Bind a character here')
-          .addStringOption((option) => option.setName('character').setDescription('Who').setRequired(true).setAutocomplete(true))
-          .addIntegerOption((option) => option.setName('temperature').setDescription('How wild')),
-      );
-    await client.application!.commands.set([chat.toJSON()]);
-    expect(discord.commands().map((command) => command.name)).toEqual(['chat']);
-  });
-
-  it('delivers a slash command with subcommand and options; reply() lands as callback type 4', async () => {
-    const handled = nextInteraction(async (interaction) => {
-      if (!interaction.isChatInputCommand()) throw new Error('expected a chat input command');
-      const seen = {
-        sub: interaction.options.getSubcommand(),
-        character: interaction.options.getString('character'),
-        temperature: interaction.options.getInteger('temperature'),
-        admin: interaction.memberPermissions?.has(PermissionFlagsBits.Administrator),
-      };
-      await interaction.reply({ content: 'Aria is here.', flags: MessageFlags.Ephemeral });
-      return seen;
-    });
-    const interaction = discord.slashCommand({ name: 'chat', subcommand: 'start', options: { character: 'Aria', temperature: 1 }, userId: aliceId, channelId: channel.id });
-    expect(await handled).toEqual({ sub: 'start', character: 'Aria', temperature: 1, admin: false });
-    const reply = await interaction.waitForReply();
-    expect(reply.content).toBe('Aria is here.');
-    expect(interaction.callback?.type).toBe(4);
-    expect(interaction.ephemeral).toBe(true);
-    expect(discord.messages(channel.id).some((message) => message.id === reply.id)).toBe(false);
-  });
-
-  it('records deferReply, editReply and followUp', async () => {
-    const handled = nextInteraction(async (interaction) => {
-      if (!interaction.isChatInputCommand()) return;
-      await interaction.deferReply();
-      await interaction.editReply('thought about it');
-      await interaction.followUp('one more thing');
-    });
-    const interaction = discord.slashCommand({ name: 'chat', subcommand: 'start', options: { character: 'Aria' }, userId: aliceId, channelId: channel.id });
-    await handled;
-    expect(interaction.responses.map((response) => response.kind)).toEqual(['callback', 'edit-original', 'followup']);
-    expect(interaction.callback?.type).toBe(5);
-    expect(interaction.original?.content).toBe('thought about it');
-    expect(interaction.followUps.map((message) => message.content)).toEqual(['one more thing']);
-    expect(discord.messages(channel.id).at(-1)?.content).toBe('one more thing');
-  });
-
-  it('answers autocomplete with respond()', async () => {
-    const handled = nextInteraction(async (interaction) => {
-      if (!interaction.isAutocomplete()) return;
-      const typed = interaction.options.getFocused();
-      await interaction.respond([{ name: `Aria (${typed})`, value: 'aria' }]);
-    });
-    const interaction = discord.autocomplete({ name: 'chat', subcommand: 'start', focused: 'character', options: { character: 'Ar' }, userId: aliceId, channelId: channel.id });
-    await handled;
-    expect(await interaction.waitForChoices()).toEqual([{ name: 'Aria (Ar)', value: 'aria' }]);
-  });
-
-  it('shows a modal and delivers its submission', async () => {
-    const shown = nextInteraction(async (interaction) => {
-      if (!interaction.isChatInputCommand()) return;
-      const modal = new ModalBuilder()
-        .setCustomId('character:create')
-        .setTitle('New character')
-        .addComponents(
-          new ActionRowBuilder<TextInputBuilder>().addComponents(
-            new TextInputBuilder().setCustomId('name').setLabel('Name').setStyle(TextInputStyle.Short),
-          ),
-        );
-      await interaction.showModal(modal);
-    });
-    const command = discord.slashCommand({ name: 'chat', subcommand: 'start', options: { character: 'x' }, userId: aliceId, channelId: channel.id });
-    await shown;
-    expect((await command.waitForModal()).custom_id).toBe('character:create');
-
-    const submitted = nextInteraction(async (interaction) => {
-      if (!interaction.isModalSubmit()) return undefined;
-      const name = interaction.fields.getTextInputValue('name');
-      await interaction.reply(`Created ${name}`);
-      return name;
-    });
-    const submit = discord.submitModal({ from: command, values: { name: 'Aria' } });
-    expect(await submitted).toBe('Aria');
-    expect((await submit.waitForReply()).content).toBe('Created Aria');
-  });
-
-  it('resolves attachment options and answers with_response', async () => {
-    const handled = nextInteraction(async (interaction) => {
-      if (!interaction.isChatInputCommand()) return undefined;
-      const file = interaction.options.getAttachment('file', true);
-      const text = await (await fetch(file.url)).text();
-      const response = await interaction.reply({ content: `read ${file.name}`, withResponse: true });
-      return { text, replyId: response.resource?.message?.id };
-    });
-    const interaction = discord.slashCommand({
-      name: 'import',
-      options: { file: { name: 'card.json', data: '{"spec":"chara_card_v2"}', contentType: 'application/json' } },
-      userId: aliceId,
-      channelId: channel.id,
-    });
-    const { text, replyId } = (await handled)!;
-    expect(text).toBe('{"spec":"chara_card_v2"}');
-    expect(replyId).toBe((await interaction.waitForReply()).id);
-  });
-
-  it('fills the deferred reply with the first follow-up, as Discord does', async () => {
-    const handled = nextInteraction(async (interaction) => {
-      if (!interaction.isChatInputCommand()) return;
-      await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-      await interaction.followUp('done');
-    });
-    const interaction = discord.slashCommand({ name: 'chat', subcommand: 'start', options: { character: 'Aria' }, userId: aliceId, channelId: channel.id });
-    await handled;
-    expect((await interaction.waitForReply()).content).toBe('done');
-    expect(interaction.followUps).toEqual([]);
-    expect(interaction.ephemeral).toBe(true);
-  });
-
-  it('forgets interactions that are not answered in time, and refuses a second callback', async () => {
-    const fake = await startFakeDiscord({ interactionTimeoutMs: 30 });
-    try {
-      const target = fake.addTextChannel(fake.addGuild().id);
-      const user = fake.addUser({ username: 'bob' });
-      const callback = (interaction: { id: string; token: string }) =>
-        fetch(`${fake.restUrl}/v10/interactions/${interaction.id}/${interaction.token}/callback`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ type: 4, data: { content: 'hi' } }),
-        });
-      const answered = fake.slashCommand({ name: 'ping', userId: user.id, channelId: target.id });
-      expect((await callback(answered)).status).toBe(204);
-      expect(await (await callback(answered)).json()).toMatchObject({ code: 40060 });
-      const late = fake.slashCommand({ name: 'ping', userId: user.id, channelId: target.id });
-      await sleep(50); // let Discord's answer window pass
-      expect(await (await callback(late)).json()).toMatchObject({ code: 10062, message: 'Unknown interaction' });
-    } finally {
-      await fake.close();
-    }
-  });
-
-  it('delivers select menu choices', async () => {
-    const sent = await textChannel().send({
-      content: 'Pick one',
-      components: [{ type: 1, components: [{ type: 3, custom_id: 'pick', options: [{ label: 'Aria', value: 'aria' }, { label: 'Bram', value: 'bram' }] }] }],
-    });
-    const handled = nextInteraction(async (interaction) => {
-      if (!interaction.isStringSelectMenu()) return undefined;
-      await interaction.deferUpdate();
-      return interaction.values;
-    });
-    const pick = discord.selectMenu(sent.id, 'pick', ['bram'], aliceId);
-    expect(await handled).toEqual(['bram']);
-    expect((await pick.waitForResponse()).type).toBe(6);
-  });
-
-  it('presses a button and records update()', async () => {
-    const row = new ActionRowBuilder<ButtonBuilder>().addComponents(
-      new ButtonBuilder().setCustomId('chat:regenerate').setLabel('Regenerate').setStyle(ButtonStyle.Secondary),
-    );
-    const sent = await textChannel().send({ content: 'A reply', components: [row] });
-    const handled = nextInteraction(async (interaction) => {
-      if (!interaction.isButton()) return undefined;
-      await interaction.update({ content: 'Another reply' });
-      return interaction.customId;
-    });
-    const press = discord.pressButton(sent.id, 'chat:regenerate', aliceId);
-    expect(await handled).toBe('chat:regenerate');
-    expect((await press.waitForReply()).content).toBe('Another reply');
-    expect(discord.message(sent.id)?.content).toBe('Another reply');
-    expect(() => discord.pressButton(sent.id, 'nope', aliceId)).toThrow(/has no component "nope"/);
-  });
-});
-
-describe('webhooks', () => {
-  it('sends as a character with username, avatar and thread_id, and edits in the thread', async () => {
-    const webhook = await textChannel().createWebhook({ name: 'DreamChat' });
-    const thread = discord.addThread(channel.id, { name: 'Scene' });
-    const sent = await webhook.send({ content: 'Greetings.', username: 'Aria', avatarURL: 'https://example.com/aria.png', threadId: thread.id });
-    const [posted] = discord.webhookMessages(thread.id);
-    expect(posted).toMatchObject({ content: 'Greetings.', webhook_id: webhook.id, author: { username: 'Aria' } });
-    expect(posted?.fake.avatarUrl).toBe('https://example.com/aria.png');
-    expect(discord.requestsTo({ method: 'POST', route: '/webhooks/:webhookId/:token' }).at(-1)?.query).toMatchObject({ wait: 'true', thread_id: thread.id });
-
-    await webhook.editMessage(sent.id, { content: 'Greetings, traveller.', threadId: thread.id });
-    expect(discord.message(sent.id)?.content).toBe('Greetings, traveller.');
-    await expect(webhook.editMessage(sent.id, { content: 'no thread_id' })).rejects.toMatchObject({ code: 10008 });
-  });
-
-  it('refuses names Discord refuses and answers 10015 for a deleted webhook', async () => {
-    const webhook = await textChannel().createWebhook({ name: 'DreamChat' });
-    await expect(webhook.send({ content: 'hi', username: 'Clyde' })).rejects.toMatchObject({ code: 50035, status: 400 });
-    discord.deleteWebhook(webhook.id);
-    await expect(webhook.send({ content: 'hi', username: 'Aria' })).rejects.toMatchObject({ code: 10015, status: 404 });
-  });
-
-  it('answers 403 Missing Permissions when the bot may not manage webhooks', async () => {
-    const updated = once(client, Events.GuildRoleUpdate);
-    discord.setBotPermissions(guild.id, DEFAULT_BOT_PERMISSIONS & ~PermissionFlagsBits.ManageWebhooks);
-    try {
-      await updated;
-      expect(textChannel().permissionsFor(client.user!)?.has(PermissionFlagsBits.ManageWebhooks)).toBe(false);
-      await expect(textChannel().fetchWebhooks()).rejects.toMatchObject({ code: 50013, status: 403 });
-    } finally {
-      discord.setBotPermissions(guild.id, DEFAULT_BOT_PERMISSIONS);
-    }
-  });
-
-  it('works from a standalone REST client, as worker processes use it', async () => {
-    const rest = new REST({ api: discord.restUrl }).setToken(discord.token);
-    const webhook = (await rest.post(Routes.channelWebhooks(channel.id), { body: { name: 'DreamChat' } })) as { id: string; token: string };
-    const message = (await rest.post(Routes.webhook(webhook.id, webhook.token), {
-      body: { content: 'from a worker', username: 'Aria' },
-      query: new URLSearchParams({ wait: 'true' }),
-      auth: false,
-    })) as { id: string; author: { username: string } };
-    expect(message.author.username).toBe('Aria');
-    const stranger = new REST({ api: discord.restUrl, retries: 0 }).setToken('not-the-token');
-    await expect(stranger.get(Routes.channel(channel.id))).rejects.toMatchObject({ status: 401 });
-  });
-});
-
-describe('rate limits', () => {
-  it('makes discord.js wait retry_after after a scripted 429, then succeed', async () => {
-    discord.failNext({ method: 'POST', route: '/channels/:channelId/messages', status: 429, retryAfter: 0.4 });
-    const from = discord.requests.length;
-    const sent = await textChannel().send('patience');
-    const calls = discord.requestsTo({ method: 'POST', route: '/channels/:channelId/messages', since: from });
-    expect(calls.map((call) => call.status)).toEqual([429, 200]);
-    expect(calls[1]!.time - calls[0]!.time).toBeGreaterThanOrEqual(400);
-    expect(discord.message(sent.id)?.content).toBe('patience');
-  });
-
-  it('makes discord.js retry a scripted 500', async () => {
-    discord.failNext({ method: 'POST', route: '/channels/:channelId/typing', status: 500 });
-    await textChannel().sendTyping();
-    expect(discord.requestsTo({ route: '/channels/:channelId/typing' }).map((call) => call.status).slice(-2)).toEqual([500, 204]);
-  });
-
-  it('sends bucket headers that discord.js obeys without ever hitting a 429', async () => {
-    const fake = await startFakeDiscord({ rateLimits: { 'POST /channels/:channelId/messages': { limit: 2, windowMs: 300 } } });
-    const other = newClient(fake);
-    try {
-      const target = fake.addTextChannel(fake.addGuild().id);
-      await login(other, fake);
-      const sendable = other.channels.cache.get(target.id) as TextChannel;
-      await Promise.all([sendable.send('one'), sendable.send('two'), sendable.send('three')]);
-      const calls = fake.requestsTo({ method: 'POST', route: '/channels/:channelId/messages' });
-      expect(calls.map((call) => call.status)).toEqual([200, 200, 200]);
-      expect(calls[2]!.time - calls[0]!.time).toBeGreaterThanOrEqual(250);
-    } finally {
-      await other.destroy();
-      await fake.close();
-    }
-  });
-
-  it('sends x-ratelimit headers and answers 429 past a bucket', async () => {
-    const fake = await startFakeDiscord({ rateLimits: { 'POST /channels/:channelId/messages': { limit: 2, windowMs: 60_000 } } });
-    try {
-      const target = fake.addTextChannel(fake.addGuild().id);
-      const post = () =>
-        fetch(`${fake.restUrl}/v10/channels/${target.id}/messages`, {
-          method: 'POST',
-          headers: { authorization: `Bot ${fake.token}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ content: 'hi' }),
-        });
-      const first = await post();
-      expect(first.headers.get('x-ratelimit-limit')).toBe('2');
-      expect(first.headers.get('x-ratelimit-remaining')).toBe('1');
-      expect(first.headers.get('x-ratelimit-bucket')).toMatch(/^[0-9a-f]{32}$/);
-      await post();
-      const third = await post();
-      expect(third.status).toBe(429);
-      expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
-      expect(await third.json()).toMatchObject({ message: 'You are being rate limited.', global: false });
-    } finally {
-      await fake.close();
-    }
-  });
-});
-
 describe('lifecycle', () => {
   it('acknowledges heartbeats and closes cleanly on client.destroy()', async () => {
     const fake = await startFakeDiscord({ heartbeatIntervalMs: 50 });
@@ -499,6 +166,25 @@ describe('lifecycle', () => {
     await fake.waitFor(() => fake.gateway.liveSessions === 0, 2000, 'the session to close');
     expect(fake.gateway.closeCodes).toContain(1000);
     await fake.close();
+  });
+
+  it('blanks message content for a client without the Message Content intent, unless it is mentioned', async () => {
+    const fake = await startFakeDiscord();
+    const limited = new Client({ intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages], rest: { api: fake.restUrl } });
+    try {
+      const target = fake.addTextChannel(fake.addGuild().id);
+      const user = fake.addUser({ username: 'bob' });
+      await login(limited, fake);
+      const plain = once(limited, Events.MessageCreate) as Promise<[Message]>;
+      fake.userSays(target.id, user.id, 'secret');
+      expect((await plain)[0].content).toBe('');
+      const mentioned = once(limited, Events.MessageCreate) as Promise<[Message]>;
+      fake.userSays(target.id, user.id, `<@${fake.botUser.id}> hello`);
+      expect((await mentioned)[0].content).toBe(`<@${fake.botUser.id}> hello`);
+    } finally {
+      await limited.destroy();
+      await fake.close();
+    }
   });
 
   it('fails waits with a list of recent calls', async () => {

@@ -12,6 +12,8 @@ import type { StoredMessage } from './store.js';
 export interface InteractionWhere {
   userId: string;
   channelId: string;
+  /** Optional: checked against the channel's guild. */
+  guildId?: string;
   /** The member's permissions (default: computed from roles and overwrites). */
   permissions?: bigint;
   locale?: string;
@@ -42,6 +44,9 @@ export function baseInteraction(ctx: FakeContext, type: InteractionType, where: 
   const channel = store.channel(where.channelId);
   const user = store.user(where.userId);
   const inGuild = Boolean(channel.guildId) && channel.type !== ChannelType.DM;
+  if (where.guildId !== undefined && where.guildId !== channel.guildId) {
+    throw new Error(`channel ${channel.id} is in guild ${channel.guildId ?? '(none: a DM)'}, not ${where.guildId}`);
+  }
   const common = {
     id: store.ids.next(),
     application_id: store.applicationId,

@@ -6,7 +6,7 @@ import { createDeps, type OwnedDeps } from '../../src/deps.js';
 import { Message } from '../../src/db/entities/index.js';
 import { startBot } from '../../src/discord/bot.js';
 import { loadCommands } from '../../src/discord/load-commands.js';
-import { startFakeDiscord, type FakeDiscord, type StoredChannel } from '../discord-fake/index.js';
+import { startFakeDiscord, type FakeDiscord, type StoredChannel, type StoredGuild } from '../discord-fake/index.js';
 import type { FakeServer } from '../fakes-llm/fake-server.js';
 import { startFakeOpenAI } from '../fakes-llm/openai.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -17,6 +17,7 @@ let discord: FakeDiscord;
 let deps: OwnedDeps;
 let client: Client;
 let channel: StoredChannel;
+let guild: StoredGuild;
 let alice: string;
 let bob: string;
 
@@ -30,7 +31,7 @@ beforeAll(async () => {
   llm = await startFakeOpenAI();
   discord = await startFakeDiscord({ botUser: { username: 'DreamChat' }, rateLimits: 'relaxed' });
   const owner = discord.addUser({ username: 'owner' });
-  const guild = discord.addGuild({ name: 'Tavern', ownerId: owner.id });
+  guild = discord.addGuild({ name: 'Tavern', ownerId: owner.id });
   channel = discord.addTextChannel(guild.id, { name: 'roleplay' });
   alice = discord.addUser({ username: 'alice', globalName: 'Alice' }).id;
   bob = discord.addUser({ username: 'bob', globalName: 'Bob' }).id;
@@ -46,10 +47,12 @@ beforeAll(async () => {
     OPENAI_BASE_URL: llm.url,
     OPENAI_MODEL: 'fake-model',
     SECRET_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     HEALTH_PORT: '0',
+    // The fake Discord serves attachments from 127.0.0.1, as the CDN would from the internet.
+    ALLOW_PRIVATE_ENDPOINTS: 'true',
   });
-  deps = await createDeps(config, deps?.logger ?? (await import('../../src/logger.js')).createLogger('silent'));
+  deps = await createDeps(config, deps?.logger ?? (await import('../../src/logger.js')).createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
   client = await startBot({ token: discord.token, apiUrl: discord.restUrl, commands: await loadCommands(), deps });
   await discord.waitForIdentify();
   await new Promise<void>((resolve) => (client.isReady() ? resolve() : client.once('clientReady', () => resolve())));
@@ -148,10 +151,67 @@ describe('the bot through a fake Discord, with the real discord.js client', () =
   });
 
   it('explains a failing provider on the reply itself', async () => {
-    llm.next({ status: 401, message: 'bad key' }, { status: 401, message: 'bad key' }, { status: 401, message: 'bad key' });
+    llm.next({ status: 401, message: 'bad key' });
     discord.userSays(channel.id, alice, 'Are you still there?');
     const failed = await discord.waitForMessage(channel.id, (m) => Boolean(m.webhook_id) && m.content.includes('⚠️'), 15_000);
     expect(failed.content).toMatch(/rejected the API key/);
+  });
+});
+
+describe('history, status, cards and permissions through Discord', () => {
+  it('follows edits and deletions of people’s messages', async () => {
+    const said = discord.userSays(channel.id, bob, 'My hammer is made of bronze.');
+    await expect.poll(() => deps.database.orm.em.fork().count(Message, { discordMessageId: said.id }), { timeout: 10_000 }).toBe(1);
+    discord.userEdits(said.id, 'My hammer is made of iron.');
+    await expect.poll(async () => (await deps.database.orm.em.fork().findOne(Message, { discordMessageId: said.id }))?.content, { timeout: 10_000 }).toBe('My hammer is made of iron.');
+    discord.userDeletes(said.id);
+    await expect.poll(() => deps.database.orm.em.fork().count(Message, { discordMessageId: said.id }), { timeout: 10_000 }).toBe(0);
+  });
+
+  it('shows /chat status and ends with /chat end', async () => {
+    const status = await discord.slashCommand({ name: 'chat', subcommand: 'status', userId: alice, channelId: channel.id }).waitForResponse();
+    const embed = status.data.embeds[0];
+    expect(embed.title).toBe('Aria in this channel');
+    expect(JSON.stringify(embed.fields)).toContain('fake-model');
+    const end = await discord.slashCommand({ name: 'chat', subcommand: 'end', userId: alice, channelId: channel.id }).waitForResponse();
+    expect(end.data.content).toContain('**Aria** has left');
+    const again = await discord.slashCommand({ name: 'chat', subcommand: 'end', userId: alice, channelId: channel.id }).waitForResponse();
+    expect(again.data.content).toBe('No character is bound to this channel.');
+    expect(again.data.flags & 64).toBe(64);
+  });
+
+  it('imports a PNG card from an attachment and exports it back', async () => {
+    const { exportCardPng } = await import('../../src/cards/export-card.js');
+    const png = exportCardPng({ name: 'Borin', description: 'A grumpy dwarf smith.', greeting: 'Hrmph.', lorebook: [{ keys: ['anvil'], content: 'Borin’s anvil is older than the town.' }] });
+    const command = discord.slashCommand({ name: 'character', subcommand: 'import', options: { file: { name: 'borin.png', data: png, contentType: 'image/png' } }, userId: alice, channelId: channel.id });
+    await expect.poll(() => command.responses.find((r) => r.kind === 'edit-original')?.data.content, { timeout: 15_000 }).toContain('Imported **Borin**; 1 lore entries');
+    const exported = discord.slashCommand({ name: 'character', subcommand: 'export', options: { character: 'Borin' }, userId: alice, channelId: channel.id });
+    await expect.poll(() => exported.responses.find((r) => r.files.length)?.files.length, { timeout: 15_000 }).toBe(1);
+    const { parseCard } = await import('../../src/cards/parse-card.js');
+    const file = exported.responses.find((r) => r.files.length)!.files[0]!;
+    expect(parseCard(file.data)).toMatchObject({ name: 'Borin', greeting: 'Hrmph.' });
+    const broken = discord.slashCommand({ name: 'character', subcommand: 'import', options: { file: { name: 'bad.png', data: png.subarray(0, 200), contentType: 'image/png' } }, userId: alice, channelId: channel.id });
+    await expect.poll(() => broken.responses.map((r) => r.data?.content).join(' '), { timeout: 15_000 }).toMatch(/damaged or cut short/);
+  });
+
+  it('speaks through plain bot messages, saying so once, without Manage Webhooks', async () => {
+    const { PermissionFlagsBits } = await import('discord.js');
+    const other = discord.addTextChannel(guild.id, {
+      name: 'no-webhooks',
+      permissionOverwrites: [{ id: guild.botRoleId, type: 0, allow: '0', deny: String(PermissionFlagsBits.ManageWebhooks) }],
+    });
+    await discord.slashCommand({ name: 'chat', subcommand: 'start', options: { character: 'Aria', answers: 'all' }, userId: alice, channelId: other.id }).waitForResponse();
+    llm.next({ text: 'Fine, I will use my own voice.' });
+    discord.userSays(other.id, alice, 'Hello?');
+    const reply = await discord.waitForMessage(other.id, (m) => m.content.includes('Fine, I will use my own voice.'), 15_000);
+    expect(reply.webhook_id).toBeFalsy();
+    expect(reply.content.startsWith('**Aria**\n')).toBe(true);
+    const notices = discord.messages(other.id).filter((m) => m.content.includes('Manage Webhooks'));
+    expect(notices).toHaveLength(1);
+    llm.next({ text: 'Still me.' });
+    discord.userSays(other.id, alice, 'Again?');
+    await discord.waitForMessage(other.id, (m) => m.content.includes('Still me.'), 15_000);
+    expect(discord.messages(other.id).filter((m) => m.content.includes('Manage Webhooks'))).toHaveLength(1);
   });
 });
 
