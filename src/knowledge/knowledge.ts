@@ -16,9 +16,11 @@ export interface KnowledgeLimits {
   maxFileBytes: number;
   /** Knowledge items one character may hold. */
   maxItemsPerCharacter: number;
+  /** Items one server (or, in DMs, one person) may have waiting or being learned at once. */
+  maxInFlightPerGuild: number;
 }
 
-export const DEFAULT_KNOWLEDGE_LIMITS: KnowledgeLimits = { maxFileBytes: 25 * 1024 * 1024, maxItemsPerCharacter: 200 };
+export const DEFAULT_KNOWLEDGE_LIMITS: KnowledgeLimits = { maxFileBytes: 25 * 1024 * 1024, maxItemsPerCharacter: 200, maxInFlightPerGuild: 10 };
 
 export function ingestJobId(knowledgeId: string): string {
   return `ingest-${knowledgeId}`;
@@ -51,6 +53,13 @@ export async function addKnowledge(
   if (count >= limits.maxItemsPerCharacter) {
     throw new UserError(`${character.name} already knows ${count} sources, the most allowed. Remove some with /knowledge remove.`);
   }
+  const inFlight = await countInFlight(em, actor);
+  if (inFlight >= limits.maxInFlightPerGuild) {
+    throw new UserError(
+      `${inFlight} files are already being learned ${actor.guild ? 'in this server' : 'for you'}; ` +
+        `the most at once is ${limits.maxInFlightPerGuild}. Try again when some have finished (see /knowledge list).`,
+    );
+  }
   const knowledge = em.create(CharacterKnowledge, {
     character,
     uploadedBy: actor.user,
@@ -59,11 +68,17 @@ export async function addKnowledge(
     sourceName: input.sourceName.slice(0, 255),
     mimeType: input.mimeType?.slice(0, 100) ?? null,
     fileSize: input.size ?? null,
-    metadata: { url: input.url },
+    metadata: { url: input.url, ...(actor.guild ? { guild: actor.guild.id } : {}) },
   });
   await em.flush();
   await queue.add(INGEST_QUEUE, { knowledgeId: knowledge.id }, { jobId: ingestJobId(knowledge.id), attempts: 3, backoffMs: 5000 });
   return knowledge as ICharacterKnowledge;
+}
+
+/** Files waiting or being learned for the actor's server, or for the actor in DMs. */
+async function countInFlight(em: EntityManager, actor: Actor): Promise<number> {
+  const scope = actor.guild ? { metadata: { guild: actor.guild.id } } : { uploadedBy: actor.user.id, metadata: { guild: null } };
+  return em.count(CharacterKnowledge, { status: { $in: ['pending', 'processing'] }, sourceType: { $in: ['file', 'url'] }, ...scope });
 }
 
 /**

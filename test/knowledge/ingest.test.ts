@@ -12,10 +12,11 @@ import { HashingEmbedder } from '../../src/embeddings/hashing-embedder.js';
 import { chunkDocument } from '../../src/knowledge/chunk.js';
 import { extractText } from '../../src/knowledge/extract.js';
 import { ingestHandler } from '../../src/knowledge/ingest-job.js';
-import { addKnowledge, INGEST_QUEUE, removeKnowledge, searchKnowledge } from '../../src/knowledge/knowledge.js';
+import { addKnowledge, DEFAULT_KNOWLEDGE_LIMITS, INGEST_QUEUE, removeKnowledge, searchKnowledge } from '../../src/knowledge/knowledge.js';
 import { guardedFetch } from '../../src/llm/endpoint-guard.js';
 import { createLogger } from '../../src/logger.js';
 import { createJobQueue } from '../../src/queue/create-job-queue.js';
+import { MemoryJobQueue } from '../../src/queue/memory-queue.js';
 import type { JobQueue } from '../../src/queue/job-queue.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
@@ -208,5 +209,23 @@ describe('knowledge ingestion end to end', () => {
   it('refuses a private address for a web page when the policy forbids it', async () => {
     const fetcher = guardedFetch({ allowPrivate: false });
     await expect(fetcher(`${base}/anything`)).rejects.toMatchObject({ kind: 'blocked_endpoint' });
+  });
+
+  it('limits how many files one server has in flight, and says so', async () => {
+    const idle = new MemoryJobQueue({ logger: createLogger('silent') });
+    const limits = { ...DEFAULT_KNOWLEDGE_LIMITS, maxInFlightPerGuild: 2 };
+    const guild = { id: '150000000000000900', name: 'Library' };
+    const member = await resolveActor(em(), { user: { id: '150000000000000901', username: 'reader' }, guild, isGuildAdmin: true });
+    const shared = await createCharacter(em(), member, { name: 'Librarian', personalityPrompt: 'Shelves books.', visibility: 'guild' });
+    const file = (n: number) => ({ url: `${base}/queued-${n}.txt`, name: `queued-${n}`, sourceName: `queued-${n}.txt`, sourceType: 'file' as const, size: 10 });
+    await addKnowledge(em(), idle, member, shared, file(1), limits);
+    await addKnowledge(em(), idle, member, shared, file(2), limits);
+    await expect(addKnowledge(em(), idle, member, shared, file(3), limits)).rejects.toThrow(
+      '2 files are already being learned in this server; the most at once is 2.',
+    );
+    // Another person's files in DMs are counted apart from the server's.
+    await expect(addKnowledge(em(), idle, actor, character, file(4), limits)).resolves.toMatchObject({ status: 'pending' });
+    expect(await em().count(CharacterKnowledge, { character: shared.id })).toBe(2);
+    await idle.close();
   });
 });
