@@ -99,8 +99,9 @@ describe('Responder', () => {
 
   it('answers messages that arrive while it is replying once, together, not twice', async () => {
     fake.reply('A slow and thoughtful answer.', { chunkDelayMs: 60 });
+    const earlier = fake.requests.length;
     const first = say(ione, 'Tell me a long story.');
-    await expect.poll(() => fake.requests.length).toBeGreaterThan(0);
+    await expect.poll(() => fake.requests.length).toBeGreaterThan(earlier);
     const during = await Promise.all([say(marcus, 'Wait, also this.'), say(ione, 'And this!')]);
     expect(during.map((d) => d.outcome)).toEqual(['queued', 'queued']);
     expect((await first).outcome).toBe('replied');
