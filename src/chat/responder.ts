@@ -16,6 +16,7 @@ import { findBinding, replyModeOf } from './conversations.js';
 import { generate, type Generation } from './generate.js';
 import { historyBefore, recentHistory, storeUserMessage } from './history.js';
 import { fillMacros } from './macros.js';
+import { mentionsName } from './mentions.js';
 import { explainFailure } from './failure.js';
 import type { ReplySink, Speaker } from './reply-sink.js';
 import type { RetrievalOptions } from './retrieval.js';
@@ -324,10 +325,4 @@ function finishInfo(reply: IMessage, generation: Generation, index: number, coun
     outputTokens: generation.usage?.outputTokens,
     alternative: { index, count },
   };
-}
-
-/** The name appears as a whole word, case-insensitively ("Aria, what do you think?"). */
-export function mentionsName(content: string, name: string): boolean {
-  const escaped = name.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return escaped.length > 0 && new RegExp(`(^|[^\\p{L}\\p{N}])${escaped}($|[^\\p{L}\\p{N}])`, 'iu').test(content);
 }
