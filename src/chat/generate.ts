@@ -40,6 +40,8 @@ export async function generate(
     history: HistoryEntry[];
     sink: ReplySink;
     continueFrom?: string;
+    /** What the character could know starts here (it joined a scene late). */
+    since?: Date;
   },
 ): Promise<Generation> {
   const { character, history, sink } = input;
@@ -52,6 +54,7 @@ export async function generate(
           characterId: character.id,
           conversationId: input.conversation.id,
           recent: history,
+          since: input.since,
           options: deps.retrieval,
         }).then((recalled) => recalled.memories),
     deps.resolveModel({ actor: input.actor, character }),

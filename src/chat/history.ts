@@ -18,11 +18,14 @@ export async function storeUserMessage(
   );
 }
 
-/** The last `limit` messages of a conversation, oldest first, as the prompt builder reads them. */
-export async function recentHistory(em: EntityManager, conversationId: string, limit: number): Promise<HistoryEntry[]> {
+/**
+ * The last `limit` messages of a conversation, oldest first, as the prompt
+ * builder reads them; with `since`, only those written from then on.
+ */
+export async function recentHistory(em: EntityManager, conversationId: string, limit: number, since?: Date): Promise<HistoryEntry[]> {
   const rows = await em.find(
     Message,
-    { conversation: conversationId },
+    since ? { conversation: conversationId, createdAt: { $gte: since } } : { conversation: conversationId },
     {
       orderBy: { createdAt: 'desc', id: 'desc' },
       limit,

@@ -113,10 +113,12 @@ export class Responder {
     return 'replied';
   }
 
-  /** The bound character's greeting, posted and stored as its first line in the conversation. */
-  async greet(conversationId: string, userName: string, sinks: SinkFactory): Promise<void> {
+  /** The greeting of the bound character (or, in a scene, of `as`), posted and stored as its line in the conversation. */
+  async greet(conversationId: string, userName: string, sinks: SinkFactory, as?: ICharacter): Promise<void> {
     const em = this.#deps.orm.em.fork();
-    const { conversation, character } = await loadConversation(em, conversationId);
+    const found = await loadConversation(em, conversationId);
+    const { conversation } = found;
+    const character = as ?? found.character;
     if (!character?.greeting?.trim()) return;
     const text = fillMacros(character.greeting, { char: character.name, user: userName });
     const greeting = em.create(Message, { conversation, role: 'assistant', content: text, character, metadata: { greeting: true } });
@@ -129,17 +131,30 @@ export class Responder {
     await rememberShown(em, greeting as IMessage, shown.messageIds);
   }
 
-  /** Writes one new reply of the bound character to the conversation as it stands. */
-  async reply(conversationId: string, actor: Actor, sinks: SinkFactory, loaded?: Loaded): Promise<void> {
+  /**
+   * Writes one new reply to the conversation as it stands: by the bound
+   * character, or in a scene by `as.character`, knowing only what was said
+   * from `as.since` on. Returns the reply's text, or undefined when it failed
+   * (the error is shown on the reply).
+   */
+  async reply(
+    conversationId: string,
+    actor: Actor,
+    sinks: SinkFactory,
+    loaded?: Loaded,
+    as?: { character: ICharacter; since?: Date },
+  ): Promise<string | undefined> {
     const em = loaded?.em ?? this.#deps.orm.em.fork();
-    const { conversation, character } = loaded
+    const found = loaded
       ? { conversation: loaded.conversation, character: loaded.conversation.character }
       : await loadConversation(em, conversationId);
-    if (!character) return;
+    const { conversation } = found;
+    const character = as?.character ?? found.character;
+    if (!character) return undefined;
     const sink = sinks(speakerOf(character));
-    const history = await recentHistory(em, conversation.id, this.#deps.historyLimit ?? 60);
-    const generation = await this.#generateInto(em, sink, { conversation, character, actor, history });
-    if (!generation) return;
+    const history = await recentHistory(em, conversation.id, this.#deps.historyLimit ?? 60, as?.since);
+    const generation = await this.#generateInto(em, sink, { conversation, character, actor, history, since: as?.since });
+    if (!generation) return undefined;
     const reply = em.create(Message, {
       conversation,
       role: 'assistant',
@@ -162,6 +177,7 @@ export class Responder {
     await em.flush();
     const shown = await sink.finish(generation.text, finishInfo(reply as IMessage, generation, 1, 1));
     await rememberShown(em, reply as IMessage, shown.messageIds);
+    return generation.text;
   }
 
   /** A new alternative for the latest reply (regenerate); the history keeps the new one. */

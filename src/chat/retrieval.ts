@@ -22,7 +22,7 @@ export const DEFAULT_RETRIEVAL: RetrievalOptions = { knowledgeK: 6, conversation
 export async function recall(
   em: EntityManager,
   embedder: Embedder,
-  input: { characterId: string; conversationId: string; recent: HistoryEntry[]; options?: RetrievalOptions },
+  input: { characterId: string; conversationId: string; recent: HistoryEntry[]; since?: Date; options?: RetrievalOptions },
 ): Promise<{ memories: PromptMemory[]; hits: MemoryHit[] }> {
   const options = input.options ?? DEFAULT_RETRIEVAL;
   const query = input.recent
@@ -38,7 +38,7 @@ export async function recall(
       ? searchMemories(em.fork(), embedding, { characterId: input.characterId, memoryType: 'character' }, { k: options.knowledgeK })
       : [],
     options.conversationK > 0
-      ? searchMemories(em.fork(), embedding, { conversationId: input.conversationId, memoryType: 'conversation' }, { k: options.conversationK })
+      ? searchMemories(em.fork(), embedding, { conversationId: input.conversationId, memoryType: 'conversation', createdAfter: input.since }, { k: options.conversationK })
       : [],
   ]);
   const seen = new Set(input.recent.map((entry) => normalize(entry.content)));

@@ -18,6 +18,8 @@ export interface MemoryScope {
   conversationId?: string;
   knowledgeId?: string;
   memoryType?: MemoryType;
+  /** Only memories made at or after this time (a character that joined a scene late knows nothing earlier). */
+  createdAfter?: Date;
 }
 
 export interface MemoryHit {
@@ -215,6 +217,10 @@ function scopeFilter(scope: MemoryScope): { where: string; params: unknown[] } {
   if (scope.conversationId) add('conversation_id', scope.conversationId);
   if (scope.knowledgeId) add('knowledge_id', scope.knowledgeId);
   if (scope.memoryType) add('memory_type', scope.memoryType);
+  if (scope.createdAfter) {
+    params.push(scope.createdAfter);
+    clauses.push('created_at >= ?');
+  }
   return { where: clauses.length ? `where ${clauses.join(' and ')}` : '', params };
 }
 

@@ -1,0 +1,244 @@
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { storeUserMessage, recentHistory } from '../chat/history.js';
+import type { IncomingMessage, ModelResolver, Responder, SinkFactory } from '../chat/responder.js';
+import { resolveActor, type Actor } from '../core/identity.js';
+import { Conversation, Message, type ICharacter, type IConversation } from '../db/entities/index.js';
+import { UserError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { explainFailure } from '../chat/failure.js';
+import { assertCanDirect, findScene, knowsSince, participantNamed, saveSettings, seatsOf, type SceneCast } from './scenes.js';
+import { chooseFollowUp, chooseSpeakers } from './turns.js';
+
+export interface DirectorDeps {
+  orm: MikroORM;
+  responder: Responder;
+  resolveModel: ModelResolver;
+  logger: Logger;
+  /** How long to wait for more people's messages before a round starts (default 1.5 s). */
+  debounceMs?: number;
+  random?: () => number;
+}
+
+export type SceneOutcome = 'not-scene' | 'stored' | 'scheduled';
+
+/** Gives the right sinks for a scene's thread (the adapter knows the webhook of its parent channel). */
+export type SceneSinks = (threadId: string, parentChannelId?: string) => SinkFactory;
+
+/**
+ * Runs scenes: stores people's messages, gathers those that arrive within the
+ * debounce window into one round, and has the chosen characters answer one at
+ * a time, in order, each with its own card and only what it could know. The
+ * speaker queue of a round is stored with the scene, so a restart carries on
+ * with it instead of choosing again.
+ */
+export class SceneDirector {
+  readonly #deps: DirectorDeps;
+  readonly #pending = new Map<string, NodeJS.Timeout>();
+  readonly #chains = new Map<string, Promise<void>>();
+
+  constructor(deps: DirectorDeps) {
+    this.#deps = deps;
+  }
+
+  async onMessage(message: IncomingMessage, sinks: SinkFactory): Promise<SceneOutcome> {
+    const em = this.#deps.orm.em.fork();
+    const scene = await findScene(em, message.channelId);
+    if (!scene || scene.settings.endedAt) return 'not-scene';
+    const actor = await resolveActor(em, { user: message.author, guild: message.guild });
+    await storeUserMessage(em, {
+      conversation: scene.conversation,
+      author: actor.user,
+      authorName: message.author.displayName ?? message.author.username,
+      content: message.content,
+      discordMessageId: message.discordMessageId,
+    });
+    if (scene.settings.strategy === 'manual') return 'stored';
+    const id = scene.conversation.id;
+    clearTimeout(this.#pending.get(id));
+    this.#pending.set(
+      id,
+      setTimeout(() => {
+        this.#pending.delete(id);
+        void this.#serialize(id, () => this.#runRound(id, actor, sinks));
+      }, this.#deps.debounceMs ?? 1500),
+    );
+    return 'scheduled';
+  }
+
+  /**
+   * `/scene next`: the named character (or one chosen as in a natural round)
+   * speaks now, after any reply in progress. Resolves once it is chosen;
+   * `done` settles when it has spoken.
+   */
+  async next(threadId: string, actor: Actor, characterName: string | undefined, sinks: SinkFactory): Promise<{ character: ICharacter; done: Promise<void> }> {
+    const em = this.#deps.orm.em.fork();
+    const scene = await findScene(em, threadId);
+    if (!scene || scene.settings.endedAt) throw new UserError('This is not a running scene.');
+    let participant;
+    if (characterName) {
+      participant = participantNamed(scene, characterName);
+    } else {
+      const last = await lastMessage(em, scene.conversation.id);
+      const [chosen] = chooseSpeakers({
+        ...this.#turnSettings(scene),
+        strategy: 'natural',
+        seats: seatsOf(scene).map((seat) => ({ ...seat, muted: false })),
+        last,
+        spokeSinceHuman: [],
+      });
+      participant = scene.participants.find((p) => p.character.id === chosen);
+      if (!participant) throw new UserError('Nobody in this scene can speak now.');
+    }
+    const chosen = participant;
+    const done = this.#serialize(scene.conversation.id, async () => {
+      await this.#deps.responder.reply(scene.conversation.id, actor, sinks, undefined, {
+        character: chosen.character,
+        since: knowsSince(scene, chosen),
+      });
+    });
+    return { character: chosen.character, done };
+  }
+
+  /**
+   * `/scene end`: waits for the reply in progress, summarises the scene with
+   * the first character's provider (the scene ends even if that fails) and
+   * marks it ended. Returns the summary, if one was written.
+   */
+  async end(threadId: string, actor: Actor): Promise<{ summary?: string; error?: string }> {
+    const em = this.#deps.orm.em.fork();
+    const scene = await findScene(em, threadId);
+    if (!scene || scene.settings.endedAt) throw new UserError('This is not a running scene.');
+    assertCanDirect(actor, scene);
+    clearTimeout(this.#pending.get(scene.conversation.id));
+    this.#pending.delete(scene.conversation.id);
+    await this.#chains.get(scene.conversation.id);
+    let summary: string | undefined;
+    let error: string | undefined;
+    try {
+      summary = (await this.#summarize(em, scene, actor)) || undefined;
+    } catch (failure) {
+      error = explainFailure(failure).message;
+    }
+    await saveSettings(em, scene, { round: undefined, endedAt: new Date().toISOString(), summary });
+    return { summary, error };
+  }
+
+  async #summarize(em: EntityManager, scene: SceneCast, actor: Actor): Promise<string> {
+    const transcript = await sceneTranscript(em, scene.conversation.id);
+    const narrator = scene.participants[0]?.character;
+    if (!transcript.trim() || !narrator) return '';
+    const resolved = await this.#deps.resolveModel({ actor, character: narrator });
+    const stream = resolved.provider.stream({
+      model: resolved.model,
+      maxTokens: 400,
+      messages: [
+        {
+          role: 'system',
+          content: 'Summarise this role-play scene in three to five sentences: who took part, what happened, and how it ended. Plain prose, past tense.',
+        },
+        { role: 'user', content: transcript },
+      ],
+    });
+    for await (const _delta of stream) {
+      // The summary is shown whole once written.
+    }
+    return (await stream.result()).text.trim();
+  }
+
+  /** Carries on the rounds that were in progress when the process stopped. */
+  async resumeRounds(sinksFor: SceneSinks): Promise<number> {
+    const em = this.#deps.orm.em.fork();
+    const rows = await em.execute<{ id: string }[]>(
+      `select id from conversations where kind = 'thread' and jsonb_array_length(coalesce(settings #> '{scene,round,queue}', '[]'::jsonb)) > 0`,
+    );
+    for (const { id } of rows) {
+      const conversation = (await em.findOneOrFail(Conversation, id, { populate: ['user', 'guild'] })) as IConversation;
+      if (!conversation.user) continue;
+      const actor: Actor = { user: conversation.user, guild: conversation.guild ?? undefined, isGuildAdmin: false };
+      const settings = (conversation.settings as { scene?: { parentChannelId?: string } }).scene;
+      void this.#serialize(id, () => this.#runRound(id, actor, sinksFor(conversation.discordChannelId, settings?.parentChannelId)));
+    }
+    return rows.length;
+  }
+
+  /** Waits for every scheduled and running round (shutdown, tests). */
+  async idle(): Promise<void> {
+    while (this.#pending.size || this.#chains.size) {
+      await Promise.all([...this.#chains.values()]);
+      if (this.#pending.size) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  close(): void {
+    for (const timer of this.#pending.values()) clearTimeout(timer);
+    this.#pending.clear();
+  }
+
+  async #runRound(conversationId: string, actor: Actor, sinks: SinkFactory): Promise<void> {
+    const em = this.#deps.orm.em.fork();
+    const conversation = await em.findOneOrFail(Conversation, conversationId);
+    const scene = await findScene(em, conversation.discordChannelId);
+    if (!scene || scene.settings.endedAt) return;
+    let round = scene.settings.round;
+    if (!round?.queue.length) {
+      const last = await lastMessage(em, conversationId);
+      const queue = chooseSpeakers({ ...this.#turnSettings(scene), last, spokeSinceHuman: scene.settings.lastRoundSpoke });
+      round = { queue, autoTurnsLeft: scene.settings.maxAutoTurns, spoke: [] };
+      await saveSettings(em, scene, { round });
+    }
+    while (round.queue.length) {
+      const speakerId: string = round.queue[0]!;
+      const participant = scene.participants.find((p) => p.character.id === speakerId);
+      const text = participant
+        ? await this.#deps.responder.reply(conversationId, actor, sinks, undefined, {
+            character: participant.character,
+            since: knowsSince(scene, participant),
+          })
+        : undefined;
+      round = { ...round, queue: round.queue.slice(1), spoke: [...round.spoke, speakerId] };
+      if (!round.queue.length && round.autoTurnsLeft > 0 && text) {
+        const follow = chooseFollowUp({ ...this.#turnSettings(scene), last: { content: text, characterId: speakerId } });
+        if (follow) round = { ...round, queue: [follow], autoTurnsLeft: round.autoTurnsLeft - 1 };
+      }
+      await saveSettings(em, scene, { round });
+    }
+    await saveSettings(em, scene, { round: undefined, lastRoundSpoke: round.spoke });
+  }
+
+  #turnSettings(scene: SceneCast) {
+    return {
+      strategy: scene.settings.strategy,
+      seats: seatsOf(scene),
+      allowSelfResponses: scene.settings.allowSelfResponses,
+      random: this.#deps.random ?? Math.random,
+    };
+  }
+
+  /** Runs scene work one piece at a time per conversation, in order. */
+  #serialize(conversationId: string, work: () => Promise<void>): Promise<void> {
+    const previous = this.#chains.get(conversationId) ?? Promise.resolve();
+    const next = previous.then(work).catch((error: unknown) => {
+      this.#deps.logger.error({ err: error, conversation: conversationId }, 'scene round failed');
+    });
+    this.#chains.set(conversationId, next);
+    void next.finally(() => {
+      if (this.#chains.get(conversationId) === next) this.#chains.delete(conversationId);
+    });
+    return next;
+  }
+}
+
+async function lastMessage(em: EntityManager, conversationId: string): Promise<{ content: string; characterId?: string }> {
+  const message = await em.findOne(
+    Message,
+    { conversation: conversationId },
+    { orderBy: { createdAt: 'desc', id: 'desc' }, fields: ['content', 'character'] },
+  );
+  return { content: message?.content ?? '', characterId: message?.character?.id };
+}
+
+/** The scene's recent lines, for a summary. */
+export async function sceneTranscript(em: EntityManager, conversationId: string, limit = 80): Promise<string> {
+  const history = await recentHistory(em, conversationId, limit);
+  return history.map((entry) => `${entry.speaker}: ${entry.content}`).join('\n');
+}
