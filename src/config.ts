@@ -45,6 +45,7 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  SCENE_DEBOUNCE_MS: z.coerce.number().int().min(0).max(60_000).default(1500),
   SECRET_KEYS: optional(z.string().min(8)),
   ALLOW_PRIVATE_ENDPOINTS: z
     .enum(['true', 'false', ''])
@@ -80,6 +81,7 @@ export interface Config {
   readonly workerConcurrency: number;
   /** 0 turns the health endpoint off. */
   readonly healthPort: number;
+  readonly sceneDebounceMs: number;
   readonly secrets: {
     /** SECRET_KEYS: `id:base64key[,id:key…]`; the first encrypts API keys, the rest still decrypt. */
     readonly keys?: string;
@@ -125,6 +127,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     workerConcurrency: e.WORKER_CONCURRENCY,
     healthPort: e.HEALTH_PORT,
+    sceneDebounceMs: e.SCENE_DEBOUNCE_MS,
     secrets: { keys: e.SECRET_KEYS, allowPrivateEndpoints: e.ALLOW_PRIVATE_ENDPOINTS },
     systemProviders: {
       openai: e.OPENAI_API_KEY ? { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL, model: e.OPENAI_MODEL } : undefined,

@@ -1,4 +1,5 @@
 import { Responder, type ModelResolver } from './chat/responder.js';
+import { SceneDirector } from './scenes/director.js';
 import type { Config } from './config.js';
 import { checkEmbeddingDimension, migrateUp, openDatabase, type Database } from './db/database.js';
 import { createEmbedder } from './embeddings/create-embedder.js';
@@ -21,6 +22,7 @@ export interface Deps {
   providers: ProviderRegistry;
   resolveModel: ModelResolver;
   responder: Responder;
+  scenes: SceneDirector;
 }
 
 export interface OwnedDeps extends Deps {
@@ -47,6 +49,7 @@ export async function createDeps(config: Config, logger: Logger): Promise<OwnedD
   const providers = new ProviderRegistry({ config, secrets });
   const resolveModel: ModelResolver = (request) => providers.resolve(database.orm.em.fork(), request);
   const responder = new Responder({ orm: database.orm, embedder, resolveModel, logger });
+  const scenes = new SceneDirector({ orm: database.orm, responder, resolveModel, logger, debounceMs: config.sceneDebounceMs });
   return {
     config,
     logger,
@@ -57,7 +60,9 @@ export async function createDeps(config: Config, logger: Logger): Promise<OwnedD
     providers,
     resolveModel,
     responder,
+    scenes,
     async close() {
+      scenes.close();
       await queue.close();
       await embedder.close?.();
       await database.close();

@@ -11,6 +11,7 @@ import type { Deps } from '../deps.js';
 import { parseCustomId, type Command, type CommandContext } from './command.js';
 import { handleInteractionError } from './handle-error.js';
 import { routeMessages } from './messages.js';
+import { replySinks } from './reply-sinks.js';
 import { replyButtons } from './render/reply-buttons.js';
 import { WebhookCache } from './webhooks.js';
 
@@ -43,6 +44,11 @@ export async function startBot(options: BotOptions): Promise<Client> {
   const context: CommandContext = { ...deps, rest: client.rest, webhooks, replyButtons };
   client.once(Events.ClientReady, (ready) => {
     deps.logger.info({ user: ready.user.tag, guilds: ready.guilds.cache.size }, 'connected to Discord');
+    // Scene rounds cut short by a restart carry on with their stored speaker queue.
+    void deps.scenes
+      .resumeRounds((threadId, parentId) => replySinks(context, { id: threadId, kind: 'thread', parentId }))
+      .then((resumed) => resumed && deps.logger.info({ resumed }, 'scene rounds resumed'))
+      .catch((error: unknown) => deps.logger.error({ err: error }, 'could not resume scene rounds'));
   });
   client.on(Events.Error, (error) => deps.logger.error({ err: error }, 'Discord client error'));
   client.on(Events.InteractionCreate, (interaction) => {

@@ -7,6 +7,7 @@ import {
 } from 'discord.js';
 import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { isDiscordError } from './webhooks.js';
 
 /**
  * The one place errors from handlers end: a UserError is shown to the user as
@@ -22,6 +23,9 @@ export async function handleInteractionError(
   if (error instanceof UserError) {
     content = error.message;
     logger.info({ reason: error.message }, 'user error');
+  } else if (isDiscordError(error, 50013) || isDiscordError(error, 50001)) {
+    content = 'Discord did not let me do that here: I am missing a permission in this channel (for scenes: Create Public Threads, Send Messages in Threads and Manage Webhooks).';
+    logger.warn({ err: error }, 'missing Discord permission');
   } else {
     const errorId = randomUUID().slice(0, 8);
     logger.error({ err: error, errorId }, 'interaction failed');

@@ -49,17 +49,18 @@ async function onMessage(message: Message, deps: MessageRoutingDeps, warnedNoWeb
     Boolean(repliedTo && (repliedTo.webhookId || repliedTo.author.id === botId));
   const channel = channelRefOf(message.channel, message.channelId);
   const logger = context.logger.child({ channel: channel.id, message: message.id });
-  await context.responder.onMessage(
-    {
-      channelId: channel.id,
-      discordMessageId: message.id,
-      author: authorOf(message),
-      guild: message.guildId ? { id: message.guildId, name: message.guild?.name } : undefined,
-      content: message.cleanContent,
-      addressed,
-    },
-    replySinks({ ...context, logger }, channel, {
-      onNoWebhook: (id) => !warnedNoWebhook.has(id) && Boolean(warnedNoWebhook.add(id)),
-    }),
-  );
+  const incoming = {
+    channelId: channel.id,
+    discordMessageId: message.id,
+    author: authorOf(message),
+    guild: message.guildId ? { id: message.guildId, name: message.guild?.name } : undefined,
+    content: message.cleanContent,
+    addressed,
+  };
+  const sinks = replySinks({ ...context, logger }, channel, {
+    onNoWebhook: (id) => !warnedNoWebhook.has(id) && Boolean(warnedNoWebhook.add(id)),
+  });
+  // Only threads hold scenes; everything else goes straight to the channel responder.
+  if (channel.kind === 'thread' && (await context.scenes.onMessage(incoming, sinks)) !== 'not-scene') return;
+  await context.responder.onMessage(incoming, sinks);
 }
