@@ -104,9 +104,8 @@ export default {
     const threadId = interaction.channelId;
     const sinks = replySinks(context, channelRefOf(interaction.channel, threadId));
     if (sub === 'next') {
-      await interaction.deferReply({ flags: MessageFlags.Ephemeral });
       const { character, done } = await context.scenes.next(threadId, actor, interaction.options.getString('character') ?? undefined, sinks);
-      await interaction.editReply(`**${character.name}** speaks next.`);
+      await interaction.reply({ content: `**${character.name}** speaks next.`, flags: MessageFlags.Ephemeral });
       await done;
       return;
     }

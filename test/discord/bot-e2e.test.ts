@@ -1,21 +1,13 @@
-import { randomBytes } from 'node:crypto';
-import type { Client } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { createDeps, type OwnedDeps } from '../../src/deps.js';
+import type { OwnedDeps } from '../../src/deps.js';
 import { Message } from '../../src/db/entities/index.js';
-import { startBot } from '../../src/discord/bot.js';
-import { loadCommands } from '../../src/discord/load-commands.js';
-import { startFakeDiscord, type FakeDiscord, type StoredChannel, type StoredGuild } from '../discord-fake/index.js';
+import type { FakeDiscord, StoredChannel, StoredGuild } from '../discord-fake/index.js';
 import type { FakeServer } from '../fakes-llm/fake-server.js';
-import { startFakeOpenAI } from '../fakes-llm/openai.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { startBotHarness, type BotHarness } from '../support/bot-harness.js';
 
-let db: TestDatabase;
 let llm: FakeServer;
 let discord: FakeDiscord;
 let deps: OwnedDeps;
-let client: Client;
 let channel: StoredChannel;
 let guild: StoredGuild;
 let alice: string;
@@ -24,46 +16,15 @@ let bob: string;
 const chats = () => llm.requests.filter((r) => r.path === '/v1/chat/completions');
 const webhookMessages = () => discord.webhookMessages(channel.id).filter((m) => !m.fake.deleted);
 
+let harness: BotHarness;
+
 beforeAll(async () => {
-  db = await createTestDatabase({ embeddingDimension: 64 });
-  // The bot opens its own pool; the embedded server has one session, so the test's pool steps aside.
-  await db.orm.close();
-  llm = await startFakeOpenAI();
-  discord = await startFakeDiscord({ botUser: { username: 'DreamChat' }, rateLimits: 'relaxed' });
-  const owner = discord.addUser({ username: 'owner' });
-  guild = discord.addGuild({ name: 'Tavern', ownerId: owner.id });
-  channel = discord.addTextChannel(guild.id, { name: 'roleplay' });
-  alice = discord.addUser({ username: 'alice', globalName: 'Alice' }).id;
-  bob = discord.addUser({ username: 'bob', globalName: 'Bob' }).id;
-  discord.addMember(guild.id, alice);
-  discord.addMember(guild.id, bob);
-  const config = loadConfig({
-    DATABASE_URL: db.url,
-    DISCORD_TOKEN: discord.token,
-    DISCORD_API_URL: discord.restUrl,
-    EMBEDDER: 'hashing',
-    EMBEDDING_DIMENSION: '64',
-    OPENAI_API_KEY: 'sk-test',
-    OPENAI_BASE_URL: llm.url,
-    OPENAI_MODEL: 'fake-model',
-    SECRET_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    HEALTH_PORT: '0',
-    // The fake Discord serves attachments from 127.0.0.1, as the CDN would from the internet.
-    ALLOW_PRIVATE_ENDPOINTS: 'true',
-  });
-  deps = await createDeps(config, deps?.logger ?? (await import('../../src/logger.js')).createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
-  client = await startBot({ token: discord.token, apiUrl: discord.restUrl, commands: await loadCommands(), deps });
-  await discord.waitForIdentify();
-  await new Promise<void>((resolve) => (client.isReady() ? resolve() : client.once('clientReady', () => resolve())));
+  harness = await startBotHarness();
+  ({ llm, discord, deps, channel, guild, alice, bob } = harness);
 });
 
 afterAll(async () => {
-  await client?.destroy();
-  await deps?.close();
-  await discord?.close();
-  await llm?.close();
-  await db?.close();
+  await harness?.close();
 });
 
 describe('the bot through a fake Discord, with the real discord.js client', () => {

@@ -37,6 +37,7 @@ export class FakeServer {
   abortedResponses = 0;
   #scripts: Script[] = [];
   #default: Script = { text: 'Hello there!' };
+  #respond: ((request: RecordedRequest) => Script | undefined) | undefined;
   #server: Server;
   #sockets = new Set<Socket>();
   url = '';
@@ -58,6 +59,12 @@ export class FakeServer {
   /** The reply to every request from now on (until next/fail scripts are queued). */
   reply(text: string, options: Omit<Script, 'text'> = {}): this {
     this.#default = { ...options, text };
+    return this;
+  }
+
+  /** Computes the reply from the request (for example, from whose prompt it is), when no next() script is queued. */
+  replyWith(respond: (request: RecordedRequest) => Script | undefined): this {
+    this.#respond = respond;
     return this;
   }
 
@@ -98,7 +105,7 @@ export class FakeServer {
       response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `no route ${path}` } }));
       return;
     }
-    const script = this.#scripts.shift() ?? this.#default;
+    const script = this.#scripts.shift() ?? this.#respond?.(recorded) ?? this.#default;
     if (script.hang) return;
     response.on('close', () => {
       if (!response.writableEnded) this.abortedResponses += 1;

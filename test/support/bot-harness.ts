@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import type { Client } from 'discord.js';
+import { loadConfig } from '../../src/config.js';
+import { createDeps, type OwnedDeps } from '../../src/deps.js';
+import { startBot } from '../../src/discord/bot.js';
+import { loadCommands } from '../../src/discord/load-commands.js';
+import { createLogger } from '../../src/logger.js';
+import { startFakeDiscord, type FakeDiscord, type StoredChannel, type StoredGuild } from '../discord-fake/index.js';
+import type { FakeServer } from '../fakes-llm/fake-server.js';
+import { startFakeOpenAI } from '../fakes-llm/openai.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+/** The whole bot (real discord.js client, real database and queue) logged into a fake Discord, with a fake OpenAI. */
+export interface BotHarness {
+  db: TestDatabase;
+  llm: FakeServer;
+  discord: FakeDiscord;
+  deps: OwnedDeps;
+  client: Client;
+  guild: StoredGuild;
+  channel: StoredChannel;
+  alice: string;
+  bob: string;
+  close(): Promise<void>;
+}
+
+export async function startBotHarness(env: Record<string, string> = {}): Promise<BotHarness> {
+  const db = await createTestDatabase({ embeddingDimension: 64 });
+  // The bot opens its own pool; the embedded server has one session, so the test's pool steps aside.
+  await db.orm.close();
+  const llm = await startFakeOpenAI();
+  const discord = await startFakeDiscord({ botUser: { username: 'DreamChat' }, rateLimits: 'relaxed' });
+  const owner = discord.addUser({ username: 'owner' });
+  const guild = discord.addGuild({ name: 'Tavern', ownerId: owner.id });
+  const channel = discord.addTextChannel(guild.id, { name: 'roleplay' });
+  const alice = discord.addUser({ username: 'alice', globalName: 'Alice' }).id;
+  const bob = discord.addUser({ username: 'bob', globalName: 'Bob' }).id;
+  discord.addMember(guild.id, alice);
+  discord.addMember(guild.id, bob);
+  const logLevel = process.env.TEST_LOG_LEVEL ?? 'silent';
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    DISCORD_TOKEN: discord.token,
+    DISCORD_API_URL: discord.restUrl,
+    EMBEDDER: 'hashing',
+    EMBEDDING_DIMENSION: '64',
+    OPENAI_API_KEY: 'sk-test',
+    OPENAI_BASE_URL: llm.url,
+    OPENAI_MODEL: 'fake-model',
+    SECRET_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    LOG_LEVEL: logLevel,
+    HEALTH_PORT: '0',
+    // The fake Discord serves attachments from 127.0.0.1, as the CDN would from the internet.
+    ALLOW_PRIVATE_ENDPOINTS: 'true',
+    ...env,
+  });
+  const deps = await createDeps(config, createLogger(logLevel as 'silent'));
+  const client = await startBot({ token: discord.token, apiUrl: discord.restUrl, commands: await loadCommands(), deps });
+  await discord.waitForIdentify();
+  await new Promise<void>((resolve) => (client.isReady() ? resolve() : client.once('clientReady', () => resolve())));
+  return {
+    db,
+    llm,
+    discord,
+    deps,
+    client,
+    guild,
+    channel,
+    alice,
+    bob,
+    async close() {
+      await client.destroy();
+      await deps.close();
+      await discord.close();
+      await llm.close();
+      await db.close();
+    },
+  };
+}
