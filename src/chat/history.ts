@@ -56,11 +56,11 @@ export async function deleteUserMessage(em: EntityManager, discordMessageId: str
   return deleted > 0;
 }
 
-/** The messages before `message` (for regenerating it), oldest first. */
-export async function historyBefore(em: EntityManager, message: IMessage, limit: number): Promise<HistoryEntry[]> {
+/** The messages before `message` (for regenerating it), oldest first; with `since`, only those from then on. */
+export async function historyBefore(em: EntityManager, message: IMessage, limit: number, since?: Date): Promise<HistoryEntry[]> {
   const rows = await em.find(
     Message,
-    { conversation: message.conversation.id, createdAt: { $lt: message.createdAt } },
+    { conversation: message.conversation.id, createdAt: since ? { $lt: message.createdAt, $gte: since } : { $lt: message.createdAt } },
     {
       orderBy: { createdAt: 'desc', id: 'desc' },
       limit,

@@ -162,7 +162,7 @@ export class Responder {
       character,
       model: generation.model.slice(0, 100),
       tokensUsed: tokensOf(generation),
-      metadata: replyMetadata(generation),
+      metadata: { ...replyMetadata(generation), ...(as?.since ? { knowsSince: as.since.toISOString() } : {}) },
     });
     em.create(StoryBranch, {
       conversation,
@@ -185,8 +185,9 @@ export class Responder {
     const em = this.#deps.orm.em.fork();
     const { reply, conversation, character } = await this.#latestReply(em, messageId);
     const sink = sinks(speakerOf(character), shownIds(reply));
-    const history = await historyBefore(em, reply, this.#deps.historyLimit ?? 60);
-    const generation = await this.#generateInto(em, sink, { conversation, character, actor, history });
+    const since = knowsSince(reply);
+    const history = await historyBefore(em, reply, this.#deps.historyLimit ?? 60, since);
+    const generation = await this.#generateInto(em, sink, { conversation, character, actor, history, since });
     if (!generation) return;
     const branches = await em.find(StoryBranch, { message: reply.id }, { orderBy: { branchOrder: 'asc' } });
     for (const branch of branches) branch.isSelected = false;
@@ -215,12 +216,14 @@ export class Responder {
     const em = this.#deps.orm.em.fork();
     const { reply, conversation, character } = await this.#latestReply(em, messageId);
     const sink = sinks(speakerOf(character), shownIds(reply));
-    const history = await recentHistory(em, conversation.id, this.#deps.historyLimit ?? 60);
+    const since = knowsSince(reply);
+    const history = await recentHistory(em, conversation.id, this.#deps.historyLimit ?? 60, since);
     const generation = await this.#generateInto(em, sink, {
       conversation,
       character,
       actor,
       history,
+      since,
       continueFrom: reply.content,
     });
     if (!generation) return;
@@ -306,6 +309,12 @@ async function loadConversation(em: EntityManager, conversationId: string) {
 
 function speakerOf(character: ICharacter): Speaker {
   return { characterId: character.id, name: character.name, avatarUrl: character.avatarUrl };
+}
+
+/** A scene character that joined late knows only what was said from then on; kept with its replies for regenerating them. */
+function knowsSince(message: IMessage): Date | undefined {
+  const stored = (message.metadata as { knowsSince?: string }).knowsSince;
+  return stored ? new Date(stored) : undefined;
 }
 
 function shownIds(message: IMessage): string[] {

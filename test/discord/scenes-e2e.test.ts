@@ -124,6 +124,15 @@ describe('scenes in threads, through the fake Discord', () => {
     const dorian = chats().filter((r) => speakerOf(r) === 'Dorian').at(-1)!;
     expect(promptText(dorian)).toContain('the password is mellon');
     expect(promptText(dorian)).not.toContain('hooded stranger');
+    // Regenerating Dorian's reply keeps to what he could know.
+    const shown = posts().at(-1)!;
+    const stored = await em().findOneOrFail(Message, { discordMessageId: shown.id });
+    lines.set('Dorian', ['Mellon, you say?']);
+    discord.pressButton(shown.id, `chat:regenerate:${stored.id}`, harness.alice);
+    await expect.poll(() => discord.message(shown.id)?.content, { timeout: 15_000 }).toBe('Mellon, you say?');
+    const again = chats().filter((r) => speakerOf(r) === 'Dorian').at(-1)!;
+    expect(promptText(again)).toContain('the password is mellon');
+    expect(promptText(again)).not.toContain('hooded stranger');
     // The founding characters heard everything.
     await command('next', { character: 'Aria' });
     await speakersSince(0);
