@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCharacter } from '../../src/characters/characters.js';
+import { Responder } from '../../src/chat/responder.js';
+import { loadConfig } from '../../src/config.js';
+import { resolveActor, type Actor } from '../../src/core/identity.js';
+import { Conversation, Message, type ICharacter } from '../../src/db/entities/index.js';
+import { HashingEmbedder } from '../../src/embeddings/hashing-embedder.js';
+import { ProviderRegistry, seedSystemInstances } from '../../src/llm/registry.js';
+import { createLogger } from '../../src/logger.js';
+import { SceneDirector } from '../../src/scenes/director.js';
+import { createScene, findScene } from '../../src/scenes/scenes.js';
+import { seededRandom } from '../../src/scenes/turns.js';
+import type { FakeServer } from '../fakes-llm/fake-server.js';
+import { startFakeOpenAI } from '../fakes-llm/openai.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { recordingSinks } from '../support/recording-sink.js';
+
+let db: TestDatabase;
+let fake: FakeServer;
+let actor: Actor;
+let director: SceneDirector;
+let cast: ICharacter[];
+const em = () => db.orm.em.fork();
+const threadId = '950000000000000001';
+
+function newDirector(): SceneDirector {
+  const config = loadConfig({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'fake-model' });
+  const providers = new ProviderRegistry({ config });
+  const resolveModel = (request: Parameters<ProviderRegistry['resolve']>[1]) => providers.resolve(em(), request);
+  const logger = createLogger('silent');
+  const responder = new Responder({ orm: db.orm, embedder: new HashingEmbedder(64), resolveModel, logger });
+  return new SceneDirector({ orm: db.orm, responder, resolveModel, logger, debounceMs: 50, random: seededRandom(1) });
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase({ embeddingDimension: 64 });
+  fake = await startFakeOpenAI();
+  fake.replyWith((request) => ({ text: `${/^You are ([^.]+)\./.exec(request.body?.messages?.[0]?.content ?? '')?.[1]} speaks.` }));
+  await seedSystemInstances(em(), loadConfig({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'fake-model' }));
+  actor = await resolveActor(em(), { user: { id: '960000000000000001', username: 'Ione' }, guild: { id: '970000000000000001' } });
+  cast = [];
+  for (const name of ['Aria', 'Borin', 'Cass']) cast.push(await createCharacter(em(), actor, { name, personalityPrompt: `${name}.`, visibility: 'guild' }));
+  await createScene(em(), actor, { threadId, title: 'Inn', characters: cast, settings: { strategy: 'list', maxAutoTurns: 0 } });
+  director = newDirector();
+});
+afterAll(async () => {
+  director?.close();
+  await fake?.close();
+  await db?.close();
+});
+
+describe('the scene director', () => {
+  it('stores the round’s speaker queue before anyone speaks, and clears it when the round is over', async () => {
+    const queues: string[][] = [];
+    fake.reset();
+    const sinks = recordingSinks();
+    const watching = setInterval(async () => {
+      const scene = await findScene(em(), threadId);
+      if (scene?.settings.round) queues.push(scene.settings.round.queue);
+    }, 5);
+    await director.onMessage({ channelId: threadId, discordMessageId: '980000000000000001', author: { id: '960000000000000001', username: 'Ione' }, content: 'Hello all.', addressed: false }, sinks);
+    await director.idle();
+    clearInterval(watching);
+    expect(sinks.sinks.map((sink) => sink.finished?.text)).toEqual(['Aria speaks.', 'Borin speaks.', 'Cass speaks.']);
+    expect(queues[0]).toEqual(cast.map((c) => c.id));
+    expect((await findScene(em(), threadId))!.settings.round).toBeUndefined();
+  });
+
+  it('after a restart, carries on with the stored queue instead of choosing again', async () => {
+    // A round was cut short: Cass and then Aria were still to speak.
+    const scene = (await findScene(em(), threadId))!;
+    const conversation = scene.conversation;
+    const work = em();
+    const loaded = await work.findOneOrFail(Conversation, conversation.id);
+    loaded.settings = { ...loaded.settings, scene: { ...scene.settings, round: { queue: [cast[2]!.id, cast[0]!.id], autoTurnsLeft: 0, spoke: [cast[1]!.id] } } };
+    await work.flush();
+    const before = await em().count(Message, { conversation: conversation.id, role: 'assistant' });
+
+    const restarted = newDirector();
+    const sinks = recordingSinks();
+    expect(await restarted.resumeRounds(() => sinks)).toBe(1);
+    await restarted.idle();
+    expect(sinks.sinks.map((sink) => sink.speaker.name)).toEqual(['Cass', 'Aria']);
+    expect(await em().count(Message, { conversation: conversation.id, role: 'assistant' })).toBe(before + 2);
+    expect((await findScene(em(), threadId))!.settings.round).toBeUndefined();
+    expect(await restarted.resumeRounds(() => sinks)).toBe(0);
+    restarted.close();
+  });
+});
