@@ -62,7 +62,7 @@ export async function createDeps(config: Config, logger: Logger): Promise<OwnedD
     responder,
     scenes,
     async close() {
-      scenes.close();
+      await scenes.close();
       await queue.close();
       await embedder.close?.();
       await database.close();

@@ -33,7 +33,8 @@ export type SceneSinks = (threadId: string, parentChannelId?: string) => SinkFac
  */
 export class SceneDirector {
   readonly #deps: DirectorDeps;
-  readonly #pending = new Map<string, NodeJS.Timeout>();
+  /** Rounds waiting out the debounce window, by conversation. */
+  readonly #pending = new Map<string, { timer: NodeJS.Timeout; start: () => void }>();
   readonly #chains = new Map<string, Promise<void>>();
 
   constructor(deps: DirectorDeps) {
@@ -54,14 +55,12 @@ export class SceneDirector {
     });
     if (scene.settings.strategy === 'manual') return 'stored';
     const id = scene.conversation.id;
-    clearTimeout(this.#pending.get(id));
-    this.#pending.set(
-      id,
-      setTimeout(() => {
-        this.#pending.delete(id);
-        void this.#serialize(id, () => this.#runRound(id, actor, sinks));
-      }, this.#deps.debounceMs ?? 1500),
-    );
+    clearTimeout(this.#pending.get(id)?.timer);
+    const start = () => {
+      this.#pending.delete(id);
+      void this.#serialize(id, () => this.#runRound(id, actor, sinks));
+    };
+    this.#pending.set(id, { timer: setTimeout(start, this.#deps.debounceMs ?? 1500), start });
     return 'scheduled';
   }
 
@@ -109,7 +108,7 @@ export class SceneDirector {
     const scene = await findScene(em, threadId);
     if (!scene || scene.settings.endedAt) throw new UserError('This is not a running scene.');
     assertCanDirect(actor, scene);
-    clearTimeout(this.#pending.get(scene.conversation.id));
+    clearTimeout(this.#pending.get(scene.conversation.id)?.timer);
     this.#pending.delete(scene.conversation.id);
     await this.#chains.get(scene.conversation.id);
     let summary: string | undefined;
@@ -169,9 +168,17 @@ export class SceneDirector {
     }
   }
 
-  close(): void {
-    for (const timer of this.#pending.values()) clearTimeout(timer);
-    this.#pending.clear();
+  /**
+   * Shutdown: rounds still in their debounce window start now, and the replies
+   * being written are waited for. A round cut short (the process killed) is
+   * resumed from its stored queue at the next start.
+   */
+  async close(): Promise<void> {
+    for (const { timer, start } of [...this.#pending.values()]) {
+      clearTimeout(timer);
+      start();
+    }
+    await this.idle();
   }
 
   async #runRound(conversationId: string, actor: Actor, sinks: SinkFactory): Promise<void> {

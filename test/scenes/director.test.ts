@@ -44,7 +44,7 @@ beforeAll(async () => {
   director = newDirector();
 });
 afterAll(async () => {
-  director?.close();
+  await director?.close();
   await fake?.close();
   await db?.close();
 });
@@ -84,6 +84,6 @@ describe('the scene director', () => {
     expect(await em().count(Message, { conversation: conversation.id, role: 'assistant' })).toBe(before + 2);
     expect((await findScene(em(), threadId))!.settings.round).toBeUndefined();
     expect(await restarted.resumeRounds(() => sinks)).toBe(0);
-    restarted.close();
+    await restarted.close();
   });
 });
