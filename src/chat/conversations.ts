@@ -26,7 +26,7 @@ export async function bindCharacter(
   settings: ConversationSettings = {},
 ): Promise<IConversation> {
   let conversation = await em.findOne(Conversation, { discordChannelId: channel.id }, { populate: ['character'] });
-  if (conversation?.character && conversation.character.id !== character.id && conversation.kind === 'thread') {
+  if (conversation && (conversation.settings as { scene?: unknown }).scene) {
     throw new UserError('This thread is a scene. Use /scene add to bring another character in.');
   }
   if (!conversation) {

@@ -187,5 +187,9 @@ describe('scenes in threads, through the fake Discord', () => {
     const response = await command('next', {}, harness.channel.id);
     expect(response.content).toBe('This is not a running scene.');
     expect((response.flags ?? 0) & 64).toBe(64);
+    const bind = await discord
+      .slashCommand({ name: 'chat', subcommand: 'start', options: { character: 'Aria' }, userId: harness.alice, channelId: thread.id })
+      .waitForReply();
+    expect(bind.content).toBe('This thread is a scene. Use /scene add to bring another character in.');
   });
 });
