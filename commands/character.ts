@@ -51,6 +51,7 @@ export default {
         .addNumberOption((o) => o.setName('temperature').setDescription('0 = focused, 2 = wild').setMinValue(0).setMaxValue(2))
         .addIntegerOption((o) => o.setName('max_tokens').setDescription('Longest reply, in tokens').setMinValue(16).setMaxValue(32000))
         .addBooleanOption((o) => o.setName('memory').setDescription('Remember past conversations and knowledge'))
+        .addNumberOption((o) => o.setName('talkativeness').setDescription('In scenes: how often it speaks up unprompted, 0–1').setMinValue(0).setMaxValue(1))
         .addBooleanOption((o) => o.setName('nsfw').setDescription('For age-restricted channels only')),
     )
     .addSubcommand((sub) =>
@@ -222,6 +223,8 @@ function settingsPatch(options: Options): CharacterPatch | null {
   if (maxTokens !== null) config.max_tokens = maxTokens;
   const memory = options.getBoolean('memory');
   if (memory !== null) config.memory_enabled = memory;
+  const talkativeness = options.getNumber('talkativeness');
+  if (talkativeness !== null) config.talkativeness = talkativeness;
   if (Object.keys(config).length) patch.config = config;
   return Object.keys(patch).length ? patch : null;
 }

@@ -11,6 +11,8 @@ export const characterConfigSchema = z.object({
   temperature: z.number().min(0).max(2).optional(),
   max_tokens: z.number().int().min(1).max(32_000).optional(),
   memory_enabled: z.boolean().optional(),
+  /** In scenes: how likely it speaks up unprompted, 0–1 (default 0.5). */
+  talkativeness: z.number().min(0).max(1).optional(),
 });
 
 /** What a user may set on a character (commands, modals, card imports all pass through this). */

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCharacter } from '../../src/characters/characters.js';
+import { createCharacter, updateCharacter } from '../../src/characters/characters.js';
 import { Responder } from '../../src/chat/responder.js';
 import { loadConfig } from '../../src/config.js';
 import { resolveActor, type Actor } from '../../src/core/identity.js';
-import { Conversation, Message, type ICharacter } from '../../src/db/entities/index.js';
+import { Character, Conversation, Message, type ICharacter } from '../../src/db/entities/index.js';
 import { HashingEmbedder } from '../../src/embeddings/hashing-embedder.js';
 import { ProviderRegistry, seedSystemInstances } from '../../src/llm/registry.js';
 import { createLogger } from '../../src/logger.js';
 import { SceneDirector } from '../../src/scenes/director.js';
-import { createScene, findScene } from '../../src/scenes/scenes.js';
+import { createScene, findScene, seatsOf } from '../../src/scenes/scenes.js';
 import { seededRandom } from '../../src/scenes/turns.js';
 import type { FakeServer } from '../fakes-llm/fake-server.js';
 import { startFakeOpenAI } from '../fakes-llm/openai.js';
@@ -85,5 +85,14 @@ describe('the scene director', () => {
     expect((await findScene(em(), threadId))!.settings.round).toBeUndefined();
     expect(await restarted.resumeRounds(() => sinks)).toBe(0);
     await restarted.close();
+  });
+
+  it('reads each character’s talkativeness, as /character edit sets it', async () => {
+    const work = em();
+    const borin = (await work.findOneOrFail(Character, cast[1]!.id)) as ICharacter;
+    await updateCharacter(work, actor, borin, { config: { talkativeness: 0.9 } });
+    const seats = seatsOf((await findScene(em(), threadId))!);
+    expect(seats.map((seat) => seat.talkativeness)).toEqual([0.5, 0.9, 0.5]);
+    await expect(updateCharacter(work, actor, borin, { config: { talkativeness: 3 } })).rejects.toThrow(/expected number to be <=1/);
   });
 });
