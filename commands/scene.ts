@@ -7,6 +7,7 @@ import {
   ThreadAutoArchiveDuration,
   type AutocompleteInteraction,
   type ChatInputCommandInteraction,
+  type SlashCommandStringOption,
 } from 'discord.js';
 import { findUsableCharacter, searchCharacters } from '../src/characters/characters.js';
 import { actorOf, channelRefOf } from '../src/discord/actor.js';
@@ -33,7 +34,7 @@ const STRATEGY_NAMES: Record<Strategy, string> = {
   manual: 'manual: only when called with /scene next',
 };
 
-const castCharacter = (description: string, required = true) => (option: import('discord.js').SlashCommandStringOption) =>
+const castCharacter = (description: string, required = true) => (option: SlashCommandStringOption) =>
   option.setName('character').setDescription(description).setRequired(required).setAutocomplete(true);
 
 export default {
@@ -112,9 +113,7 @@ export default {
     if (sub === 'end') {
       await interaction.deferReply();
       const { summary, error } = await context.scenes.end(threadId, actor);
-      const text = summary
-        ? `**The scene has ended.**\n\n${summary}`.slice(0, 2000)
-        : `**The scene has ended.**${error ? ` (No summary: ${error})` : ''}`;
+      const text = summary ? `**The scene has ended.**\n\n${summary}` : `**The scene has ended.**${error ? ` (No summary: ${error})` : ''}`;
       await interaction.editReply(text.slice(0, 2000));
       if (interaction.channel?.isThread()) await interaction.channel.setArchived(true, 'The scene ended');
       return;

@@ -82,14 +82,7 @@ export class Responder {
     const em = this.#deps.orm.em.fork();
     const conversation = await findBinding(em, message.channelId);
     if (!conversation?.character) return 'not-bound';
-    const actor = await this.#actor(em, message);
-    await storeUserMessage(em, {
-      conversation,
-      author: actor.user,
-      authorName: message.author.displayName ?? message.author.username,
-      content: message.content,
-      discordMessageId: message.discordMessageId,
-    });
+    const actor = await this.storeMessage(em, conversation, message);
     const addressed = message.addressed || mentionsName(message.content, conversation.character.name);
     if (!addressed && replyModeOf(conversation) === 'mentions') return 'stored';
     const running = this.#busy.get(conversation.id);
@@ -258,6 +251,19 @@ export class Responder {
       alternative: { index: next + 1, count: branches.length },
     });
     await rememberShown(em, reply, shown.messageIds);
+  }
+
+  /** Stores what someone wrote in a conversation (a bound channel or a scene) and returns who wrote it. */
+  async storeMessage(em: EntityManager, conversation: IConversation, message: IncomingMessage): Promise<Actor> {
+    const actor = await this.#actor(em, message);
+    await storeUserMessage(em, {
+      conversation,
+      author: actor.user,
+      authorName: message.author.displayName ?? message.author.username,
+      content: message.content,
+      discordMessageId: message.discordMessageId,
+    });
+    return actor;
   }
 
   async #actor(em: EntityManager, message: IncomingMessage): Promise<Actor> {

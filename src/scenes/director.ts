@@ -1,12 +1,12 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { storeUserMessage, recentHistory } from '../chat/history.js';
+import { recentHistory } from '../chat/history.js';
 import type { IncomingMessage, ModelResolver, Responder, SinkFactory } from '../chat/responder.js';
-import { resolveActor, type Actor } from '../core/identity.js';
+import type { Actor } from '../core/identity.js';
 import { Conversation, Message, type ICharacter, type IConversation } from '../db/entities/index.js';
 import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { explainFailure } from '../chat/failure.js';
-import { assertCanDirect, findScene, knowsSince, participantNamed, saveSettings, seatsOf, type SceneCast } from './scenes.js';
+import { assertCanDirect, findScene, findSceneHeader, knowsSince, participantNamed, saveSettings, seatsOf, type SceneCast } from './scenes.js';
 import { chooseFollowUp, chooseSpeakers } from './turns.js';
 
 export interface DirectorDeps {
@@ -43,16 +43,9 @@ export class SceneDirector {
 
   async onMessage(message: IncomingMessage, sinks: SinkFactory): Promise<SceneOutcome> {
     const em = this.#deps.orm.em.fork();
-    const scene = await findScene(em, message.channelId);
+    const scene = await findSceneHeader(em, { threadId: message.channelId });
     if (!scene || scene.settings.endedAt) return 'not-scene';
-    const actor = await resolveActor(em, { user: message.author, guild: message.guild });
-    await storeUserMessage(em, {
-      conversation: scene.conversation,
-      author: actor.user,
-      authorName: message.author.displayName ?? message.author.username,
-      content: message.content,
-      discordMessageId: message.discordMessageId,
-    });
+    const actor = await this.#deps.responder.storeMessage(em, scene.conversation, message);
     if (scene.settings.strategy === 'manual') return 'stored';
     const id = scene.conversation.id;
     clearTimeout(this.#pending.get(id)?.timer);
@@ -123,7 +116,8 @@ export class SceneDirector {
   }
 
   async #summarize(em: EntityManager, scene: SceneCast, actor: Actor): Promise<string> {
-    const transcript = await sceneTranscript(em, scene.conversation.id);
+    const history = await recentHistory(em, scene.conversation.id, 80);
+    const transcript = history.map((entry) => `${entry.speaker}: ${entry.content}`).join('\n');
     const narrator = scene.participants[0]?.character;
     if (!transcript.trim() || !narrator) return '';
     const resolved = await this.#deps.resolveModel({ actor, character: narrator });
@@ -183,8 +177,7 @@ export class SceneDirector {
 
   async #runRound(conversationId: string, actor: Actor, sinks: SinkFactory): Promise<void> {
     const em = this.#deps.orm.em.fork();
-    const conversation = await em.findOneOrFail(Conversation, conversationId);
-    const scene = await findScene(em, conversation.discordChannelId);
+    const scene = await findScene(em, { conversationId });
     if (!scene || scene.settings.endedAt) return;
     let round = scene.settings.round;
     if (!round?.queue.length) {
@@ -242,10 +235,4 @@ async function lastMessage(em: EntityManager, conversationId: string): Promise<{
     { orderBy: { createdAt: 'desc', id: 'desc' }, fields: ['content', 'character'] },
   );
   return { content: message?.content ?? '', characterId: message?.character?.id };
-}
-
-/** The scene's recent lines, for a summary. */
-export async function sceneTranscript(em: EntityManager, conversationId: string, limit = 80): Promise<string> {
-  const history = await recentHistory(em, conversationId, limit);
-  return history.map((entry) => `${entry.speaker}: ${entry.content}`).join('\n');
 }

@@ -21,12 +21,12 @@ export const sceneSettingsSchema = z.object({
   parentChannelId: z.string().optional(),
   /** Who spoke in the last round (the pooled strategy lets others speak next). */
   lastRoundSpoke: z.array(z.string()).default([]),
-  summary: z.string().optional(),
+  summary: z.string().nullish(),
   /** The round in progress: who speaks next, computed once and stored. */
   round: z
     .object({ queue: z.array(z.string()), autoTurnsLeft: z.number().int().min(0), spoke: z.array(z.string()) })
-    .optional(),
-  endedAt: z.string().optional(),
+    .nullish(),
+  endedAt: z.string().nullish(),
 });
 export type SceneSettings = z.infer<typeof sceneSettingsSchema>;
 
@@ -36,17 +36,27 @@ export interface SceneCast {
   participants: IConversationParticipant[];
 }
 
-/** The scene running in a thread, with its characters, or null. */
-export async function findScene(em: EntityManager, threadId: string): Promise<SceneCast | null> {
-  const conversation = (await em.findOne(Conversation, { discordChannelId: threadId, kind: 'thread' })) as IConversation | null;
+export type SceneHeader = Omit<SceneCast, 'participants'>;
+
+/** A thread's scene without its cast (one query: enough to store a message), or null. */
+export async function findSceneHeader(em: EntityManager, where: { threadId: string } | { conversationId: string }): Promise<SceneHeader | null> {
+  const filter = 'threadId' in where ? { discordChannelId: where.threadId, kind: 'thread' as const } : { id: where.conversationId };
+  const conversation = (await em.findOne(Conversation, filter)) as IConversation | null;
   const stored = (conversation?.settings as { scene?: unknown } | undefined)?.scene;
   if (!conversation || !stored) return null;
+  return { conversation, settings: sceneSettingsSchema.parse(stored) };
+}
+
+/** The scene running in a thread (or of a conversation), with its characters in scene order, or null. */
+export async function findScene(em: EntityManager, where: string | { conversationId: string }): Promise<SceneCast | null> {
+  const header = await findSceneHeader(em, typeof where === 'string' ? { threadId: where } : where);
+  if (!header) return null;
   const participants = (await em.find(
     ConversationParticipant,
-    { conversation: conversation.id },
+    { conversation: header.conversation.id },
     { populate: ['character'], orderBy: { createdAt: 'asc', id: 'asc' } },
   )) as IConversationParticipant[];
-  return { conversation, settings: sceneSettingsSchema.parse(stored), participants };
+  return { ...header, participants };
 }
 
 /** The scene of this thread, or a plain error saying there is none. */
@@ -87,10 +97,8 @@ export async function createScene(
 }
 
 /** Only the person who started a scene, or a server admin, may change it. */
-export function assertCanDirect(actor: Actor, scene: SceneCast): void {
-  const starter = scene.conversation.user;
-  const isStarter = starter !== null && starter !== undefined && (typeof starter === 'string' ? starter : starter.id) === actor.user.id;
-  if (!isStarter && !actor.isGuildAdmin) {
+export function assertCanDirect(actor: Actor, scene: SceneHeader): void {
+  if (scene.conversation.user?.id !== actor.user.id && !actor.isGuildAdmin) {
     throw new UserError('Only the person who started this scene (or a server admin) can change it.');
   }
 }
@@ -133,12 +141,22 @@ export async function updateSceneSettings(
   return saveSettings(em, scene, patch);
 }
 
-/** Writes the scene's settings (validated) back to its conversation. */
-export async function saveSettings(em: EntityManager, scene: SceneCast, patch: Partial<SceneSettings>): Promise<SceneSettings> {
+/**
+ * Writes the patched settings of a scene. Only the patched keys are written,
+ * merged into the stored JSON by the database, so a command changing the
+ * strategy and a round storing its queue at the same moment keep both changes.
+ */
+export async function saveSettings(em: EntityManager, scene: SceneHeader, patch: Partial<SceneSettings>): Promise<SceneSettings> {
   const settings = sceneSettingsSchema.parse({ ...scene.settings, ...patch });
+  const changed = Object.fromEntries(Object.keys(patch).map((key) => [key, settings[key as keyof SceneSettings] ?? null]));
+  await em.execute(
+    `update conversations
+        set settings = jsonb_set(settings, '{scene}', coalesce(settings -> 'scene', '{}'::jsonb) || ?::jsonb), updated_at = now()
+      where id = ?`,
+    [JSON.stringify(changed), scene.conversation.id],
+    'run',
+  );
   scene.settings = settings;
-  scene.conversation.settings = { ...scene.conversation.settings, scene: settings };
-  await em.flush();
   return settings;
 }
 
@@ -154,14 +172,12 @@ export function seatsOf(scene: SceneCast): Seat[] {
   return scene.participants
     .filter((p) => p.isActive)
     .map((p) => {
-      const attributes = p.character.attributes as { aliases?: unknown; talkativeness?: unknown };
-      const config = p.character.config as { talkativeness?: unknown };
-      const talkativeness = Number(config.talkativeness ?? attributes.talkativeness ?? 0.5);
+      const { aliases } = p.character.attributes as { aliases?: unknown };
       return {
         characterId: p.character.id,
         name: p.character.name,
-        aliases: Array.isArray(attributes.aliases) ? attributes.aliases.filter((a): a is string => typeof a === 'string') : [],
-        talkativeness: Number.isFinite(talkativeness) ? talkativeness : 0.5,
+        aliases: Array.isArray(aliases) ? aliases.filter((a): a is string => typeof a === 'string') : [],
+        talkativeness: p.character.config.talkativeness ?? 0.5,
         muted: !p.autoRespond,
       };
     });

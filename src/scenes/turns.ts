@@ -36,9 +36,7 @@ export interface TurnInput {
  * and the last speaker does not answer itself unless the scene allows it.
  */
 export function chooseSpeakers(input: TurnInput): string[] {
-  const candidates = input.seats.filter(
-    (seat) => !seat.muted && (input.allowSelfResponses || seat.characterId !== input.last.characterId),
-  );
+  const candidates = candidatesFor(input);
   if (candidates.length === 0) return [];
   switch (input.strategy) {
     case 'manual':
@@ -72,15 +70,18 @@ export function chooseSpeakers(input: TurnInput): string[] {
  */
 export function chooseFollowUp(input: Omit<TurnInput, 'spokeSinceHuman'>): string | undefined {
   if (input.strategy === 'manual' || input.strategy === 'list') return undefined;
-  const candidates = input.seats.filter(
-    (seat) => !seat.muted && (input.allowSelfResponses || seat.characterId !== input.last.characterId),
-  );
+  const candidates = candidatesFor(input);
   const named = namedIn(input.last.content, candidates);
   if (named.length) return named[0]!.characterId;
   for (const seat of candidates) {
     if (input.random() < clamp(seat.talkativeness) / 2) return seat.characterId;
   }
   return undefined;
+}
+
+/** Who may speak on their own: not muted, and not the last speaker unless the scene allows self-responses. */
+function candidatesFor(input: Pick<TurnInput, 'seats' | 'last' | 'allowSelfResponses'>): Seat[] {
+  return input.seats.filter((seat) => !seat.muted && (input.allowSelfResponses || seat.characterId !== input.last.characterId));
 }
 
 /** Characters named in the text (whole word, any case, or an alias), in order of first appearance. */

@@ -8,7 +8,7 @@ import { HashingEmbedder } from '../../src/embeddings/hashing-embedder.js';
 import { ProviderRegistry, seedSystemInstances } from '../../src/llm/registry.js';
 import { createLogger } from '../../src/logger.js';
 import { SceneDirector } from '../../src/scenes/director.js';
-import { createScene, findScene, seatsOf } from '../../src/scenes/scenes.js';
+import { createScene, findScene, seatsOf, updateSceneSettings } from '../../src/scenes/scenes.js';
 import { seededRandom } from '../../src/scenes/turns.js';
 import type { FakeServer } from '../fakes-llm/fake-server.js';
 import { startFakeOpenAI } from '../fakes-llm/openai.js';
@@ -63,7 +63,20 @@ describe('the scene director', () => {
     clearInterval(watching);
     expect(sinks.sinks.map((sink) => sink.finished?.text)).toEqual(['Aria speaks.', 'Borin speaks.', 'Cass speaks.']);
     expect(queues[0]).toEqual(cast.map((c) => c.id));
-    expect((await findScene(em(), threadId))!.settings.round).toBeUndefined();
+    expect((await findScene(em(), threadId))!.settings.round).toBeNull();
+  });
+
+  it('keeps a settings change made while a round is running', async () => {
+    const slow = { text: 'A slow line.', chunkDelayMs: 40 };
+    fake.next(slow, slow, slow);
+    const sinks = recordingSinks();
+    await director.onMessage({ channelId: threadId, discordMessageId: '980000000000000002', author: { id: '960000000000000001', username: 'Ione' }, content: 'Again.', addressed: false }, sinks);
+    await expect.poll(() => sinks.sinks.length).toBeGreaterThan(0);
+    await updateSceneSettings(em(), actor, (await findScene(em(), threadId))!, { maxAutoTurns: 5 });
+    await director.idle();
+    expect(sinks.sinks).toHaveLength(3);
+    const settings = (await findScene(em(), threadId))!.settings;
+    expect(settings).toMatchObject({ strategy: 'list', maxAutoTurns: 5, round: null });
   });
 
   it('after a restart, carries on with the stored queue instead of choosing again', async () => {
@@ -82,7 +95,7 @@ describe('the scene director', () => {
     await restarted.idle();
     expect(sinks.sinks.map((sink) => sink.speaker.name)).toEqual(['Cass', 'Aria']);
     expect(await em().count(Message, { conversation: conversation.id, role: 'assistant' })).toBe(before + 2);
-    expect((await findScene(em(), threadId))!.settings.round).toBeUndefined();
+    expect((await findScene(em(), threadId))!.settings.round).toBeNull();
     expect(await restarted.resumeRounds(() => sinks)).toBe(0);
     await restarted.close();
   });

@@ -11,6 +11,8 @@ export interface CharacterConfig {
   temperature?: number;
   max_tokens?: number;
   memory_enabled?: boolean;
+  /** In scenes: how likely the character speaks up unprompted, 0–1 (default 0.5). */
+  talkativeness?: number;
 }
 
 export const DEFAULT_CHARACTER_CONFIG: CharacterConfig = {
