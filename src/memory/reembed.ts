@@ -32,6 +32,12 @@ export async function reembedAll(
   const batchSize = options.batchSize ?? 128;
   const current = await columnDimension(em);
   const resized = current !== embedder.dimension;
+  const stale = `(embedding is null or metadata->>'embedder' is distinct from ?)`;
+  if (!resized) {
+    const [pending] = await em.execute<{ any: boolean }[]>(`select exists (select 1 from vector_memories where ${stale}) as any`, [embedder.id]);
+    // Nothing to do: keep the index rather than rebuilding it for nothing.
+    if (!pending!.any) return { reembedded: 0 };
+  }
   await em.execute(`drop index if exists ${INDEX}`, [], 'run');
   if (resized) {
     await em.execute(
@@ -40,7 +46,6 @@ export async function reembedAll(
       'run',
     );
   }
-  const stale = `(embedding is null or metadata->>'embedder' is distinct from ?)`;
   const [counted] = await em.execute<{ total: number }[]>(
     `select count(*)::int as total from vector_memories where ${stale}`,
     [embedder.id],

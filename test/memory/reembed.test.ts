@@ -59,7 +59,12 @@ describe('npm run reembed', () => {
     const next = new HashingEmbedder(32);
     await db.orm.em.fork().execute(`update vector_memories set embedding = null where content like 'Fishermen%'`, [], 'run');
     expect(await reembedAll(db.orm.em.fork(), next)).toEqual({ reembedded: 1 });
+    const indexOid = async () =>
+      (await db.orm.em.fork().execute<{ oid: number }[]>(`select 'idx_vector_memories_embedding'::regclass::oid::int as oid`))[0]!.oid;
+    const before = await indexOid();
     expect(await reembedAll(db.orm.em.fork(), next)).toEqual({ reembedded: 0 });
+    // With nothing to re-embed, the index is left as it was, not rebuilt.
+    expect(await indexOid()).toBe(before);
     expect(await dimensionAndIndex()).toEqual({ dimension: 32, indexed: true });
   });
 });

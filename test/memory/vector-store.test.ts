@@ -121,6 +121,28 @@ describe('vector store', () => {
     expect(hits.every((hit) => hit.characterId === characterId)).toBe(true);
   });
 
+  it('leaves out memories made before `createdAfter` (what a late-joining character could not know), on both paths', async () => {
+    const conversationId = conversationIds[0]!;
+    const em = db.orm.em.fork();
+    const old = await em.execute<{ id: string }[]>(
+      `update vector_memories set created_at = now() - interval '1 day'
+        where conversation_id = ? and ((metadata->>'i')::int / ${CONVERSATIONS}) % 2 = 0 returning id`,
+      [conversationId],
+    );
+    const oldIds = new Set(old.map((row) => row.id));
+    // Half of the conversation's memories are a day old.
+    expect(oldIds.size).toBe(ROWS / CONVERSATIONS / 2);
+    const since = new Date(Date.now() - 60 * 60 * 1000);
+    const query = vector();
+    const expected = bruteForce(query, (row) => row.conversationId === conversationId && !oldIds.has(row.id), 10);
+    for (const exactScanLimit of [10_000, 0]) {
+      const hits = await searchMemories(db.orm.em.fork(), query, { conversationId, createdAfter: since }, { k: 10, exactScanLimit });
+      expect(hits).toHaveLength(10);
+      expect(hits.some((hit) => oldIds.has(hit.id))).toBe(false);
+      if (exactScanLimit) expect(hits.map((hit) => hit.id)).toEqual(expected.map((row) => row.id));
+    }
+  });
+
   it('returns every row when fewer than k exist in scope', async () => {
     const characterId = characterIds[3]!;
     const inScope = rows.filter((row) => row.characterId === characterId).length;
