@@ -36,7 +36,10 @@ export const characterBookSchema = z.object({
   entries: z.array(loreEntrySchema).max(CARD_LIMITS.loreEntries, `has more than ${CARD_LIMITS.loreEntries} lore entries`).default([]),
 });
 
-/** The `data` of a V2 or V3 card; unknown keys are dropped, `extensions` kept as plain data. */
+/** SillyTavern keeps a character's talkativeness in group chats (0–1, often a string) in `extensions`. */
+const talkativeness = z.union([z.number(), z.string()]).transform((value) => Number(value)).pipe(z.number().min(0).max(1)).optional().catch(undefined);
+
+/** The `data` of a V2 or V3 card; unknown keys are dropped, and of `extensions` only what DreamChat uses is read. */
 export const cardDataSchema = z.object({
   name: z.string().max(1000),
   description: text(CARD_LIMITS.description),
@@ -53,6 +56,7 @@ export const cardDataSchema = z.object({
   character_version: text(1000),
   character_book: characterBookSchema.optional(),
   nickname: z.string().max(1000).optional(),
+  extensions: z.object({ talkativeness }).optional().catch(undefined),
 });
 
 export const cardSchema = z.discriminatedUnion('spec', [

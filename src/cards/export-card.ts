@@ -17,6 +17,7 @@ export interface CardExportInput {
   tags?: string[];
   creatorNotes?: string | null;
   creator?: string;
+  talkativeness?: number;
   lorebook?: LoreEntry[];
 }
 
@@ -39,7 +40,7 @@ export function exportCardJson(card: CardExportInput): Record<string, unknown> {
       tags: card.tags ?? [],
       creator: card.creator ?? '',
       character_version: '',
-      extensions: {},
+      extensions: card.talkativeness === undefined ? {} : { talkativeness: String(card.talkativeness) },
       ...(card.lorebook?.length
         ? {
             character_book: {

@@ -21,6 +21,8 @@ export interface ParsedCard {
   creator: string;
   characterVersion: string;
   lorebook: LoreEntry[];
+  /** How often the character speaks up unprompted in scenes (SillyTavern's group-chat talkativeness). */
+  talkativeness?: number;
   /** The PNG the card came in: it becomes the avatar. */
   avatarPng?: Buffer;
 }
@@ -112,6 +114,7 @@ function toCard(raw: unknown): Omit<ParsedCard, 'avatarPng'> {
     creatorNotes: data.creator_notes ?? '',
     creator: data.creator ?? '',
     characterVersion: data.character_version ?? '',
+    talkativeness: data.extensions?.talkativeness,
     lorebook: entries
       .filter((entry) => entry.content.trim())
       .map((entry) => ({

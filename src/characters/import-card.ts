@@ -35,6 +35,7 @@ export async function importCard(
     avatarUrl: options.avatarUrl ?? null,
     visibility: options.visibility ?? 'private',
     attributes: { card: { spec: card.spec, creator: card.creator, version: card.characterVersion } },
+    ...(card.talkativeness === undefined ? {} : { config: { talkativeness: card.talkativeness } }),
   });
   const loreEntries = card.lorebook.length ? await addLoreEntries(em, queue, actor, character, card.lorebook) : 0;
   return { character, loreEntries };
@@ -55,6 +56,7 @@ export async function cardOf(em: EntityManager, character: ICharacter): Promise<
     tags: character.tags,
     creatorNotes: character.creatorNotes,
     creator: character.user.username ?? '',
+    talkativeness: character.config.talkativeness,
     lorebook: lore
       .map((item) => {
         const meta = item.metadata as { inline?: string; lore?: Partial<LoreEntry> };

@@ -24,7 +24,7 @@ const v2 = {
     tags: ['fantasy', 'forest'],
     creator: 'tester',
     character_version: '1.2',
-    extensions: { depth_prompt: { prompt: 'x' } },
+    extensions: { depth_prompt: { prompt: 'x' }, talkativeness: '0.8' },
     character_book: {
       entries: [
         { keys: ['glade'], secondary_keys: [], content: 'The glade is hidden by old magic.', enabled: true, insertion_order: 0, constant: false },
@@ -63,12 +63,20 @@ describe('character cards', () => {
       creatorNotes: 'Made for testing.',
       creator: 'tester',
       characterVersion: '1.2',
+      talkativeness: 0.8,
     });
     expect(card.lorebook).toEqual([
       expect.objectContaining({ keys: ['glade'], content: 'The glade is hidden by old magic.', constant: false }),
       expect.objectContaining({ keys: ['forest', 'woods'], constant: true, caseSensitive: true }),
     ]);
     expect(card.avatarPng).toBeUndefined();
+  });
+
+  it('ignores a talkativeness SillyTavern would not accept, and reads the rest of the card', () => {
+    for (const talkativeness of ['loud', 7, null]) {
+      const card = parseCard(Buffer.from(JSON.stringify({ ...v2, data: { ...v2.data, extensions: { talkativeness } } })));
+      expect(card).toMatchObject({ name: 'Seraphina', talkativeness: undefined });
+    }
   });
 
   it('reads V3 JSON, V1 JSON, and PNG cards (ccv3 preferred over chara)', () => {

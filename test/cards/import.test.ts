@@ -29,6 +29,7 @@ const card = {
     mes_example: '',
     scenario: 'An observatory.',
     tags: ['stars'],
+    extensions: { talkativeness: '0.3' },
     character_book: { entries: [{ keys: ['comet'], content: 'The comet Vessa returns every 76 years.', enabled: true, insertion_order: 0 }] },
   },
 };
@@ -61,6 +62,7 @@ describe('card import', () => {
     expect(loreEntries).toBe(1);
     expect(character).toMatchObject({ name: 'Lyra', greeting: 'The stars are bright tonight.', scenario: 'An observatory.', tags: ['stars'] });
     expect(character.personalityPrompt).toBe('A star-gazing scholar.\n\nPersonality: Curious.');
+    expect(character.config.talkativeness).toBe(0.3);
     await expect.poll(async () => (await em().findOneOrFail(CharacterKnowledge, { character: character.id })).status).toBe('completed');
     const [chunk] = await em().find(VectorMemory, { character: character.id });
     expect(chunk!.content).toBe('The comet Vessa returns every 76 years.');
@@ -71,7 +73,7 @@ describe('card import', () => {
   it('exports what it imported, lorebook included, and refuses a duplicate name without storing anything', async () => {
     const lyra = await em().findOneOrFail(Character, { name: 'Lyra' }, { populate: ['user'] });
     const again = parseCard(exportCardPng(await cardOf(em(), lyra as never)));
-    expect(again).toMatchObject({ name: 'Lyra', greeting: 'The stars are bright tonight.' });
+    expect(again).toMatchObject({ name: 'Lyra', greeting: 'The stars are bright tonight.', talkativeness: 0.3 });
     expect(again.lorebook.map((entry) => [entry.keys, entry.content])).toEqual([[['comet'], 'The comet Vessa returns every 76 years.']]);
     const before = await em().count(CharacterKnowledge, {});
     await expect(importCard(em(), queue, actor, again, {})).rejects.toThrow(/already have a character called “Lyra”/);

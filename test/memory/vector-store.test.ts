@@ -43,7 +43,7 @@ function cosineDistance(a: number[], b: number[]): number {
   return 1 - dot / Math.sqrt(na * nb);
 }
 
-function bruteForce(query: number[], keep: (row: MemoryInput) => boolean, k: number) {
+function bruteForce(query: number[], keep: (row: (typeof rows)[number]) => boolean, k: number) {
   return rows
     .filter(keep)
     .map((row) => ({ id: row.id, distance: cosineDistance(query, row.embedding) }))

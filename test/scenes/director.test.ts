@@ -79,6 +79,16 @@ describe('the scene director', () => {
     expect(settings).toMatchObject({ strategy: 'list', maxAutoTurns: 5, round: null });
   });
 
+  it('shows a failed provider call on that character’s reply, and the round goes on', async () => {
+    fake.next({ status: 401, message: 'bad key' });
+    const sinks = recordingSinks();
+    await director.onMessage({ channelId: threadId, discordMessageId: '980000000000000003', author: { id: '960000000000000001', username: 'Ione' }, content: 'One more.', addressed: false }, sinks);
+    await director.idle();
+    expect(sinks.sinks.map((sink) => sink.speaker.name)).toEqual(['Aria', 'Borin', 'Cass']);
+    expect(sinks.sinks[0]!.failed).toMatch(/rejected the API key/);
+    expect(sinks.sinks.slice(1).map((sink) => sink.finished?.text)).toEqual(['Borin speaks.', 'Cass speaks.']);
+  });
+
   it('after a restart, carries on with the stored queue instead of choosing again', async () => {
     // A round was cut short: Cass and then Aria were still to speak.
     const scene = (await findScene(em(), threadId))!;
