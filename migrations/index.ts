@@ -1,5 +1,6 @@
 import type { MigrationObject } from '@mikro-orm/postgresql';
 import { INITIAL_MIGRATION, initialSchema, type SchemaSettings } from './Migration20261122230000_initial.js';
+import { SCOPED_MEMORY_INDEXES_MIGRATION, ScopedMemoryIndexes } from './Migration20261201130000_scoped_memory_indexes.js';
 
 /**
  * Every migration, oldest first. They are listed here rather than found on
@@ -7,5 +8,8 @@ import { INITIAL_MIGRATION, initialSchema, type SchemaSettings } from './Migrati
  * is a new file in this folder plus a line here.
  */
 export function createMigrationsList(settings: SchemaSettings): MigrationObject[] {
-  return [{ name: INITIAL_MIGRATION, class: initialSchema(settings) }];
+  return [
+    { name: INITIAL_MIGRATION, class: initialSchema(settings) },
+    { name: SCOPED_MEMORY_INDEXES_MIGRATION, class: ScopedMemoryIndexes },
+  ];
 }

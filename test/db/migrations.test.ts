@@ -49,7 +49,7 @@ describe('migrations', () => {
 
   it('apply to an empty database and create every table and enum', async () => {
     expect(await tables()).toEqual([]);
-    expect(await migrateUp(db.orm)).toEqual(['Migration20261122230000_initial']);
+    expect(await migrateUp(db.orm)).toEqual(['Migration20261122230000_initial', 'Migration20261201130000_scoped_memory_indexes']);
     expect(await tables()).toEqual(TABLES);
     expect(await enums()).toEqual(ENUMS);
     expect(await migrateUp(db.orm)).toEqual([]);
@@ -122,8 +122,20 @@ describe('migrations', () => {
     expect(statements).toEqual([]);
   });
 
+  it('have recall’s (scope, memory_type) indexes, which the last migration removes again', async () => {
+    const indexes = () => query<{ name: string }>(`select indexname as name from pg_indexes where tablename = 'vector_memories' and indexname like '%\\_type' order by 1`);
+    expect((await indexes()).map((row) => row.name)).toEqual([
+      'idx_vector_memories_character_type',
+      'idx_vector_memories_conversation_type',
+      'idx_vector_memories_type',
+    ]);
+    expect(await migrateDown(db.orm)).toEqual(['Migration20261201130000_scoped_memory_indexes']);
+    expect((await indexes()).map((row) => row.name)).toEqual(['idx_vector_memories_type']);
+    await migrateUp(db.orm);
+  });
+
   it('roll back cleanly and apply again', async () => {
-    expect(await migrateDown(db.orm, { to: 0 })).toEqual(['Migration20261122230000_initial']);
+    expect(await migrateDown(db.orm, { to: 0 })).toEqual(['Migration20261201130000_scoped_memory_indexes', 'Migration20261122230000_initial']);
     expect(await tables()).toEqual([]);
     expect(await enums()).toEqual([]);
     await migrateUp(db.orm);

@@ -5,10 +5,11 @@ import { CharacterKnowledge } from './character-knowledge.js';
 import { createdAt, id } from './common.js';
 import { Conversation } from './conversation.js';
 
-function partialIndex(name: string, column: string) {
+/** An index over `columns` of the rows whose first column is set. */
+function partialIndex(name: string, ...columns: string[]) {
   return {
     name,
-    expression: `create index "${name}" on "vector_memories" ("${column}") where "${column}" is not null`,
+    expression: `create index "${name}" on "vector_memories" (${columns.map((c) => `"${c}"`).join(', ')}) where "${columns[0]}" is not null`,
   };
 }
 
@@ -27,6 +28,9 @@ export const VectorMemory = defineEntity({
     partialIndex('idx_vector_memories_conversation', 'conversation_id'),
     partialIndex('idx_vector_memories_character', 'character_id'),
     partialIndex('idx_vector_memories_knowledge', 'knowledge_id'),
+    // Recall's two scoped searches (migration 20261201130000).
+    partialIndex('idx_vector_memories_character_type', 'character_id', 'memory_type'),
+    partialIndex('idx_vector_memories_conversation_type', 'conversation_id', 'memory_type'),
     { name: 'idx_vector_memories_type', properties: ['memoryType'] },
     {
       name: 'idx_vector_memories_embedding',
