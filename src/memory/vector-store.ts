@@ -9,6 +9,9 @@ export interface MemoryInput {
   conversationId?: string;
   characterId?: string;
   knowledgeId?: string;
+  /** Conversation memories: the person the exchange was with, and the reply remembered. */
+  userId?: string;
+  messageId?: string;
   metadata?: Record<string, unknown>;
 }
 
@@ -18,6 +21,11 @@ export interface MemoryScope {
   conversationId?: string;
   knowledgeId?: string;
   memoryType?: MemoryType;
+  userId?: string;
+  /** Leave this conversation out (memories from the person's other conversations). */
+  excludeConversationId?: string;
+  /** Only memories from conversations in this server; '' for direct messages. */
+  guildId?: string;
   /** Only memories made at or after this time (a character that joined a scene late knows nothing earlier). */
   createdAfter?: Date;
 }
@@ -30,6 +38,8 @@ export interface MemoryHit {
   conversationId: string | null;
   characterId: string | null;
   knowledgeId: string | null;
+  userId: string | null;
+  messageId: string | null;
   createdAt: Date;
   /** Cosine distance, 0 (same direction) to 2 (opposite). */
   distance: number;
@@ -49,7 +59,7 @@ export interface SearchOptions {
   efSearch?: number;
 }
 
-const COLUMNS = ['content', 'embedding', 'memory_type', 'conversation_id', 'character_id', 'knowledge_id', 'metadata'];
+const COLUMNS = ['content', 'embedding', 'memory_type', 'conversation_id', 'character_id', 'knowledge_id', 'user_id', 'message_id', 'metadata'];
 const ROWS_PER_INSERT = 500;
 
 /** Inserts memories in multi-row batches; returns their ids in input order. */
@@ -66,6 +76,8 @@ export async function insertMemories(em: EntityManager, memories: MemoryInput[])
         memory.conversationId ?? null,
         memory.characterId ?? null,
         memory.knowledgeId ?? null,
+        memory.userId ?? null,
+        memory.messageId ?? null,
         memory.metadata === undefined ? null : JSON.stringify(memory.metadata),
       );
       return `(${COLUMNS.map(() => '?').join(', ')})`;
@@ -150,7 +162,7 @@ export async function approximateSearch(
 }
 
 const SELECT_FIELDS =
-  'id, content, memory_type, metadata, conversation_id, character_id, knowledge_id, created_at';
+  'id, content, memory_type, metadata, conversation_id, character_id, knowledge_id, user_id, message_id, created_at';
 
 interface HitRow {
   id: string;
@@ -160,6 +172,8 @@ interface HitRow {
   conversation_id: string | null;
   character_id: string | null;
   knowledge_id: string | null;
+  user_id: string | null;
+  message_id: string | null;
   created_at: Date | string;
   distance: number | string;
 }
@@ -217,6 +231,12 @@ function scopeFilter(scope: MemoryScope): { where: string; params: unknown[] } {
   if (scope.conversationId) add('conversation_id', scope.conversationId);
   if (scope.knowledgeId) add('knowledge_id', scope.knowledgeId);
   if (scope.memoryType) add('memory_type', scope.memoryType);
+  if (scope.userId) add('user_id', scope.userId);
+  if (scope.excludeConversationId) {
+    params.push(scope.excludeConversationId);
+    clauses.push('conversation_id is distinct from ?');
+  }
+  if (scope.guildId !== undefined) add(`coalesce(metadata->>'guildId', '')`, scope.guildId);
   if (scope.createdAfter) {
     params.push(scope.createdAfter);
     clauses.push('created_at >= ?');
@@ -234,6 +254,8 @@ function toHit(row: HitRow): MemoryHit {
     conversationId: row.conversation_id,
     characterId: row.character_id,
     knowledgeId: row.knowledge_id,
+    userId: row.user_id,
+    messageId: row.message_id,
     createdAt: new Date(row.created_at),
     distance,
     similarity: 1 - distance,

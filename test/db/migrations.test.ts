@@ -49,7 +49,11 @@ describe('migrations', () => {
 
   it('apply to an empty database and create every table and enum', async () => {
     expect(await tables()).toEqual([]);
-    expect(await migrateUp(db.orm)).toEqual(['Migration20261122230000_initial', 'Migration20261201130000_scoped_memory_indexes']);
+    expect(await migrateUp(db.orm)).toEqual([
+      'Migration20261122230000_initial',
+      'Migration20261201130000_scoped_memory_indexes',
+      'Migration20261201150000_conversation_memories',
+    ]);
     expect(await tables()).toEqual(TABLES);
     expect(await enums()).toEqual(ENUMS);
     expect(await migrateUp(db.orm)).toEqual([]);
@@ -122,7 +126,24 @@ describe('migrations', () => {
     expect(statements).toEqual([]);
   });
 
-  it('have recall’s (scope, memory_type) indexes, which the last migration removes again', async () => {
+  it('have conversation memories’ owner columns, which the last migration removes again', async () => {
+    const columns = () =>
+      query<{ name: string }>(
+        `select column_name as name from information_schema.columns where table_name = 'vector_memories' and column_name in ('user_id', 'message_id') order by 1`,
+      );
+    expect((await columns()).map((row) => row.name)).toEqual(['message_id', 'user_id']);
+    const rules = await query<{ name: string; rule: string }>(
+      `select conname as name, confdeltype as rule from pg_constraint where conname in ('vector_memories_user_id_foreign', 'vector_memories_message_id_foreign') order by 1`,
+    );
+    expect(rules).toEqual([
+      { name: 'vector_memories_message_id_foreign', rule: 'c' },
+      { name: 'vector_memories_user_id_foreign', rule: 'c' },
+    ]);
+    expect(await migrateDown(db.orm)).toEqual(['Migration20261201150000_conversation_memories']);
+    expect(await columns()).toEqual([]);
+  });
+
+  it('have recall’s (scope, memory_type) indexes, which the migration before removes again', async () => {
     const indexes = () => query<{ name: string }>(`select indexname as name from pg_indexes where tablename = 'vector_memories' and indexname like '%\\_type' order by 1`);
     expect((await indexes()).map((row) => row.name)).toEqual([
       'idx_vector_memories_character_type',
@@ -135,7 +156,11 @@ describe('migrations', () => {
   });
 
   it('roll back cleanly and apply again', async () => {
-    expect(await migrateDown(db.orm, { to: 0 })).toEqual(['Migration20261201130000_scoped_memory_indexes', 'Migration20261122230000_initial']);
+    expect(await migrateDown(db.orm, { to: 0 })).toEqual([
+      'Migration20261201150000_conversation_memories',
+      'Migration20261201130000_scoped_memory_indexes',
+      'Migration20261122230000_initial',
+    ]);
     expect(await tables()).toEqual([]);
     expect(await enums()).toEqual([]);
     await migrateUp(db.orm);

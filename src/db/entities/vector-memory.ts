@@ -4,6 +4,8 @@ import { Character } from './character.js';
 import { CharacterKnowledge } from './character-knowledge.js';
 import { createdAt, id } from './common.js';
 import { Conversation } from './conversation.js';
+import { Message } from './message.js';
+import { User } from './user.js';
 
 /** An index over `columns` of the rows whose first column is set. */
 function partialIndex(name: string, ...columns: string[]) {
@@ -31,6 +33,9 @@ export const VectorMemory = defineEntity({
     // Recall's two scoped searches (migration 20261201130000).
     partialIndex('idx_vector_memories_character_type', 'character_id', 'memory_type'),
     partialIndex('idx_vector_memories_conversation_type', 'conversation_id', 'memory_type'),
+    // One person's memories with one character, and a reply's memory (migration 20261201150000).
+    partialIndex('idx_vector_memories_user_character', 'user_id', 'character_id'),
+    partialIndex('idx_vector_memories_message', 'message_id'),
     { name: 'idx_vector_memories_type', properties: ['memoryType'] },
     {
       name: 'idx_vector_memories_embedding',
@@ -53,6 +58,10 @@ export const VectorMemory = defineEntity({
     conversation: () => p.manyToOne(Conversation).nullable().deleteRule('cascade'),
     character: () => p.manyToOne(Character).nullable().deleteRule('cascade'),
     knowledge: () => p.manyToOne(CharacterKnowledge).nullable().deleteRule('cascade'),
+    /** Conversation memories: the person the exchange was with. */
+    user: () => p.manyToOne(User).nullable().deleteRule('cascade'),
+    /** Conversation memories: the character's reply they remember. */
+    message: () => p.manyToOne(Message).nullable().deleteRule('cascade'),
   },
 });
 export type IVectorMemory = InferEntity<typeof VectorMemory>;
