@@ -48,7 +48,7 @@ export async function createDeps(config: Config, logger: Logger): Promise<OwnedD
   const queue = createJobQueue({ redisUrl: config.redis.url, logger });
   const providers = new ProviderRegistry({ config, secrets });
   const resolveModel: ModelResolver = (request) => providers.resolve(database.orm.em.fork(), request);
-  const responder = new Responder({ orm: database.orm, embedder, resolveModel, logger });
+  const responder = new Responder({ orm: database.orm, embedder, resolveModel, logger, queue });
   const scenes = new SceneDirector({ orm: database.orm, responder, resolveModel, logger, debounceMs: config.sceneDebounceMs });
   return {
     config,

@@ -8,6 +8,7 @@ import { buildPrompt, type BuiltPrompt, type HistoryEntry, type PromptCharacter 
 import type { ReplySink } from './reply-sink.js';
 import type { ModelResolver } from './responder.js';
 import { recall, type RetrievalOptions } from './retrieval.js';
+import { summaryOf } from '../memory/summary.js';
 
 export interface GenerationDeps {
   embedder: Embedder;
@@ -46,17 +47,21 @@ export async function generate(
 ): Promise<Generation> {
   const { character, history, sink } = input;
   // The typing indicator, recall and provider resolution do not depend on each other.
+  const memoryOn = character.config.memory_enabled !== false;
   const [, memories, resolved] = await Promise.all([
     sink.typing(),
-    character.config.memory_enabled === false
-      ? []
-      : recall(em, deps.embedder, {
+    memoryOn
+      ? recall(em, deps.embedder, {
           characterId: character.id,
           conversationId: input.conversation.id,
           recent: history,
+          userId: input.actor.user.id,
+          guildId: input.actor.guild?.discordId ?? '',
+          shared: character.config.shared_memory,
           since: input.since,
           options: deps.retrieval,
-        }).then((recalled) => recalled.memories),
+        })
+      : [],
     deps.resolveModel({ actor: input.actor, character }),
   ]);
   const maxOutputTokens = character.config.max_tokens ?? 1024;
@@ -71,6 +76,7 @@ export async function generate(
     history,
     memories,
     budget: { contextWindow: resolved.contextWindow, maxOutputTokens },
+    summary: memoryOn && !input.since ? summaryOf(input.conversation)?.text : undefined,
   });
   const stream = resolved.provider.stream({
     model: resolved.model,

@@ -27,12 +27,31 @@ export interface HistoryEntry {
   content: string;
 }
 
-/** A remembered snippet, in priority order (the caller sorts). */
+export const MEMORY_KINDS = ['lore', 'knowledge', 'conversation', 'other'] as const;
+export type MemoryKind = (typeof MEMORY_KINDS)[number];
+
+/** Where a memory came from, for the Sources button. */
+export interface MemorySource {
+  label: string;
+  url?: string;
+  /** The person a memory of another conversation belongs to: only they see its text. */
+  userId?: string;
+}
+
+/**
+ * A remembered snippet: a lore entry, a knowledge chunk, an older exchange of
+ * this conversation, or one of another conversation with the same person.
+ * Within a kind, the caller gives them best first.
+ */
 export interface PromptMemory {
   id: string;
-  kind: 'knowledge' | 'conversation' | 'lore';
+  kind: MemoryKind;
   content: string;
   score?: number;
+  /** The stored messages an exchange is made of: left out when any is in the prompt already. */
+  messageIds?: string[];
+  knowledgeId?: string;
+  source?: MemorySource;
 }
 
 export interface PromptBudget {
@@ -42,6 +61,11 @@ export interface PromptBudget {
   maxOutputTokens: number;
   /** At most this share of what is left after the system prompt goes to memories (default 0.35). */
   memoryShare?: number;
+  /**
+   * How the memory share is split between kinds (defaults in MEMORY_SHARES).
+   * What one kind leaves unused goes to the others, best score first.
+   */
+  kindShares?: Partial<Record<MemoryKind, number>>;
   /** Kept free for tokenizer differences between vendors (default 5%). */
   safetyMargin?: number;
 }
@@ -52,6 +76,8 @@ export interface BuiltPrompt {
   /** Ids of the history entries and memories that made it in. */
   includedHistory: string[];
   includedMemories: string[];
+  /** The memories that made it in, for the Sources button. */
+  memories: PromptMemory[];
   droppedHistory: number;
   droppedMemories: number;
 }
@@ -60,11 +86,14 @@ export class PromptTooLargeError extends Error {
   override name = 'PromptTooLargeError';
 }
 
-const MEMORY_HEADINGS: Record<PromptMemory['kind'], string> = {
+const MEMORY_HEADINGS: Record<MemoryKind, string> = {
   lore: 'World information',
   knowledge: 'Things you know',
-  conversation: 'Things you remember from earlier conversations',
+  conversation: 'Things you remember from earlier in this conversation',
+  other: 'Things you remember from other conversations with them',
 };
+
+export const MEMORY_SHARES: Record<MemoryKind, number> = { lore: 0.25, knowledge: 0.35, conversation: 0.25, other: 0.15 };
 
 /**
  * Builds the messages for one reply of `character` within the budget. The
@@ -76,9 +105,11 @@ export function buildPrompt(input: {
   history: HistoryEntry[];
   memories: PromptMemory[];
   budget: PromptBudget;
+  /** The running summary of what came before the recent messages. */
+  summary?: string;
 }): BuiltPrompt {
   const { character, budget } = input;
-  const system = systemText(character);
+  const system = systemText(character, input.summary);
   const systemTokens = countTokens(system) + MESSAGE_OVERHEAD_TOKENS;
   const tail = character.postHistoryInstructions?.trim();
   const tailTokens = tail ? countTokens(tail) + MESSAGE_OVERHEAD_TOKENS : 0;
@@ -106,21 +137,19 @@ export function buildPrompt(input: {
   }
   available -= used;
 
-  // Memories in priority order, whole or not at all, within their share and what history left.
-  const chosen = new Map<PromptMemory['kind'], PromptMemory[]>();
-  let memoryUsed = 0;
+  // Memories, whole or not at all: each kind within its share first, then what is left, best score first.
   const memoryLimit = Math.min(memoryBudget + (historyBudget - used), available);
-  const included: string[] = [];
-  for (const memory of input.memories) {
-    const headingCost = chosen.has(memory.kind) ? 0 : countTokens(MEMORY_HEADINGS[memory.kind]) + 2;
-    const cost = countTokens(memory.content) + 2 + headingCost;
-    if (memoryUsed + cost > memoryLimit) continue;
-    memoryUsed += cost;
-    chosen.set(memory.kind, [...(chosen.get(memory.kind) ?? []), memory]);
-    included.push(memory.id);
-  }
+  const picked = pickMemories(input.memories, {
+    limit: memoryLimit,
+    shares: { ...MEMORY_SHARES, ...budget.kindShares },
+    window: history.map((item) => item.entry),
+  });
+  const chosen = new Map<MemoryKind, PromptMemory[]>();
+  for (const memory of picked.memories) chosen.set(memory.kind, [...(chosen.get(memory.kind) ?? []), memory]);
+  const memoryUsed = picked.tokens;
+  const included = picked.memories.map((memory) => memory.id);
 
-  const memoryText = (['lore', 'knowledge', 'conversation'] as const)
+  const memoryText = MEMORY_KINDS
     .filter((kind) => chosen.has(kind))
     .map((kind) => `${MEMORY_HEADINGS[kind]}:\n${chosen.get(kind)!.map((m) => `- ${m.content.trim()}`).join('\n')}`)
     .join('\n\n');
@@ -134,12 +163,68 @@ export function buildPrompt(input: {
     promptTokens: systemTokens + tailTokens + used + memoryUsed,
     includedHistory: history.map((item) => item.entry.id),
     includedMemories: included,
+    memories: picked.memories,
     droppedHistory: input.history.length - history.length,
     droppedMemories: input.memories.length - included.length,
   };
 }
 
-function systemText(character: PromptCharacter): string {
+/**
+ * Chooses memories within `limit` tokens: first each kind up to its share of
+ * the limit (in the given order), then the rest by score in what is left.
+ * An exchange whose messages are in the recent window, or a text the window
+ * already quotes nearly word for word, is not injected twice.
+ */
+function pickMemories(
+  memories: PromptMemory[],
+  options: { limit: number; shares: Record<MemoryKind, number>; window: HistoryEntry[] },
+): { memories: PromptMemory[]; tokens: number } {
+  const inWindow = new Set(options.window.map((entry) => entry.id));
+  const windowWords = options.window.map((entry) => wordsOf(entry.content));
+  const fresh = memories.filter((memory) => {
+    if (memory.messageIds?.some((id) => inWindow.has(id))) return false;
+    const words = wordsOf(memory.content);
+    return !windowWords.some((window) => mostlyWithin(words, window));
+  });
+  const chosen: PromptMemory[] = [];
+  const chosenWords: Set<string>[] = [];
+  const usedByKind = new Map<MemoryKind, number>();
+  let tokens = 0;
+  const costOf = (memory: PromptMemory) =>
+    countTokens(memory.content) + 2 + (usedByKind.has(memory.kind) ? 0 : countTokens(MEMORY_HEADINGS[memory.kind]) + 2);
+  const take = (memory: PromptMemory, cap: number) => {
+    if (chosen.includes(memory)) return;
+    const words = wordsOf(memory.content);
+    // Two hits saying the same (a lore entry and its own chunk, a fact remembered twice): keep the first.
+    if (chosenWords.some((other) => mostlyWithin(words, other))) return;
+    const cost = costOf(memory);
+    if (tokens + cost > options.limit || (usedByKind.get(memory.kind) ?? 0) + cost > cap) return;
+    tokens += cost;
+    usedByKind.set(memory.kind, (usedByKind.get(memory.kind) ?? 0) + cost);
+    chosen.push(memory);
+    chosenWords.push(words);
+  };
+  for (const memory of fresh) take(memory, Math.floor(options.limit * (options.shares[memory.kind] ?? 0)));
+  const rest = fresh.filter((memory) => !chosen.includes(memory)).sort((a, b) => (b.score ?? 0) - (a.score ?? 0));
+  for (const memory of rest) take(memory, Infinity);
+  const order = new Map(memories.map((memory, i) => [memory, i]));
+  chosen.sort((a, b) => MEMORY_KINDS.indexOf(a.kind) - MEMORY_KINDS.indexOf(b.kind) || order.get(a)! - order.get(b)!);
+  return { memories: chosen, tokens };
+}
+
+function wordsOf(text: string): Set<string> {
+  return new Set(text.toLowerCase().match(/[\p{L}\p{N}']+/gu) ?? []);
+}
+
+/** At least 85% of `words` (five or more) are in `other`. */
+function mostlyWithin(words: Set<string>, other: Set<string>): boolean {
+  if (words.size < 5) return false;
+  let shared = 0;
+  for (const word of words) if (other.has(word)) shared++;
+  return shared / words.size >= 0.85;
+}
+
+function systemText(character: PromptCharacter, summary?: string): string {
   const parts = [
     character.systemPrompt?.trim() ||
       `You are ${character.name}. Stay in character and reply as ${character.name} only, in a natural, conversational way.`,
@@ -147,6 +232,7 @@ function systemText(character: PromptCharacter): string {
   ];
   if (character.scenario?.trim()) parts.push(`Scenario:\n${character.scenario.trim()}`);
   if (character.exampleDialogue?.trim()) parts.push(`Examples of how ${character.name} speaks:\n${character.exampleDialogue.trim()}`);
+  if (summary?.trim()) parts.push(`The story so far (a summary of the earlier messages):\n${summary.trim()}`);
   parts.push(
     'Several people may be talking; each of their messages starts with their name. Never speak for them.',
   );

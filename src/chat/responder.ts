@@ -12,6 +12,9 @@ import { resolveActor, type Actor, type DiscordGuildRef, type DiscordUserRef } f
 import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ChatProvider } from '../llm/types.js';
+import { queueMemorize } from '../memory/memorize.js';
+import { queueSummarize } from '../memory/summary.js';
+import type { JobQueue } from '../queue/job-queue.js';
 import { findBinding, replyModeOf } from './conversations.js';
 import { generate, type Generation } from './generate.js';
 import { historyBefore, recentHistory, storeUserMessage } from './history.js';
@@ -19,6 +22,7 @@ import { fillMacros } from './macros.js';
 import { mentionsName } from './mentions.js';
 import { explainFailure } from './failure.js';
 import type { ReplySink, Speaker } from './reply-sink.js';
+import type { HistoryEntry, PromptMemory } from './prompt.js';
 import type { RetrievalOptions } from './retrieval.js';
 
 /** The provider instance and model that answer for one character, decided by the provider resolution rules. */
@@ -50,6 +54,8 @@ export interface ResponderDeps {
   embedder: Embedder;
   resolveModel: ModelResolver;
   logger: Logger;
+  /** Where finished replies are queued to be memorized (and long conversations summarised); none in some tools. */
+  queue?: JobQueue;
   historyLimit?: number;
   retrieval?: RetrievalOptions;
 }
@@ -170,6 +176,8 @@ export class Responder {
     await em.flush();
     const shown = await sink.finish(generation.text, finishInfo(reply as IMessage, generation, 1, 1));
     await rememberShown(em, reply as IMessage, shown.messageIds);
+    await this.#memorize(reply as IMessage);
+    await this.#summarizeIfLong(conversation, character, actor, history, generation);
     return generation.text;
   }
 
@@ -202,6 +210,7 @@ export class Responder {
     const count = branches.length + 1;
     const shown = await sink.finish(generation.text, finishInfo(reply, generation, count, count));
     await rememberShown(em, reply, shown.messageIds);
+    await this.#memorize(reply);
   }
 
   /** Extends the latest reply where it stopped. */
@@ -229,6 +238,7 @@ export class Responder {
     const index = (branch?.branchOrder ?? 0) + 1;
     const shown = await sink.finish(generation.text, finishInfo(reply, generation, index, count));
     await rememberShown(em, reply, shown.messageIds);
+    await this.#memorize(reply);
   }
 
   /**
@@ -251,6 +261,7 @@ export class Responder {
       alternative: { index: next + 1, count: branches.length },
     });
     await rememberShown(em, reply, shown.messageIds);
+    await this.#memorize(reply);
   }
 
   /** Stores what someone wrote in a conversation (a bound channel or a scene) and returns who wrote it. */
@@ -264,6 +275,28 @@ export class Responder {
       discordMessageId: message.discordMessageId,
     });
     return actor;
+  }
+
+  /** The chosen version of a finished reply goes to the memorize queue; a queue outage only costs that memory. */
+  async #memorize(reply: IMessage): Promise<void> {
+    if (!this.#deps.queue) return;
+    await queueMemorize(this.#deps.queue, reply).catch((error: unknown) =>
+      this.#deps.logger.warn({ err: error, message: reply.id }, 'could not queue a memory'),
+    );
+  }
+
+  /** Once the prompt no longer holds the whole conversation, older messages are summarised in the background. */
+  async #summarizeIfLong(conversation: IConversation, character: ICharacter, actor: Actor, history: HistoryEntry[], generation: Generation) {
+    const windowStartId = generation.prompt.includedHistory[0];
+    const full = generation.prompt.droppedHistory > 0 || history.length >= (this.#deps.historyLimit ?? 60);
+    if (!this.#deps.queue || !full || !windowStartId || character.config.memory_enabled === false) return;
+    await queueSummarize(this.#deps.queue, {
+      conversationId: conversation.id,
+      characterId: character.id,
+      userId: actor.user.id,
+      guildId: actor.guild?.id,
+      windowStartId,
+    }).catch((error: unknown) => this.#deps.logger.warn({ err: error, conversation: conversation.id }, 'could not queue a summary'));
   }
 
   async #actor(em: EntityManager, message: IncomingMessage): Promise<Actor> {
@@ -342,10 +375,30 @@ function tokensOf(generation: Generation): number | null {
 function replyMetadata(generation: Generation): Record<string, unknown> {
   return {
     promptTokens: generation.prompt.promptTokens,
-    memories: generation.prompt.includedMemories,
+    sources: sourcesOf(generation.prompt.memories),
     usage: generation.usage ?? null,
     finishReason: generation.finishReason ?? null,
   };
+}
+
+/** What went into the prompt, kept with the reply for its Sources button (texts are read live, so forgetting works). */
+export interface ReplySource {
+  kind: PromptMemory['kind'];
+  /** The memory's id; a lore entry's knowledge item id. */
+  id: string;
+  score?: number;
+  label?: string;
+  url?: string;
+  userId?: string;
+}
+
+function sourcesOf(memories: PromptMemory[]): ReplySource[] {
+  return memories.map((memory) => ({
+    kind: memory.kind,
+    id: memory.id,
+    ...(memory.score === undefined ? {} : { score: Math.round(memory.score * 1000) / 1000 }),
+    ...memory.source,
+  }));
 }
 
 function finishInfo(reply: IMessage, generation: Generation, index: number, count: number) {

@@ -43,16 +43,71 @@ describe('buildPrompt', () => {
     expect(indexes).toEqual(indexes.map((_, i) => indexes[0]! + i));
   });
 
-  it('includes memories in priority order and skips what does not fit whole', () => {
+  it('includes memories best first within each kind, grouped by kind, and skips what does not fit whole', () => {
     const prompt = buildPrompt({ character, history: history.slice(-4), memories, budget: { contextWindow: 1200, maxOutputTokens: 200 } });
-    const included = prompt.includedMemories.map((id) => Number(id.slice(1)));
+    const included = prompt.memories;
     expect(included.length).toBeGreaterThan(0);
-    expect(included).toEqual([...included].sort((a, b) => a - b));
-    expect(included[0]).toBe(0);
     expect(prompt.droppedMemories).toBe(40 - included.length);
+    for (const kind of ['knowledge', 'conversation'] as const) {
+      const ids = included.filter((m) => m.kind === kind).map((m) => Number(m.id.slice(1)));
+      expect(ids.length).toBeGreaterThan(0);
+      expect(ids).toEqual([...ids].sort((a, b) => a - b));
+      expect(ids[0]).toBe(kind === 'knowledge' ? 0 : 1);
+    }
+    const kinds = included.map((m) => m.kind);
+    expect(kinds.lastIndexOf('knowledge')).toBeLessThan(kinds.indexOf('conversation'));
     const system = prompt.messages[0]!.content;
     expect(system).toContain('Things you know:');
     expect(system).toContain('Remembered fact 0:');
+    expect(system).toContain('Things you remember from earlier in this conversation:');
+  });
+
+  it('gives each kind its share first, then lets others use what one leaves', () => {
+    const fact = (kind: PromptMemory['kind'], i: number, score: number): PromptMemory => ({
+      id: `${kind}${i}`,
+      kind,
+      content: `${kind} memory ${i}: ${'word '.repeat(30)}${i}`,
+      score,
+    });
+    // Knowledge scores higher, but conversation memories still get their share.
+    const mixed = [
+      ...Array.from({ length: 40 }, (_, i) => fact('knowledge', i, 0.9)),
+      ...Array.from({ length: 20 }, (_, i) => fact('conversation', i, 0.3)),
+    ];
+    const budget = { contextWindow: 1500, maxOutputTokens: 200, kindShares: { knowledge: 0.5, conversation: 0.2, lore: 0, other: 0 } };
+    const prompt = buildPrompt({ character, history: history.slice(-2), memories: mixed, budget });
+    const count = (kind: string) => prompt.memories.filter((m) => m.kind === kind).length;
+    expect(count('conversation')).toBeGreaterThan(0);
+    // With only knowledge, knowledge fills more than its half.
+    const alone = buildPrompt({ character, history: history.slice(-2), memories: mixed.slice(0, 40), budget });
+    expect(alone.memories.length).toBeGreaterThan(count('knowledge'));
+  });
+
+  it('does not repeat what the recent messages already show', () => {
+    const recent: HistoryEntry[] = [
+      { id: 'a', role: 'user', speaker: 'Ione', content: 'My sister is called Ione and she lives by the sea in Port Calder.' },
+      { id: 'b', role: 'assistant', speaker: 'Aria', content: 'What a lovely name!' },
+    ];
+    const candidates: PromptMemory[] = [
+      { id: 'exchange-in-window', kind: 'conversation', content: 'Ione: something\nAria: else entirely', messageIds: ['x', 'b'] },
+      { id: 'quoted', kind: 'knowledge', content: 'my sister is called Ione and she lives by the sea' },
+      { id: 'twin-1', kind: 'knowledge', content: 'The lighthouse keeper of Port Calder is named Brannoc Vey.' },
+      { id: 'twin-2', kind: 'other', content: 'The lighthouse keeper of Port Calder is named Brannoc Vey!' },
+      { id: 'new', kind: 'conversation', content: 'Ione: I am allergic to peanuts.\nAria: Noted!', messageIds: ['old1', 'old2'] },
+    ];
+    const prompt = buildPrompt({ character, history: recent, memories: candidates, budget: { contextWindow: 4000, maxOutputTokens: 200 } });
+    expect(prompt.includedMemories).toEqual(['twin-1', 'new']);
+  });
+
+  it('puts the running summary in the system prompt', () => {
+    const prompt = buildPrompt({
+      character,
+      history: history.slice(-2),
+      memories: [],
+      summary: 'Ione told Aria about her sister.',
+      budget: { contextWindow: 2000, maxOutputTokens: 200 },
+    });
+    expect(prompt.messages[0]!.content).toContain('The story so far (a summary of the earlier messages):\nIone told Aria about her sister.');
   });
 
   it('never cuts the system prompt: it is whole or the build fails clearly', () => {

@@ -44,7 +44,11 @@ beforeAll(async () => {
     embedder,
     resolveModel: (request) => providers.resolve(em(), request),
     logger: createLogger('silent'),
-    retrieval: { knowledgeK: 4, conversationK: 4, minSimilarity: 0.05 },
+    retrieval: {
+      knowledge: { k: 4, minSimilarity: 0.05 },
+      conversation: { k: 4, minSimilarity: 0.05 },
+      other: { k: 4, minSimilarity: 0.05 },
+    },
   });
   actor = await resolveActor(em(), { user: ione, guild });
   const work = em();

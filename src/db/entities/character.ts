@@ -11,6 +11,8 @@ export interface CharacterConfig {
   temperature?: number;
   max_tokens?: number;
   memory_enabled?: boolean;
+  /** Whether the character recalls its other conversations with the same person: off, same server (default), everywhere. */
+  shared_memory?: 'off' | 'server' | 'everywhere';
   /** In scenes: how likely the character speaks up unprompted, 0–1 (default 0.5). */
   talkativeness?: number;
 }

@@ -1,0 +1,123 @@
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { Message, type IConversation, type IMessage } from '../db/entities/index.js';
+import type { Embedder } from '../embeddings/embedder.js';
+import type { JobContext, JobQueue } from '../queue/job-queue.js';
+import { insertMemories } from './vector-store.js';
+
+export const MEMORIZE_QUEUE = 'memorize';
+
+/** Messages before a reply that belong to its exchange, at most. */
+const EXCHANGE_MESSAGES = 8;
+/** Longest text kept of one message in a memory. */
+const MESSAGE_CHARS = 1500;
+
+/** What a conversation memory keeps besides its text: where to find the original messages. */
+export interface ConversationMemoryMetadata {
+  /** The Discord server's id; absent in direct messages. */
+  guildId?: string;
+  /** The Discord channel or thread. */
+  channelId: string;
+  /** Stored message ids of the exchange, oldest first; the reply is last. */
+  messageIds: string[];
+  /** Their Discord message ids, for links. */
+  discordMessageIds: string[];
+  /** The people who spoke in the exchange. */
+  userIds: string[];
+  /** When the reply was written. */
+  at: string;
+  embedder: string;
+}
+
+/**
+ * Queues the memory of a finished reply. The job reads the reply when it
+ * runs, so the memory holds the alternative chosen last. Every change (a
+ * regenerate, a swipe back to an earlier version) queues a new job: running
+ * one twice only rewrites the same memory.
+ */
+export async function queueMemorize(queue: JobQueue, reply: { id: string }): Promise<void> {
+  await queue.add(MEMORIZE_QUEUE, { replyId: reply.id }, { attempts: 5, backoffMs: 2000 });
+}
+
+/**
+ * The memorize job: one finished exchange (the people's messages since the
+ * character last spoke, and its reply) embedded as one conversation memory,
+ * replacing any earlier memory of that reply. Nothing is kept when the reply
+ * is gone, the character's memory is off or the conversation's is paused.
+ */
+export function memorizeHandler(deps: { orm: MikroORM; embedder: Embedder }) {
+  return async (data: { replyId: string }, context: JobContext): Promise<{ memorized: boolean }> => {
+    const em = deps.orm.em.fork();
+    const reply = (await em.findOne(Message, { id: data.replyId, role: 'assistant' }, {
+      populate: ['conversation', 'conversation.guild', 'character'],
+    })) as IMessage | null;
+    if (!reply?.character || (reply.metadata as { greeting?: boolean }).greeting) return { memorized: false };
+    const conversation = reply.conversation as IConversation;
+    if (reply.character.config.memory_enabled === false || isMemoryPaused(conversation)) return { memorized: false };
+    const exchange = await exchangeOf(em, reply);
+    const text = exchange.map((message) => `${speakerOf(message)}: ${clip(message.content)}`).join('\n');
+    const [embedding] = await deps.embedder.embed([text], context.signal);
+    const people = exchange.filter((message) => message.role === 'user' && message.author);
+    const metadata: ConversationMemoryMetadata = {
+      ...(conversation.guild ? { guildId: conversation.guild.discordId } : {}),
+      channelId: conversation.discordChannelId,
+      messageIds: exchange.map((message) => message.id),
+      discordMessageIds: exchange.flatMap(discordIdsOf),
+      userIds: [...new Set(people.map((message) => message.author!.id))],
+      at: reply.createdAt.toISOString(),
+      embedder: deps.embedder.id,
+    };
+    await em.transactional(async (tx) => {
+      // Gone meanwhile (forgotten, deleted): nothing to remember.
+      const still = await tx.execute<{ id: string }[]>('select id from messages where id = ? for update', [reply.id]);
+      if (!still.length) return;
+      await tx.execute('delete from vector_memories where message_id = ?', [reply.id], 'run');
+      await insertMemories(tx, [
+        {
+          content: text,
+          embedding: embedding!,
+          memoryType: 'conversation',
+          conversationId: conversation.id,
+          characterId: reply.character!.id,
+          userId: people.at(-1)?.author?.id,
+          messageId: reply.id,
+          metadata: metadata as unknown as Record<string, unknown>,
+        },
+      ]);
+    });
+    return { memorized: true };
+  };
+}
+
+export function isMemoryPaused(conversation: Pick<IConversation, 'settings'>): boolean {
+  return (conversation.settings as { memoryPaused?: boolean }).memoryPaused === true;
+}
+
+/** The reply and the messages since its character last spoke (at most EXCHANGE_MESSAGES), oldest first. */
+async function exchangeOf(em: EntityManager, reply: IMessage): Promise<IMessage[]> {
+  const before = (await em.find(
+    Message,
+    { conversation: reply.conversation.id, createdAt: { $lte: reply.createdAt }, id: { $ne: reply.id } },
+    { orderBy: { createdAt: 'desc', id: 'desc' }, limit: EXCHANGE_MESSAGES, populate: ['character', 'author'] },
+  )) as IMessage[];
+  const exchange: IMessage[] = [];
+  for (const message of before) {
+    if (message.role === 'assistant' && message.character?.id === reply.character?.id) break;
+    exchange.unshift(message);
+  }
+  return [...exchange, reply];
+}
+
+function speakerOf(message: IMessage): string {
+  if (message.role === 'assistant') return message.character?.name ?? 'Character';
+  return message.authorName ?? 'Someone';
+}
+
+function discordIdsOf(message: IMessage): string[] {
+  const ids = (message.metadata as { discordMessageIds?: string[] }).discordMessageIds;
+  return ids?.length ? ids : message.discordMessageId ? [message.discordMessageId] : [];
+}
+
+function clip(text: string): string {
+  const trimmed = text.trim();
+  return trimmed.length > MESSAGE_CHARS ? `${trimmed.slice(0, MESSAGE_CHARS)}…` : trimmed;
+}
