@@ -92,7 +92,20 @@ export async function addLoreEntries(
   character: ICharacter,
   entries: LoreEntry[],
 ): Promise<number> {
+  return (await createLoreItems(em, queue, actor, character, entries)).length;
+}
+
+/** As addLoreEntries, returning the stored items (disabled and empty entries are left out). */
+export async function createLoreItems(
+  em: EntityManager,
+  queue: JobQueue,
+  actor: Actor,
+  character: ICharacter,
+  entries: LoreEntry[],
+): Promise<ICharacterKnowledge[]> {
   assertCanChangeKnowledge(actor, character);
+  // One millisecond apart, so that listing by creation time keeps the lorebook's order.
+  const now = Date.now();
   const items = entries
     .filter((entry) => entry.enabled !== false && entry.content.trim())
     .map((entry, i) => {
@@ -106,13 +119,14 @@ export async function addLoreEntries(
         mimeType: 'text/plain',
         fileSize: Buffer.byteLength(entry.content),
         metadata: { inline: entry.content, lore: { ...entry, content: undefined } },
+        createdAt: new Date(now + i),
       });
     });
   await em.flush();
   for (const item of items) {
     await queue.add(INGEST_QUEUE, { knowledgeId: item.id }, { jobId: ingestJobId(item.id), attempts: 3, backoffMs: 5000 });
   }
-  return items.length;
+  return items as ICharacterKnowledge[];
 }
 
 /** Re-queues items left pending or processing (after a restart with in-process queues; harmless with Redis). */
