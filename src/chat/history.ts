@@ -50,10 +50,17 @@ export async function editUserMessage(em: EntityManager, discordMessageId: strin
   return updated > 0;
 }
 
-/** A person deleted their Discord message: it leaves the history. */
+/** A person deleted their Discord message: it leaves the history, and so does every memory quoting it. */
 export async function deleteUserMessage(em: EntityManager, discordMessageId: string): Promise<boolean> {
-  const deleted = await em.nativeDelete(Message, { discordMessageId, role: 'user' });
-  return deleted > 0;
+  const message = await em.findOne(Message, { discordMessageId, role: 'user' }, { fields: ['id', 'conversation'] });
+  if (!message) return false;
+  await em.execute(
+    `delete from vector_memories where conversation_id = ? and jsonb_exists(metadata->'messageIds', ?)`,
+    [message.conversation.id, message.id],
+    'run',
+  );
+  await em.nativeDelete(Message, { id: message.id });
+  return true;
 }
 
 /** The messages before `message` (for regenerating it), oldest first; with `since`, only those from then on. */

@@ -1,0 +1,154 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Actor } from '../core/identity.js';
+import { Conversation, Message, User, type IConversation } from '../db/entities/index.js';
+import { UserError } from '../errors.js';
+import { isMemoryPaused } from './memorize.js';
+import { summaryOf } from './summary.js';
+
+/** What /memory forget removes: one message, the messages after a time, or everything. */
+export type ForgetRange = { discordMessageId: string } | { since: Date } | { everything: true };
+
+/** The conversation of a channel, thread or DM (bound to a character or a scene), or a plain error. */
+export async function conversationIn(em: EntityManager, channelId: string): Promise<IConversation> {
+  const conversation = (await em.findOne(Conversation, { discordChannelId: channelId }, { populate: ['character', 'user'] })) as IConversation | null;
+  if (!conversation) throw new UserError('Nothing has been said with a character here yet.');
+  return conversation;
+}
+
+/** Who may forget, pause or edit the memory of a whole conversation: who started it, a server admin, or anyone in their own DM. */
+export function canManageMemory(actor: Actor, conversation: IConversation): boolean {
+  return conversation.kind === 'dm' || actor.isGuildAdmin || conversation.user?.id === actor.user.id;
+}
+
+function assertCanManage(actor: Actor, conversation: IConversation): void {
+  if (!canManageMemory(actor, conversation)) {
+    throw new UserError('Only the person who started this conversation or a server admin (Manage Server) can change its memory.');
+  }
+}
+
+/**
+ * Forgets for real: deletes the messages, their replies' alternatives and
+ * every memory made from them. A person may always forget their own message;
+ * a range or everything needs canManageMemory. A summary that may hold what
+ * was forgotten is deleted too.
+ */
+export async function forget(
+  em: EntityManager,
+  actor: Actor,
+  conversation: IConversation,
+  range: ForgetRange,
+): Promise<{ messages: number; memories: number; summaryCleared: boolean }> {
+  let where: Record<string, unknown>;
+  if ('discordMessageId' in range) {
+    // A long reply is shown as several Discord messages; any of them names it.
+    const [message] = await em.execute<{ id: string; author_id: string | null }[]>(
+      `select id, author_id from messages where conversation_id = ?
+          and (discord_message_id = ? or metadata->'discordMessageIds' @> ?::jsonb) limit 1`,
+      [conversation.id, range.discordMessageId, JSON.stringify([range.discordMessageId])],
+    );
+    if (!message) throw new UserError('That message is not part of this conversation’s memory (or was already forgotten).');
+    if (message.author_id !== actor.user.id) assertCanManage(actor, conversation);
+    where = { id: message.id };
+  } else {
+    assertCanManage(actor, conversation);
+    where = 'since' in range ? { conversation: conversation.id, createdAt: { $gte: range.since } } : { conversation: conversation.id };
+  }
+  return em.transactional(async (tx) => {
+    const doomed = await tx.find(Message, where, { fields: ['id', 'createdAt'] });
+    if (!doomed.length) return { messages: 0, memories: 0, summaryCleared: false };
+    const ids = doomed.map((message) => message.id);
+    // A reply's memory goes with it (ON DELETE CASCADE); memories that quote a person's message are found by its id.
+    const quoted = await tx.execute<{ affectedRows: number }>(
+      `delete from vector_memories where conversation_id = ?
+          and (message_id = any(?::uuid[]) or jsonb_exists_any(metadata->'messageIds', ?::text[]))`,
+      [conversation.id, pgArray(ids), pgArray(ids)],
+      'run',
+    );
+    await tx.nativeDelete(Message, { id: { $in: ids } });
+    const summary = summaryOf(await freshSettings(tx, conversation.id));
+    const oldest = Math.min(...doomed.map((message) => message.createdAt.getTime()));
+    const summaryCleared = Boolean(summary && (!summary.upToAt || oldest <= new Date(summary.upToAt).getTime()));
+    if (summaryCleared) {
+      await tx.execute(`update conversations set settings = settings - 'summary' where id = ?`, [conversation.id], 'run');
+    }
+    await tx.execute(
+      `update conversations set message_count = greatest(0, message_count - ?) where id = ?`,
+      [doomed.length, conversation.id],
+      'run',
+    );
+    return { messages: doomed.length, memories: quoted.affectedRows, summaryCleared };
+  });
+}
+
+/** Pauses or resumes memory for a conversation: while paused, nothing new is remembered or summarised. */
+export async function setMemoryPaused(em: EntityManager, actor: Actor, conversation: IConversation, paused: boolean): Promise<boolean> {
+  assertCanManage(actor, conversation);
+  const was = isMemoryPaused(await freshSettings(em, conversation.id));
+  await em.execute(
+    `update conversations set settings = jsonb_set(coalesce(settings, '{}'::jsonb), '{memoryPaused}', ?::jsonb), updated_at = now() where id = ?`,
+    [JSON.stringify(paused), conversation.id],
+    'run',
+  );
+  return was !== paused;
+}
+
+/**
+ * The conversation as JSON Lines, oldest first: one object per message with
+ * who said it and when. Streams in pages so a long conversation stays small in memory.
+ */
+export async function* exportConversation(em: EntityManager, conversation: IConversation): AsyncGenerator<string> {
+  let after: { createdAt: Date; id: string } | undefined;
+  for (;;) {
+    const page = await em.find(
+      Message,
+      after
+        ? { conversation: conversation.id, $or: [{ createdAt: { $gt: after.createdAt } }, { createdAt: after.createdAt, id: { $gt: after.id } }] }
+        : { conversation: conversation.id },
+      { orderBy: { createdAt: 'asc', id: 'asc' }, limit: 500, populate: ['character'] },
+    );
+    for (const message of page) {
+      yield `${JSON.stringify({
+        at: message.createdAt.toISOString(),
+        role: message.role,
+        speaker: message.role === 'assistant' ? (message.character?.name ?? null) : message.authorName,
+        content: message.content,
+        discordMessageId: message.discordMessageId ?? null,
+        model: message.model ?? undefined,
+      })}\n`;
+    }
+    if (page.length < 500) return;
+    after = { createdAt: page.at(-1)!.createdAt, id: page.at(-1)!.id };
+  }
+}
+
+/**
+ * Deletes everything of a person: their messages and every memory of or
+ * quoting them, their characters (with their knowledge and conversations),
+ * their provider keys, and their user row. Conversations they started in
+ * shared channels stay for the others, without their messages.
+ */
+export async function deleteUserData(em: EntityManager, userId: string): Promise<{ messages: number; memories: number }> {
+  return em.transactional(async (tx) => {
+    const memories = await tx.execute<{ affectedRows: number }>(
+      `delete from vector_memories where user_id = ?
+          or (memory_type = 'conversation' and jsonb_exists(metadata->'userIds', ?))`,
+      [userId, userId],
+      'run',
+    );
+    const messages = await tx.nativeDelete(Message, { author: userId });
+    await tx.nativeDelete(Conversation, { user: userId, kind: 'dm' });
+    await tx.nativeDelete(User, { id: userId });
+    return { messages, memories: memories.affectedRows };
+  });
+}
+
+/** A PostgreSQL array literal of ids (uuids: no quoting needed). */
+function pgArray(ids: string[]): string {
+  return `{${ids.join(',')}}`;
+}
+
+/** The conversation's settings as stored now (another process may have changed them). */
+async function freshSettings(em: EntityManager, conversationId: string): Promise<{ settings: Record<string, unknown> }> {
+  const [row] = await em.execute<{ settings: Record<string, unknown> | null }[]>('select settings from conversations where id = ?', [conversationId]);
+  return { settings: row?.settings ?? {} };
+}
