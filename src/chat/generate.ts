@@ -4,7 +4,8 @@ import type { Embedder } from '../embeddings/embedder.js';
 import type { Actor } from '../core/identity.js';
 import type { ChatUsage } from '../llm/types.js';
 import { fillMacros } from './macros.js';
-import { buildPrompt, type BuiltPrompt, type HistoryEntry, type PromptCharacter } from './prompt.js';
+import { loadLore, selectLore } from '../knowledge/lore.js';
+import { buildPrompt, type BuiltPrompt, type HistoryEntry, type PromptCharacter, type PromptMemory } from './prompt.js';
 import type { ReplySink } from './reply-sink.js';
 import type { ModelResolver } from './responder.js';
 import { recall, type RetrievalOptions } from './retrieval.js';
@@ -23,6 +24,9 @@ export interface Generation {
   finishReason?: string;
   prompt: BuiltPrompt;
 }
+
+/** Lore keywords are looked for in this many of the latest messages. */
+const LORE_SCAN_MESSAGES = 4;
 
 const CONTINUE_INSTRUCTION = 'Continue your last message from exactly where it stopped, without repeating it.';
 
@@ -48,7 +52,7 @@ export async function generate(
   const { character, history, sink } = input;
   // The typing indicator, recall and provider resolution do not depend on each other.
   const memoryOn = character.config.memory_enabled !== false;
-  const [, memories, resolved] = await Promise.all([
+  const [, recalled, lore, resolved] = await Promise.all([
     sink.typing(),
     memoryOn
       ? recall(em, deps.embedder, {
@@ -62,8 +66,13 @@ export async function generate(
           options: deps.retrieval,
         })
       : [],
+    // World info is part of the character, not its memory: it works with memory off too.
+    loreFor(em.fork(), character.id, history),
     deps.resolveModel({ actor: input.actor, character }),
   ]);
+  // A lore entry brought in by its keywords is not repeated as a knowledge chunk.
+  const loreIds = new Set(lore.map((memory) => memory.id));
+  const memories = [...lore, ...recalled.filter((memory) => !memory.knowledgeId || !loreIds.has(memory.knowledgeId))];
   const maxOutputTokens = character.config.max_tokens ?? 1024;
   const lastSpeaker = [...history].reverse().find((entry) => entry.role === 'user')?.speaker ?? 'the user';
   const promptCharacter = withMacros(character, lastSpeaker);
@@ -99,6 +108,20 @@ export async function generate(
     finishReason: result.finishReason,
     prompt,
   };
+}
+
+/** Lore entries whose keywords appear in the last few messages (constant ones always), highest priority first. */
+async function loreFor(em: EntityManager, characterId: string, history: HistoryEntry[]): Promise<PromptMemory[]> {
+  const items = await loadLore(em, characterId);
+  if (!items.length) return [];
+  const recent = history.slice(-LORE_SCAN_MESSAGES).map((entry) => entry.content);
+  return selectLore(items, recent).map(({ item, trigger }) => ({
+    id: item.id,
+    kind: 'lore' as const,
+    content: item.entry.content,
+    knowledgeId: item.id,
+    source: { label: `${item.name} (${trigger === 'constant' ? 'always on' : `keyword “${trigger}”`})` },
+  }));
 }
 
 function joinContinuation(prefix: string, continuation: string): string {

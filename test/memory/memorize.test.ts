@@ -10,6 +10,7 @@ import { Conversation, Message, VectorMemory, type ICharacter, type IConversatio
 import { HashingEmbedder } from '../../src/embeddings/hashing-embedder.js';
 import { ProviderRegistry, seedSystemInstances } from '../../src/llm/registry.js';
 import { createLogger } from '../../src/logger.js';
+import { addLore } from '../../src/knowledge/lore.js';
 import { MEMORIZE_QUEUE, memorizeHandler } from '../../src/memory/memorize.js';
 import { SUMMARIZE_QUEUE, summarizeHandler, summaryOf } from '../../src/memory/summary.js';
 import { createJobQueue } from '../../src/queue/create-job-queue.js';
@@ -194,6 +195,27 @@ describe('conversation memories', () => {
     await eventually(() => memoryOf(replyId), 'the memory');
     await em().nativeDelete(Message, { id: replyId });
     expect(await em().count(VectorMemory, { message: replyId })).toBe(0);
+  });
+});
+
+describe('lorebooks in the prompt', () => {
+  it('inject an entry when its keyword comes up, constant ones always, and list them as sources', async () => {
+    const work = em();
+    await addLore(work, queue, actor, aria, { name: 'The lighthouse', keys: ['lighthouse'], content: 'The Port Calder lighthouse is haunted by a keeper named Brannoc.' });
+    await addLore(work, queue, actor, aria, { name: 'Setting', keys: [], constant: true, content: 'The story takes place in a cold harbour town.' });
+    await say(inn, ione, 'Tell me about the weather today.');
+    const plain = String(fake.requests.at(-1)!.body.messages[0].content);
+    expect(plain).toContain('World information:\n- The story takes place in a cold harbour town.');
+    expect(plain).not.toContain('Brannoc');
+    const sink = await say(inn, ione, 'Have you ever been up the LIGHTHOUSE?');
+    const system = String(fake.requests.at(-1)!.body.messages[0].content);
+    expect(system).toContain('- The Port Calder lighthouse is haunted by a keeper named Brannoc.');
+    const reply = await em().findOneOrFail(Message, sink.finished!.info.messageId);
+    const sources = (reply.metadata as { sources: { kind: string; label: string }[] }).sources;
+    expect(sources.filter((source) => source.kind === 'lore').map((source) => source.label).sort()).toEqual([
+      'Setting (always on)',
+      'The lighthouse (keyword “lighthouse”)',
+    ]);
   });
 });
 
