@@ -32,6 +32,7 @@ const schema = z.object({
   DISCORD_DEV_GUILD_ID: optional(z.string().regex(/^\d{17,20}$/, 'must be a numeric server id')),
   DISCORD_API_URL: optional(z.string().url()),
   DATABASE_URL: optional(postgresUrl),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   DATA_DIR: z.string().default('./data'),
   REDIS_URL: optional(redisUrl),
   EMBEDDING_DIMENSION: z.coerce.number().int().min(2).max(16000).default(384),
@@ -67,7 +68,7 @@ export interface Config {
     readonly devGuildId?: string;
     readonly apiUrl?: string;
   };
-  readonly database: { readonly url?: string; readonly dataDir: string };
+  readonly database: { readonly url?: string; readonly dataDir: string; readonly poolSize: number };
   readonly redis: { readonly url?: string };
   readonly embedding: {
     readonly dimension: number;
@@ -115,7 +116,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       devGuildId: e.DISCORD_DEV_GUILD_ID,
       apiUrl: e.DISCORD_API_URL,
     },
-    database: { url: e.DATABASE_URL, dataDir: e.DATA_DIR },
+    database: { url: e.DATABASE_URL, dataDir: e.DATA_DIR, poolSize: e.DATABASE_POOL_SIZE },
     redis: { url: e.REDIS_URL },
     embedding: {
       dimension: e.EMBEDDING_DIMENSION,

@@ -22,6 +22,8 @@ export interface ReplyInfo {
   outputTokens?: number;
   /** 1-based position of this alternative among the reply's alternatives, and how many there are. */
   alternative: { index: number; count: number };
+  /** How many memories, lore entries and knowledge chunks went into its prompt (the Sources button). */
+  sources?: number;
 }
 
 /** Who the reply speaks as. */

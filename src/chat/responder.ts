@@ -169,7 +169,7 @@ export class Responder {
       content: generation.text,
       branchOrder: 0,
       isSelected: true,
-      generationParams: { model: generation.model, temperature: character.config.temperature ?? null },
+      generationParams: branchParams(generation, character),
     });
     conversation.messageCount += 1;
     conversation.totalTokens += reply.tokensUsed ?? 0;
@@ -198,7 +198,7 @@ export class Responder {
       content: generation.text,
       branchOrder: branches.length,
       isSelected: true,
-      generationParams: { model: generation.model, temperature: character.config.temperature ?? null },
+      generationParams: branchParams(generation, character),
     });
     Object.assign(reply, {
       content: generation.text,
@@ -254,14 +254,23 @@ export class Responder {
     const next = (current + step + branches.length) % branches.length;
     branches.forEach((branch, i) => (branch.isSelected = i === next));
     reply.content = branches[next]!.content;
+    // Each alternative keeps what went into its prompt.
+    const sources = (branches[next]!.generationParams as { sources?: ReplySource[] } | null)?.sources;
+    if (sources) reply.metadata = { ...reply.metadata, sources };
     await em.flush();
     const shown = await sinks(speakerOf(character), shownIds(reply)).finish(reply.content, {
       messageId: reply.id,
       model: reply.model ?? '',
       alternative: { index: next + 1, count: branches.length },
+      sources: ((reply.metadata as { sources?: unknown[] }).sources ?? []).length,
     });
     await rememberShown(em, reply, shown.messageIds);
     await this.#memorize(reply);
+  }
+
+  /** A person's data was deleted: their cached user row must not be used again. */
+  forgetUser(discordUserId: string): void {
+    for (const key of this.#actors.keys()) if (key.startsWith(`${discordUserId}:`)) this.#actors.delete(key);
   }
 
   /** Stores what someone wrote in a conversation (a bound channel or a scene) and returns who wrote it. */
@@ -392,6 +401,10 @@ export interface ReplySource {
   userId?: string;
 }
 
+function branchParams(generation: Generation, character: ICharacter): Record<string, unknown> {
+  return { model: generation.model, temperature: character.config.temperature ?? null, sources: sourcesOf(generation.prompt.memories) };
+}
+
 function sourcesOf(memories: PromptMemory[]): ReplySource[] {
   return memories.map((memory) => ({
     kind: memory.kind,
@@ -408,5 +421,6 @@ function finishInfo(reply: IMessage, generation: Generation, index: number, coun
     inputTokens: generation.usage?.inputTokens,
     outputTokens: generation.usage?.outputTokens,
     alternative: { index, count },
+    sources: generation.prompt.memories.length,
   };
 }

@@ -22,7 +22,7 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
       createOrmOptions({
         clientUrl,
         embeddingDimension: config.embedding.dimension,
-        poolSize: embedded ? 1 : 10,
+        poolSize: embedded ? 1 : config.database.poolSize,
         log: (message) => logger.debug({ component: 'orm' }, message),
       }),
     );

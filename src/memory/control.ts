@@ -20,7 +20,7 @@ export function canManageMemory(actor: Actor, conversation: IConversation): bool
   return conversation.kind === 'dm' || actor.isGuildAdmin || conversation.user?.id === actor.user.id;
 }
 
-function assertCanManage(actor: Actor, conversation: IConversation): void {
+export function assertCanManageMemory(actor: Actor, conversation: IConversation): void {
   if (!canManageMemory(actor, conversation)) {
     throw new UserError('Only the person who started this conversation or a server admin (Manage Server) can change its memory.');
   }
@@ -30,7 +30,7 @@ function assertCanManage(actor: Actor, conversation: IConversation): void {
  * Forgets for real: deletes the messages, their replies' alternatives and
  * every memory made from them. A person may always forget their own message;
  * a range or everything needs canManageMemory. A summary that may hold what
- * was forgotten is deleted too.
+ * was forgotten (it covers messages up to one forgotten) is deleted too.
  */
 export async function forget(
   em: EntityManager,
@@ -47,10 +47,10 @@ export async function forget(
       [conversation.id, range.discordMessageId, JSON.stringify([range.discordMessageId])],
     );
     if (!message) throw new UserError('That message is not part of this conversation’s memory (or was already forgotten).');
-    if (message.author_id !== actor.user.id) assertCanManage(actor, conversation);
+    if (message.author_id !== actor.user.id) assertCanManageMemory(actor, conversation);
     where = { id: message.id };
   } else {
-    assertCanManage(actor, conversation);
+    assertCanManageMemory(actor, conversation);
     where = 'since' in range ? { conversation: conversation.id, createdAt: { $gte: range.since } } : { conversation: conversation.id };
   }
   return em.transactional(async (tx) => {
@@ -67,7 +67,8 @@ export async function forget(
     await tx.nativeDelete(Message, { id: { $in: ids } });
     const summary = summaryOf(await freshSettings(tx, conversation.id));
     const oldest = Math.min(...doomed.map((message) => message.createdAt.getTime()));
-    const summaryCleared = Boolean(summary && (!summary.upToAt || oldest <= new Date(summary.upToAt).getTime()));
+    // A summary written by hand before any was made covers nothing in particular: it stays.
+    const summaryCleared = Boolean(summary?.upToAt && oldest <= new Date(summary.upToAt).getTime());
     if (summaryCleared) {
       await tx.execute(`update conversations set settings = settings - 'summary' where id = ?`, [conversation.id], 'run');
     }
@@ -82,7 +83,7 @@ export async function forget(
 
 /** Pauses or resumes memory for a conversation: while paused, nothing new is remembered or summarised. */
 export async function setMemoryPaused(em: EntityManager, actor: Actor, conversation: IConversation, paused: boolean): Promise<boolean> {
-  assertCanManage(actor, conversation);
+  assertCanManageMemory(actor, conversation);
   const was = isMemoryPaused(await freshSettings(em, conversation.id));
   await em.execute(
     `update conversations set settings = jsonb_set(coalesce(settings, '{}'::jsonb), '{memoryPaused}', ?::jsonb), updated_at = now() where id = ?`,

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
 import type { Client } from 'discord.js';
 import { loadConfig } from '../../src/config.js';
 import { createDeps, type OwnedDeps } from '../../src/deps.js';
@@ -40,6 +41,8 @@ export async function startBotHarness(env: Record<string, string> = {}): Promise
   const logLevel = process.env.TEST_LOG_LEVEL ?? 'silent';
   const config = loadConfig({
     DATABASE_URL: db.url,
+    // The embedded test server has one session: the bot must not open a second connection beside its first.
+    ...(inject('embedded') ? { DATABASE_POOL_SIZE: '1' } : {}),
     DISCORD_TOKEN: discord.token,
     DISCORD_API_URL: discord.restUrl,
     EMBEDDER: 'hashing',

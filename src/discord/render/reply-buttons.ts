@@ -2,7 +2,7 @@ import { ButtonStyle, ComponentType, type APIActionRowComponent, type APICompone
 import type { ReplyInfo } from '../../chat/reply-sink.js';
 import { customId } from '../command.js';
 
-/** Under a finished reply: ◀ n/m ▶ between alternatives, 🔄 regenerate, ⏩ continue. */
+/** Under a finished reply: ◀ n/m ▶ between alternatives, 🔄 regenerate, ⏩ continue; 📚 Sources when memories went in. */
 export function replyButtons(info: ReplyInfo): APIActionRowComponent<APIComponentInMessageActionRow>[] {
   const { index, count } = info.alternative;
   const button = (id: string, label: string, disabled = false) => ({
@@ -23,5 +23,8 @@ export function replyButtons(info: ReplyInfo): APIActionRowComponent<APIComponen
         button(customId('chat', 'continue', info.messageId), '⏩'),
       ],
     },
+    ...(info.sources
+      ? [{ type: ComponentType.ActionRow as const, components: [button(customId('memory', 'sources', info.messageId), `📚 Sources (${info.sources})`)] }]
+      : []),
   ];
 }

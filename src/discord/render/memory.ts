@@ -1,0 +1,88 @@
+import {
+  ActionRowBuilder,
+  ButtonBuilder,
+  ButtonStyle,
+  EmbedBuilder,
+  ModalBuilder,
+  TextInputBuilder,
+  TextInputStyle,
+} from 'discord.js';
+import type { ConversationSummary } from '../../memory/summary.js';
+import { SUMMARY_MAX_CHARS } from '../../memory/summary.js';
+import type { ShownSource } from '../../memory/sources.js';
+import { customId } from '../command.js';
+
+const KIND_LABEL: Record<ShownSource['kind'], string> = {
+  lore: '🌍 Lore',
+  knowledge: '📄 Knowledge',
+  conversation: '💬 Earlier here',
+  other: '🗂️ Another conversation',
+};
+
+/** The ephemeral answer to a reply's 📚 Sources button. */
+export function sourcesEmbed(characterName: string, sources: ShownSource[]): EmbedBuilder {
+  const embed = new EmbedBuilder().setTitle(`What ${characterName} had in mind`.slice(0, 256));
+  if (!sources.length) return embed.setDescription('Nothing from memory, lore or knowledge went into this reply: only the recent messages.');
+  const lines = sources.map((source) => {
+    const score = source.score === undefined ? '' : ` · ${source.score.toFixed(2)}`;
+    const label = source.url ? `[${source.label ?? 'link'}](${source.url})` : (source.label ?? '');
+    const head = `**${KIND_LABEL[source.kind]}**${score}${label ? ` · ${label}` : ''}`;
+    if (source.state === 'forgotten') return `${head}\n*forgotten since*`;
+    if (source.state === 'private') return `${head}\n*a memory of someone else’s conversation*`;
+    return `${head}\n> ${source.excerpt?.replace(/\n/g, ' ') ?? ''}`;
+  });
+  return embed.setDescription(fitLines(lines, 4000));
+}
+
+/** /memory summary: the running summary and who may edit it. */
+export function summaryView(summary: ConversationSummary | undefined, conversationId: string, canEdit: boolean) {
+  const embed = new EmbedBuilder().setTitle('The story so far');
+  embed.setDescription(
+    summary?.text.slice(0, 4000) ??
+      'No summary yet. Once this conversation is longer than what fits in a prompt, older messages are summarised here in the background.',
+  );
+  if (summary) {
+    const covered = summary.upToAt ? `Covers messages up to ${new Date(summary.upToAt).toUTCString()}.` : '';
+    embed.setFooter({ text: `${covered}${summary.editedBy ? ' Edited by hand.' : ''}`.trim() || 'Written by hand.' });
+  }
+  const components = canEdit
+    ? [
+        new ActionRowBuilder<ButtonBuilder>().addComponents(
+          new ButtonBuilder().setCustomId(customId('memory', 'edit-summary', conversationId)).setLabel('Edit').setStyle(ButtonStyle.Secondary),
+        ),
+      ]
+    : [];
+  return { embeds: [embed], components };
+}
+
+export function summaryModal(conversationId: string, text: string): ModalBuilder {
+  const field = new TextInputBuilder()
+    .setCustomId('text')
+    .setLabel('Summary (what the character keeps in mind)')
+    .setStyle(TextInputStyle.Paragraph)
+    .setRequired(false)
+    .setMaxLength(SUMMARY_MAX_CHARS);
+  if (text) field.setValue(text.slice(0, SUMMARY_MAX_CHARS));
+  return new ModalBuilder()
+    .setCustomId(customId('memory', 'save-summary', conversationId))
+    .setTitle('Edit the story so far')
+    .addComponents(new ActionRowBuilder<TextInputBuilder>().addComponents(field));
+}
+
+/** A red confirm button and a cancel button, for what cannot be undone. */
+export function confirmRow(action: string, label: string, ...args: string[]) {
+  return new ActionRowBuilder<ButtonBuilder>().addComponents(
+    new ButtonBuilder().setCustomId(customId('memory', action, ...args)).setLabel(label).setStyle(ButtonStyle.Danger),
+    new ButtonBuilder().setCustomId(customId('memory', 'cancel')).setLabel('Cancel').setStyle(ButtonStyle.Secondary),
+  );
+}
+
+function fitLines(lines: string[], limit: number): string {
+  let text = '';
+  for (const [i, line] of lines.entries()) {
+    const more = `\n…and ${lines.length - i} more`;
+    if (text.length + line.length + 2 + more.length > limit) return `${text}${more}`;
+    text += `${text ? '\n\n' : ''}${line}`;
+  }
+  return text;
+}

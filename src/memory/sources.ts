@@ -1,0 +1,45 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ReplySource } from '../chat/responder.js';
+import { CharacterKnowledge, Message } from '../db/entities/index.js';
+import { UserError } from '../errors.js';
+
+/** One line of a reply's Sources: what it was, how close it was, where it came from, and its text as stored now. */
+export interface ShownSource extends ReplySource {
+  /** The text as stored now; undefined when it was forgotten or is someone else's. */
+  excerpt?: string;
+  state: 'shown' | 'forgotten' | 'private';
+}
+
+const EXCERPT_CHARS = 180;
+
+/**
+ * The memories, lore entries and knowledge chunks that went into a reply's
+ * prompt. Texts are read now, so what was forgotten since shows as such; a
+ * memory of another conversation shows its text only to the person it is about.
+ */
+export async function replySources(em: EntityManager, replyId: string, viewerUserId: string): Promise<{ characterName: string; sources: ShownSource[] }> {
+  const reply = await em.findOne(Message, { id: replyId, role: 'assistant' }, { populate: ['character'] });
+  if (!reply) throw new UserError('That reply no longer exists.');
+  const stored = ((reply.metadata as { sources?: ReplySource[] }).sources ?? []).slice(0, 40);
+  const memoryIds = stored.filter((source) => source.kind !== 'lore').map((source) => source.id);
+  const loreIds = stored.filter((source) => source.kind === 'lore').map((source) => source.id);
+  const [memories, lore] = await Promise.all([
+    memoryIds.length
+      ? em.execute<{ id: string; content: string }[]>(
+          `select id, content from vector_memories where id = any(?::uuid[])`,
+          [`{${memoryIds.join(',')}}`],
+        )
+      : [],
+    loreIds.length ? em.find(CharacterKnowledge, { id: { $in: loreIds } }, { populate: ['rawContent'] }) : [],
+  ]);
+  const texts = new Map<string, string>(memories.map((row) => [row.id, row.content]));
+  for (const item of lore) texts.set(item.id, (item.metadata as { inline?: string }).inline ?? item.rawContent ?? '');
+  const sources = stored.map((source): ShownSource => {
+    const text = texts.get(source.id);
+    if (text === undefined) return { ...source, state: 'forgotten' };
+    if (source.kind === 'other' && source.userId !== viewerUserId) return { ...source, url: undefined, state: 'private' };
+    const flat = text.replace(/\s+/g, ' ').trim();
+    return { ...source, excerpt: flat.length > EXCERPT_CHARS ? `${flat.slice(0, EXCERPT_CHARS)}…` : flat, state: 'shown' };
+  });
+  return { characterName: reply.character?.name ?? 'The character', sources };
+}
