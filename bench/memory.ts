@@ -21,7 +21,7 @@ import { bindCharacter } from '../src/chat/conversations.js';
 import { recentHistory } from '../src/chat/history.js';
 import { buildPrompt, type HistoryEntry, type PromptCharacter } from '../src/chat/prompt.js';
 import { Responder, type IncomingMessage } from '../src/chat/responder.js';
-import { DEFAULT_RETRIEVAL, recall, type RetrievalOptions } from '../src/chat/retrieval.js';
+import { DEFAULT_RETRIEVAL, defaultRetrieval, HASHING_RETRIEVAL, recall, type RetrievalOptions } from '../src/chat/retrieval.js';
 import { countTokens } from '../src/chat/tokens.js';
 import { loadConfig } from '../src/config.js';
 import { resolveActor } from '../src/core/identity.js';
@@ -82,7 +82,7 @@ export default async function run(args: string[]): Promise<Record<string, unknow
       database: process.env.DATABASE_URL ? 'PostgreSQL + pgvector (DATABASE_URL)' : 'embedded PGlite',
       historyLimit: HISTORY_LIMIT,
       budget: BUDGET,
-      defaultRetrieval: DEFAULT_RETRIEVAL,
+      defaultRetrieval: { neural: DEFAULT_RETRIEVAL, hashing: HASHING_RETRIEVAL },
       summary: 'real summarize job, neutral scripted summary text (no facts)',
     },
   };
@@ -158,9 +158,9 @@ async function runWith(embedder: Embedder, script: MemoryScript, logger: Logger)
     summaries: fake.requests.filter(isSummaryRequest).length,
     failedJobs: failed,
     byKind: {
-      conversation: summarize(probeResults.filter((r) => r.kind === 'conversation'), minSimilarities()),
-      knowledge: summarize(probeResults.filter((r) => r.kind === 'knowledge'), minSimilarities()),
-      all: summarize(probeResults, minSimilarities()),
+      conversation: summarize(probeResults.filter((r) => r.kind === 'conversation'), minSimilarities(embedder)),
+      knowledge: summarize(probeResults.filter((r) => r.kind === 'knowledge'), minSimilarities(embedder)),
+      all: summarize(probeResults, minSimilarities(embedder)),
     },
     /** Share of probes whose right memory would be among the candidates with k = 6 per kind, by query and threshold. */
     whatIfK6: whatIf(probeResults, 6, [0.2, 0.1, 0.05, -1]),
@@ -310,8 +310,9 @@ function factOf(script: MemoryScript, probe: Probe): Fact {
   return script.facts.find((fact) => fact.id === probe.factId)!;
 }
 
-function minSimilarities() {
-  return { conversation: DEFAULT_RETRIEVAL.conversation.minSimilarity, knowledge: DEFAULT_RETRIEVAL.knowledge.minSimilarity };
+function minSimilarities(embedder: { id: string }) {
+  const options = defaultRetrieval(embedder);
+  return { conversation: options.conversation.minSimilarity, knowledge: options.knowledge.minSimilarity };
 }
 
 function promptCharacter(character: ICharacter): PromptCharacter {

@@ -11,7 +11,7 @@ import type { Fact, Probe } from './script.js';
 export const KS = [1, 3, 5, 10] as const;
 
 /**
- * How the query is built: the last 3 messages joined (what recall does), the
+ * How the query is built: as recall() builds it (what people said since the character last spoke), the
  * probe alone, or both embedded and mixed, the latest message weighing
  * LATEST_WEIGHT (a possible fix).
  */
@@ -32,7 +32,7 @@ export interface ProbeResult {
   kind: Probe['kind'];
   /** Content words the question shares with the fact sentence. */
   sharedWords: string[];
-  /** Rank with the query recall builds (the last 3 messages). */
+  /** Rank with the query recall builds (the people's latest turn). */
   rank: number | null;
   similarity: number | null;
   /** Best similarity of any memory of that kind (what the right one competes with). */
@@ -175,6 +175,6 @@ export function table(label: string, byKind: Record<string, ReturnType<typeof su
 }
 
 export const TABLE_LEGEND =
-  'R@k: right memory in the top k of its kind, query = last 3 messages (as recall builds it); alone@k: query = the probe only; weighted@k: probe and last 3 embedded apart and mixed 0.7/0.3; ' +
-  'MRR: mean reciprocal rank (last 3); sim: median similarity of the right memory; <thr: right memory below the default threshold; ' +
-  'dflt: returned by recall with DEFAULT_RETRIEVAL; prompt: fact sentence in the prompt buildPrompt makes from it (8k context, 1024 out).';
+  'R@k: right memory in the top k of its kind, query as recall() builds it (the people’s latest turn); alone@k: query = the probe only; weighted@k: probe and last 3 messages embedded apart and mixed 0.7/0.3; ' +
+  'MRR: mean reciprocal rank (R@k query); sim: median similarity of the right memory; <thr: right memory below the embedder’s default threshold; ' +
+  'dflt: returned by recall with the embedder’s default options; prompt: fact sentence in the prompt buildPrompt makes from it (8k context, 1024 out).';

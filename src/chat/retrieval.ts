@@ -25,11 +25,26 @@ export interface RetrievalOptions {
   other: SourceOptions;
 }
 
+/** For neural embedders (MiniLM, OpenAI, Ollama models), whose related texts score 0.3 and up. */
 export const DEFAULT_RETRIEVAL: RetrievalOptions = {
   knowledge: { k: 6, minSimilarity: 0.2 },
   conversation: { k: 6, minSimilarity: 0.2 },
   other: { k: 4, minSimilarity: 0.3 },
 };
+
+/**
+ * The hashing embedder only sees shared words: a right answer often scores
+ * 0.1–0.2 (bench/memory), so its thresholds are lower.
+ */
+export const HASHING_RETRIEVAL: RetrievalOptions = {
+  knowledge: { k: 6, minSimilarity: 0.08 },
+  conversation: { k: 6, minSimilarity: 0.08 },
+  other: { k: 4, minSimilarity: 0.12 },
+};
+
+export function defaultRetrieval(embedder: Pick<Embedder, 'id'>): RetrievalOptions {
+  return embedder.id.startsWith('hashing') ? HASHING_RETRIEVAL : DEFAULT_RETRIEVAL;
+}
 
 export interface RecallInput {
   characterId: string;
@@ -53,25 +68,31 @@ export interface RecallInput {
  * decides what fits and drops what the recent messages already show.
  */
 export async function recall(em: EntityManager, embedder: Embedder, input: RecallInput): Promise<PromptMemory[]> {
-  const options = input.options ?? DEFAULT_RETRIEVAL;
-  const query = input.recent
-    .slice(-3)
-    .map((entry) => entry.content)
-    .join('\n');
+  const options = input.options ?? defaultRetrieval(embedder);
+  const query = queryOf(input.recent);
   if (!query.trim()) return [];
   const [embedding] = await embedder.embed([query]);
   if (!embedding) return [];
-  const search = (source: SourceOptions, scope: MemoryScope) =>
+  // Exchanges already in the recent window would only be dropped by the prompt builder: fetch enough to replace them.
+  const inWindow = new Set(input.recent.map((entry) => entry.id));
+  const search = (source: SourceOptions, scope: MemoryScope, spare = 0) =>
     source.k > 0
       ? // Independent searches, each on its own fork (and so its own connection when the pool has several).
-        searchMemories(em.fork(), embedding, scope, { k: source.k }).then((hits) =>
-          hits.filter((hit) => hit.similarity >= source.minSimilarity),
+        searchMemories(em.fork(), embedding, scope, { k: source.k + spare }).then((hits) =>
+          hits
+            .filter((hit) => hit.similarity >= source.minSimilarity)
+            .filter((hit) => !((hit.metadata?.messageIds as string[] | undefined) ?? []).some((id) => inWindow.has(id)))
+            .slice(0, source.k),
         )
       : Promise.resolve([]);
   const shared = input.shared ?? 'server';
   const [knowledge, conversation, other] = await Promise.all([
     search(options.knowledge, { characterId: input.characterId, memoryType: 'character' }),
-    search(options.conversation, { conversationId: input.conversationId, memoryType: 'conversation', createdAfter: input.since }),
+    search(
+      options.conversation,
+      { conversationId: input.conversationId, memoryType: 'conversation', createdAfter: input.since },
+      Math.ceil(input.recent.length / 2),
+    ),
     shared !== 'off' && input.userId
       ? search(options.other, {
           userId: input.userId,
@@ -87,6 +108,22 @@ export async function recall(em: EntityManager, embedder: Embedder, input: Recal
     ...conversation.map((hit) => toMemory(hit, 'conversation')),
     ...other.map((hit) => toMemory(hit, 'other')),
   ];
+}
+
+/**
+ * What to search with: what people said since a character last spoke (the
+ * question being answered), at most the last two messages. Joining older
+ * turns in made the query about the recent small talk, which the window
+ * already holds (bench/memory: right memories ranked 150th and lower).
+ */
+function queryOf(recent: HistoryEntry[]): string {
+  const turn: string[] = [];
+  for (let i = recent.length - 1; i >= 0 && turn.length < 2; i--) {
+    const entry = recent[i]!;
+    if (entry.role === 'assistant' && turn.length) break;
+    turn.unshift(entry.content);
+  }
+  return turn.join('\n');
 }
 
 function toMemory(hit: MemoryHit, kind: PromptMemory['kind']): PromptMemory {
