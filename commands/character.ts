@@ -52,6 +52,16 @@ export default {
         .addIntegerOption((o) => o.setName('max_tokens').setDescription('Longest reply, in tokens').setMinValue(16).setMaxValue(32000))
         .addBooleanOption((o) => o.setName('memory').setDescription('Remember past conversations and knowledge'))
         .addNumberOption((o) => o.setName('talkativeness').setDescription('In scenes: how often it speaks up unprompted, 0–1').setMinValue(0).setMaxValue(1))
+        .addStringOption((o) =>
+          o
+            .setName('shared_memory')
+            .setDescription('Whether it recalls its other conversations with the same person')
+            .addChoices(
+              { name: 'no: each conversation on its own', value: 'off' },
+              { name: 'within the same server (default)', value: 'server' },
+              { name: 'everywhere, DMs included', value: 'everywhere' },
+            ),
+        )
         .addBooleanOption((o) => o.setName('nsfw').setDescription('For age-restricted channels only')),
     )
     .addSubcommand((sub) =>
@@ -225,6 +235,8 @@ function settingsPatch(options: Options): CharacterPatch | null {
   if (memory !== null) config.memory_enabled = memory;
   const talkativeness = options.getNumber('talkativeness');
   if (talkativeness !== null) config.talkativeness = talkativeness;
+  const shared = options.getString('shared_memory');
+  if (shared === 'off' || shared === 'server' || shared === 'everywhere') config.shared_memory = shared;
   if (Object.keys(config).length) patch.config = config;
   return Object.keys(patch).length ? patch : null;
 }

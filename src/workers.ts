@@ -4,7 +4,7 @@ import { extractText } from './knowledge/extract.js';
 import { ingestHandler } from './knowledge/ingest-job.js';
 import { INGEST_QUEUE, requeueUnfinished } from './knowledge/knowledge.js';
 import { guardedFetch } from './llm/endpoint-guard.js';
-import { MEMORIZE_QUEUE, memorizeHandler } from './memory/memorize.js';
+import { MEMORIZE_QUEUE, memorizeHandler, requeueUnmemorized } from './memory/memorize.js';
 import { SUMMARIZE_QUEUE, summarizeHandler } from './memory/summary.js';
 
 /** Limits for knowledge files; the README lists them. */
@@ -39,5 +39,6 @@ export async function startWorkers(deps: Deps): Promise<void> {
   });
   deps.queue.process(SUMMARIZE_QUEUE, summarizeHandler({ orm: deps.database.orm, resolveModel: deps.resolveModel }), { concurrency: 1 });
   const requeued = await requeueUnfinished(deps.database.orm.em.fork(), deps.queue);
-  deps.logger.info({ requeued, queue: deps.config.redis.url ? 'redis' : 'in-process' }, 'workers started');
+  const memories = await requeueUnmemorized(deps.database.orm.em.fork(), deps.queue);
+  deps.logger.info({ requeued, memories, queue: deps.config.redis.url ? 'redis' : 'in-process' }, 'workers started');
 }

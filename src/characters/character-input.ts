@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CHARACTER_VISIBILITIES } from '../db/entities/index.js';
+import { SHARED_MEMORY_SCOPES } from '../chat/retrieval.js';
 
 /* eslint-disable no-control-regex */
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -13,6 +14,8 @@ export const characterConfigSchema = z.object({
   memory_enabled: z.boolean().optional(),
   /** In scenes: how likely it speaks up unprompted, 0–1 (default 0.5). */
   talkativeness: z.number().min(0).max(1).optional(),
+  /** Whether it recalls its other conversations with the same person: off, same server, everywhere. */
+  shared_memory: z.enum(SHARED_MEMORY_SCOPES).optional(),
 });
 
 /** What a user may set on a character (commands, modals, card imports all pass through this). */

@@ -88,6 +88,27 @@ export function memorizeHandler(deps: { orm: MikroORM; embedder: Embedder }) {
   };
 }
 
+/**
+ * Queues again the replies of the last day that have no memory yet: jobs an
+ * in-process queue lost in a crash, or that failed while the database was
+ * away. Harmless when they are still queued: the job only rewrites a memory.
+ */
+export async function requeueUnmemorized(em: EntityManager, queue: JobQueue, limit = 500): Promise<number> {
+  const rows = await em.execute<{ id: string }[]>(
+    `select m.id from messages m
+       join characters c on c.id = m.character_id
+       join conversations cv on cv.id = m.conversation_id
+      where m.role = 'assistant' and m.created_at > now() - interval '1 day'
+        and coalesce((m.metadata->>'greeting')::boolean, false) = false
+        and coalesce((c.config->>'memory_enabled')::boolean, true)
+        and coalesce((cv.settings->>'memoryPaused')::boolean, false) = false
+        and not exists (select 1 from vector_memories v where v.message_id = m.id)
+      order by m.created_at limit ${Math.trunc(limit)}`,
+  );
+  for (const row of rows) await queueMemorize(queue, row);
+  return rows.length;
+}
+
 export function isMemoryPaused(conversation: Pick<IConversation, 'settings'>): boolean {
   return (conversation.settings as { memoryPaused?: boolean }).memoryPaused === true;
 }

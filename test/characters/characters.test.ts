@@ -91,6 +91,11 @@ describe('characters', () => {
     const reloaded = await em().findOneOrFail(Character, mine.id);
     expect(reloaded.greeting).toBe('Welcome!');
     expect(reloaded.config).toEqual({ temperature: 1.1 });
+    await updateCharacter(work, bobAdmin, mine, { config: { ...mine.config, shared_memory: 'everywhere' } });
+    expect((await em().findOneOrFail(Character, mine.id)).config).toEqual({ temperature: 1.1, shared_memory: 'everywhere' });
+    await expect(
+      updateCharacter(work, bobAdmin, mine, { config: { shared_memory: 'galaxy' } as never }),
+    ).rejects.toThrow(/Config/);
   });
 
   it('deletes only with permission', async () => {

@@ -11,7 +11,7 @@ import { HashingEmbedder } from '../../src/embeddings/hashing-embedder.js';
 import { ProviderRegistry, seedSystemInstances } from '../../src/llm/registry.js';
 import { createLogger } from '../../src/logger.js';
 import { addLore } from '../../src/knowledge/lore.js';
-import { MEMORIZE_QUEUE, memorizeHandler } from '../../src/memory/memorize.js';
+import { MEMORIZE_QUEUE, memorizeHandler, requeueUnmemorized } from '../../src/memory/memorize.js';
 import { SUMMARIZE_QUEUE, summarizeHandler, summaryOf } from '../../src/memory/summary.js';
 import { createJobQueue } from '../../src/queue/create-job-queue.js';
 import type { JobQueue } from '../../src/queue/job-queue.js';
@@ -187,6 +187,17 @@ describe('conversation memories', () => {
     expect(await run({ replyId: forgotten }, context)).toEqual({ memorized: false });
     expect(await em().count(VectorMemory, { conversation: quietChannel.id })).toBe(0);
     expect(await em().count(VectorMemory, { message: paused })).toBe(0);
+  });
+
+  it('are made at start for recent replies that have none (a job lost in a crash)', async () => {
+    const work = em();
+    const lost = work.create(Message, { conversation: conversation.id, role: 'assistant', content: 'A reply whose job was lost.', character: aria.id });
+    await work.flush();
+    expect(await requeueUnmemorized(em(), queue)).toBeGreaterThanOrEqual(1);
+    const memory = await eventually(() => memoryOf(lost.id), 'the re-queued memory');
+    expect(memory.content).toContain('A reply whose job was lost.');
+    // Once every recent reply has its memory, nothing more is queued.
+    await eventually(async () => (await requeueUnmemorized(em(), queue)) === 0, 'every recent reply remembered');
   });
 
   it('go with the reply: deleting it deletes its memory', async () => {
