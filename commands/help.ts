@@ -5,6 +5,10 @@ const GUIDE = [
   'DreamChat lets you talk with AI characters right here in Discord.',
   '',
   'Characters answer in their own name and face, remember what matters, and can learn from files you give them.',
+  '',
+  '`/character create` makes a character; `/chat start` brings it here; `/scene start` opens a thread for several.',
+  '`/knowledge add` teaches it a file, `/lore add` gives it world info, `/memory` shows and controls what it remembers',
+  '(📚 Sources under a reply shows what it recalled).',
   'Type `/` and pick a DreamChat command to see what it can do; every option explains itself.',
 ].join('\n');
 
