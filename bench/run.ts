@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 const BENCHES: Record<string, () => Promise<{ default: (args: string[]) => Promise<Record<string, unknown>> }>> = {
   responder: () => import('./responder.js'),
   ingest: () => import('./ingest.js'),
+  retrieval: () => import('./retrieval.js'),
   memory: () => import('./memory.js'),
 };
 

@@ -2,6 +2,7 @@ import type { MigrationObject } from '@mikro-orm/postgresql';
 import { INITIAL_MIGRATION, initialSchema, type SchemaSettings } from './Migration20261122230000_initial.js';
 import { SCOPED_MEMORY_INDEXES_MIGRATION, ScopedMemoryIndexes } from './Migration20261201130000_scoped_memory_indexes.js';
 import { CONVERSATION_MEMORIES_MIGRATION, ConversationMemories } from './Migration20261201150000_conversation_memories.js';
+import { USER_CHARACTER_TYPE_INDEX_MIGRATION, UserCharacterTypeIndex } from './Migration20261201170000_user_character_type_index.js';
 
 /**
  * Every migration, oldest first. They are listed here rather than found on
@@ -13,5 +14,6 @@ export function createMigrationsList(settings: SchemaSettings): MigrationObject[
     { name: INITIAL_MIGRATION, class: initialSchema(settings) },
     { name: SCOPED_MEMORY_INDEXES_MIGRATION, class: ScopedMemoryIndexes },
     { name: CONVERSATION_MEMORIES_MIGRATION, class: ConversationMemories },
+    { name: USER_CHARACTER_TYPE_INDEX_MIGRATION, class: UserCharacterTypeIndex },
   ];
 }

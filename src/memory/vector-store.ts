@@ -52,12 +52,20 @@ export interface SearchOptions {
   /**
    * Scoped searches over at most this many rows scan them exactly; larger
    * scopes use the HNSW index with iterative scans. Either way k rows come
-   * back when k rows exist.
+   * back when k rows exist. By default max(1000, 2·sqrt(k · table rows)):
+   * where an exact scan of the scope costs about what the filtered HNSW walk
+   * would (it visits about k / selectivity rows, each dearer than a row of the
+   * exact scan).
    */
   exactScanLimit?: number;
   /** HNSW candidate list size (hnsw.ef_search). */
   efSearch?: number;
+  /** Called with each statement the search runs (the retrieval bench explains them). */
+  onQuery?: QueryListener;
 }
+
+/** A statement as run: its SQL and parameters. */
+export type QueryListener = (query: { sql: string; params: unknown[] }) => void;
 
 const COLUMNS = ['content', 'embedding', 'memory_type', 'conversation_id', 'character_id', 'knowledge_id', 'user_id', 'message_id', 'metadata'];
 const ROWS_PER_INSERT = 500;
@@ -105,10 +113,12 @@ export async function deleteKnowledgeMemories(em: EntityManager, knowledgeId: st
  * Top-k memories by cosine distance within a scope, nearest first.
  *
  * pgvector applies a WHERE filter after the HNSW scan, so a selective filter
- * can silently return fewer than k rows. Small scopes are therefore scanned
- * exactly through their B-tree index; large ones use HNSW with
- * `hnsw.iterative_scan`, and fall back to an exact scan if that still comes
- * up short.
+ * can silently return fewer than k rows, and an iterative scan under it walks
+ * about k / selectivity rows of the graph. So, in one statement: the scope is
+ * counted through its B-tree index (at most exactScanLimit + 1 entries); a
+ * scope that fits is ranked exactly, a larger one through HNSW with
+ * `hnsw.iterative_scan`. If that still comes up short (hnsw.max_scan_tuples
+ * reached), a second statement ranks the scope exactly.
  */
 export async function searchMemories(
   em: EntityManager,
@@ -119,16 +129,36 @@ export async function searchMemories(
   const k = Math.max(1, Math.trunc(options.k));
   const vector = pgvector.toSql(embedding);
   const { where, params } = scopeFilter(scope);
-  const scoped = params.length > 0;
-  const exactScanLimit = options.exactScanLimit ?? 10_000;
+  const efSearch = Math.max(k, Math.trunc(options.efSearch ?? 100));
+  if (!params.length) return approximateSearch(em, embedding, scope, { k, efSearch, onQuery: options.onQuery });
 
-  if (scoped) {
-    const exact = await boundedExactSearch(em, vector, where, params, k, exactScanLimit);
-    if (exact) return exact;
-  }
-  const hits = await approximateSearch(em, embedding, scope, { k, efSearch: options.efSearch });
-  if (hits.length === k || !scoped) return hits;
-  return exactSearch(em, vector, where, params, k);
+  // The default limit is worked out by the statement itself, from the planner's row count of the table.
+  const limit =
+    options.exactScanLimit === undefined
+      ? `greatest(1000, 2 * sqrt(${k} * (select greatest(reltuples, 0) from pg_class where oid = 'vector_memories'::regclass)))::int`
+      : String(Math.max(0, Math.trunc(options.exactScanLimit)));
+  // One-time filters (evaluated once, before the scans start) run only the branch that applies.
+  const sql = `with bound as materialized (select ${limit} as scan_limit),
+     counted as materialized (
+       select count(*) as scope_rows, (select scan_limit from bound) as scan_limit
+         from (select 1 from vector_memories ${where} limit (select scan_limit + 1 from bound)) scope
+     ),
+     exact as materialized (
+       select * from (${scopeScan(where, 'and (select scope_rows <= scan_limit from counted)')}) scoped
+        order by distance nulls last, id limit ${k}
+     ),
+     approximate as materialized (${hnswScan(where, k, efSearch, '(select scope_rows > scan_limit from counted)')})
+     select counted.scope_rows, counted.scan_limit, hits.*
+       from counted left join (select * from exact union all select * from approximate) hits on true
+      order by hits.distance nulls last, hits.id`;
+  const all = [...params, vector, ...params, vector, vector, ...params];
+  options.onQuery?.({ sql, params: all });
+  const rows = await em.execute<(Partial<HitRow> & { scope_rows: string | number; scan_limit: string | number })[]>(sql, all);
+  const hits = rows.filter((row): row is HitRow & { scope_rows: string; scan_limit: string } => row.id != null).map(toHit);
+  const [first] = rows;
+  const fits = !first || Number(first.scope_rows) <= Number(first.scan_limit);
+  if (fits || hits.length === k) return hits;
+  return exactSearch(em, vector, where, params, k, options.onQuery);
 }
 
 /**
@@ -139,26 +169,48 @@ export async function approximateSearch(
   em: EntityManager,
   embedding: number[],
   scope: MemoryScope,
-  options: { k: number; efSearch?: number },
+  options: { k: number; efSearch?: number; onQuery?: QueryListener },
 ): Promise<MemoryHit[]> {
   const vector = pgvector.toSql(embedding);
   const { where, params } = scopeFilter(scope);
-  const efSearch = Math.max(options.k, Math.trunc(options.efSearch ?? 100));
-  return em.transactional(async (tx) => {
-    await tx.execute(`set local hnsw.ef_search = ${efSearch}`, [], 'run');
-    await tx.execute(`set local hnsw.iterative_scan = relaxed_order`, [], 'run');
-    // relaxed_order may return rows slightly out of order: the outer query re-sorts them.
-    const rows = await tx.execute<HitRow[]>(
-      `with candidates as materialized (
+  const k = Math.max(1, Math.trunc(options.k));
+  const efSearch = Math.max(k, Math.trunc(options.efSearch ?? 100));
+  // relaxed_order may return rows slightly out of order: re-sort them.
+  const sql = `with candidates as materialized (${hnswScan(where, k, efSearch)}) select * from candidates order by distance`;
+  const all = [vector, vector, ...params];
+  options.onQuery?.({ sql, params: all });
+  const rows = await em.execute<HitRow[]>(sql, all);
+  return rows.map(toHit);
+}
+
+/**
+ * The k nearest rows of the scope by the HNSW index, as one statement and
+ * without a transaction: set_config makes the settings transaction-local, in
+ * a one-time filter PostgreSQL evaluates before the index scan fetches its
+ * first row. "offset 0" keeps the scope filter out of the subquery, so the
+ * planner walks the index whatever it guesses of the scope's size (it
+ * underestimates multi-column scopes and would sort them instead).
+ * Parameters: vector, vector, ...scope.
+ */
+function hnswScan(where: string, k: number, efSearch: number, gate = 'true'): string {
+  return `select * from (
          select ${SELECT_FIELDS}, embedding <=> ? as distance
-           from vector_memories ${where}
+           from vector_memories
+          where ${gate} and (select set_config('hnsw.ef_search', '${efSearch}', true)
+                                 || set_config('hnsw.iterative_scan', 'relaxed_order', true)) is not null
           order by embedding <=> ?
-          limit ${options.k}
-       ) select * from candidates order by distance`,
-      [vector, ...params, vector],
-    );
-    return rows.map(toHit);
-  });
+         offset 0
+       ) nearest ${where}
+        limit ${k}`;
+}
+
+/**
+ * Every row of the scope with its distance, in no order: "offset 0" keeps the
+ * planner from merging an ORDER BY above into an HNSW index scan, and the
+ * distance is computed once per row. Parameters: vector, ...scope.
+ */
+function scopeScan(where: string, gate = ''): string {
+  return `select ${SELECT_FIELDS}, embedding <=> ? as distance from vector_memories ${where} ${gate} offset 0`;
 }
 
 const SELECT_FIELDS =
@@ -178,45 +230,19 @@ interface HitRow {
   distance: number | string;
 }
 
+/** Every row of the scope compared: the k nearest, exactly. */
 async function exactSearch(
   em: EntityManager,
   vector: string | null,
   where: string,
   params: unknown[],
   k: number,
+  onQuery?: QueryListener,
 ): Promise<MemoryHit[]> {
-  // "+ 0" keeps the planner off the HNSW index: every row in scope is compared.
-  const rows = await em.execute<HitRow[]>(
-    `select ${SELECT_FIELDS}, embedding <=> ? as distance
-       from vector_memories ${where}
-      order by (embedding <=> ?) + 0 nulls last, id
-      limit ${k}`,
-    [vector, ...params, vector],
-  );
-  return rows.map(toHit);
-}
-
-/**
- * One query: scans at most `limit + 1` rows of the scope through its B-tree
- * index, and returns the k nearest when the whole scope fit (else undefined).
- */
-async function boundedExactSearch(
-  em: EntityManager,
-  vector: string | null,
-  where: string,
-  params: unknown[],
-  k: number,
-  limit: number,
-): Promise<MemoryHit[] | undefined> {
-  const rows = await em.execute<(HitRow & { scope_rows: string | number })[]>(
-    `with scoped as materialized (
-       select ${SELECT_FIELDS}, embedding <=> ? as distance from vector_memories ${where} limit ${limit + 1}
-     )
-     select scoped.*, (select count(*) from scoped) as scope_rows
-       from scoped order by distance nulls last, id limit ${k}`,
-    [vector, ...params],
-  );
-  if (rows.length && Number(rows[0]!.scope_rows) > limit) return undefined;
+  const sql = `select * from (${scopeScan(where)}) scoped order by distance nulls last, id limit ${k}`;
+  const all = [vector, ...params];
+  onQuery?.({ sql, params: all });
+  const rows = await em.execute<HitRow[]>(sql, all);
   return rows.map(toHit);
 }
 

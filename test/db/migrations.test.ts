@@ -53,6 +53,7 @@ describe('migrations', () => {
       'Migration20261122230000_initial',
       'Migration20261201130000_scoped_memory_indexes',
       'Migration20261201150000_conversation_memories',
+      'Migration20261201170000_user_character_type_index',
     ]);
     expect(await tables()).toEqual(TABLES);
     expect(await enums()).toEqual(ENUMS);
@@ -126,7 +127,15 @@ describe('migrations', () => {
     expect(statements).toEqual([]);
   });
 
-  it('have conversation memories’ owner columns, which the last migration removes again', async () => {
+  it('have the (user_id, character_id, memory_type) index, which migrating down puts back to (user_id, character_id)', async () => {
+    const indexes = () =>
+      query<{ name: string }>(`select indexname as name from pg_indexes where tablename = 'vector_memories' and indexname like 'idx\\_vector\\_memories\\_user%' order by 1`);
+    expect((await indexes()).map((row) => row.name)).toEqual(['idx_vector_memories_user_character_type']);
+    expect(await migrateDown(db.orm)).toEqual(['Migration20261201170000_user_character_type_index']);
+    expect((await indexes()).map((row) => row.name)).toEqual(['idx_vector_memories_user_character']);
+  });
+
+  it('have conversation memories’ owner columns, which the migration before removes again', async () => {
     const columns = () =>
       query<{ name: string }>(
         `select column_name as name from information_schema.columns where table_name = 'vector_memories' and column_name in ('user_id', 'message_id') order by 1`,
@@ -157,6 +166,7 @@ describe('migrations', () => {
 
   it('roll back cleanly and apply again', async () => {
     expect(await migrateDown(db.orm, { to: 0 })).toEqual([
+      'Migration20261201170000_user_character_type_index',
       'Migration20261201150000_conversation_memories',
       'Migration20261201130000_scoped_memory_indexes',
       'Migration20261122230000_initial',

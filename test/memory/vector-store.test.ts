@@ -201,3 +201,80 @@ describe('vector store', () => {
     expect(after).toHaveLength(rows.filter((row) => row.characterId === characterIds[0]).length);
   });
 });
+
+describe('vector store: a tiny and a huge scope side by side', () => {
+  const HUGE = 2500;
+  let tiny: { characterId: string; conversationId: string };
+  let huge: { characterId: string; conversationId: string; userId: string };
+
+  beforeAll(async () => {
+    const em = db.orm.em.fork();
+    const user = em.create(User, { discordId: '200000000000000002' });
+    const [tinyCharacter, hugeCharacter] = [0, 1].map((i) => em.create(Character, { user, name: `Scope ${i}`, personalityPrompt: '...' }));
+    const [tinyConversation, hugeConversation] = [0, 1].map((i) =>
+      em.create(Conversation, { discordChannelId: String(310000000000000000n + BigInt(i)) }),
+    );
+    await em.flush();
+    tiny = { characterId: tinyCharacter!.id, conversationId: tinyConversation!.id };
+    huge = { characterId: hugeCharacter!.id, conversationId: hugeConversation!.id, userId: user.id };
+    const inputs: MemoryInput[] = [
+      ...Array.from({ length: 3 }, () => ({ characterId: tiny.characterId, memoryType: 'character' as const })),
+      ...Array.from({ length: 4 }, () => ({ conversationId: tiny.conversationId, characterId: tiny.characterId, memoryType: 'conversation' as const })),
+      ...Array.from({ length: HUGE }, () => ({ characterId: huge.characterId, memoryType: 'character' as const })),
+      ...Array.from({ length: HUGE }, () => ({
+        conversationId: huge.conversationId,
+        characterId: huge.characterId,
+        userId: huge.userId,
+        memoryType: 'conversation' as const,
+      })),
+    ].map((owner, i) => ({ ...owner, content: `scoped ${i}`, embedding: vector() }));
+    const ids = await insertMemories(em, inputs);
+    inputs.forEach((input, i) => rows.push({ ...input, id: ids[i]! }));
+    await em.execute('analyze vector_memories', [], 'run');
+  });
+
+  const cases = () => [
+    { name: 'a tiny character’s knowledge', scope: { characterId: tiny.characterId, memoryType: 'character' as const } },
+    { name: 'a tiny conversation', scope: { conversationId: tiny.conversationId, memoryType: 'conversation' as const } },
+    { name: 'a huge character’s knowledge', scope: { characterId: huge.characterId, memoryType: 'character' as const } },
+    { name: 'a huge conversation', scope: { conversationId: huge.conversationId, memoryType: 'conversation' as const } },
+    {
+      name: 'one person’s memories with the huge character',
+      scope: { characterId: huge.characterId, userId: huge.userId, memoryType: 'conversation' as const },
+    },
+  ];
+
+  it('returns min(k, scope rows) rows that match the brute-force order (exact) or nearly (HNSW, 40% of the table)', async () => {
+    for (const { name, scope } of cases()) {
+      const keep = (row: (typeof rows)[number]) =>
+        row.memoryType === scope.memoryType &&
+        (!('characterId' in scope) || row.characterId === scope.characterId) &&
+        (!('conversationId' in scope) || row.conversationId === scope.conversationId) &&
+        (!('userId' in scope) || row.userId === scope.userId);
+      const inScope = rows.filter(keep).length;
+      let found = 0;
+      for (let i = 0; i < 5; i++) {
+        const query = vector();
+        const hits = await searchMemories(db.orm.em.fork(), query, scope, { k: 10 });
+        const expected = bruteForce(query, keep, 10).map((row) => row.id);
+        expect(hits, name).toHaveLength(Math.min(10, inScope));
+        if (inScope <= 10) expect(hits.map((hit) => hit.id), name).toEqual(expected);
+        found += hits.filter((hit) => expected.includes(hit.id)).length;
+      }
+      expect(found / (5 * Math.min(10, inScope)), name).toBeGreaterThanOrEqual(0.9);
+    }
+  });
+
+  it('ranks a scope at or under exactScanLimit exactly, and a larger one through HNSW in the same single statement', async () => {
+    const scope = { characterId: huge.characterId, memoryType: 'character' as const };
+    const keep = (row: (typeof rows)[number]) => row.characterId === huge.characterId && row.memoryType === 'character';
+    const query = vector();
+    const statements: string[] = [];
+    const exact = await searchMemories(db.orm.em.fork(), query, scope, { k: 10, exactScanLimit: HUGE, onQuery: (q) => statements.push(q.sql) });
+    expect(exact.map((hit) => hit.id)).toEqual(bruteForce(query, keep, 10).map((row) => row.id));
+    const approximate = await searchMemories(db.orm.em.fork(), query, scope, { k: 10, exactScanLimit: HUGE - 1, onQuery: (q) => statements.push(q.sql) });
+    expect(approximate).toHaveLength(10);
+    expect(approximate.every((hit) => hit.characterId === huge.characterId && hit.memoryType === 'character')).toBe(true);
+    expect(statements).toHaveLength(2);
+  });
+});

@@ -33,9 +33,10 @@ export const VectorMemory = defineEntity({
     // Recall's two scoped searches (migration 20261201130000).
     partialIndex('idx_vector_memories_character_type', 'character_id', 'memory_type'),
     partialIndex('idx_vector_memories_conversation_type', 'conversation_id', 'memory_type'),
-    // One person's memories with one character, and a reply's memory (migration 20261201150000).
-    partialIndex('idx_vector_memories_user_character', 'user_id', 'character_id'),
+    // A reply's memory (migration 20261201150000).
     partialIndex('idx_vector_memories_message', 'message_id'),
+    // One person's memories with one character (migration 20261201170000 added memory_type).
+    partialIndex('idx_vector_memories_user_character_type', 'user_id', 'character_id', 'memory_type'),
     { name: 'idx_vector_memories_type', properties: ['memoryType'] },
     {
       name: 'idx_vector_memories_embedding',
