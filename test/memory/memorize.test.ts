@@ -159,6 +159,18 @@ describe('conversation memories', () => {
     expect(everywhere.some((memory) => memory.kind === 'conversation' && memory.content.includes('sister is called Ione'))).toBe(true);
     expect((await ask('server')).filter((memory) => memory.kind === 'other')).toEqual([]);
     expect((await ask('off')).filter((memory) => memory.kind === 'other')).toEqual([]);
+    // The question being answered is what is searched for, not the small talk before it.
+    const afterSmallTalk = await recall(em(), embedder, {
+      characterId: aria.id,
+      conversationId: conversation.id,
+      recent: [
+        { id: 's1', role: 'user', speaker: 'ione', content: 'The weather is grey and the peanuts at the market were cheap today.' },
+        { id: 's2', role: 'assistant', speaker: 'Aria', content: 'Grey weather, cheap peanuts, a fine market day!' },
+        { id: 's3', role: 'user', speaker: 'ione', content: 'What is my sister called again?' },
+      ],
+      shared: 'off',
+    });
+    expect(afterSmallTalk.find((memory) => memory.kind === 'conversation')?.content).toContain('My sister is called Ione');
     // Marcus’s memory is never Ione’s.
     expect(everywhere.some((memory) => memory.content.includes('as well'))).toBe(false);
   });
