@@ -11,6 +11,7 @@ import type { Embedder } from '../embeddings/embedder.js';
 import { resolveActor, type Actor, type DiscordGuildRef, type DiscordUserRef } from '../core/identity.js';
 import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { ProviderError } from '../llm/errors.js';
 import type { ChatProvider } from '../llm/types.js';
 import { queueMemorize } from '../memory/memorize.js';
 import { queueSummarize } from '../memory/summary.js';
@@ -58,6 +59,20 @@ export interface ResponderDeps {
   queue?: JobQueue;
   historyLimit?: number;
   retrieval?: RetrievalOptions;
+  /** Told about every reply attempt (metrics); must not throw. */
+  observe?: (event: ReplyEvent) => void;
+}
+
+/** One reply attempt, for metrics: how long it took and how it ended. */
+export interface ReplyEvent {
+  ok: boolean;
+  /** From the start of recall to the end of the stream. */
+  ms: number;
+  model?: string;
+  inputTokens?: number;
+  outputTokens?: number;
+  /** Why it failed: a provider error kind, 'user' (a refusal in plain words) or 'internal'. */
+  failure?: string;
 }
 
 /** A conversation already loaded, with the EntityManager that loaded it. */
@@ -323,10 +338,20 @@ export class Responder {
     sink: ReplySink,
     input: Parameters<typeof generate>[2] extends infer T ? Omit<T, 'sink'> : never,
   ): Promise<Generation | undefined> {
+    const started = performance.now();
     try {
-      return await generate(this.#deps, em, { ...input, sink });
+      const generation = await generate(this.#deps, em, { ...input, sink });
+      this.#deps.observe?.({
+        ok: true,
+        ms: performance.now() - started,
+        model: generation.model,
+        inputTokens: generation.usage?.inputTokens,
+        outputTokens: generation.usage?.outputTokens,
+      });
+      return generation;
     } catch (error) {
       const failure = explainFailure(error);
+      this.#deps.observe?.({ ok: false, ms: performance.now() - started, failure: failureKind(error) });
       const log = this.#deps.logger.child({ conversation: input.conversation.id, character: input.character.id });
       if (failure.errorId) log.error({ err: error, errorId: failure.errorId }, 'reply failed');
       else log.warn({ err: error }, 'reply failed');
@@ -353,6 +378,11 @@ export class Responder {
 async function loadConversation(em: EntityManager, conversationId: string) {
   const conversation = (await em.findOneOrFail(Conversation, conversationId, { populate: ['character'] })) as IConversation;
   return { conversation, character: conversation.character };
+}
+
+function failureKind(error: unknown): string {
+  if (error instanceof ProviderError) return error.kind;
+  return error instanceof UserError ? 'user' : 'internal';
 }
 
 function speakerOf(character: ICharacter): Speaker {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCharacter } from '../../src/characters/characters.js';
 import { bindCharacter } from '../../src/chat/conversations.js';
-import { Responder } from '../../src/chat/responder.js';
+import { Responder, type ReplyEvent } from '../../src/chat/responder.js';
 import { loadConfig } from '../../src/config.js';
 import { resolveActor, type Actor } from '../../src/core/identity.js';
 import { Message, StoryBranch, type ICharacter, type IConversation } from '../../src/db/entities/index.js';
@@ -22,6 +22,7 @@ let actor: Actor;
 let character: ICharacter;
 let conversation: IConversation;
 const embedder = new HashingEmbedder(DIMENSION);
+const events: ReplyEvent[] = [];
 const em = () => db.orm.em.fork();
 const channelId = '920000000000000001';
 const guild = { id: '930000000000000001', name: 'Inn' };
@@ -44,6 +45,7 @@ beforeAll(async () => {
     embedder,
     resolveModel: (request) => providers.resolve(em(), request),
     logger: createLogger('silent'),
+    observe: (event) => events.push(event),
     retrieval: {
       knowledge: { k: 4, minSimilarity: 0.05 },
       conversation: { k: 4, minSimilarity: 0.05 },
@@ -137,6 +139,8 @@ describe('Responder', () => {
     expect(sinks.sinks[0]!.events).toEqual(['typing', 'fail']);
     expect(sinks.sinks[0]!.failed).toMatch(/rejected the API key/);
     expect(await em().count(Message, { conversation: conversation.id, role: 'assistant' })).toBe(count);
+    expect(events.at(-1)).toMatchObject({ ok: false, failure: 'auth' });
+    expect(events.some((event) => event.ok && event.model === 'fake-model' && event.ms > 0)).toBe(true);
   });
 
   it('regenerates the latest reply as a new alternative and swipes between them', async () => {
