@@ -52,6 +52,14 @@ const schema = z.object({
     .enum(['true', 'false', ''])
     .default('false')
     .transform((value) => value === 'true'),
+  ALLOW_DMS: z
+    .enum(['true', 'false', ''])
+    .default('true')
+    .transform((value) => value !== 'false'),
+  ALLOW_NSFW_DMS: z
+    .enum(['true', 'false', ''])
+    .default('false')
+    .transform((value) => value === 'true'),
   OPENAI_API_KEY: optional(z.string()),
   OPENAI_BASE_URL: optional(z.string().url()),
   OPENAI_MODEL: optional(z.string()),
@@ -89,6 +97,8 @@ export interface Config {
     /** Lets guild and user endpoints reach private addresses (off: only the operator's may). */
     readonly allowPrivateEndpoints: boolean;
   };
+  /** Direct messages: whether the bot talks in them at all, and whether NSFW characters may. */
+  readonly dms: { readonly allow: boolean; readonly allowNsfw: boolean };
   /** The operator's providers, from the environment; they become system-scope instances. */
   readonly systemProviders: {
     readonly openai?: { apiKey: string; baseUrl?: string; model?: string };
@@ -130,6 +140,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     healthPort: e.HEALTH_PORT,
     sceneDebounceMs: e.SCENE_DEBOUNCE_MS,
     secrets: { keys: e.SECRET_KEYS, allowPrivateEndpoints: e.ALLOW_PRIVATE_ENDPOINTS },
+    dms: { allow: e.ALLOW_DMS, allowNsfw: e.ALLOW_NSFW_DMS },
     systemProviders: {
       openai: e.OPENAI_API_KEY ? { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL, model: e.OPENAI_MODEL } : undefined,
       anthropic: e.ANTHROPIC_API_KEY ? { apiKey: e.ANTHROPIC_API_KEY, model: e.ANTHROPIC_MODEL } : undefined,
