@@ -1,0 +1,11 @@
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { UsageBudget } from './budget.js';
+import { MemoryRateLimiter, type RateLimiter } from './rate-limiter.js';
+import { RedisRateLimiter } from './redis-rate-limiter.js';
+
+/** The limiter every process shares through Redis when REDIS_URL is set, else this process's own. */
+export function createUsageBudget(config: Config, logger: Logger): { budget: UsageBudget; limiter: RateLimiter } {
+  const limiter = config.redis.url ? new RedisRateLimiter({ url: config.redis.url, logger }) : new MemoryRateLimiter();
+  return { budget: new UsageBudget({ limiter, limits: config.usage.limits, logger }), limiter };
+}
