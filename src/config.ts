@@ -47,6 +47,14 @@ const schema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   SCENE_DEBOUNCE_MS: z.coerce.number().int().min(0).max(60_000).default(1500),
+  USAGE_USER_MESSAGES_PER_MINUTE: z.coerce.number().int().min(0).default(20),
+  USAGE_USER_TOKENS_PER_DAY: z.coerce.number().int().min(0).default(500_000),
+  USAGE_SERVER_MESSAGES_PER_MINUTE: z.coerce.number().int().min(0).default(0),
+  USAGE_SERVER_TOKENS_PER_DAY: z.coerce.number().int().min(0).default(5_000_000),
+  REPLY_FOOTER: z
+    .enum(['true', 'false', ''])
+    .default('false')
+    .transform((value) => value === 'true'),
   SECRET_KEYS: optional(z.string().min(8)),
   ALLOW_PRIVATE_ENDPOINTS: z
     .enum(['true', 'false', ''])
@@ -91,6 +99,16 @@ export interface Config {
   /** 0 turns the health endpoint off. */
   readonly healthPort: number;
   readonly sceneDebounceMs: number;
+  /** Reply limits (0 = unlimited) and the model/tokens footer under replies. */
+  readonly usage: {
+    readonly limits: {
+      readonly userMessagesPerMinute: number;
+      readonly userTokensPerDay: number;
+      readonly serverMessagesPerMinute: number;
+      readonly serverTokensPerDay: number;
+    };
+    readonly replyFooter: boolean;
+  };
   readonly secrets: {
     /** SECRET_KEYS: `id:base64key[,id:key…]`; the first encrypts API keys, the rest still decrypt. */
     readonly keys?: string;
@@ -139,6 +157,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     workerConcurrency: e.WORKER_CONCURRENCY,
     healthPort: e.HEALTH_PORT,
     sceneDebounceMs: e.SCENE_DEBOUNCE_MS,
+    usage: {
+      limits: {
+        userMessagesPerMinute: e.USAGE_USER_MESSAGES_PER_MINUTE,
+        userTokensPerDay: e.USAGE_USER_TOKENS_PER_DAY,
+        serverMessagesPerMinute: e.USAGE_SERVER_MESSAGES_PER_MINUTE,
+        serverTokensPerDay: e.USAGE_SERVER_TOKENS_PER_DAY,
+      },
+      replyFooter: e.REPLY_FOOTER,
+    },
     secrets: { keys: e.SECRET_KEYS, allowPrivateEndpoints: e.ALLOW_PRIVATE_ENDPOINTS },
     dms: { allow: e.ALLOW_DMS, allowNsfw: e.ALLOW_NSFW_DMS },
     systemProviders: {
