@@ -55,9 +55,9 @@ export class RedisRateLimiter implements RateLimiter {
   constructor(options: { url: string; logger: Logger; prefix?: string; now?: () => number }) {
     this.#prefix = options.prefix ?? 'dreamchat:usage';
     this.#now = options.now ?? Date.now;
-    // Fails fast while Redis is down: a check must answer, not hang a reply.
+    // A check waits for the connection briefly (at start-up), but never hangs a reply while Redis is down.
     const redis = new Redis(options.url, {
-      enableOfflineQueue: false,
+      commandTimeout: 1_000,
       maxRetriesPerRequest: 1,
       retryStrategy: (times) => Math.min(times * 200, 5_000),
     });
