@@ -46,6 +46,7 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(25_000),
   SCENE_DEBOUNCE_MS: z.coerce.number().int().min(0).max(60_000).default(1500),
   USAGE_USER_MESSAGES_PER_MINUTE: z.coerce.number().int().min(0).default(20),
   USAGE_USER_TOKENS_PER_DAY: z.coerce.number().int().min(0).default(500_000),
@@ -98,6 +99,8 @@ export interface Config {
   readonly workerConcurrency: number;
   /** 0 turns the health endpoint off. */
   readonly healthPort: number;
+  /** On SIGTERM, how long running replies and jobs may take to finish before the process exits anyway. */
+  readonly shutdownGraceMs: number;
   readonly sceneDebounceMs: number;
   /** Reply limits (0 = unlimited) and the model/tokens footer under replies. */
   readonly usage: {
@@ -156,6 +159,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     workerConcurrency: e.WORKER_CONCURRENCY,
     healthPort: e.HEALTH_PORT,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     sceneDebounceMs: e.SCENE_DEBOUNCE_MS,
     usage: {
       limits: {

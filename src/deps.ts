@@ -1,4 +1,4 @@
-import { Responder, type ModelResolver } from './chat/responder.js';
+import type { ModelResolver, Responder } from './chat/responder.js';
 import { SceneDirector } from './scenes/director.js';
 import type { Config } from './config.js';
 import { checkEmbeddingDimension, migrateUp, openDatabase, type Database } from './db/database.js';
@@ -9,6 +9,11 @@ import type { JobQueue } from './queue/job-queue.js';
 import { ProviderRegistry, seedSystemInstances } from './llm/registry.js';
 import { SecretBox } from './llm/secrets.js';
 import type { Logger } from './logger.js';
+import { INGEST_QUEUE } from './knowledge/knowledge.js';
+import { MEMORIZE_QUEUE } from './memory/memorize.js';
+import { SUMMARIZE_QUEUE } from './memory/summary.js';
+import { Metrics } from './metrics/metrics.js';
+import { InstrumentedResponder } from './metrics/responder.js';
 
 /** Everything a handler or a job needs, built once per process and passed explicitly. */
 export interface Deps {
@@ -23,10 +28,16 @@ export interface Deps {
   resolveModel: ModelResolver;
   responder: Responder;
   scenes: SceneDirector;
+  /** This process's Prometheus metrics (GET /metrics). */
+  metrics: Metrics;
 }
 
 export interface OwnedDeps extends Deps {
-  /** Closes what createDeps opened, in reverse order: queue (waits for running jobs), then the database. */
+  /**
+   * Closes what createDeps opened, in reverse order: scene rounds and replies
+   * being written finish, the queue stops taking jobs and waits for the
+   * running ones, then the embedder and the database close.
+   */
   close(): Promise<void>;
 }
 
@@ -46,9 +57,11 @@ export async function createDeps(config: Config, logger: Logger): Promise<OwnedD
     throw error;
   }
   const queue = createJobQueue({ redisUrl: config.redis.url, logger });
+  const metrics = new Metrics();
+  metrics.watchQueues(queue, [INGEST_QUEUE, MEMORIZE_QUEUE, SUMMARIZE_QUEUE]);
   const providers = new ProviderRegistry({ config, secrets });
   const resolveModel: ModelResolver = (request) => providers.resolve(database.orm.em.fork(), request);
-  const responder = new Responder({ orm: database.orm, embedder, resolveModel, logger, queue });
+  const responder = new InstrumentedResponder({ orm: database.orm, embedder, resolveModel, logger, queue, metrics });
   const scenes = new SceneDirector({ orm: database.orm, responder, resolveModel, logger, debounceMs: config.sceneDebounceMs });
   return {
     config,
@@ -61,8 +74,10 @@ export async function createDeps(config: Config, logger: Logger): Promise<OwnedD
     resolveModel,
     responder,
     scenes,
+    metrics,
     async close() {
       await scenes.close();
+      await responder.idle();
       await queue.close();
       await embedder.close?.();
       await database.close();

@@ -1,13 +1,18 @@
 import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Deps } from './deps.js';
 import type { Logger } from './logger.js';
+import type { Metrics } from './metrics/metrics.js';
 
 /** A named readiness check: resolves when healthy, throws (or rejects) with the reason when not. */
 export type HealthCheck = () => Promise<void>;
 
 /**
- * GET /healthz answers 200 with every check's state when all pass, 503 when
- * one fails. For Docker health checks and load balancers.
+ * The operations endpoint of a process, on one port:
+ * - GET /healthz and /readyz: 200 with every check's state when all pass, 503
+ *   when one fails (for Docker health checks and load balancers);
+ * - GET /livez: 200 while the process runs (no checks);
+ * - GET /metrics: the Prometheus text exposition of `metrics`, when given.
  */
 export async function startHealthServer(options: {
   port: number;
@@ -15,22 +20,37 @@ export async function startHealthServer(options: {
   checks: Record<string, HealthCheck>;
   logger: Logger;
   timeoutMs?: number;
+  metrics?: Metrics;
 }): Promise<Server> {
   const server = createServer((request, response) => {
-    if (request.method !== 'GET' || request.url?.split('?')[0] !== '/healthz') {
-      response.writeHead(404).end();
+    const path = request.url?.split('?')[0];
+    if (request.method !== 'GET') return void response.writeHead(405, { allow: 'GET' }).end();
+    if (path === '/livez') return void response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    if (path === '/healthz' || path === '/readyz') {
+      void runChecks(options.checks, options.timeoutMs ?? 3000).then((report) => {
+        response.writeHead(report.ok ? 200 : 503, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(report));
+      });
       return;
     }
-    void runChecks(options.checks, options.timeoutMs ?? 3000).then((report) => {
-      response.writeHead(report.ok ? 200 : 503, { 'content-type': 'application/json' });
-      response.end(JSON.stringify(report));
-    });
+    if (path === '/metrics' && options.metrics) {
+      options.metrics.expose().then(
+        ({ contentType, body }) => response.writeHead(200, { 'content-type': contentType }).end(body),
+        (error: unknown) => {
+          options.logger.warn({ err: error }, 'metrics could not be collected');
+          response.writeHead(500).end();
+        },
+      );
+      return;
+    }
+    response.writeHead(404).end();
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host ?? '0.0.0.0', resolve);
   });
-  options.logger.info({ port: options.port }, 'health endpoint listening on /healthz');
+  const { port } = server.address() as AddressInfo;
+  options.logger.info({ port }, 'health and metrics endpoint listening on /healthz, /livez, /readyz, /metrics');
   return server;
 }
 
@@ -54,14 +74,25 @@ export async function runChecks(
   return { ok: entries.every(([, state]) => state === 'ok'), checks: Object.fromEntries(entries) };
 }
 
-/** The checks every process shares: the database answers, and so does the queue backend. */
+/** The checks every process shares: the database answers, and so does Redis when the queues live there. */
 export function dependencyChecks(deps: Deps): Record<string, HealthCheck> {
   return {
     database: async () => {
       await deps.database.orm.em.fork().execute('select 1');
     },
-    queue: async () => {
-      await deps.queue.counts('health');
-    },
+    ...(deps.config.redis.url
+      ? {
+          redis: async () => {
+            await deps.queue.counts('health');
+          },
+        }
+      : {}),
+  };
+}
+
+/** Fails while the process is shutting down, so that /readyz turns 503 before it stops. */
+export function acceptingCheck(stopping: () => boolean): HealthCheck {
+  return async () => {
+    if (stopping()) throw new Error('shutting down');
   };
 }

@@ -3,7 +3,7 @@ import { requireDiscordToken } from './config.js';
 import { createDeps } from './deps.js';
 import { startBot } from './discord/bot.js';
 import { loadCommands } from './discord/load-commands.js';
-import { dependencyChecks, startHealthServer } from './health.js';
+import { acceptingCheck, dependencyChecks, startHealthServer } from './health.js';
 import { exitWith, onShutdown, startProcess } from './process.js';
 import { startWorkers } from './workers.js';
 
@@ -15,23 +15,29 @@ async function main(): Promise<void> {
   const deps = await createDeps(config, logger);
   await startWorkers(deps);
   const client = await startBot({ token, apiUrl: config.discord.apiUrl, commands, deps });
+  // On SIGTERM: the gateway goes first (no new messages or interactions), then scene rounds, replies and
+  // running jobs finish. destroy() logs REST out too; the replies still being written need it, so it gets
+  // the token back until the end.
+  const shutdown = onShutdown(logger, config.shutdownGraceMs, async () => {
+    await client.destroy();
+    client.rest.setToken(token);
+    await deps.close();
+    health?.close();
+  });
   const health = config.healthPort
     ? await startHealthServer({
         port: config.healthPort,
         logger,
+        metrics: deps.metrics,
         checks: {
           ...dependencyChecks(deps),
           discord: async () => {
             if (client.ws.status !== Status.Ready) throw new Error(`gateway status ${Status[client.ws.status]}`);
           },
+          accepting: acceptingCheck(shutdown.stopping),
         },
       })
     : undefined;
-  onShutdown(logger, async () => {
-    health?.close();
-    await client.destroy();
-    await deps.close();
-  });
 }
 
 main().catch(exitWith);

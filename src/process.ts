@@ -32,21 +32,42 @@ export function exitWith(error: unknown): never {
   process.exit(1);
 }
 
-/** Runs `stop` once on SIGTERM or SIGINT, then exits; a second signal exits at once. */
-export function onShutdown(logger: Logger, stop: () => Promise<void>): void {
+/**
+ * Runs `stop` once on SIGTERM or SIGINT, then exits 0. When `stop` takes
+ * longer than `graceMs`, the process exits 1 anyway: jobs still running are
+ * left to be retried (BullMQ puts a job back once its worker's lock lapses;
+ * the in-process queue's items are queued again at the next start). A second
+ * signal exits at once. Returns whether shutdown has begun, for readiness.
+ */
+export function onShutdown(logger: Logger, graceMs: number, stop: () => Promise<void>): { stopping(): boolean } {
   let stopping = false;
   const handle = (signal: NodeJS.Signals) => {
-    if (stopping) process.exit(1);
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
     stopping = true;
-    logger.info({ signal }, 'shutting down: finishing running jobs');
+    logger.info({ signal, graceMs }, 'shutting down: no new work; finishing running replies and jobs');
+    const deadline = setTimeout(() => {
+      logger.warn(
+        { graceMs },
+        'shutdown grace period over: exiting with work still running; queued jobs will be retried, by another worker or at the next start',
+      );
+      process.exit(1);
+    }, graceMs);
+    deadline.unref();
     stop().then(
-      () => process.exit(0),
+      () => {
+        logger.info('shut down cleanly');
+        process.exit(0);
+      },
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
         process.exit(1);
       },
     );
   };
-  process.once('SIGTERM', handle);
-  process.once('SIGINT', handle);
+  process.on('SIGTERM', handle);
+  process.on('SIGINT', handle);
+  return { stopping: () => stopping };
 }

@@ -1,6 +1,6 @@
 import { ConfigError } from './config.js';
 import { createDeps } from './deps.js';
-import { dependencyChecks, startHealthServer } from './health.js';
+import { acceptingCheck, dependencyChecks, startHealthServer } from './health.js';
 import { exitWith, onShutdown, startProcess } from './process.js';
 import { startWorkers } from './workers.js';
 
@@ -18,14 +18,20 @@ async function main(): Promise<void> {
   }
   const deps = await createDeps(config, logger);
   await startWorkers(deps);
+  // On SIGTERM: the workers take no new jobs and the running ones finish (up to SHUTDOWN_GRACE_MS).
+  const shutdown = onShutdown(logger, config.shutdownGraceMs, async () => {
+    await deps.close();
+    health?.close();
+  });
   const health = config.healthPort
-    ? await startHealthServer({ port: config.healthPort, logger, checks: dependencyChecks(deps) })
+    ? await startHealthServer({
+        port: config.healthPort,
+        logger,
+        metrics: deps.metrics,
+        checks: { ...dependencyChecks(deps), accepting: acceptingCheck(shutdown.stopping) },
+      })
     : undefined;
   logger.info('worker started');
-  onShutdown(logger, async () => {
-    health?.close();
-    await deps.close();
-  });
 }
 
 main().catch(exitWith);

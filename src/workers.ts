@@ -6,6 +6,7 @@ import { INGEST_QUEUE, requeueUnfinished } from './knowledge/knowledge.js';
 import { guardedFetch } from './llm/endpoint-guard.js';
 import { MEMORIZE_QUEUE, memorizeHandler, requeueUnmemorized } from './memory/memorize.js';
 import { SUMMARIZE_QUEUE, summarizeHandler } from './memory/summary.js';
+import { meteredEmbedder, meteredIngest, meteredJob } from './metrics/jobs.js';
 
 /** Limits for knowledge files; the README lists them. */
 export const INGEST_LIMITS = {
@@ -21,23 +22,32 @@ export const INGEST_LIMITS = {
  * a no-op when the queue still has them).
  */
 export async function startWorkers(deps: Deps): Promise<void> {
+  const { metrics } = deps;
+  const ingestAttempts = 3;
+  const ingest = ingestHandler({
+    orm: deps.database.orm,
+    embedder: meteredEmbedder(deps.embedder, metrics),
+    extract: extractText,
+    chunk: (extracted) => chunkDocument(extracted),
+    fetch: guardedFetch({ allowPrivate: deps.config.secrets.allowPrivateEndpoints }),
+    limits: INGEST_LIMITS,
+    attempts: ingestAttempts,
+  });
   deps.queue.process(
     INGEST_QUEUE,
-    ingestHandler({
-      orm: deps.database.orm,
-      embedder: deps.embedder,
-      extract: extractText,
-      chunk: (extracted) => chunkDocument(extracted),
-      fetch: guardedFetch({ allowPrivate: deps.config.secrets.allowPrivateEndpoints }),
-      limits: INGEST_LIMITS,
-      attempts: 3,
-    }),
+    meteredJob(metrics, INGEST_QUEUE, meteredIngest(metrics, { orm: deps.database.orm, attempts: ingestAttempts }, ingest)),
     { concurrency: deps.config.workerConcurrency },
   );
-  deps.queue.process(MEMORIZE_QUEUE, memorizeHandler({ orm: deps.database.orm, embedder: deps.embedder }), {
-    concurrency: deps.config.workerConcurrency,
-  });
-  deps.queue.process(SUMMARIZE_QUEUE, summarizeHandler({ orm: deps.database.orm, resolveModel: deps.resolveModel }), { concurrency: 1 });
+  deps.queue.process(
+    MEMORIZE_QUEUE,
+    meteredJob(metrics, MEMORIZE_QUEUE, memorizeHandler({ orm: deps.database.orm, embedder: deps.embedder })),
+    { concurrency: deps.config.workerConcurrency },
+  );
+  deps.queue.process(
+    SUMMARIZE_QUEUE,
+    meteredJob(metrics, SUMMARIZE_QUEUE, summarizeHandler({ orm: deps.database.orm, resolveModel: deps.resolveModel })),
+    { concurrency: 1 },
+  );
   const requeued = await requeueUnfinished(deps.database.orm.em.fork(), deps.queue);
   const memories = await requeueUnmemorized(deps.database.orm.em.fork(), deps.queue);
   deps.logger.info({ requeued, memories, queue: deps.config.redis.url ? 'redis' : 'in-process' }, 'workers started');
