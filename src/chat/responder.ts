@@ -25,6 +25,8 @@ import { explainFailure } from './failure.js';
 import type { ReplySink, Speaker } from './reply-sink.js';
 import type { HistoryEntry, PromptMemory } from './prompt.js';
 import type { RetrievalOptions } from './retrieval.js';
+import type { ReplyBudget } from '../usage/budget.js';
+import { spendingMetadata, tokensOf as spentTokens } from '../usage/spending.js';
 
 /** The provider instance and model that answer for one character, decided by the provider resolution rules. */
 export interface ResolvedModel {
@@ -61,6 +63,8 @@ export interface ResponderDeps {
   retrieval?: RetrievalOptions;
   /** Told about every reply attempt (metrics); must not throw. */
   observe?: (event: ReplyEvent) => void;
+  /** Per-person and per-server limits, checked before each reply attempt; none means unlimited. */
+  budget?: ReplyBudget;
 }
 
 /** One reply attempt, for metrics: how long it took and how it ended. */
@@ -166,6 +170,7 @@ export class Responder {
     const character = as?.character ?? found.character;
     if (!character) return undefined;
     const sink = sinks(speakerOf(character));
+    if (!(await this.#withinLimits(actor, sink))) return undefined;
     const history = await recentHistory(em, conversation.id, this.#deps.historyLimit ?? 60, as?.since);
     const generation = await this.#generateInto(em, sink, { conversation, character, actor, history, since: as?.since });
     if (!generation) return undefined;
@@ -176,7 +181,11 @@ export class Responder {
       character,
       model: generation.model.slice(0, 100),
       tokensUsed: tokensOf(generation),
-      metadata: { ...replyMetadata(generation), ...(as?.since ? { knowsSince: as.since.toISOString() } : {}) },
+      metadata: {
+        ...replyMetadata(generation),
+        ...spendingMetadata(undefined, generation, actor.user.id, true),
+        ...(as?.since ? { knowsSince: as.since.toISOString() } : {}),
+      },
     });
     em.create(StoryBranch, {
       conversation,
@@ -200,6 +209,7 @@ export class Responder {
   async regenerate(messageId: string, actor: Actor, sinks: SinkFactory): Promise<void> {
     const em = this.#deps.orm.em.fork();
     const { reply, conversation, character } = await this.#latestReply(em, messageId);
+    await this.#withinLimits(actor);
     const sink = sinks(speakerOf(character), shownIds(reply));
     const since = knowsSince(reply);
     const history = await historyBefore(em, reply, this.#deps.historyLimit ?? 60, since);
@@ -219,7 +229,7 @@ export class Responder {
       content: generation.text,
       model: generation.model.slice(0, 100),
       tokensUsed: tokensOf(generation),
-      metadata: { ...reply.metadata, ...replyMetadata(generation) },
+      metadata: { ...reply.metadata, ...replyMetadata(generation), ...spendingMetadata(reply.metadata, generation, actor.user.id, true) },
     });
     await em.flush();
     const count = branches.length + 1;
@@ -232,6 +242,7 @@ export class Responder {
   async continueReply(messageId: string, actor: Actor, sinks: SinkFactory): Promise<void> {
     const em = this.#deps.orm.em.fork();
     const { reply, conversation, character } = await this.#latestReply(em, messageId);
+    await this.#withinLimits(actor);
     const sink = sinks(speakerOf(character), shownIds(reply));
     const since = knowsSince(reply);
     const history = await recentHistory(em, conversation.id, this.#deps.historyLimit ?? 60, since);
@@ -248,6 +259,7 @@ export class Responder {
     if (branch) branch.content = generation.text;
     reply.content = generation.text;
     reply.tokensUsed = (reply.tokensUsed ?? 0) + tokensOf(generation)!;
+    reply.metadata = { ...reply.metadata, ...spendingMetadata(reply.metadata, generation, actor.user.id, false) };
     await em.flush();
     const count = await em.count(StoryBranch, { message: reply.id });
     const index = (branch?.branchOrder ?? 0) + 1;
@@ -333,6 +345,20 @@ export class Responder {
     return actor;
   }
 
+  /**
+   * Counts a reply attempt against the limits. Over one, nothing is generated:
+   * the polite refusal goes on the sink, or (no sink: a button was pressed on
+   * a reply, which stays as it is) to the person as a UserError.
+   */
+  async #withinLimits(actor: Actor, sink?: ReplySink): Promise<boolean> {
+    const refusal = await this.#deps.budget?.admit(actor);
+    if (!refusal) return true;
+    this.#deps.observe?.({ ok: false, ms: 0, failure: 'limit' });
+    if (!sink) throw new UserError(refusal);
+    await sink.fail(refusal).catch((error: unknown) => this.#deps.logger.warn({ err: error }, 'could not show a usage limit'));
+    return false;
+  }
+
   async #generateInto(
     em: EntityManager,
     sink: ReplySink,
@@ -348,6 +374,8 @@ export class Responder {
         inputTokens: generation.usage?.inputTokens,
         outputTokens: generation.usage?.outputTokens,
       });
+      // Without usage from the provider, the prompt's own count stands in for the tokens spent.
+      await this.#deps.budget?.spend(input.actor, spentTokens(generation.usage) || generation.prompt.promptTokens);
       return generation;
     } catch (error) {
       const failure = explainFailure(error);
