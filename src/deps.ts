@@ -9,6 +9,8 @@ import type { JobQueue } from './queue/job-queue.js';
 import { ProviderRegistry, seedSystemInstances } from './llm/registry.js';
 import { SecretBox } from './llm/secrets.js';
 import type { Logger } from './logger.js';
+import type { UsageBudget } from './usage/budget.js';
+import { createUsageBudget } from './usage/create-budget.js';
 import { INGEST_QUEUE } from './knowledge/knowledge.js';
 import { MEMORIZE_QUEUE } from './memory/memorize.js';
 import { SUMMARIZE_QUEUE } from './memory/summary.js';
@@ -28,6 +30,8 @@ export interface Deps {
   resolveModel: ModelResolver;
   responder: Responder;
   scenes: SceneDirector;
+  /** Reply limits per person and server (Redis when REDIS_URL is set), and their current state for /usage. */
+  usage: UsageBudget;
   /** This process's Prometheus metrics (GET /metrics). */
   metrics: Metrics;
 }
@@ -61,7 +65,8 @@ export async function createDeps(config: Config, logger: Logger): Promise<OwnedD
   metrics.watchQueues(queue, [INGEST_QUEUE, MEMORIZE_QUEUE, SUMMARIZE_QUEUE]);
   const providers = new ProviderRegistry({ config, secrets });
   const resolveModel: ModelResolver = (request) => providers.resolve(database.orm.em.fork(), request);
-  const responder = new InstrumentedResponder({ orm: database.orm, embedder, resolveModel, logger, queue, metrics });
+  const usage = createUsageBudget(config, logger);
+  const responder = new InstrumentedResponder({ orm: database.orm, embedder, resolveModel, logger, queue, metrics, budget: usage.budget });
   const scenes = new SceneDirector({ orm: database.orm, responder, resolveModel, logger, debounceMs: config.sceneDebounceMs });
   return {
     config,
@@ -75,10 +80,12 @@ export async function createDeps(config: Config, logger: Logger): Promise<OwnedD
     responder,
     scenes,
     metrics,
+    usage: usage.budget,
     async close() {
       await scenes.close();
       await responder.idle();
       await queue.close();
+      await usage.limiter.close();
       await embedder.close?.();
       await database.close();
     },
