@@ -108,10 +108,19 @@ export class Metrics {
    * backend did not answer (Redis away), the depth then left out.
    */
   watchQueues(queue: JobQueue, names: readonly string[]): void {
-    const up = new Gauge({
+    // Both gauges are collected at once on a scrape: they share one read of the backend.
+    let reading: Promise<Record<JobStatus, number>[] | undefined> | undefined;
+    const read = () =>
+      (reading ??= Promise.all(names.map((name) => withTimeout(queue.counts(name), 2000)))
+        .catch(() => undefined)
+        .finally(() => setImmediate(() => (reading = undefined))));
+    new Gauge({
       name: 'dreamchat_queue_up',
       help: '1 when the queue backend answered the last scrape, 0 when not.',
       registers: [this.registry],
+      async collect() {
+        this.set((await read()) ? 1 : 0);
+      },
     });
     new Gauge({
       name: 'dreamchat_queue_jobs',
@@ -119,16 +128,11 @@ export class Metrics {
       labelNames: ['queue', 'state'] as const,
       registers: [this.registry],
       async collect() {
+        const counts = await read();
         this.reset();
-        try {
-          const counts = await Promise.all(names.map((name) => withTimeout(queue.counts(name), 2000)));
-          names.forEach((name, i) => {
-            for (const state of QUEUE_STATES) this.set({ queue: name, state }, counts[i]![state]);
-          });
-          up.set(1);
-        } catch {
-          up.set(0);
-        }
+        names.forEach((name, i) => {
+          for (const state of QUEUE_STATES) if (counts) this.set({ queue: name, state }, counts[i]![state]);
+        });
       },
     });
   }
