@@ -45,6 +45,8 @@ const schema = z.object({
     .transform((value) => value !== 'false'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  REPLIES_IN_QUEUE: optional(z.enum(['true', 'false'])),
+  REPLY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(25_000),
   SCENE_DEBOUNCE_MS: z.coerce.number().int().min(0).max(60_000).default(1500),
@@ -97,6 +99,10 @@ export interface Config {
   };
   readonly logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   readonly workerConcurrency: number;
+  /** Replies are written by reply-queue consumers (any process) rather than inline in the gateway. */
+  readonly repliesInQueue: boolean;
+  /** Replies one process writes at once. */
+  readonly replyConcurrency: number;
   /** 0 turns the health endpoint off. */
   readonly healthPort: number;
   /** On SIGTERM, how long running replies and jobs may take to finish before the process exits anyway. */
@@ -158,6 +164,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     logLevel: e.LOG_LEVEL,
     workerConcurrency: e.WORKER_CONCURRENCY,
+    // With Redis, by default: then `npm run worker` processes share the replying.
+    repliesInQueue: e.REPLIES_IN_QUEUE ? e.REPLIES_IN_QUEUE === 'true' : Boolean(e.REDIS_URL),
+    replyConcurrency: e.REPLY_CONCURRENCY,
     healthPort: e.HEALTH_PORT,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     sceneDebounceMs: e.SCENE_DEBOUNCE_MS,

@@ -5,6 +5,8 @@ import { checkEmbeddingDimension, migrateUp, openDatabase, type Database } from 
 import { createEmbedder } from './embeddings/create-embedder.js';
 import type { Embedder } from './embeddings/embedder.js';
 import { createJobQueue } from './queue/create-job-queue.js';
+import { createLocks, type Locks } from './queue/lock.js';
+import { dispatchReplies } from './chat/reply-jobs.js';
 import type { JobQueue } from './queue/job-queue.js';
 import { ProviderRegistry, seedSystemInstances } from './llm/registry.js';
 import { SecretBox } from './llm/secrets.js';
@@ -34,6 +36,8 @@ export interface Deps {
   usage: UsageBudget;
   /** This process's Prometheus metrics (GET /metrics). */
   metrics: Metrics;
+  /** Locks shared by every process (Redis), e.g. one reply at a time per conversation. */
+  locks: Locks;
 }
 
 export interface OwnedDeps extends Deps {
@@ -61,12 +65,15 @@ export async function createDeps(config: Config, logger: Logger): Promise<OwnedD
     throw error;
   }
   const queue = createJobQueue({ redisUrl: config.redis.url, logger });
+  const locks = createLocks({ redisUrl: config.redis.url });
   const metrics = new Metrics();
   metrics.watchQueues(queue, [INGEST_QUEUE, MEMORIZE_QUEUE, SUMMARIZE_QUEUE]);
   const providers = new ProviderRegistry({ config, secrets });
   const resolveModel: ModelResolver = (request) => providers.resolve(database.orm.em.fork(), request);
   const usage = createUsageBudget(config, logger);
-  const responder = new InstrumentedResponder({ orm: database.orm, embedder, resolveModel, logger, queue, metrics, budget: usage.budget });
+  const responder = new InstrumentedResponder({ orm: database.orm, embedder, resolveModel, logger, queue, metrics, budget: usage.budget,
+    dispatch: config.repliesInQueue ? dispatchReplies(queue) : undefined,
+  });
   const scenes = new SceneDirector({ orm: database.orm, responder, resolveModel, logger, debounceMs: config.sceneDebounceMs });
   return {
     config,
@@ -79,12 +86,14 @@ export async function createDeps(config: Config, logger: Logger): Promise<OwnedD
     resolveModel,
     responder,
     scenes,
+    locks,
     metrics,
     usage: usage.budget,
     async close() {
       await scenes.close();
       await responder.idle();
       await queue.close();
+      await locks.close();
       await usage.limiter.close();
       await embedder.close?.();
       await database.close();

@@ -9,13 +9,13 @@ import type { HistoryEntry } from './prompt.js';
 export async function storeUserMessage(
   em: EntityManager,
   input: { conversation: IConversation; author: IUser; authorName: string; content: string; discordMessageId?: string },
-): Promise<void> {
-  await em.execute(
+): Promise<{ id: string; createdAt: Date } | undefined> {
+  const [row] = await em.execute<{ id: string; created_at: Date | string }[]>(
     `insert into messages (conversation_id, role, content, author_id, author_name, discord_message_id)
-     values (?, 'user', ?, ?, ?, ?) on conflict (discord_message_id) do nothing`,
+     values (?, 'user', ?, ?, ?, ?) on conflict (discord_message_id) do nothing returning id, created_at`,
     [input.conversation.id, input.content, input.author.id, input.authorName.slice(0, 100), input.discordMessageId ?? null],
-    'run',
   );
+  return row ? { id: row.id, createdAt: new Date(row.created_at) } : undefined;
 }
 
 /**
@@ -29,15 +29,18 @@ export async function recentHistory(em: EntityManager, conversationId: string, l
     {
       orderBy: { createdAt: 'desc', id: 'desc' },
       limit,
-      fields: ['id', 'role', 'content', 'authorName', 'character.name'],
+      fields: ['id', 'role', 'content', 'authorName', 'createdAt', 'character.name'],
     },
   );
   return rows.reverse().map(toHistoryEntry);
 }
 
-function toHistoryEntry(row: Pick<IMessage, 'id' | 'role' | 'content' | 'authorName'> & { character?: { name: string } | null }): HistoryEntry {
+function toHistoryEntry(
+  row: Pick<IMessage, 'id' | 'role' | 'content' | 'authorName' | 'createdAt'> & { character?: { name: string } | null },
+): HistoryEntry {
   return {
     id: row.id,
+    at: row.createdAt,
     role: row.role,
     speaker: row.role === 'assistant' ? (row.character?.name ?? 'Character') : (row.authorName ?? 'Someone'),
     content: row.content,
@@ -71,7 +74,7 @@ export async function historyBefore(em: EntityManager, message: IMessage, limit:
     {
       orderBy: { createdAt: 'desc', id: 'desc' },
       limit,
-      fields: ['id', 'role', 'content', 'authorName', 'character.name'],
+      fields: ['id', 'role', 'content', 'authorName', 'createdAt', 'character.name'],
     },
   );
   return rows.reverse().map(toHistoryEntry);

@@ -25,6 +25,8 @@ export interface HistoryEntry {
   /** The person's name (role user) or the character's name (role assistant). */
   speaker: string;
   content: string;
+  /** When it was written (stored history has it). */
+  at?: Date;
 }
 
 export const MEMORY_KINDS = ['lore', 'knowledge', 'conversation', 'other'] as const;

@@ -65,6 +65,25 @@ export interface ResponderDeps {
   observe?: (event: ReplyEvent) => void;
   /** Per-person and per-server limits, checked before each reply attempt; none means unlimited. */
   budget?: ReplyBudget;
+  /**
+   * When set, replies are not written here: each addressed message becomes a
+   * reply job for whichever process consumes the reply queue (scale-out).
+   */
+  dispatch?: (job: ReplyJob) => Promise<void>;
+}
+
+/** Who wrote a message, and the stored row (none when that Discord message was stored before). */
+export interface StoredMessage {
+  actor: Actor;
+  stored?: { id: string; createdAt: Date };
+}
+
+/** A reply to write, for a reply-queue consumer: the conversation, the message that asked, and who asked. */
+export interface ReplyJob {
+  conversationId: string;
+  /** When the person's message was stored: a reply that saw it answers it. */
+  messageAt: string;
+  actor: { userId: string; guildId?: string; isGuildAdmin: boolean };
 }
 
 /** One reply attempt, for metrics: how long it took and how it ended. */
@@ -107,9 +126,19 @@ export class Responder {
     const em = this.#deps.orm.em.fork();
     const conversation = await findBinding(em, message.channelId);
     if (!conversation?.character) return 'not-bound';
-    const actor = await this.storeMessage(em, conversation, message);
+    const { actor, stored } = await this.storeMessage(em, conversation, message);
     const addressed = message.addressed || mentionsName(message.content, conversation.character.name);
     if (!addressed && replyModeOf(conversation) === 'mentions') return 'stored';
+    if (this.#deps.dispatch) {
+      // Seen before (the same Discord message twice): its job was queued then.
+      if (!stored) return 'stored';
+      await this.#deps.dispatch({
+        conversationId: conversation.id,
+        messageAt: stored.createdAt.toISOString(),
+        actor: { userId: actor.user.id, guildId: actor.guild?.id, isGuildAdmin: actor.isGuildAdmin },
+      });
+      return 'queued';
+    }
     const running = this.#busy.get(conversation.id);
     if (running) {
       Object.assign(running, { again: true, actor, sinks });
@@ -185,6 +214,8 @@ export class Responder {
         ...replyMetadata(generation),
         ...spendingMetadata(undefined, generation, actor.user.id, true),
         ...(as?.since ? { knowsSince: as.since.toISOString() } : {}),
+        // The newest message this reply saw: reply jobs for messages up to here are done.
+        ...(history.at(-1)?.at ? { answeredUpTo: history.at(-1)!.at!.toISOString() } : {}),
       },
     });
     em.create(StoryBranch, {
@@ -301,16 +332,16 @@ export class Responder {
   }
 
   /** Stores what someone wrote in a conversation (a bound channel or a scene) and returns who wrote it. */
-  async storeMessage(em: EntityManager, conversation: IConversation, message: IncomingMessage): Promise<Actor> {
+  async storeMessage(em: EntityManager, conversation: IConversation, message: IncomingMessage): Promise<StoredMessage> {
     const actor = await this.#actor(em, message);
-    await storeUserMessage(em, {
+    const stored = await storeUserMessage(em, {
       conversation,
       author: actor.user,
       authorName: message.author.displayName ?? message.author.username,
       content: message.content,
       discordMessageId: message.discordMessageId,
     });
-    return actor;
+    return { actor, stored };
   }
 
   /** The chosen version of a finished reply goes to the memorize queue; a queue outage only costs that memory. */

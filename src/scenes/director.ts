@@ -45,7 +45,7 @@ export class SceneDirector {
     const em = this.#deps.orm.em.fork();
     const scene = await findSceneHeader(em, { threadId: message.channelId });
     if (!scene || scene.settings.endedAt) return 'not-scene';
-    const actor = await this.#deps.responder.storeMessage(em, scene.conversation, message);
+    const { actor } = await this.#deps.responder.storeMessage(em, scene.conversation, message);
     if (scene.settings.strategy === 'manual') return 'stored';
     const id = scene.conversation.id;
     clearTimeout(this.#pending.get(id)?.timer);

@@ -1,0 +1,45 @@
+import { Routes, type APIChannel } from 'discord.js';
+import { REPLY_QUEUE, replyJobHandler } from '../chat/reply-jobs.js';
+import type { SinkFactory } from '../chat/responder.js';
+import type { IConversation } from '../db/entities/index.js';
+import type { Deps } from '../deps.js';
+import type { DiscordContext } from './command.js';
+import { replySinks } from './reply-sinks.js';
+
+/**
+ * Consumes the reply queue in this process, posting through Discord's REST
+ * API only: the gateway process and every `npm run worker` can run it.
+ */
+export function startReplyWorkers(deps: Deps, discord: DiscordContext): void {
+  deps.queue.process(
+    REPLY_QUEUE,
+    replyJobHandler({
+      orm: deps.database.orm,
+      responder: deps.responder,
+      locks: deps.locks,
+      queue: deps.queue,
+      sinksFor: conversationSinks(deps, discord),
+      logger: deps.logger,
+    }),
+    { concurrency: deps.config.replyConcurrency },
+  );
+}
+
+/** Sinks for a stored conversation: its channel, and for a thread the parent channel's webhook (looked up once). */
+export function conversationSinks(deps: Pick<Deps, 'logger'>, discord: DiscordContext) {
+  const parents = new Map<string, string | undefined>();
+  return async (conversation: IConversation): Promise<SinkFactory> => {
+    const id = conversation.discordChannelId;
+    let parentId: string | undefined;
+    if (conversation.kind === 'thread') {
+      const settings = conversation.settings as { parentChannelId?: string; scene?: { parentChannelId?: string } };
+      parentId = settings.scene?.parentChannelId ?? settings.parentChannelId;
+      if (!parentId && !parents.has(id)) {
+        const channel = (await discord.rest.get(Routes.channel(id))) as APIChannel & { parent_id?: string | null };
+        parents.set(id, channel.parent_id ?? undefined);
+      }
+      parentId ??= parents.get(id);
+    }
+    return replySinks({ ...discord, logger: deps.logger.child({ channel: id }) }, { id, kind: conversation.kind, parentId });
+  };
+}
