@@ -2,6 +2,7 @@ import {
   ActionRowBuilder,
   ApplicationCommandType,
   ContextMenuCommandBuilder,
+  InteractionContextType,
   MessageFlags,
   StringSelectMenuBuilder,
 } from 'discord.js';
@@ -10,16 +11,21 @@ import { actorOf } from '../src/discord/actor.js';
 import { customId, parseCustomId, type Command } from '../src/discord/command.js';
 import { UserError } from '../src/errors.js';
 import { addKnowledge } from '../src/knowledge/knowledge.js';
+import { assertCan } from '../src/permissions/access.js';
+import { accessFor } from '../src/permissions/guild-settings.js';
 
 /** Message → Apps → "Add to character knowledge": every attachment of the message, for a character you pick. */
 export default {
-  data: new ContextMenuCommandBuilder().setName('Add to character knowledge').setType(ApplicationCommandType.Message),
+  data: new ContextMenuCommandBuilder().setName('Add to character knowledge')
+    .setType(ApplicationCommandType.Message)
+    .setContexts(InteractionContextType.Guild, InteractionContextType.BotDM),
 
   async executeOnMessage(interaction, context) {
     const attachments = [...interaction.targetMessage.attachments.values()];
     if (!attachments.length) throw new UserError('That message has no attached files.');
     const em = context.database.orm.em.fork();
     const actor = await actorOf(em, interaction);
+    assertCan(actor, 'uploadKnowledge', await accessFor(em, actor));
     const editable = (await searchCharacters(em, actor, '', { limit: 100 })).items.filter((c) => canEdit(actor, c)).slice(0, 25);
     if (!editable.length) throw new UserError('You have no character whose knowledge you may change. Create one with /character create.');
     const menu = new StringSelectMenuBuilder()
@@ -39,6 +45,7 @@ export default {
     const [, messageId = ''] = args;
     const em = context.database.orm.em.fork();
     const actor = await actorOf(em, interaction);
+    assertCan(actor, 'uploadKnowledge', await accessFor(em, actor));
     const character = await findUsableCharacter(em, actor, interaction.values[0] ?? '');
     const message = await interaction.channel?.messages.fetch(messageId);
     if (!message) throw new UserError('That message is gone.');

@@ -1,4 +1,4 @@
-import { MessageFlags, SlashCommandBuilder, type ModalSubmitInteraction } from 'discord.js';
+import { InteractionContextType, MessageFlags, SlashCommandBuilder, type ModalSubmitInteraction } from 'discord.js';
 import {
   canEdit,
   createCharacter,
@@ -20,6 +20,8 @@ import { UserError } from '../src/errors.js';
 import { download } from '../src/knowledge/download.js';
 import { guardedFetch } from '../src/llm/endpoint-guard.js';
 import { CHARACTER_VISIBILITIES } from '../src/db/entities/index.js';
+import { assertCan } from '../src/permissions/access.js';
+import { accessFor } from '../src/permissions/guild-settings.js';
 
 const PAGE_SIZE = 5;
 type Visibility = (typeof CHARACTER_VISIBILITIES)[number];
@@ -34,6 +36,7 @@ export default {
   data: new SlashCommandBuilder()
     .setName('character')
     .setDescription('Create and manage characters.')
+    .setContexts(InteractionContextType.Guild, InteractionContextType.BotDM)
     .addSubcommand((sub) =>
       sub
         .setName('create')
@@ -100,18 +103,21 @@ export default {
     const em = context.database.orm.em.fork();
     const sub = interaction.options.getSubcommand();
     if (sub === 'create') {
+      const creator = await actorOf(em, interaction);
+      assertCan(creator, 'createCharacters', await accessFor(em, creator));
       const visibility = interaction.options.getString('visibility') ?? 'private';
       const nsfw = interaction.options.getBoolean('nsfw') ?? false;
       await interaction.showModal(characterModal(customId('character', 'create', visibility, String(nsfw)), 'New character'));
       return;
     }
     if (sub === 'import') {
+      const actor = await actorOf(em, interaction);
+      assertCan(actor, 'createCharacters', await accessFor(em, actor));
       await interaction.deferReply({ flags: MessageFlags.Ephemeral });
       const file = interaction.options.getAttachment('file', true);
       const fetcher = guardedFetch({ allowPrivate: context.config.secrets.allowPrivateEndpoints });
       const buffer = await download(file.url, { maxBytes: CARD_LIMITS.fileBytes, timeoutMs: 30_000 }, fetcher);
       const card = parseCard(buffer);
-      const actor = await actorOf(em, interaction);
       const { character, loreEntries } = await importCard(em, context.queue, actor, card, {
         visibility: (interaction.options.getString('visibility') ?? 'private') as Visibility,
         avatarUrl: card.avatarPng ? file.url : undefined,
@@ -170,6 +176,7 @@ export default {
     const actor = await actorOf(em, interaction);
     const text = modalText(interaction);
     if (action === 'create') {
+      assertCan(actor, 'createCharacters', await accessFor(em, actor));
       const character = await createCharacter(em, actor, {
         ...text,
         visibility: (args[0] as Visibility) ?? 'private',

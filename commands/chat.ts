@@ -1,17 +1,20 @@
-import { EmbedBuilder, MessageFlags, SlashCommandBuilder } from 'discord.js';
+import { EmbedBuilder, InteractionContextType, MessageFlags, SlashCommandBuilder } from 'discord.js';
 import { findUsableCharacter } from '../src/characters/characters.js';
 import { bindCharacter, findBinding, replyModeOf, unbindCharacter, type ReplyMode } from '../src/chat/conversations.js';
 import { chatStatus } from '../src/chat/status.js';
-import { actorOf, channelRefOf } from '../src/discord/actor.js';
+import { actorOf, channelRefOf, placeOf } from '../src/discord/actor.js';
 import { autocompleteCharacters } from '../src/discord/character-options.js';
 import { parseCustomId, type Command } from '../src/discord/command.js';
 import { replySinks } from '../src/discord/reply-sinks.js';
 import { UserError } from '../src/errors.js';
+import { assertCharacterAllowed } from '../src/permissions/content.js';
+import { accessFor } from '../src/permissions/guild-settings.js';
 
 export default {
   data: new SlashCommandBuilder()
     .setName('chat')
     .setDescription('Talk with a character in this channel.')
+    .setContexts(InteractionContextType.Guild, InteractionContextType.BotDM)
     .addSubcommand((sub) =>
       sub
         .setName('start')
@@ -38,6 +41,8 @@ export default {
     if (sub === 'start') {
       const actor = await actorOf(em, interaction);
       const character = await findUsableCharacter(em, actor, interaction.options.getString('character', true));
+      const place = placeOf(interaction.channel, interaction.channelId, interaction.guildId);
+      assertCharacterAllowed(character, place, await accessFor(em, actor), { allowNsfwDms: context.config.dms.allowNsfw });
       const channel = channelRefOf(interaction.channel, interaction.channelId);
       const answers = interaction.options.getString('answers') as ReplyMode | null;
       const conversation = await bindCharacter(em, actor, channel, character, answers ? { replyMode: answers } : {});

@@ -1,4 +1,4 @@
-import { EmbedBuilder, MessageFlags, SlashCommandBuilder } from 'discord.js';
+import { EmbedBuilder, InteractionContextType, MessageFlags, SlashCommandBuilder } from 'discord.js';
 import type { Command } from '../src/discord/command.js';
 
 const GUIDE = [
@@ -13,7 +13,8 @@ const GUIDE = [
 ].join('\n');
 
 export default {
-  data: new SlashCommandBuilder().setName('help').setDescription('What DreamChat is and how to start.'),
+  data: new SlashCommandBuilder().setName('help').setDescription('What DreamChat is and how to start.')
+    .setContexts(InteractionContextType.Guild, InteractionContextType.BotDM),
   async execute(interaction, context) {
     const embed = new EmbedBuilder()
       .setTitle('DreamChat')

@@ -1,4 +1,4 @@
-import { MessageFlags, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
+import { InteractionContextType, MessageFlags, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
 import { findUsableCharacter } from '../src/characters/characters.js';
 import type { ICharacter, ICharacterKnowledge } from '../src/db/entities/index.js';
 import { actorOf } from '../src/discord/actor.js';
@@ -15,6 +15,8 @@ import {
   removeKnowledge,
   searchKnowledge,
 } from '../src/knowledge/knowledge.js';
+import { assertCan } from '../src/permissions/access.js';
+import { accessFor } from '../src/permissions/guild-settings.js';
 
 const characterOption = (o: import('discord.js').SlashCommandStringOption) =>
   o.setName('character').setDescription('Whose knowledge').setRequired(true).setAutocomplete(true);
@@ -23,6 +25,7 @@ export default {
   data: new SlashCommandBuilder()
     .setName('knowledge')
     .setDescription('Files and pages a character learns from.')
+    .setContexts(InteractionContextType.Guild, InteractionContextType.BotDM)
     .addSubcommand((sub) =>
       sub
         .setName('add')
@@ -60,6 +63,7 @@ export default {
     const actor = await actorOf(em, interaction);
     const character = await findUsableCharacter(em, actor, interaction.options.getString('character', true));
     const sub = interaction.options.getSubcommand();
+    if (sub === 'add' || sub === 'add-url' || sub === 'remove') assertCan(actor, 'uploadKnowledge', await accessFor(em, actor));
     if (sub === 'add' || sub === 'add-url') {
       const file = sub === 'add' ? interaction.options.getAttachment('file', true) : undefined;
       const url = file?.url ?? interaction.options.getString('url', true).trim();

@@ -1,4 +1,4 @@
-import { MessageFlags, SlashCommandBuilder, type AutocompleteInteraction, type SlashCommandStringOption } from 'discord.js';
+import { InteractionContextType, MessageFlags, SlashCommandBuilder, type AutocompleteInteraction, type SlashCommandStringOption } from 'discord.js';
 import { findUsableCharacter } from '../src/characters/characters.js';
 import { actorOf } from '../src/discord/actor.js';
 import { autocompleteCharacters } from '../src/discord/character-options.js';
@@ -6,6 +6,8 @@ import { parseCustomId, type Command, type CommandContext } from '../src/discord
 import { linesOf, loreListPage, loreModal } from '../src/discord/render/lore.js';
 import { UserError } from '../src/errors.js';
 import { assertCanChangeKnowledge } from '../src/knowledge/knowledge.js';
+import { assertCan } from '../src/permissions/access.js';
+import { accessFor } from '../src/permissions/guild-settings.js';
 import { addLore, editLore, findLore, listLore, removeLore, splitKeys, type LoreItem, type LorePatch } from '../src/knowledge/lore.js';
 
 const characterOption = (o: SlashCommandStringOption) =>
@@ -17,6 +19,7 @@ export default {
   data: new SlashCommandBuilder()
     .setName('lore')
     .setDescription('World info: entries a character is told when their keywords come up.')
+    .setContexts(InteractionContextType.Guild, InteractionContextType.BotDM)
     .addSubcommand((sub) =>
       sub
         .setName('add')
@@ -53,6 +56,7 @@ export default {
     const actor = await actorOf(em, interaction);
     const character = await findUsableCharacter(em, actor, interaction.options.getString('character', true));
     const sub = interaction.options.getSubcommand();
+    if (sub !== 'list') assertCan(actor, 'uploadKnowledge', await accessFor(em, actor));
     const option = {
       boolean: (name: string) => interaction.options.getBoolean(name) ?? undefined,
       integer: (name: string) => interaction.options.getInteger(name) ?? undefined,
@@ -108,6 +112,7 @@ export default {
       return;
     }
     if (!interaction.isModalSubmit() || action !== 'save') return;
+    assertCan(actor, 'uploadKnowledge', await accessFor(em, actor));
     const value = (id: string) => interaction.fields.getTextInputValue(id).trim();
     const secondaryKeys = linesOf(value('secondary'));
     const item = await editLore(em, context.queue, actor, character, second, {

@@ -1,4 +1,4 @@
-import { MessageFlags, SlashCommandBuilder } from 'discord.js';
+import { InteractionContextType, MessageFlags, SlashCommandBuilder } from 'discord.js';
 import { actorOf } from '../src/discord/actor.js';
 import { parseCustomId, type Command } from '../src/discord/command.js';
 import { confirmRow, sourcesEmbed, summaryModal, summaryView } from '../src/discord/render/memory.js';
@@ -16,6 +16,7 @@ export default {
   data: new SlashCommandBuilder()
     .setName('memory')
     .setDescription('What characters remember of this conversation.')
+    .setContexts(InteractionContextType.Guild, InteractionContextType.BotDM)
     .addSubcommand((sub) => sub.setName('summary').setDescription('The running summary of this conversation (its starter can edit it).'))
     .addSubcommandGroup((group) =>
       group

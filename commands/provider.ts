@@ -1,6 +1,7 @@
 import {
   ActionRowBuilder,
   EmbedBuilder,
+  InteractionContextType,
   MessageFlags,
   ModalBuilder,
   SlashCommandBuilder,
@@ -25,6 +26,8 @@ import {
 import { ModelListCache, roundTrip } from '../src/llm/provider-test.js';
 import type { ProviderConfig } from '../src/llm/create-provider.js';
 import type { ProviderType } from '../src/llm/types.js';
+import { assertCan } from '../src/permissions/access.js';
+import { accessFor } from '../src/permissions/guild-settings.js';
 
 const modelLists = new ModelListCache();
 const SCOPE_LABEL: Record<ProviderScope, string> = { user: 'yours', guild: 'this server', system: 'operator' };
@@ -36,6 +39,7 @@ export default {
   data: new SlashCommandBuilder()
     .setName('provider')
     .setDescription('The AI providers that answer: add your own key, or (admins) the server’s.')
+    .setContexts(InteractionContextType.Guild, InteractionContextType.BotDM)
     .addSubcommand((sub) =>
       sub
         .setName('add')
@@ -76,6 +80,11 @@ export default {
     if (sub === 'add') {
       const type = interaction.options.getString('type', true) as ProviderType;
       const scope = (interaction.options.getString('scope') ?? 'user') as ProviderScope;
+      if (scope === 'guild') {
+        const em = context.database.orm.em.fork();
+        const actor = await actorOf(em, interaction);
+        if (actor.guild) assertCan(actor, 'addProviders', await accessFor(em, actor));
+      }
       await interaction.showModal(addModal(type, scope));
       return;
     }
@@ -129,7 +138,10 @@ export default {
     const [scope, type] = args as [ProviderScope, ProviderType];
     const value = (id: string) => interaction.fields.getTextInputValue(id).trim();
     const em = context.database.orm.em.fork();
-    const actor = await actorOf(em, interaction);
+    const member = await actorOf(em, interaction);
+    // Server admins, and the roles they granted /settings roles allow action:add server AI providers.
+    if (scope === 'guild' && member.guild) assertCan(member, 'addProviders', await accessFor(em, member));
+    const actor = scope === 'guild' && member.guild ? { ...member, isGuildAdmin: true } : member;
     const instance = await addInstance(
       em,
       actor,

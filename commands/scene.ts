@@ -10,10 +10,13 @@ import {
   type SlashCommandStringOption,
 } from 'discord.js';
 import { findUsableCharacter, searchCharacters } from '../src/characters/characters.js';
-import { actorOf, channelRefOf } from '../src/discord/actor.js';
+import { actorOf, channelRefOf, placeOf } from '../src/discord/actor.js';
 import type { Command, CommandContext } from '../src/discord/command.js';
 import { replySinks } from '../src/discord/reply-sinks.js';
 import { UserError } from '../src/errors.js';
+import { assertCan } from '../src/permissions/access.js';
+import { assertCharacterAllowed, sceneBlock } from '../src/permissions/content.js';
+import { accessFor } from '../src/permissions/guild-settings.js';
 import {
   addToScene,
   createScene,
@@ -57,7 +60,8 @@ export default {
             .setDescription('Who speaks after a message (default natural)')
             .addChoices(...STRATEGIES.map((value) => ({ name: STRATEGY_NAMES[value], value }))),
         )
-        .addBooleanOption((option) => option.setName('private').setDescription('A private thread (only invited people see it)')),
+        .addBooleanOption((option) => option.setName('private').setDescription('A private thread (only invited people see it)'))
+        .addBooleanOption((option) => option.setName('nsfw').setDescription('For age-restricted channels only (so is any scene with an NSFW character)')),
     )
     .addSubcommand((sub) =>
       sub.setName('add').setDescription('Bring another character into this scene.').addStringOption(castCharacter('Who joins')),
@@ -122,6 +126,8 @@ export default {
     const name = interaction.options.getString('character') ?? '';
     if (sub === 'add') {
       const character = await findUsableCharacter(em, actor, name);
+      const place = placeOf(interaction.channel, threadId, interaction.guildId);
+      assertCharacterAllowed(character, place, await accessFor(em, actor), { allowNsfwDms: context.config.dms.allowNsfw });
       await addToScene(em, actor, scene, character);
       await interaction.reply(`**${character.name}** joins the scene.`);
       await context.responder.greet(scene.conversation.id, interaction.user.displayName, sinks, character);
@@ -168,10 +174,16 @@ async function start(interaction: ChatInputCommandInteraction, context: CommandC
   }
   const em = context.database.orm.em.fork();
   const actor = await actorOf(em, interaction);
+  const access = await accessFor(em, actor);
+  assertCan(actor, 'startScenes', access);
   const names = interaction.options.getString('characters', true).split(',').map((n) => n.trim()).filter(Boolean);
   const characters = [];
   for (const name of names) characters.push(await findUsableCharacter(em, actor, name));
   if (new Set(characters.map((c) => c.id)).size < 2) throw new UserError('A scene needs at least two different characters.');
+  const nsfw = interaction.options.getBoolean('nsfw') ?? false;
+  // The thread follows this channel's age restriction.
+  const blocked = sceneBlock({ nsfw, characters }, placeOf(channel, channel.id, interaction.guildId), access, { allowNsfwDms: context.config.dms.allowNsfw });
+  if (blocked) throw new UserError(blocked);
   await interaction.deferReply();
   const title = interaction.options.getString('title')?.trim() || characters.map((c) => c.name).join(', ');
   const isPrivate = interaction.options.getBoolean('private') ?? false;
@@ -189,7 +201,7 @@ async function start(interaction: ChatInputCommandInteraction, context: CommandC
     title,
     scenario,
     characters,
-    settings: { parentChannelId: channel.id, ...(strategy ? { strategy } : {}) },
+    settings: { parentChannelId: channel.id, nsfw, ...(strategy ? { strategy } : {}) },
   });
   const cast = characters.map((c) => `**${c.name}**`).join(', ');
   await thread.send({

@@ -1,15 +1,47 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ChannelType, PermissionFlagsBits, type BaseInteraction, type Channel, type Message } from 'discord.js';
+import {
+  ChannelType,
+  PermissionFlagsBits,
+  type APIInteractionGuildMember,
+  type BaseInteraction,
+  type Channel,
+  type GuildMember,
+  type Message,
+} from 'discord.js';
 import type { ChannelRef } from '../chat/conversations.js';
 import { resolveActor, type Actor } from '../core/identity.js';
+import type { Member, Place } from '../permissions/access.js';
+
+/** An actor with the roles they hold in the server, for the server's permission rules. */
+export type MemberActor = Actor & Member;
 
 /** The acting user and server of an interaction, as core rows. Manage Server makes a server admin. */
-export function actorOf(em: EntityManager, interaction: BaseInteraction): Promise<Actor> {
-  return resolveActor(em, {
+export async function actorOf(em: EntityManager, interaction: BaseInteraction): Promise<MemberActor> {
+  const actor = await resolveActor(em, {
     user: { id: interaction.user.id, username: interaction.user.displayName ?? interaction.user.username },
     guild: interaction.guildId ? { id: interaction.guildId, name: interaction.guild?.name } : undefined,
     isGuildAdmin: interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild) ?? false,
   });
+  return { ...actor, roleIds: interaction.guildId ? roleIdsOf(interaction.member, interaction.guildId) : [] };
+}
+
+/** The role ids of a member (a cached GuildMember, or the raw member of an interaction), @everyone included. */
+export function roleIdsOf(member: GuildMember | APIInteractionGuildMember | null | undefined, guildId: string): string[] {
+  if (!member) return [guildId];
+  const ids = Array.isArray(member.roles) ? member.roles : [...(member as GuildMember).roles.cache.keys()];
+  return [...new Set([guildId, ...ids])];
+}
+
+/** Where an interaction or message happens, for channel and content rules: a thread takes its parent's id and age restriction. */
+export function placeOf(channel: Channel | null, channelId: string, guildId: string | null): Place {
+  if (!guildId) return { kind: 'dm', channelId, nsfw: false };
+  if (!channel) return { kind: 'channel', channelId, nsfw: false };
+  if (channel.isDMBased()) return { kind: 'dm', channelId: channel.id, nsfw: false };
+  if (channel.isThread()) {
+    const parent = channel.parent;
+    return { kind: 'thread', channelId: channel.id, parentId: channel.parentId ?? undefined, nsfw: Boolean(parent && 'nsfw' in parent && parent.nsfw) };
+  }
+  return { kind: 'channel', channelId: channel.id, nsfw: 'nsfw' in channel && Boolean(channel.nsfw) };
 }
 
 /** Where a conversation lives: a channel, a thread (with its parent for the webhook) or a DM. */

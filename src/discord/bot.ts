@@ -9,9 +9,11 @@ import {
 } from 'discord.js';
 import type { Deps } from '../deps.js';
 import { parseCustomId, type Command, type CommandContext } from './command.js';
+import { refuseIfClosed } from './gate.js';
 import { handleInteractionError } from './handle-error.js';
 import { routeMessages } from './messages.js';
 import { replySinks } from './reply-sinks.js';
+import { startReplyWorkers } from './reply-worker.js';
 import { replyButtons } from './render/reply-buttons.js';
 import { WebhookCache } from './webhooks.js';
 
@@ -44,6 +46,8 @@ export async function startBot(options: BotOptions): Promise<Client> {
   const context: CommandContext = { ...deps, rest: client.rest, webhooks, replyButtons };
   client.once(Events.ClientReady, (ready) => {
     deps.logger.info({ user: ready.user.tag, guilds: ready.guilds.cache.size }, 'connected to Discord');
+    // Reply jobs (when replies go through the queue) are taken once the application id is known, for the webhooks.
+    if (deps.config.repliesInQueue) startReplyWorkers(deps, context);
     // Scene rounds cut short by a restart carry on with their stored speaker queue.
     void deps.scenes
       .resumeRounds((threadId, parentId) => replySinks(context, { id: threadId, kind: 'thread', parentId }))
@@ -74,6 +78,12 @@ async function dispatch(interaction: Interaction, commands: Map<string, Command>
   const command = commands.get(interaction.commandName);
   if (!command) {
     logger.warn('unknown command (run npm run deploy-commands after changing commands)');
+    return;
+  }
+  try {
+    if (await refuseIfClosed(interaction, interaction.commandName, context)) return;
+  } catch (error) {
+    if (!interaction.isAutocomplete()) await handleInteractionError(interaction, error, logger);
     return;
   }
   if (interaction.isAutocomplete()) {
@@ -109,6 +119,7 @@ async function dispatchComponent(
     return;
   }
   try {
+    if (await refuseIfClosed(interaction, name, context)) return;
     await command.interact(interaction, { ...context, logger });
   } catch (error) {
     await handleInteractionError(interaction, error, logger);

@@ -1,6 +1,9 @@
 import type { Client, Message, PartialMessage } from 'discord.js';
 import { deleteUserMessage, editUserMessage } from '../chat/history.js';
-import { authorOf, channelRefOf, isConversationChannel } from './actor.js';
+import { channelAllowed, DM_REFUSAL } from '../permissions/access.js';
+import { loadAccess } from '../permissions/guild-settings.js';
+import { blockedHere } from '../permissions/place-check.js';
+import { authorOf, channelRefOf, isConversationChannel, placeOf } from './actor.js';
 import type { CommandContext } from './command.js';
 import { replySinks } from './reply-sinks.js';
 
@@ -18,8 +21,9 @@ export function routeMessages(deps: MessageRoutingDeps): void {
   const { client, context } = deps;
   const orm = context.database.orm;
   const warnedNoWebhook = new Set<string>();
+  const notices = new Notices();
   client.on('messageCreate', (message) => {
-    void onMessage(message, deps, warnedNoWebhook).catch((error: unknown) =>
+    void onMessage(message, deps, warnedNoWebhook, notices).catch((error: unknown) =>
       context.logger.error({ err: error, message: message.id }, 'message handling failed'),
     );
   });
@@ -36,10 +40,39 @@ export function routeMessages(deps: MessageRoutingDeps): void {
   });
 }
 
-async function onMessage(message: Message, deps: MessageRoutingDeps, warnedNoWebhook: Set<string>): Promise<void> {
+/**
+ * Plain notices the bot gives instead of answering (a character that may not
+ * run here, DMs turned off): once per channel and reason, per process, so
+ * nobody is spammed. A channel where it may answer again is forgotten.
+ */
+class Notices {
+  readonly #given = new Map<string, string>();
+
+  async give(message: Message, text: string): Promise<void> {
+    if (this.#given.get(message.channelId) === text) return;
+    this.#given.set(message.channelId, text);
+    if (this.#given.size > 10_000) this.#given.delete(this.#given.keys().next().value!);
+    if (message.channel.isSendable()) await message.channel.send({ content: text, allowedMentions: { parse: [] } });
+  }
+
+  clear(channelId: string): void {
+    this.#given.delete(channelId);
+  }
+}
+
+async function onMessage(message: Message, deps: MessageRoutingDeps, warnedNoWebhook: Set<string>, notices: Notices): Promise<void> {
   if (message.author.bot || message.webhookId || message.system) return;
   if (!message.content.trim() || !isConversationChannel(message.channel)) return;
   const { client, context } = deps;
+  const em = context.database.orm.em.fork();
+  const place = placeOf(message.channel, message.channelId, message.guildId);
+  if (place.kind === 'dm' && !context.config.dms.allow) return notices.give(message, DM_REFUSAL);
+  const access = message.guildId ? await loadAccess(em, message.guildId) : undefined;
+  // A channel the server's admins closed: the bot is not there at all.
+  if (access && !channelAllowed(access, place)) return;
+  const blocked = await blockedHere(em, place, access, { allowNsfwDms: context.config.dms.allowNsfw });
+  if (blocked) return notices.give(message, `${blocked} It does not answer here.`);
+  notices.clear(message.channelId);
   const botId = client.user?.id;
   const repliedTo = message.reference?.messageId
     ? await message.fetchReference().catch(() => null)

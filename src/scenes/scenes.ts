@@ -17,6 +17,8 @@ export const sceneSettingsSchema = z.object({
   /** Whether a character added mid-scene heard what was said before it joined. */
   newcomersHeardEarlier: z.boolean().default(false),
   scenario: z.string().max(2000).optional(),
+  /** Started as NSFW: runs only in age-restricted channels (so does a scene with any NSFW character). */
+  nsfw: z.boolean().default(false),
   /** The thread's parent channel, whose webhook the characters post through. */
   parentChannelId: z.string().optional(),
   /** Who spoke in the last round (the pooled strategy lets others speak next). */
