@@ -1,7 +1,8 @@
-import { ConfigError } from './config.js';
+import { ConfigError, requireDiscordToken } from './config.js';
 import { createDeps } from './deps.js';
 import { acceptingCheck, dependencyChecks, startHealthServer } from './health.js';
 import { exitWith, onShutdown, startProcess } from './process.js';
+import { restOnlyDiscord, startReplyWorkers } from './discord/reply-worker.js';
 import { startWorkers } from './workers.js';
 
 /**
@@ -16,8 +17,11 @@ async function main(): Promise<void> {
         'with the bot. Without them, npm start runs the workers inside the bot process.',
     );
   }
+  // Replies are posted through Discord's REST API: a worker needs the bot token, not a gateway connection.
+  const token = config.repliesInQueue ? requireDiscordToken(config) : undefined;
   const deps = await createDeps(config, logger);
   await startWorkers(deps);
+  if (token) startReplyWorkers(deps, await restOnlyDiscord({ token, apiUrl: config.discord.apiUrl, logger }));
   // On SIGTERM: the workers take no new jobs and the running ones finish (up to SHUTDOWN_GRACE_MS).
   const shutdown = onShutdown(logger, config.shutdownGraceMs, async () => {
     await deps.close();

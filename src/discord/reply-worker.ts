@@ -1,10 +1,13 @@
-import { Routes, type APIChannel } from 'discord.js';
+import { REST } from '@discordjs/rest';
+import { Routes, type APIApplication, type APIChannel } from 'discord.js';
 import { REPLY_QUEUE, replyJobHandler } from '../chat/reply-jobs.js';
 import type { SinkFactory } from '../chat/responder.js';
 import type { IConversation } from '../db/entities/index.js';
 import type { Deps } from '../deps.js';
 import type { DiscordContext } from './command.js';
 import { replySinks } from './reply-sinks.js';
+import { replyButtons } from './render/reply-buttons.js';
+import { WebhookCache } from './webhooks.js';
 
 /**
  * Consumes the reply queue in this process, posting through Discord's REST
@@ -42,4 +45,16 @@ export function conversationSinks(deps: Pick<Deps, 'logger'>, discord: DiscordCo
     }
     return replySinks({ ...discord, logger: deps.logger.child({ channel: id }) }, { id, kind: conversation.kind, parentId });
   };
+}
+
+/**
+ * Discord for a process without a gateway connection (`npm run worker`):
+ * REST with the bot token, and the application id (to recognise the bot's
+ * webhooks) asked once from Discord.
+ */
+export async function restOnlyDiscord(options: { token: string; apiUrl?: string; logger: Deps['logger'] }): Promise<DiscordContext> {
+  const rest = new REST(options.apiUrl ? { api: options.apiUrl } : {}).setToken(options.token);
+  const application = (await rest.get(Routes.currentApplication())) as APIApplication;
+  const webhooks = new WebhookCache({ rest, applicationId: () => application.id, logger: options.logger });
+  return { rest, webhooks, replyButtons };
 }

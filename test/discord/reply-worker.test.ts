@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCharacter } from '../../src/characters/characters.js';
+import { bindCharacter } from '../../src/chat/conversations.js';
+import { loadConfig } from '../../src/config.js';
+import { resolveActor } from '../../src/core/identity.js';
+import { createDeps, type OwnedDeps } from '../../src/deps.js';
+import { restOnlyDiscord, startReplyWorkers } from '../../src/discord/reply-worker.js';
+import { createLogger } from '../../src/logger.js';
+import { startFakeDiscord, type FakeDiscord, type StoredChannel } from '../discord-fake/index.js';
+import type { FakeServer } from '../fakes-llm/fake-server.js';
+import { startFakeOpenAI } from '../fakes-llm/openai.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { inject } from 'vitest';
+
+let db: TestDatabase;
+let llm: FakeServer;
+let discord: FakeDiscord;
+let deps: OwnedDeps;
+let channel: StoredChannel;
+let alice: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase({ embeddingDimension: 64 });
+  await db.orm.close();
+  llm = await startFakeOpenAI();
+  discord = await startFakeDiscord({ botUser: { username: 'DreamChat' }, rateLimits: 'relaxed' });
+  const owner = discord.addUser({ username: 'owner' });
+  const guild = discord.addGuild({ name: 'Tavern', ownerId: owner.id });
+  channel = discord.addTextChannel(guild.id, { name: 'roleplay' });
+  alice = discord.addUser({ username: 'alice', globalName: 'Alice' }).id;
+  discord.addMember(guild.id, alice);
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    ...(inject('embedded') ? { DATABASE_POOL_SIZE: '1' } : {}),
+    ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+    REPLIES_IN_QUEUE: 'true',
+    DISCORD_TOKEN: discord.token,
+    DISCORD_API_URL: discord.restUrl,
+    EMBEDDER: 'hashing',
+    EMBEDDING_DIMENSION: '64',
+    OPENAI_API_KEY: 'sk-test',
+    OPENAI_BASE_URL: llm.url,
+    OPENAI_MODEL: 'fake-model',
+    LOG_LEVEL: 'silent',
+  });
+  deps = await createDeps(config, createLogger('silent'));
+  // A process with no gateway connection: REST only, as `npm run worker` runs.
+  startReplyWorkers(deps, await restOnlyDiscord({ token: discord.token, apiUrl: discord.restUrl, logger: deps.logger }));
+  const em = deps.database.orm.em.fork();
+  const actor = await resolveActor(em, { user: { id: alice, username: 'alice' }, guild: { id: guild.id, name: 'Tavern' } });
+  const aria = await createCharacter(em, actor, {
+    name: 'Aria',
+    personalityPrompt: 'A bard.',
+    avatarUrl: 'https://cdn.example.org/aria.png',
+    visibility: 'guild',
+  });
+  await bindCharacter(em, actor, { id: channel.id, kind: 'channel' }, aria, { replyMode: 'all' });
+});
+
+afterAll(async () => {
+  await deps?.close();
+  await discord?.close();
+  await llm?.close();
+  await db?.close();
+});
+
+describe('a worker without a gateway connection', () => {
+  it('writes queued replies and posts them through the channel webhook with the character’s name and avatar', async () => {
+    llm.next({ text: 'Posted by a worker over REST.' });
+    const outcome = await deps.responder.onMessage(
+      {
+        channelId: channel.id,
+        discordMessageId: String(944000000000000000n + BigInt(randomBytes(2).readUInt16BE())),
+        author: { id: alice, username: 'alice' },
+        guild: { id: channel.guildId! },
+        content: 'Anyone there?',
+        addressed: true,
+      },
+      () => {
+        throw new Error('the receiving side wrote the reply itself');
+      },
+    );
+    expect(outcome).toBe('queued');
+    const reply = await discord.waitForMessage(channel.id, (m) => Boolean(m.webhook_id) && m.content === 'Posted by a worker over REST.', 15_000);
+    expect(reply.author.username).toBe('Aria');
+    expect(reply.fake.avatarUrl).toBe('https://cdn.example.org/aria.png');
+    expect(JSON.stringify(reply.components)).toContain('chat:regenerate');
+    expect(discord.webhooks(channel.id)).toHaveLength(1);
+  });
+});
