@@ -70,7 +70,7 @@ export async function createDeps(config: Config, logger: Logger): Promise<OwnedD
   metrics.watchQueues(queue, [INGEST_QUEUE, MEMORIZE_QUEUE, SUMMARIZE_QUEUE]);
   const providers = new ProviderRegistry({ config, secrets });
   const resolveModel: ModelResolver = (request) => providers.resolve(database.orm.em.fork(), request);
-  const usage = createUsageBudget(config, logger);
+  const usage = createUsageBudget(config, logger, database.orm);
   const responder = new InstrumentedResponder({ orm: database.orm, embedder, resolveModel, logger, queue, metrics, budget: usage.budget,
     dispatch: config.repliesInQueue ? dispatchReplies(queue) : undefined,
   });

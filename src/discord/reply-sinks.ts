@@ -1,7 +1,9 @@
 import type { SinkFactory } from '../chat/responder.js';
+import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { ChannelRef } from '../chat/conversations.js';
 import type { DiscordContext } from './command.js';
+import { replyFooter } from './render/reply-footer.js';
 import { DiscordReplyStream } from './reply-stream.js';
 
 /**
@@ -9,7 +11,7 @@ import { DiscordReplyStream } from './reply-stream.js';
  * channel's, for a thread), or plain messages in DMs.
  */
 export function replySinks(
-  context: DiscordContext & { logger: Logger },
+  context: DiscordContext & { logger: Logger; config?: Config },
   channel: ChannelRef & { parentId?: string },
   options: { buttons?: boolean; onNoWebhook?: (channelId: string) => boolean } = {},
 ): SinkFactory {
@@ -24,5 +26,6 @@ export function replySinks(
       components: options.buttons === false ? undefined : context.replyButtons,
       onNoWebhook: options.onNoWebhook,
       messageIds,
+      footer: context.config?.usage.replyFooter ? replyFooter : undefined,
     });
 }

@@ -25,6 +25,8 @@ export interface ReplyStreamOptions {
   editIntervalMs?: number;
   /** The messages of a reply being rewritten (regenerate, swipe, continue): edited instead of posted. */
   messageIds?: string[];
+  /** A line under the finished reply (model and tokens), kept whole in its last message. */
+  footer?: (info: ReplyInfo) => string | undefined;
 }
 
 const CURSOR = ' ▌';
@@ -71,7 +73,8 @@ export class DiscordReplyStream implements ReplySink {
   async finish(text: string, info: ReplyInfo): Promise<{ messageIds: string[] }> {
     this.#close();
     const components = this.#options.components?.(info) ?? [];
-    this.#enqueue(() => this.#render(text, components, true));
+    const footer = this.#options.footer?.(info);
+    this.#enqueue(() => this.#render(text, components, true, footer));
     await this.#chain;
     return { messageIds: this.#shown.map((message) => message.id) };
   }
@@ -95,12 +98,14 @@ export class DiscordReplyStream implements ReplySink {
     });
   }
 
-  /** Shows `text` across as many messages as it needs; the last one carries the buttons. */
-  async #render(text: string, components: Row[], final = false): Promise<void> {
+  /** Shows `text` across as many messages as it needs; the last one carries the footer and the buttons. */
+  async #render(text: string, components: Row[], final = false, footer?: string): Promise<void> {
     this.#lastFlush = Date.now();
     const webhook = await this.#webhookAllowed();
     const prefix = webhook ? '' : `**${this.#options.speaker.name}**\n`;
-    const parts = splitMessage(text, MESSAGE_LIMIT - prefix.length).map((part) => prefix + part);
+    const parts = withFooter(splitMessage(text, MESSAGE_LIMIT - prefix.length), footer, MESSAGE_LIMIT - prefix.length).map(
+      (part) => prefix + part,
+    );
     for (const [index, content] of parts.entries()) {
       const last = index === parts.length - 1;
       const rows = final && last ? components : [];
@@ -212,4 +217,13 @@ export class DiscordReplyStream implements ReplySink {
     if (withComponents) query.set('with_components', 'true');
     return query;
   }
+}
+
+/** The footer goes under the last part when it fits there, else in a part of its own: never cut, never past the limit. */
+function withFooter(parts: string[], footer: string | undefined, limit: number): string[] {
+  if (!footer) return parts;
+  const last = parts.at(-1) ?? '';
+  if (!last) return [...parts.slice(0, -1), footer];
+  if (last.length + 1 + footer.length <= limit) return [...parts.slice(0, -1), `${last}\n${footer}`];
+  return [...parts, footer];
 }

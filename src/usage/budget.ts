@@ -41,22 +41,38 @@ export class UsageBudget implements ReplyBudget {
   readonly #limits: UsageLimits;
   readonly #logger: Logger;
   readonly #now: () => number;
+  readonly #loadSettings?: (discordGuildId: string) => Promise<Record<string, unknown> | undefined>;
+  /** Servers' own limits, read at most once a minute per process. */
+  readonly #servers = new Map<string, { at: number; limits: Partial<UsageLimits> }>();
 
-  constructor(options: { limiter: RateLimiter; limits: UsageLimits; logger: Logger; now?: () => number }) {
+  constructor(options: {
+    limiter: RateLimiter;
+    limits: UsageLimits;
+    logger: Logger;
+    now?: () => number;
+    /** Reads a server's guilds.settings; without it, the actor's loaded guild row is used. */
+    loadSettings?: (discordGuildId: string) => Promise<Record<string, unknown> | undefined>;
+  }) {
     this.#limiter = options.limiter;
     this.#limits = options.limits;
     this.#logger = options.logger;
     this.#now = options.now ?? Date.now;
+    this.#loadSettings = options.loadSettings;
+  }
+
+  /** A server's limits changed (here): read them again on its next reply. Other processes see it within a minute. */
+  forgetServer(discordGuildId: string): void {
+    this.#servers.delete(discordGuildId);
   }
 
   async admit(actor: Actor): Promise<string | undefined> {
-    const rules = this.#rules(actor);
     const order = ['userMessagesPerMinute', 'serverMessagesPerMinute', 'userTokensPerDay', 'serverTokensPerDay'] as const;
-    const checked = order.flatMap((name) => {
-      const rule = rules[name];
-      return rule ? [{ ...rule, cost: name.endsWith('PerMinute') ? 1 : 0 }] : [];
-    });
     try {
+      const rules = await this.#rules(actor);
+      const checked = order.flatMap((name) => {
+        const rule = rules[name];
+        return rule ? [{ ...rule, cost: name.endsWith('PerMinute') ? 1 : 0 }] : [];
+      });
       const decision = await this.#limiter.hit(checked);
       if (decision.allowed) return undefined;
       const name = order.find((n) => rules[n]?.key === decision.rule.key)!;
@@ -68,31 +84,45 @@ export class UsageBudget implements ReplyBudget {
   }
 
   async spend(actor: Actor, tokens: number): Promise<void> {
-    const rules = this.#rules(actor);
-    const daily = [rules.userTokensPerDay, rules.serverTokensPerDay].filter((rule) => rule !== undefined);
-    await this.#limiter.add(daily, tokens).catch((error: unknown) => {
+    await (async () => {
+      const rules = await this.#rules(actor);
+      const daily = [rules.userTokensPerDay, rules.serverTokensPerDay].filter((rule) => rule !== undefined);
+      await this.#limiter.add(daily, tokens);
+    })().catch((error: unknown) => {
       this.#logger.warn({ err: error, tokens }, 'could not count a reply’s tokens against the daily limits');
     });
   }
 
   /** The person's (and, with `server`, the server's) current windows, for /usage. */
   async state(actor: Actor, options: { server?: boolean } = {}): Promise<LimitState[]> {
-    const rules = this.#rules(actor);
+    const rules = await this.#rules(actor);
     const names = LIMIT_NAMES.filter((name) => rules[name] && (options.server || name.startsWith('user')));
     const states = await this.#limiter.peek(names.map((name) => rules[name]!));
     return states.map((state, i) => ({ ...state, name: names[i]! }));
   }
 
   /** The limits that apply in this actor's server: the operator's, or lower where its admins set lower. */
-  limitsFor(actor: Actor): UsageLimits {
-    const own = serverLimits(actor.guild?.settings);
+  async limitsFor(actor: Actor): Promise<UsageLimits> {
+    const own = await this.#serverLimits(actor);
     const lower = (operator: number, server: number | undefined) =>
       !server || server <= 0 ? operator : operator <= 0 ? server : Math.min(operator, server);
     return Object.fromEntries(LIMIT_NAMES.map((name) => [name, lower(this.#limits[name], own[name])])) as unknown as UsageLimits;
   }
 
-  #rules(actor: Actor): Partial<Record<(typeof LIMIT_NAMES)[number], Omit<LimitRule, 'cost'>>> {
-    const limits = this.limitsFor(actor);
+  async #serverLimits(actor: Actor): Promise<Partial<UsageLimits>> {
+    if (!actor.guild) return {};
+    if (!this.#loadSettings) return serverLimits(actor.guild.settings);
+    const id = actor.guild.discordId;
+    const cached = this.#servers.get(id);
+    if (cached && this.#now() - cached.at < 60_000) return cached.limits;
+    const limits = serverLimits(await this.#loadSettings(id));
+    if (this.#servers.size > 10_000) this.#servers.clear();
+    this.#servers.set(id, { at: this.#now(), limits });
+    return limits;
+  }
+
+  async #rules(actor: Actor): Promise<Partial<Record<(typeof LIMIT_NAMES)[number], Omit<LimitRule, 'cost'>>>> {
+    const limits = await this.limitsFor(actor);
     const user = `user:${actor.user.discordId}`;
     const server = actor.guild ? `guild:${actor.guild.discordId}` : undefined;
     return {
@@ -109,7 +139,7 @@ export class UsageBudget implements ReplyBudget {
 }
 
 /** A server's own lower limits, as stored by `/usage limits`. */
-export function serverLimits(settings: Record<string, unknown> | undefined): Partial<UsageLimits> {
+export function serverLimits(settings: Record<string, unknown> | null | undefined): Partial<UsageLimits> {
   const stored = (settings?.usage ?? {}) as Record<string, unknown>;
   return Object.fromEntries(
     LIMIT_NAMES.flatMap((name) => (typeof stored[name] === 'number' ? [[name, stored[name]]] : [])),
