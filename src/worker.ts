@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const token = config.repliesInQueue ? requireDiscordToken(config) : undefined;
   const deps = await createDeps(config, logger);
   await startWorkers(deps);
-  if (token) startReplyWorkers(deps, await restOnlyDiscord({ token, apiUrl: config.discord.apiUrl, logger }));
+  if (token) startReplyWorkers(deps, await restOnlyDiscord({ token, apiUrl: config.discord.apiUrl, logger, locks: deps.locks }));
   // On SIGTERM: the workers take no new jobs and the running ones finish (up to SHUTDOWN_GRACE_MS).
   const shutdown = onShutdown(logger, config.shutdownGraceMs, async () => {
     await deps.close();

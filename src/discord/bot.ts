@@ -42,7 +42,7 @@ export async function startBot(options: BotOptions): Promise<Client> {
     partials: [Partials.Channel],
     rest: options.apiUrl ? { api: options.apiUrl } : {},
   });
-  const webhooks = new WebhookCache({ rest: client.rest, applicationId: () => client.application?.id, logger: deps.logger });
+  const webhooks = new WebhookCache({ rest: client.rest, applicationId: () => client.application?.id, logger: deps.logger, locks: deps.locks });
   const context: CommandContext = { ...deps, rest: client.rest, webhooks, replyButtons };
   client.once(Events.ClientReady, (ready) => {
     deps.logger.info({ user: ready.user.tag, guilds: ready.guilds.cache.size }, 'connected to Discord');

@@ -52,9 +52,9 @@ export function conversationSinks(deps: Pick<Deps, 'logger'>, discord: DiscordCo
  * REST with the bot token, and the application id (to recognise the bot's
  * webhooks) asked once from Discord.
  */
-export async function restOnlyDiscord(options: { token: string; apiUrl?: string; logger: Deps['logger'] }): Promise<DiscordContext> {
+export async function restOnlyDiscord(options: { token: string; apiUrl?: string; logger: Deps['logger']; locks?: Deps['locks'] }): Promise<DiscordContext> {
   const rest = new REST(options.apiUrl ? { api: options.apiUrl } : {}).setToken(options.token);
   const application = (await rest.get(Routes.currentApplication())) as APIApplication;
-  const webhooks = new WebhookCache({ rest, applicationId: () => application.id, logger: options.logger });
+  const webhooks = new WebhookCache({ rest, applicationId: () => application.id, logger: options.logger, locks: options.locks });
   return { rest, webhooks, replyButtons };
 }

@@ -1,6 +1,7 @@
 import type { REST } from '@discordjs/rest';
 import { Routes, type APIWebhook } from 'discord.js';
 import type { Logger } from '../logger.js';
+import type { Locks } from '../queue/lock.js';
 
 export const WEBHOOK_NAME = 'DreamChat';
 const UNKNOWN_WEBHOOK = 10015;
@@ -14,20 +15,23 @@ export interface ChannelWebhook {
 
 /**
  * One webhook per channel, shared by every character (Discord allows 15 per
- * channel). Found or created once per channel under a lock, cached, and
- * recreated once when Discord says it is gone.
+ * channel). Found or created once per channel under a lock (across processes
+ * when `locks` is shared through Redis), cached, and recreated once when
+ * Discord says it is gone.
  */
 export class WebhookCache {
   readonly #rest: REST;
   readonly #applicationId: () => string | undefined;
   readonly #logger: Logger;
+  readonly #locks?: Locks;
   readonly #webhooks = new Map<string, Promise<ChannelWebhook | null>>();
 
   /** `applicationId` tells our webhooks from others'; it is known once the client is logged in. */
-  constructor(options: { rest: REST; applicationId: () => string | undefined; logger: Logger }) {
+  constructor(options: { rest: REST; applicationId: () => string | undefined; logger: Logger; locks?: Locks }) {
     this.#rest = options.rest;
     this.#applicationId = options.applicationId;
     this.#logger = options.logger;
+    this.#locks = options.locks;
   }
 
   /** The channel's webhook, or null when the bot may not manage webhooks there. */
@@ -49,6 +53,24 @@ export class WebhookCache {
   }
 
   async #findOrCreate(channelId: string): Promise<ChannelWebhook | null> {
+    if (!this.#locks) return this.#findOrCreateNow(channelId);
+    // Another process may be creating this channel's webhook: wait for it, then find what it made.
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const release = await this.#locks.tryAcquire(`webhook:${channelId}`, 15_000);
+      if (release) {
+        try {
+          return await this.#findOrCreateNow(channelId);
+        } finally {
+          await release();
+        }
+      }
+      if (Date.now() > deadline) return this.#findOrCreateNow(channelId);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  async #findOrCreateNow(channelId: string): Promise<ChannelWebhook | null> {
     try {
       const existing = (await this.#rest.get(Routes.channelWebhooks(channelId))) as APIWebhook[];
       const ours = existing.find(

@@ -65,6 +65,21 @@ afterAll(async () => {
   await db?.close();
 });
 
+describe('webhooks shared by several processes', () => {
+  it('are created once per channel when two processes ask at the same time', async () => {
+    const other = discord.addTextChannel(channel.guildId!, { name: 'busy' });
+    // Two processes: each its own REST client and cache, one lock store between them (Redis in production).
+    const [first, second] = await Promise.all([
+      restOnlyDiscord({ token: discord.token, apiUrl: discord.restUrl, logger: deps.logger, locks: deps.locks }),
+      restOnlyDiscord({ token: discord.token, apiUrl: discord.restUrl, logger: deps.logger, locks: deps.locks }),
+    ]);
+    const [a, b] = await Promise.all([first.webhooks.get(other.id), second.webhooks.get(other.id)]);
+    expect(a?.id).toBeDefined();
+    expect(b?.id).toBe(a?.id);
+    expect(discord.webhooks(other.id)).toHaveLength(1);
+  });
+});
+
 describe('a worker without a gateway connection', () => {
   it('writes queued replies and posts them through the channel webhook with the character’s name and avatar', async () => {
     llm.next({ text: 'Posted by a worker over REST.' });
