@@ -3,7 +3,7 @@ import type { FakeContext } from './context.js';
 import type { FakeGateway, GatewayStats } from './gateway.js';
 import * as setup from './guild-setup.js';
 import type { FakeHttpServer, RecordedRequest } from './http-server.js';
-import { makeRole, type Json } from './payloads.js';
+import { channelPayload, makeRole, type Json } from './payloads.js';
 import type { FailureRule, RateLimiter, RateLimitMode } from './rate-limits.js';
 import { gatewayUrl } from './routes-app.js';
 import type { FakeStore, StoredMessage } from './store.js';
@@ -125,6 +125,18 @@ export class FakeDiscord extends UserActions {
   addThread(parentId: string, options: setup.ThreadOptions = {}) {
     const parent = this.store.channel(parentId);
     return setup.createThread(this.ctx, parentId, { ownerId: this.store.guild(parent.guildId!).ownerId, ...options });
+  }
+
+  /**
+   * A server admin turns a channel's age restriction on or off in Discord's
+   * settings: CHANNEL_UPDATE is dispatched (threads show their parent's flag).
+   */
+  setChannelNsfw(channelId: string, nsfw: boolean): void {
+    const channel = this.store.channel(channelId);
+    if (!channel.guildId || channel.thread) throw new Error(`channel ${channelId} is not a server channel with its own age restriction`);
+    channel.nsfw = nsfw;
+    this.ctx.dispatch('CHANNEL_UPDATE', channelPayload(this.store, channel));
+    this.ctx.signal.notify();
   }
 
   addDmChannel(userId: string) {

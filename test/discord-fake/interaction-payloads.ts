@@ -110,8 +110,10 @@ function leafSchema(command: APIApplicationCommand, input: CommandInput, label: 
   let options = command.options ?? [];
   const descend = (name: string | undefined, type: OptionType) => {
     const hasKind = options.some((option) => option.type === type);
+    // Discord lets a command mix subcommands and groups at its top level: a group is needed only when there is nothing else.
+    const onlyKind = hasKind && options.every((option) => option.type === OptionType.Subcommand || option.type === OptionType.SubcommandGroup ? option.type === type : true);
     if (!name) {
-      if (hasKind) throw new Error(`${label}: the registered command needs a ${type === OptionType.Subcommand ? 'subcommand' : 'group'}`);
+      if (type === OptionType.SubcommandGroup ? onlyKind : hasKind) throw new Error(`${label}: the registered command needs a ${type === OptionType.Subcommand ? 'subcommand' : 'group'}`);
       return;
     }
     const found = options.find((option) => option.name === name && option.type === type) as { options?: APIApplicationCommandOption[] } | undefined;
