@@ -13,13 +13,13 @@ let bob: string;
 
 const chats = () => llm.requests.filter((r) => r.path === '/v1/chat/completions');
 const webhookMessages = () => discord.webhookMessages(channel.id).filter((m) => !m.fake.deleted);
-const usage = (userId: string, subcommand: string, options: Record<string, unknown> = {}) =>
+const usage = (userId: string, subcommand: string, options: Record<string, number> = {}) =>
   discord.slashCommand({ name: 'usage', subcommand, options, userId, channelId: channel.id });
 /** The final answer of a command, whether it replied at once or deferred and edited. */
 async function answer(command: ReturnType<typeof usage>) {
   const first = await command.waitForResponse();
   expect(first.data.flags & 64).toBe(64); // private: deferred or replied as ephemeral
-  await expect.poll(() => command.responses.some((r) => r.kind !== 'defer' && r.data && (r.data.content || r.data.embeds?.length)), { timeout: 15_000 }).toBe(true);
+  await expect.poll(() => command.responses.some((r) => r.data && (r.data.content || r.data.embeds?.length)), { timeout: 15_000 }).toBe(true);
   return command.responses.filter((r) => r.data && (r.data.content || r.data.embeds?.length)).at(-1)!;
 }
 
