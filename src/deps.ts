@@ -6,7 +6,7 @@ import { createEmbedder } from './embeddings/create-embedder.js';
 import type { Embedder } from './embeddings/embedder.js';
 import { createJobQueue } from './queue/create-job-queue.js';
 import { createLocks, type Locks } from './queue/lock.js';
-import { dispatchReplies } from './chat/reply-jobs.js';
+import { dispatchReplies, REPLY_QUEUE } from './chat/reply-jobs.js';
 import type { JobQueue } from './queue/job-queue.js';
 import { ProviderRegistry, seedSystemInstances } from './llm/registry.js';
 import { SecretBox } from './llm/secrets.js';
@@ -67,7 +67,7 @@ export async function createDeps(config: Config, logger: Logger): Promise<OwnedD
   const queue = createJobQueue({ redisUrl: config.redis.url, logger });
   const locks = createLocks({ redisUrl: config.redis.url });
   const metrics = new Metrics();
-  metrics.watchQueues(queue, [INGEST_QUEUE, MEMORIZE_QUEUE, SUMMARIZE_QUEUE]);
+  metrics.watchQueues(queue, [REPLY_QUEUE, INGEST_QUEUE, MEMORIZE_QUEUE, SUMMARIZE_QUEUE]);
   const providers = new ProviderRegistry({ config, secrets });
   const resolveModel: ModelResolver = (request) => providers.resolve(database.orm.em.fork(), request);
   const usage = createUsageBudget(config, logger, database.orm);
