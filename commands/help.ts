@@ -8,7 +8,8 @@ const GUIDE = [
   '',
   '`/character create` makes a character; `/chat start` brings it here; `/scene start` opens a thread for several.',
   '`/knowledge add` teaches it a file, `/lore add` gives it world info, `/memory` shows and controls what it remembers',
-  '(📚 Sources under a reply shows what it recalled).',
+  '(📚 Sources under a reply shows what it recalled). `/usage show` tells you what you have used.',
+  'Server admins: `/settings` chooses who may create characters, start scenes or change knowledge, where the bot answers, and bans characters.',
   'Type `/` and pick a DreamChat command to see what it can do; every option explains itself.',
 ].join('\n');
 

@@ -5,9 +5,16 @@ describe('config', () => {
   it('fills defaults and freezes the result', () => {
     const config = loadConfig({});
     expect(config.embedding.dimension).toBe(384);
-    expect(config.database).toEqual({ url: undefined, dataDir: './data' });
+    expect(config.database).toEqual({ url: undefined, dataDir: './data', poolSize: 10 });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.database)).toBe(true);
+  });
+
+  it('routes replies through the queue by default only with Redis, unless told', () => {
+    expect(loadConfig({}).repliesInQueue).toBe(false);
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).repliesInQueue).toBe(true);
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', REPLIES_IN_QUEUE: 'false' }).repliesInQueue).toBe(false);
+    expect(() => loadConfig({ REPLIES_IN_QUEUE: 'yes' })).toThrow(/REPLIES_IN_QUEUE/);
   });
 
   it('says how to get a token when DISCORD_TOKEN is missing', () => {
