@@ -47,6 +47,7 @@ const schema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   REPLIES_IN_QUEUE: optional(z.enum(['true', 'false'])),
   REPLY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  SHARD_COUNT: optional(z.coerce.number().int().min(1).max(10_000)),
   HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(25_000),
   SCENE_DEBOUNCE_MS: z.coerce.number().int().min(0).max(60_000).default(1500),
@@ -103,6 +104,8 @@ export interface Config {
   readonly repliesInQueue: boolean;
   /** Replies one process writes at once. */
   readonly replyConcurrency: number;
+  /** Gateway shards for npm run start:shards; undefined asks Discord for its recommendation. */
+  readonly shardCount?: number;
   /** 0 turns the health endpoint off. */
   readonly healthPort: number;
   /** On SIGTERM, how long running replies and jobs may take to finish before the process exits anyway. */
@@ -167,6 +170,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     // With Redis, by default: then `npm run worker` processes share the replying.
     repliesInQueue: e.REPLIES_IN_QUEUE ? e.REPLIES_IN_QUEUE === 'true' : Boolean(e.REDIS_URL),
     replyConcurrency: e.REPLY_CONCURRENCY,
+    shardCount: e.SHARD_COUNT,
     healthPort: e.HEALTH_PORT,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     sceneDebounceMs: e.SCENE_DEBOUNCE_MS,

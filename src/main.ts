@@ -24,9 +24,11 @@ async function main(): Promise<void> {
     await deps.close();
     health?.close();
   });
+  // Under npm run start:shards each shard is a process: each gets its own health port (HEALTH_PORT + first shard id).
+  const shard = Number(process.env.SHARDS?.split(',')[0] ?? 0) || 0;
   const health = config.healthPort
     ? await startHealthServer({
-        port: config.healthPort,
+        port: config.healthPort + shard,
         logger,
         metrics: deps.metrics,
         checks: {

@@ -50,7 +50,10 @@ export async function startBot(options: BotOptions): Promise<Client> {
     if (deps.config.repliesInQueue) startReplyWorkers(deps, context);
     // Scene rounds cut short by a restart carry on with their stored speaker queue.
     void deps.scenes
-      .resumeRounds((threadId, parentId) => replySinks(context, { id: threadId, kind: 'thread', parentId }))
+      .resumeRounds(
+        (threadId, parentId) => replySinks(context, { id: threadId, kind: 'thread', parentId }),
+        (guildId) => guildId !== undefined && ready.guilds.cache.has(guildId),
+      )
       .then((resumed) => resumed && deps.logger.info({ resumed }, 'scene rounds resumed'))
       .catch((error: unknown) => deps.logger.error({ err: error }, 'could not resume scene rounds'));
   });

@@ -5,6 +5,7 @@ import type { SinkFactory } from '../chat/responder.js';
 import type { IConversation } from '../db/entities/index.js';
 import type { Deps } from '../deps.js';
 import type { DiscordContext } from './command.js';
+import { meteredJob } from '../metrics/jobs.js';
 import { replySinks } from './reply-sinks.js';
 import { replyButtons } from './render/reply-buttons.js';
 import { WebhookCache } from './webhooks.js';
@@ -16,14 +17,14 @@ import { WebhookCache } from './webhooks.js';
 export function startReplyWorkers(deps: Deps, discord: DiscordContext): void {
   deps.queue.process(
     REPLY_QUEUE,
-    replyJobHandler({
+    meteredJob(deps.metrics, REPLY_QUEUE, replyJobHandler({
       orm: deps.database.orm,
       responder: deps.responder,
       locks: deps.locks,
       queue: deps.queue,
       sinksFor: conversationSinks(deps, discord),
       logger: deps.logger,
-    }),
+    })),
     { concurrency: deps.config.replyConcurrency },
   );
 }

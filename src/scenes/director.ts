@@ -139,7 +139,7 @@ export class SceneDirector {
   }
 
   /** Carries on the rounds that were in progress when the process stopped. */
-  async resumeRounds(sinksFor: SceneSinks): Promise<number> {
+  async resumeRounds(sinksFor: SceneSinks, only?: (guildDiscordId: string | undefined) => boolean): Promise<number> {
     const em = this.#deps.orm.em.fork();
     const rows = await em.execute<{ id: string }[]>(
       `select id from conversations where kind = 'thread' and jsonb_array_length(coalesce(settings #> '{scene,round,queue}', '[]'::jsonb)) > 0`,
@@ -147,6 +147,8 @@ export class SceneDirector {
     for (const { id } of rows) {
       const conversation = (await em.findOneOrFail(Conversation, id, { populate: ['user', 'guild'] })) as IConversation;
       if (!conversation.user) continue;
+      // With several gateway shards, each resumes the scenes of its own servers.
+      if (only && !only(conversation.guild?.discordId)) continue;
       const actor: Actor = { user: conversation.user, guild: conversation.guild ?? undefined, isGuildAdmin: false };
       const settings = (conversation.settings as { scene?: { parentChannelId?: string } }).scene;
       void this.#serialize(id, () => this.#runRound(id, actor, sinksFor(conversation.discordChannelId, settings?.parentChannelId)));
