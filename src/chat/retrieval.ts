@@ -137,7 +137,11 @@ function toMemory(hit: MemoryHit, kind: PromptMemory['kind']): PromptMemory {
     knowledgeId: hit.knowledgeId ?? undefined,
     source:
       kind === 'knowledge'
-        ? { label: [meta.source, meta.page ? `page ${meta.page}` : undefined, meta.heading].filter(Boolean).join(', ') || 'a document' }
+        ? {
+            label: [meta.source, meta.page ? `page ${meta.page}` : undefined, meta.heading].filter(Boolean).join(', ') || 'a document',
+            // A web page's passages link to it; uploaded files have no lasting link (Discord's attachment links expire).
+            url: meta.source && /^https?:\/\//.test(meta.source) ? meta.source : undefined,
+          }
         : { label: meta.at ? `said ${meta.at.slice(0, 10)}` : 'an earlier exchange', url: messageLink(meta), userId: hit.userId ?? undefined },
   };
 }
