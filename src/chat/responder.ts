@@ -12,6 +12,8 @@ import { resolveActor, type Actor, type DiscordGuildRef, type DiscordUserRef } f
 import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { ProviderError } from '../llm/errors.js';
+import { bannedRefusal } from '../permissions/content.js';
+import { accessOf } from '../permissions/guild-settings.js';
 import type { ChatProvider } from '../llm/types.js';
 import { queueMemorize } from '../memory/memorize.js';
 import { queueSummarize } from '../memory/summary.js';
@@ -397,6 +399,10 @@ export class Responder {
   ): Promise<Generation | undefined> {
     const started = performance.now();
     try {
+      // Banned by the server's admins since it was started (regenerate, scene rounds, queued replies included).
+      if (input.actor.guild && accessOf(input.actor.guild).bannedCharacters.includes(input.character.id)) {
+        throw new UserError(bannedRefusal(input.character.name));
+      }
       const generation = await generate(this.#deps, em, { ...input, sink });
       this.#deps.observe?.({
         ok: true,

@@ -4,7 +4,7 @@ import { bindCharacter } from '../../src/chat/conversations.js';
 import { Responder, type ReplyEvent } from '../../src/chat/responder.js';
 import { loadConfig } from '../../src/config.js';
 import { resolveActor, type Actor } from '../../src/core/identity.js';
-import { Message, StoryBranch, type ICharacter, type IConversation } from '../../src/db/entities/index.js';
+import { Guild, Message, StoryBranch, type ICharacter, type IConversation } from '../../src/db/entities/index.js';
 import { HashingEmbedder } from '../../src/embeddings/hashing-embedder.js';
 import { ProviderRegistry, seedSystemInstances } from '../../src/llm/registry.js';
 import { createLogger } from '../../src/logger.js';
@@ -193,5 +193,17 @@ describe('Responder', () => {
     );
     expect(named).toBe('replied');
     expect(await responder.onMessage({ channelId: '999', author: ione, content: 'hi', addressed: true }, recordingSinks())).toBe('not-bound');
+  });
+
+  it('does not let a character banned from the server speak, even when its reply is regenerated', async () => {
+    const latest = await em().findOneOrFail(Message, { conversation: conversation.id, role: 'assistant' }, { orderBy: { createdAt: 'desc' } });
+    await em().nativeUpdate(Guild, { id: actor.guild!.id }, { settings: { bannedCharacters: [character.id] } });
+    const banned = await resolveActor(em(), { user: ione, guild });
+    const requests = fake.requests.length;
+    const sinks = recordingSinks();
+    await responder.regenerate(latest.id, banned, sinks);
+    expect(sinks.sinks[0]!.failed).toBe('Aria is banned from this server by its admins.');
+    expect(fake.requests.length).toBe(requests);
+    await em().nativeUpdate(Guild, { id: actor.guild!.id }, { settings: {} });
   });
 });
