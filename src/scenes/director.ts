@@ -36,6 +36,8 @@ export class SceneDirector {
   /** Rounds waiting out the debounce window, by conversation. */
   readonly #pending = new Map<string, { timer: NodeJS.Timeout; start: () => void }>();
   readonly #chains = new Map<string, Promise<void>>();
+  /** Rounds queued behind a running one and not started yet, by conversation: at most one each. */
+  readonly #queued = new Map<string, { actor: Actor; sinks: SinkFactory }>();
 
   constructor(deps: DirectorDeps) {
     this.#deps = deps;
@@ -51,7 +53,15 @@ export class SceneDirector {
     clearTimeout(this.#pending.get(id)?.timer);
     const start = () => {
       this.#pending.delete(id);
-      void this.#serialize(id, () => this.#runRound(id, actor, sinks));
+      // A round already queued behind the running one has not read the scene yet: it answers this message too.
+      const queued = this.#queued.get(id);
+      if (queued) return void Object.assign(queued, { actor, sinks });
+      const next = { actor, sinks };
+      this.#queued.set(id, next);
+      void this.#serialize(id, () => {
+        this.#queued.delete(id);
+        return this.#runRound(id, next.actor, next.sinks);
+      });
     };
     this.#pending.set(id, { timer: setTimeout(start, this.#deps.debounceMs ?? 1500), start });
     return 'scheduled';
