@@ -10,6 +10,7 @@
  * dreamchat_bench_retrieval, dropped and re-created, and dropped at the end
  * unless --keep is given.
  */
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { MikroORM, type EntityManager } from '@mikro-orm/postgresql';
 import pgvector from 'pgvector';
@@ -103,6 +104,8 @@ export default async function run(args: string[]): Promise<Record<string, unknow
           cases.filter((c) => c.kind === kind).map((c) => c.rows),
         ]),
       );
+      // The machine is shared: the load average says how much the latencies below had to compete for the CPU.
+      step.loadAverageBefore = os.loadavg().map((l) => round(l, 1));
       step.kinds = {};
       for (const kind of ['unfiltered', 'character_knowledge', 'character_user_conversation', 'conversation'] as Kind[]) {
         const figures = await measureKind(em, cases.filter((c) => c.kind === kind), { queries, k, dimension });
@@ -110,6 +113,7 @@ export default async function run(args: string[]): Promise<Record<string, unknow
         console.log(`${kind}: ${JSON.stringify(figures.all)}`);
         for (const [bucket, f] of Object.entries(figures.byScopeRows)) console.log(`   scope ${bucket} rows: ${JSON.stringify(f)}`);
       }
+      step.loadAverageAfter = os.loadavg().map((l) => round(l, 1));
       if (size >= 100_000) step.plans = await explainPlans(em, cases, dimension, k);
       (results.sizes as Record<string, unknown>)[String(size)] = step;
     }

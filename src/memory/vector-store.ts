@@ -52,7 +52,7 @@ export interface SearchOptions {
   /**
    * Scoped searches over at most this many rows scan them exactly; larger
    * scopes use the HNSW index with iterative scans. Either way k rows come
-   * back when k rows exist. By default max(1000, 2·sqrt(k · table rows)):
+   * back when k rows exist. By default max(1000, 2·sqrt(k · table rows)), at most 5,000:
    * where an exact scan of the scope costs about what the filtered HNSW walk
    * would (it visits about k / selectivity rows, each dearer than a row of the
    * exact scan).
@@ -135,8 +135,11 @@ export async function searchMemories(
   // The default limit is worked out by the statement itself, from the planner's row count of the table.
   const limit =
     options.exactScanLimit === undefined
-      ? `greatest(1000, 2 * sqrt(${k} * (select greatest(reltuples, 0) from pg_class where oid = 'vector_memories'::regclass)))::int`
+      ? `least(${MAX_DEFAULT_EXACT_SCAN}, greatest(1000, 2 * sqrt(${k} * (select greatest(reltuples, 0) from pg_class where oid = 'vector_memories'::regclass))))::int`
       : String(Math.max(0, Math.trunc(options.exactScanLimit)));
+  // A constant bound on the exact branch keeps its cost estimate (and so the plan, and JIT) that of a scope
+  // that fits, even when the scope is large and the branch will not run.
+  const planBound = (options.exactScanLimit === undefined ? MAX_DEFAULT_EXACT_SCAN : Math.max(0, Math.trunc(options.exactScanLimit))) + 1;
   // One-time filters (evaluated once, before the scans start) run only the branch that applies.
   const sql = `with bound as materialized (select ${limit} as scan_limit),
      counted as materialized (
@@ -144,7 +147,7 @@ export async function searchMemories(
          from (select 1 from vector_memories ${where} limit (select scan_limit + 1 from bound)) scope
      ),
      exact as materialized (
-       select * from (${scopeScan(where, 'and (select scope_rows <= scan_limit from counted)')}) scoped
+       select * from (${scopeScan(where, 'and (select scope_rows <= scan_limit from counted)', planBound)}) scoped
         order by distance nulls last, id limit ${k}
      ),
      approximate as materialized (${hnswScan(where, k, efSearch, '(select scope_rows > scan_limit from counted)')})
@@ -187,9 +190,11 @@ export async function approximateSearch(
  * The k nearest rows of the scope by the HNSW index, as one statement and
  * without a transaction: set_config makes the settings transaction-local, in
  * a one-time filter PostgreSQL evaluates before the index scan fetches its
- * first row. "offset 0" keeps the scope filter out of the subquery, so the
- * planner walks the index whatever it guesses of the scope's size (it
- * underestimates multi-column scopes and would sort them instead).
+ * first row. The inner LIMIT (the iterative scan never returns more rows
+ * anyway) keeps the scope filter out of the subquery and tells the planner
+ * only the first rows are wanted, so it walks the index whatever it guesses
+ * of the scope's size (it underestimates multi-column scopes, and at a
+ * million rows would otherwise rather sort the whole table).
  * Parameters: vector, vector, ...scope.
  */
 function hnswScan(where: string, k: number, efSearch: number, gate = 'true'): string {
@@ -197,21 +202,27 @@ function hnswScan(where: string, k: number, efSearch: number, gate = 'true'): st
          select ${SELECT_FIELDS}, embedding <=> ? as distance
            from vector_memories
           where ${gate} and (select set_config('hnsw.ef_search', '${efSearch}', true)
-                                 || set_config('hnsw.iterative_scan', 'relaxed_order', true)) is not null
+                                 || set_config('hnsw.iterative_scan', 'relaxed_order', true)
+                                 || set_config('hnsw.max_scan_tuples', '${HNSW_MAX_SCAN_TUPLES}', true)) is not null
           order by embedding <=> ?
-         offset 0
+          limit ${HNSW_MAX_SCAN_TUPLES}
        ) nearest ${where}
         limit ${k}`;
 }
 
 /**
- * Every row of the scope with its distance, in no order: "offset 0" keeps the
- * planner from merging an ORDER BY above into an HNSW index scan, and the
- * distance is computed once per row. Parameters: vector, ...scope.
+ * Every row of the scope with its distance, in no order: "offset 0" (or the
+ * bound) keeps the planner from merging an ORDER BY above into an HNSW index
+ * scan, and the distance is computed once per row. Parameters: vector, ...scope.
  */
-function scopeScan(where: string, gate = ''): string {
-  return `select ${SELECT_FIELDS}, embedding <=> ? as distance from vector_memories ${where} ${gate} offset 0`;
+function scopeScan(where: string, gate = '', bound?: number): string {
+  return `select ${SELECT_FIELDS}, embedding <=> ? as distance from vector_memories ${where} ${gate} ${bound ? `limit ${bound}` : 'offset 0'}`;
 }
+
+/** hnsw.max_scan_tuples: how far an iterative scan goes before the exact fallback takes over. */
+const HNSW_MAX_SCAN_TUPLES = 20_000;
+/** The adaptive exactScanLimit's ceiling. */
+const MAX_DEFAULT_EXACT_SCAN = 5_000;
 
 const SELECT_FIELDS =
   'id, content, memory_type, metadata, conversation_id, character_id, knowledge_id, user_id, message_id, created_at';
