@@ -4,6 +4,7 @@ import { Conversation, Guild, User, type IConversation, type IGuild, type IUser 
 import type { Logger } from '../logger.js';
 import type { Locks } from '../queue/lock.js';
 import type { JobContext, JobQueue } from '../queue/job-queue.js';
+import type { ReplySink } from './reply-sink.js';
 import type { ReplyJob, Responder, SinkFactory } from './responder.js';
 
 export const REPLY_QUEUE = 'reply';
@@ -11,6 +12,8 @@ export const REPLY_QUEUE = 'reply';
 /** A reply job waiting for its conversation's lock tries again after this long, doubling to at most 2 s. */
 const LOCK_RETRY_MS = 100;
 const LOCK_RETRY_MAX_MS = 2000;
+/** Tries of a reply job; one that throws (the database went away mid-reply) runs again. */
+const REPLY_ATTEMPTS = 3;
 
 export interface ReplyWorkerDeps {
   orm: MikroORM;
@@ -24,10 +27,30 @@ export interface ReplyWorkerDeps {
   lockTtlMs?: number;
 }
 
-/** Queues the reply to a message; what `Responder` calls with `dispatch`. */
-export function dispatchReplies(queue: JobQueue): (job: ReplyJob) => Promise<void> {
+/** While the queue is unreachable (Redis restarting), adding a reply job is tried again this long before giving up. */
+const DISPATCH_PATIENCE_MS = 60_000;
+
+/**
+ * Queues the reply to a message; what `Responder` calls with `dispatch`. The
+ * message is already stored and Discord will not deliver it again, so a
+ * queue that refuses (Redis down: adding fails fast) is tried again, up to
+ * a minute, rather than leaving the message unanswered. The job id is the
+ * message's, so a try that did reach Redis is not queued twice.
+ */
+export function dispatchReplies(queue: JobQueue, options: { patienceMs?: number } = {}): (job: ReplyJob) => Promise<void> {
+  const patienceMs = options.patienceMs ?? DISPATCH_PATIENCE_MS;
   return async (job) => {
-    await queue.add(REPLY_QUEUE, job, { attempts: 3, backoffMs: 2000 });
+    const jobId = `message:${job.conversationId}:${job.messageAt}`;
+    const deadline = Date.now() + patienceMs;
+    for (let tries = 1; ; tries += 1) {
+      try {
+        await queue.add(REPLY_QUEUE, job, { jobId, attempts: REPLY_ATTEMPTS, backoffMs: 2000 });
+        return;
+      } catch (error) {
+        if (Date.now() >= deadline || (error instanceof Error && error.message === 'The job queue is closed.')) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(LOCK_RETRY_MAX_MS, LOCK_RETRY_MS * 2 ** Math.min(tries, 5))));
+      }
+    }
   };
 }
 
@@ -46,7 +69,7 @@ export function replyJobHandler(deps: ReplyWorkerDeps) {
     if (!release) {
       const waits = (data.waits ?? 0) + 1;
       const delayMs = Math.min(LOCK_RETRY_MAX_MS, LOCK_RETRY_MS * 2 ** Math.min(waits, 5));
-      await deps.queue.add(REPLY_QUEUE, { ...data, waits }, { delayMs, attempts: 3, backoffMs: 2000 });
+      await deps.queue.add(REPLY_QUEUE, { ...data, waits }, { delayMs, attempts: REPLY_ATTEMPTS, backoffMs: 2000 });
       return { outcome: 'busy' };
     }
     try {
@@ -62,7 +85,16 @@ export function replyJobHandler(deps: ReplyWorkerDeps) {
       const actor = await actorOf(deps.orm, data.actor);
       if (!actor) return { outcome: 'gone' };
       context.signal.throwIfAborted();
-      await deps.responder.reply(conversation.id, actor, await deps.sinksFor(conversation), { em, conversation });
+      const sinks = new GuardedSinks(await deps.sinksFor(conversation));
+      try {
+        await deps.responder.reply(conversation.id, actor, sinks.factory, { em, conversation });
+      } catch (error) {
+        // A reply cut short (the database went away mid-reply): its half-written text must not stay looking
+        // like a reply. The job runs again and writes it anew; after the last try, the error is all there is.
+        const last = context.attempt >= REPLY_ATTEMPTS;
+        await sinks.interrupt(last ? 'This reply could not be written. Send your message again to retry.' : 'Interrupted: writing this reply again…', last);
+        throw error;
+      }
       return { outcome: 'replied' };
     } finally {
       await release();
@@ -76,4 +108,40 @@ async function actorOf(orm: MikroORM, ref: ReplyJob['actor']): Promise<Actor | u
   if (!user) return undefined;
   const guild = ref.guildId ? ((await em.findOne(Guild, ref.guildId)) as IGuild | null) : null;
   return { user, guild: guild ?? undefined, isGuildAdmin: ref.isGuildAdmin };
+}
+
+/** The sinks a reply job opened, and whether each showed text and was finished or failed. */
+class GuardedSinks {
+  readonly #open: { sink: ReplySink; shown: boolean; settled: boolean }[] = [];
+
+  constructor(private readonly sinks: SinkFactory) {}
+
+  readonly factory: SinkFactory = (speaker, messageIds) => {
+    const entry = { sink: this.sinks(speaker, messageIds), shown: false, settled: false };
+    this.#open.push(entry);
+    return {
+      typing: () => entry.sink.typing(),
+      update: (text) => {
+        entry.shown = true;
+        entry.sink.update(text);
+      },
+      finish: (text, info) => {
+        entry.settled = true;
+        return entry.sink.finish(text, info);
+      },
+      fail: (message) => {
+        entry.settled = true;
+        return entry.sink.fail(message);
+      },
+    };
+  };
+
+  /** Marks every unfinished reply that showed text (or, with `evenEmpty`, every unfinished one) with an error. */
+  async interrupt(message: string, evenEmpty: boolean): Promise<void> {
+    for (const entry of this.#open) {
+      if (entry.settled || !(entry.shown || evenEmpty)) continue;
+      entry.settled = true;
+      await entry.sink.fail(message).catch(() => {});
+    }
+  }
 }

@@ -18,14 +18,15 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
     : await startEmbeddedPostgres({ dataDir: config.database.dataDir, logger });
   const clientUrl = config.database.url ?? embedded!.url;
   try {
-    const orm = await MikroORM.init(
-      createOrmOptions({
+    const orm = await MikroORM.init({
+      ...createOrmOptions({
         clientUrl,
         embeddingDimension: config.embedding.dimension,
         poolSize: embedded ? 1 : config.database.poolSize,
         log: (message) => logger.debug({ component: 'orm' }, message),
       }),
-    );
+      driverOptions: { onPoolCreated: (pool: ConnectingPool) => connectPatiently(pool, logger) },
+    });
     return {
       orm,
       embedded: Boolean(embedded),
@@ -68,4 +69,48 @@ export async function checkEmbeddingDimension(orm: MikroORM, expected: number): 
         `Set EMBEDDING_DIMENSION=${actual}, or change the column and run "npm run reembed".`,
     );
   }
+}
+
+/** While the server cannot be reached (restarting, failing over), a new connection is tried again this long. */
+const CONNECT_PATIENCE_MS = 30_000;
+const CONNECT_RETRY_MS = 250;
+/** Refused or cut connections, and PostgreSQL starting up or shutting down (57P01, 57P03). */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P03']);
+
+/** The part of pg's Pool used here: `connect()` without a callback returns a promise of a client. */
+interface ConnectingPool {
+  connect(...args: unknown[]): Promise<unknown> | void;
+}
+
+/**
+ * Makes the pool wait out a short outage of the server when it opens a
+ * connection (up to 30 s), instead of failing at once. A PostgreSQL restart
+ * then delays the work of that moment rather than losing it: a Discord
+ * message that arrives meanwhile (never delivered again) is stored and
+ * answered once the server is back. Queries on a connection the server cut
+ * still fail; jobs are retried for that.
+ */
+export function connectPatiently(pool: ConnectingPool, logger: Logger, patienceMs = CONNECT_PATIENCE_MS): void {
+  const connect = pool.connect.bind(pool);
+  pool.connect = (...args: unknown[]) => {
+    if (args.length) return connect(...args);
+    return (async () => {
+      const deadline = Date.now() + patienceMs;
+      for (let tries = 1; ; tries += 1) {
+        try {
+          return await connect();
+        } catch (error) {
+          if (!isUnreachable(error) || Date.now() >= deadline) throw error;
+          if (tries === 1) logger.warn({ err: error }, 'PostgreSQL unreachable; waiting for it to come back');
+          await new Promise((resolve) => setTimeout(resolve, CONNECT_RETRY_MS));
+        }
+      }
+    })();
+  };
+}
+
+function isUnreachable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && UNREACHABLE.has(code)) return true;
+  return error instanceof Error && /Connection terminated|the database system is (starting up|shutting down)/.test(error.message);
 }

@@ -1,0 +1,99 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { loadConfig } from '../../src/config.js';
+import { createDeps, type OwnedDeps } from '../../src/deps.js';
+import { createLogger } from '../../src/logger.js';
+import { settledEndState } from './end-state.js';
+import { EntryProcess, hasRedisServer, RedisServer, until } from './services.js';
+import { bindAria, startFaultWorld, type FaultWorld } from './world.js';
+
+/**
+ * Two `npm run worker` processes write replies from a slowly streaming
+ * provider; the one holding replies is killed with SIGKILL. Its jobs are run
+ * again by the other once their BullMQ lock and the conversation lock run out
+ * (30 s each: neither is configurable, see the report), and every message
+ * ends with exactly one finished reply. The dead worker's half-written
+ * message stays on Discord with its typing cursor and no buttons.
+ */
+describe.runIf(process.env.DATABASE_URL && hasRedisServer)('a worker killed with SIGKILL mid-reply', () => {
+  let db: TestDatabase;
+  let redis: RedisServer;
+  let world: FaultWorld;
+  let gatewayDeps: OwnedDeps;
+  const workers: EntryProcess[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase({ embeddingDimension: 64 });
+    await db.orm.close();
+    redis = await RedisServer.start();
+    world = await startFaultWorld({ channels: 4 });
+    const words = 'Once upon a time in a tavern by the sea a bard sang of storms and ships and gold'.split(' ');
+    world.llm.reply(words.join(' '), { chunks: words.map((w) => `${w} `), chunkDelayMs: 250 });
+    const env = world.env({ databaseUrl: db.url, redisUrl: redis.url });
+    // The receiving side only: stores each message and queues its reply job (no gateway, so it writes none itself).
+    gatewayDeps = await createDeps(loadConfig({ ...env, REPLIES_IN_QUEUE: 'true' }), createLogger('silent'));
+    await bindAria(gatewayDeps, world);
+    workers.push(
+      ...(await Promise.all([0, 1].map(() => EntryProcess.start('src/worker.ts', { ...env, LOG_LEVEL: 'info' }, 'worker started')))),
+    );
+  });
+
+  afterAll(async () => {
+    for (const worker of workers) await worker.kill();
+    await gatewayDeps?.close();
+    await world?.close();
+    await redis?.stop();
+    await db?.close();
+  });
+
+  /** Alice writes in room `index`, and the receiving side queues the reply, as the gateway does. */
+  const say = async (index: number, content: string) => {
+    const message = world.say(index, content);
+    const outcome = await gatewayDeps.responder.onMessage(
+      {
+        channelId: message.channel_id,
+        discordMessageId: message.id,
+        author: { id: world.alice, username: 'alice' },
+        guild: { id: world.guildId },
+        content,
+        addressed: true,
+      },
+      () => {
+        throw new Error('the receiving side wrote a reply');
+      },
+    );
+    expect(outcome).toBe('queued');
+  };
+
+  it('retries the dead worker’s replies on the other worker; one finished reply per message', async () => {
+    for (let i = 0; i < world.channels.length; i += 1) await say(i, `Aria, a story please (${i}) ${randomBytes(2).toString('hex')}`);
+    // Every reply is streaming and at least one is on Discord, half written.
+    await until(() => world.llm.requests.filter((r) => r.path.endsWith('/chat/completions')).length >= world.channels.length);
+    await world.discord.waitFor(() => world.discord.requestsTo({ method: 'PATCH', route: '/webhooks/:webhookId/:token/messages/:messageId' }).length >= 1);
+    // The worker streaming from the provider right now holds replies: kill it.
+    const victim = workers.find((worker) => streamingFrom(worker.pid, world.llm.url)) ?? workers[0]!;
+    const survivor = workers.find((worker) => worker !== victim)!;
+    await victim.kill('SIGKILL');
+
+    const state = await settledEndState(gatewayDeps.database.orm, world.discord, world.channels.map((c) => c.id), world.sent, 100_000);
+    expect(state.problems).toEqual([]);
+    expect(state.humans).toBe(world.channels.length);
+    expect(state.replies).toBe(world.channels.length);
+    expect(survivor.alive).toBe(true);
+    // What the dead worker left: half a reply with the typing cursor and no buttons, not a finished reply.
+    for (const orphan of state.orphans) {
+      expect(orphan.content).toMatch(/▌$/);
+      expect(orphan.components ?? []).toEqual([]);
+    }
+    expect(state.orphans.length).toBeGreaterThan(0);
+  }, 150_000);
+});
+
+/** Whether process `pid` has a connection open to the fake provider. */
+function streamingFrom(pid: number, url: string): boolean {
+  const port = new URL(url).port;
+  const out = execFileSync('ss', ['-tnpH', 'state', 'established', `( dport = :${port} )`]).toString();
+  return out.includes(`pid=${pid},`);
+}
