@@ -52,7 +52,9 @@ export function createProvider(input: {
   const baseUrl = config.baseUrl ?? DEFAULT_BASE_URLS[type];
   if (!baseUrl) throw new Error(`A ${type} provider needs an endpoint URL.`);
   checkEndpointUrl(baseUrl, policy);
-  const label = { vendor: VENDOR_NAMES[type], name: input.name };
+  // The key (and any header value, such as a bearer token) is wiped from error messages a server echoes it in.
+  const secrets = [config.apiKey, ...Object.values(config.headers ?? {})].filter((value): value is string => Boolean(value));
+  const label = { vendor: VENDOR_NAMES[type], name: input.name, secrets };
   const common = {
     label,
     headers: config.headers,

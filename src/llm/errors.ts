@@ -1,5 +1,6 @@
 import { APIError as AnthropicAPIError, APIConnectionTimeoutError as AnthropicTimeout } from '@anthropic-ai/sdk';
 import { APIError as OpenAIAPIError, APIConnectionTimeoutError as OpenAITimeout, APIUserAbortError } from 'openai';
+import { maskKey } from './secrets.js';
 
 export type ProviderErrorKind =
   | 'auth'
@@ -35,12 +36,15 @@ export class ProviderError extends Error {
 export interface ProviderLabel {
   vendor: string;
   name: string;
+  /** The instance's key and header values: a server that echoes them in an error must not get them into logs or replies. */
+  secrets?: string[];
 }
 
 /** Turns any error from an SDK call into a ProviderError with a plain-words message. */
 export function toProviderError(error: unknown, label: ProviderLabel): ProviderError {
   const known = causes(error).find((e): e is ProviderError => e instanceof ProviderError);
   if (known) return known;
+  redactSecrets(error, label.secrets ?? []);
   const who = `${label.vendor} (“${label.name}”)`;
   if (error instanceof OpenAITimeout || error instanceof AnthropicTimeout || isTimeout(error)) {
     return new ProviderError('timeout', `${who} did not answer in time. Try again in a moment.`, { cause: error });
@@ -78,6 +82,30 @@ export function toProviderError(error: unknown, label: ProviderLabel): ProviderE
     return new ProviderError('server', `${who} had a server error (${status}). Try again in a moment.`, { cause: error, status });
   }
   return new ProviderError('bad_request', `${who} refused the request (${status}): ${detailOf(error).slice(0, 200)}`, { cause: error, status });
+}
+
+/**
+ * Replaces the instance's secrets, in place, wherever an SDK error carries the server's words: the message, the
+ * stack (its first line repeats the message) and the parsed error body, along the cause chain. Short values (a
+ * placeholder key such as "none") are left alone.
+ */
+function redactSecrets(error: unknown, secrets: string[]): void {
+  const wanted = secrets.map((secret) => secret.trim()).filter((secret) => secret.length >= 8);
+  if (!wanted.length) return;
+  const clean = (text: string) => wanted.reduce((out, secret) => out.split(secret).join(maskKey(secret)), text);
+  const holds = (text: string | undefined) => Boolean(text) && wanted.some((secret) => text!.includes(secret));
+  for (const current of causes(error)) {
+    if (!(current instanceof Error)) continue;
+    const target = current as Error & { error?: unknown };
+    const body = target.error === undefined || target.error === null ? undefined : JSON.stringify(target.error);
+    try {
+      if (holds(target.message)) target.message = clean(target.message);
+      if (holds(target.stack)) target.stack = clean(target.stack!);
+      if (holds(body)) target.error = JSON.parse(clean(body!)) as unknown;
+    } catch {
+      // A read-only message (a DOMException's): such errors come from the client, not from the server's words.
+    }
+  }
 }
 
 function statusOf(error: unknown): number | undefined {

@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config.js';
 import { createDeps, type OwnedDeps } from '../../src/deps.js';
 import { startBot } from '../../src/discord/bot.js';
 import { loadCommands } from '../../src/discord/load-commands.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import { startFakeDiscord, type FakeDiscord, type StoredChannel, type StoredGuild } from '../discord-fake/index.js';
 import type { FakeServer } from '../fakes-llm/fake-server.js';
 import { startFakeOpenAI } from '../fakes-llm/openai.js';
@@ -25,7 +25,8 @@ export interface BotHarness {
   close(): Promise<void>;
 }
 
-export async function startBotHarness(env: Record<string, string> = {}): Promise<BotHarness> {
+/** `options.logger`: the bot's root logger (default: silent, or TEST_LOG_LEVEL to stdout). */
+export async function startBotHarness(env: Record<string, string> = {}, options: { logger?: Logger } = {}): Promise<BotHarness> {
   const db = await createTestDatabase({ embeddingDimension: 64 });
   // The bot opens its own pool; the embedded server has one session, so the test's pool steps aside.
   await db.orm.close();
@@ -57,7 +58,7 @@ export async function startBotHarness(env: Record<string, string> = {}): Promise
     ALLOW_PRIVATE_ENDPOINTS: 'true',
     ...env,
   });
-  const deps = await createDeps(config, createLogger(logLevel as 'silent'));
+  const deps = await createDeps(config, options.logger ?? createLogger(logLevel as 'silent'));
   const client = await startBot({ token: discord.token, apiUrl: discord.restUrl, commands: await loadCommands(), deps });
   await discord.waitForIdentify();
   await new Promise<void>((resolve) => (client.isReady() ? resolve() : client.once('clientReady', () => resolve())));
