@@ -47,7 +47,7 @@ export default {
     const actor = await actorOf(em, interaction);
     assertCan(actor, 'uploadKnowledge', await accessFor(em, actor));
     const character = await findUsableCharacter(em, actor, interaction.values[0] ?? '');
-    const message = await interaction.channel?.messages.fetch(messageId);
+    const message = await interaction.channel?.messages.fetch(messageId).catch(() => undefined);
     if (!message) throw new UserError('That message is gone.');
     const lines: string[] = [];
     for (const file of message.attachments.values()) {

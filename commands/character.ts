@@ -168,7 +168,7 @@ export default {
   async interact(interaction, context) {
     const { action, args } = parseCustomId(interaction.customId);
     if (interaction.isButton() && action === 'page') {
-      await interaction.update(await listPage(context, interaction, Number(args[0]) || 0, args[1] ?? ''));
+      await interaction.update(await listPage(context, interaction, Math.max(0, Number(args[0]) || 0), args[1] ?? ''));
       return;
     }
     if (!interaction.isModalSubmit()) return;

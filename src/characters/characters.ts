@@ -112,7 +112,11 @@ export async function findUsableCharacter(em: EntityManager, actor: Actor, idOrN
   const found = await em.find(Character, { $and: [usableBy(actor), byKey] }, { populate: ['user', 'guild'], limit: 10 });
   const own = found.find((character) => character.user.id === actor.user.id);
   const character = own ?? found[0];
-  if (!character) throw new UserError(`No character called “${key}” that you can use here. Try /character list.`);
+  if (!character) {
+    // The name is echoed, clipped: a 6000-character option would make the answer too long for Discord.
+    const shown = key.length > 100 ? `${key.slice(0, 99)}…` : key;
+    throw new UserError(`No character called “${shown}” that you can use here. Try /character list.`);
+  }
   return character as ICharacter;
 }
 

@@ -8,6 +8,7 @@ import {
   type ModalSubmitInteraction,
 } from 'discord.js';
 import type { Deps } from '../deps.js';
+import { UserError } from '../errors.js';
 import { parseCustomId, type Command, type CommandContext } from './command.js';
 import { refuseIfClosed } from './gate.js';
 import { handleInteractionError } from './handle-error.js';
@@ -117,14 +118,18 @@ async function dispatchComponent(
     guild: interaction.guildId ?? 'dm',
   });
   const command = commands.get(name);
-  if (!command?.interact) {
-    logger.warn({ customId: interaction.customId }, 'no handler for this component');
-    return;
-  }
   try {
+    if (!command?.interact) {
+      logger.warn({ customId: interaction.customId }, 'no handler for this component');
+      throw new UserError(OUT_OF_DATE);
+    }
     if (await refuseIfClosed(interaction, name, context)) return;
     await command.interact(interaction, { ...context, logger });
+    // A button or form the handler does not know (an old message, a crafted id): say so rather than leave Discord's "interaction failed".
+    if (!interaction.replied && !interaction.deferred) throw new UserError(OUT_OF_DATE);
   } catch (error) {
     await handleInteractionError(interaction, error, logger);
   }
 }
+
+const OUT_OF_DATE = 'This button or form is out of date. Run the command again.';

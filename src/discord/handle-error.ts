@@ -31,6 +31,8 @@ export async function handleInteractionError(
     logger.error({ err: error, errorId }, 'interaction failed');
     content = `Something went wrong on our side. If it keeps happening, give the bot's operator this code: \`${errorId}\``;
   }
+  // Discord refuses messages over 2000 characters; a message that echoes long input must still arrive.
+  if (content.length > 2000) content = `${content.slice(0, 1999)}…`;
   try {
     if (interaction.deferred || interaction.replied) {
       await interaction.followUp({ content, flags: MessageFlags.Ephemeral });

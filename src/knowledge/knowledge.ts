@@ -9,6 +9,8 @@ import type { JobQueue } from '../queue/job-queue.js';
 import { searchMemories, type MemoryHit } from '../memory/vector-store.js';
 import type { LoreEntry } from './types.js';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export const INGEST_QUEUE = 'ingest';
 
 export interface KnowledgeLimits {
@@ -150,9 +152,10 @@ export async function listKnowledge(em: EntityManager, character: ICharacter): P
 /** Deletes an item; its chunks leave retrieval at once (ON DELETE CASCADE). */
 export async function removeKnowledge(em: EntityManager, actor: Actor, character: ICharacter, id: string): Promise<ICharacterKnowledge> {
   assertCanChangeKnowledge(actor, character);
-  const item = await em.findOne(CharacterKnowledge, { id, character: character.id });
-  if (!item) throw new UserError(`${character.name} has no such knowledge item.`);
-  await em.nativeDelete(CharacterKnowledge, { id });
+  // The option is autocompleted, but a person may type anything: only an id can name an item.
+  const item = UUID.test(id.trim()) ? await em.findOne(CharacterKnowledge, { id: id.trim(), character: character.id }) : null;
+  if (!item) throw new UserError(`${character.name} has no such knowledge item. Pick one from the list.`);
+  await em.nativeDelete(CharacterKnowledge, { id: item.id });
   return item as ICharacterKnowledge;
 }
 

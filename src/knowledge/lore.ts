@@ -7,6 +7,8 @@ import { assertCanChangeKnowledge, createLoreItems, INGEST_QUEUE, ingestJobId, r
 import { compileKey, isRegexKey, MAX_REGEX_KEY_LENGTH } from './lore-keys.js';
 import type { LoreEntry } from './types.js';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export { selectLore, LORE_DEFAULTS, type LoreOptions, type LoreSelection } from './lore-select.js';
 export { splitKeys } from './lore-keys.js';
 
@@ -89,7 +91,7 @@ export async function editLore(
   patch: LorePatch,
 ): Promise<LoreItem> {
   assertCanChangeKnowledge(actor, character);
-  const row = (await em.findOne(CharacterKnowledge, { id, character: character.id, sourceType: 'manual' })) as ICharacterKnowledge | null;
+  const row = await findLoreRow(em, character, id);
   const current = row ? loreOf(row) : undefined;
   if (!row || !current) throw new UserError(`${character.name} has no such lore entry.`);
   const given = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as LorePatch;
@@ -111,13 +113,19 @@ export async function editLore(
   return { id: row.id, name: row.name, entry };
 }
 
+/** A lore entry of this character by id; the option is autocompleted, but a person may type anything. */
+async function findLoreRow(em: EntityManager, character: ICharacter, id: string): Promise<ICharacterKnowledge | null> {
+  if (!UUID.test(id.trim())) return null;
+  return (await em.findOne(CharacterKnowledge, { id: id.trim(), character: character.id, sourceType: 'manual' })) as ICharacterKnowledge | null;
+}
+
 /** Deletes a lore entry; its passages leave recall at once. */
 export async function removeLore(em: EntityManager, actor: Actor, character: ICharacter, id: string): Promise<LoreItem> {
   assertCanChangeKnowledge(actor, character);
-  const row = (await em.findOne(CharacterKnowledge, { id, character: character.id, sourceType: 'manual' })) as ICharacterKnowledge | null;
+  const row = await findLoreRow(em, character, id);
   const item = row ? loreOf(row) : undefined;
   if (!item) throw new UserError(`${character.name} has no such lore entry.`);
-  await removeKnowledge(em, actor, character, id);
+  await removeKnowledge(em, actor, character, item.id);
   return { id: item.id, name: item.name, entry: item.entry };
 }
 
