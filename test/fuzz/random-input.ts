@@ -235,7 +235,7 @@ export function zipBomb(): Buffer {
 /** An attachment for /knowledge add: random bytes with misleading names and types, empty files, zip bombs. */
 export function knowledgeFile(rng: Rng): { name: string; data: Buffer; contentType: string } {
   const names = ['notes.txt', 'book.pdf', 'doc.docx', 'page.html', 'data.csv', 'card.json', 'image.png', 'noext', '.txt', `${unicode(rng, 20)}.md`, 'a'.repeat(300) + '.txt'];
-  const types = ['text/plain', 'application/pdf', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', 'text/html', 'image/png', 'application/octet-stream', 'garbage/\u0000', ''];
+  const types = ['text/plain', 'application/pdf', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', 'text/html', 'image/png', 'application/octet-stream', 'garbage/nonsense; charset=klingon', ''];
   const data = (() => {
     switch (rng.int(0, 8)) {
       case 0:
