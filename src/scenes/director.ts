@@ -193,6 +193,8 @@ export class SceneDirector {
     if (!scene || scene.settings.endedAt) return;
     let round = scene.settings.round;
     if (!round?.queue.length) {
+      // The previous round may already have seen every message (one arrived while it was starting): nothing to answer.
+      if (!(await hasUnanswered(em, conversationId))) return;
       const last = await lastMessage(em, conversationId);
       const queue = chooseSpeakers({ ...this.#turnSettings(scene), last, spokeSinceHuman: scene.settings.lastRoundSpoke });
       round = { queue, autoTurnsLeft: scene.settings.maxAutoTurns, spoke: [] };
@@ -238,6 +240,22 @@ export class SceneDirector {
     });
     return next;
   }
+}
+
+/** Whether a person wrote after the newest message any reply here saw (replies keep it as answeredUpTo, to the millisecond). */
+async function hasUnanswered(em: EntityManager, conversationId: string): Promise<boolean> {
+  const [row] = await em.execute<{ unanswered: boolean }[]>(
+    `select exists (
+       select 1 from messages u
+        where u.conversation_id = ? and u.role = 'user'
+          and date_trunc('milliseconds', u.created_at) > coalesce((
+            select (a.metadata->>'answeredUpTo')::timestamptz from messages a
+             where a.conversation_id = ? and a.role = 'assistant' and a.metadata->>'answeredUpTo' is not null
+             order by a.created_at desc limit 1), '-infinity'::timestamptz)
+     ) as unanswered`,
+    [conversationId, conversationId],
+  );
+  return Boolean(row?.unanswered);
 }
 
 async function lastMessage(em: EntityManager, conversationId: string): Promise<{ content: string; characterId?: string }> {
