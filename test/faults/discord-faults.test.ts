@@ -97,7 +97,8 @@ describe('Discord REST returning 429 and 5xx', () => {
     world.llm.next({ text: 'Here I am.' });
     const later = world.say(0, 'Aria, now?');
     await finishedAfter(later, 'Here I am.');
-    const after = await settledEndState(gateway.deps.database.orm, world.discord, [lost.channel_id], world.sent);
+    // (The refused reply stays a problem, so this waits its full, short, timeout for the later one to land.)
+    const after = await settledEndState(gateway.deps.database.orm, world.discord, [lost.channel_id], world.sent, 2_000);
     // Apart from the reply Discord refused, the end state holds: nothing lost, nothing doubled.
     expect(after.problems.filter((p) => !p.includes('never shown on Discord'))).toEqual([]);
     expect(after.orphans).toEqual([]);

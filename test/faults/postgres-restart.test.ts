@@ -46,6 +46,9 @@ describe.runIf(process.env.DATABASE_URL && hasPostgresServer && hasRedisServer)(
     expect(state.problems).toEqual([]);
     expect(state.orphans).toEqual([]);
     expect(state.humans).toBe(world.sent.length);
+    const interrupted = world.channels.flatMap((c) => world.discord.messages(c.id)).filter((m) => m.content.includes('Interrupted'));
+    const retried = logs.messages().filter((m) => m === 'job failed; it will be retried').length;
+    console.info(`PostgreSQL restart: ${state.replies} replies for ${state.humans} messages, ${retried} reply jobs retried, ${interrupted.length} half-written replies marked`);
   }, 90_000);
 
   it('a message that arrives while the database is down', async () => {
