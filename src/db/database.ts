@@ -41,10 +41,20 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
   }
 }
 
-/** Applies pending migrations; returns their names. */
-export async function migrateUp(orm: MikroORM): Promise<string[]> {
-  const done = await orm.migrator.up();
-  return done.map((migration) => migration.name);
+/**
+ * Applies pending migrations; returns their names. With `exclusive`, under an
+ * advisory lock held on a connection of its own, so processes starting
+ * together (a gateway and its workers on a new database) apply them once, in
+ * turn. Not for the embedded server: it has a single connection.
+ */
+export async function migrateUp(orm: MikroORM, options: { exclusive?: boolean } = {}): Promise<string[]> {
+  if (!options.exclusive) return (await orm.migrator.up()).map((migration) => migration.name);
+  let applied: string[] = [];
+  await orm.em.fork().transactional(async (tx) => {
+    await tx.execute(`select pg_advisory_xact_lock(hashtext('dreamchat:migrations'))`);
+    applied = (await orm.migrator.up()).map((migration) => migration.name);
+  });
+  return applied;
 }
 
 /** Reverts migrations: the last one, or all of them with `{ to: 0 }`. */

@@ -115,22 +115,25 @@ export async function seedSystemInstances(em: EntityManager, config: Config): Pr
   }
   if (anthropic) wanted.push({ type: 'anthropic', config: { model: anthropic.model, envKey: 'anthropic' } });
   if (ollama) wanted.push({ type: 'ollama', config: { baseUrl: ollama.host, model: ollama.model } });
-  const hasDefault = (await em.count(LlmProviderInstance, { scope: 'system', isDefault: true })) > 0;
-  for (const [index, entry] of wanted.entries()) {
-    const displayName = `${VENDOR_NAMES[entry.type].replace(/^The /, '')} (from the environment)`;
-    const existing = await em.findOne(LlmProviderInstance, { scope: 'system', displayName });
-    if (existing) {
-      existing.config = entry.config;
-      existing.providerType = entry.type;
-    } else {
-      em.create(LlmProviderInstance, {
-        scope: 'system',
-        providerType: entry.type,
-        displayName,
-        config: entry.config,
-        isDefault: !hasDefault && index === 0,
-      });
+  // Processes starting together (a gateway and its workers) take turns: otherwise two could both add the default.
+  await em.transactional(async (tx) => {
+    await tx.execute(`select pg_advisory_xact_lock(hashtext('dreamchat:seed-system-providers'))`);
+    const hasDefault = (await tx.count(LlmProviderInstance, { scope: 'system', isDefault: true })) > 0;
+    for (const [index, entry] of wanted.entries()) {
+      const displayName = `${VENDOR_NAMES[entry.type].replace(/^The /, '')} (from the environment)`;
+      const existing = await tx.findOne(LlmProviderInstance, { scope: 'system', displayName });
+      if (existing) {
+        existing.config = entry.config;
+        existing.providerType = entry.type;
+      } else {
+        tx.create(LlmProviderInstance, {
+          scope: 'system',
+          providerType: entry.type,
+          displayName,
+          config: entry.config,
+          isDefault: !hasDefault && index === 0,
+        });
+      }
     }
-  }
-  await em.flush();
+  });
 }
