@@ -45,7 +45,8 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
  * Applies pending migrations; returns their names. With `exclusive`, under an
  * advisory lock held on a connection of its own, so processes starting
  * together (a gateway and its workers on a new database) apply them once, in
- * turn. Not for the embedded server: it has a single connection.
+ * turn. It needs two connections (the lock's and the migrator's): not for the
+ * embedded server or a pool of one.
  */
 export async function migrateUp(orm: MikroORM, options: { exclusive?: boolean } = {}): Promise<string[]> {
   if (!options.exclusive) return (await orm.migrator.up()).map((migration) => migration.name);
