@@ -56,8 +56,7 @@ export async function createDeps(config: Config, logger: Logger): Promise<OwnedD
   if (!secrets) logger.warn('SECRET_KEYS is not set: users and servers cannot store API keys until it is.');
   const database = await openDatabase(config, logger);
   try {
-    // The lock is held on one connection while the migrator uses another: it needs a pool of two or more.
-    const applied = await migrateUp(database.orm, { exclusive: !database.embedded && config.database.poolSize > 1 });
+    const applied = await migrateUp(database.orm, { concurrent: true });
     if (applied.length) logger.info({ applied }, 'database migrations applied');
     await checkEmbeddingDimension(database.orm, config.embedding.dimension);
     await seedSystemInstances(database.orm.em.fork(), config);

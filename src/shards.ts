@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   }
   const database = await openDatabase(config, logger);
   try {
-    const applied = await migrateUp(database.orm, { exclusive: true });
+    const applied = await migrateUp(database.orm, { concurrent: true });
     if (applied.length) logger.info({ applied }, 'database migrations applied');
   } finally {
     await database.close();

@@ -42,20 +42,21 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
 }
 
 /**
- * Applies pending migrations; returns their names. With `exclusive`, under an
- * advisory lock held on a connection of its own, so processes starting
- * together (a gateway and its workers on a new database) apply them once, in
- * turn. It needs two connections (the lock's and the migrator's): not for the
- * embedded server or a pool of one.
+ * Applies pending migrations; returns their names. With `concurrent`, for
+ * processes starting together on a new database (a gateway and its workers):
+ * each migration runs in a transaction, so when two apply the same one the
+ * second fails on the first's tables and rolls back; it then tries again
+ * and finds nothing pending. One connection is enough (the embedded server).
  */
-export async function migrateUp(orm: MikroORM, options: { exclusive?: boolean } = {}): Promise<string[]> {
-  if (!options.exclusive) return (await orm.migrator.up()).map((migration) => migration.name);
-  let applied: string[] = [];
-  await orm.em.fork().transactional(async (tx) => {
-    await tx.execute(`select pg_advisory_xact_lock(hashtext('dreamchat:migrations'))`);
-    applied = (await orm.migrator.up()).map((migration) => migration.name);
-  });
-  return applied;
+export async function migrateUp(orm: MikroORM, options: { concurrent?: boolean } = {}): Promise<string[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (await orm.migrator.up()).map((migration) => migration.name);
+    } catch (error) {
+      if (!options.concurrent || attempt >= 5) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt + Math.random() * 300));
+    }
+  }
 }
 
 /** Reverts migrations: the last one, or all of them with `{ to: 0 }`. */

@@ -10,7 +10,7 @@ async function main(argv: string[]): Promise<void> {
   const database = await openDatabase(config, logger);
   try {
     if (command === 'up') {
-      const names = await migrateUp(database.orm, { exclusive: !database.embedded && config.database.poolSize > 1 });
+      const names = await migrateUp(database.orm, { concurrent: true });
       logger.info({ applied: names }, names.length ? 'migrations applied' : 'database is up to date');
     } else if (command === 'down') {
       const names = await migrateDown(database.orm, argv.includes('--all') ? { to: 0 } : {});
