@@ -9,8 +9,8 @@ import {
   type CharacterInput,
   type CharacterPatch,
 } from './character-input.js';
+import { isUuid } from '../core/uuid.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Characters the actor may chat with: their own, their server's, and public ones. */
 export function usableBy(actor: Actor): FilterQuery<ICharacter> {
@@ -108,7 +108,7 @@ export async function searchCharacters(
  */
 export async function findUsableCharacter(em: EntityManager, actor: Actor, idOrName: string): Promise<ICharacter> {
   const key = idOrName.trim();
-  const byKey: FilterQuery<ICharacter> = UUID.test(key) ? { id: key } : { name: { $ilike: escapeLike(key) } };
+  const byKey: FilterQuery<ICharacter> = isUuid(key) ? { id: key } : { name: { $ilike: escapeLike(key) } };
   const found = await em.find(Character, { $and: [usableBy(actor), byKey] }, { populate: ['user', 'guild'], limit: 10 });
   const own = found.find((character) => character.user.id === actor.user.id);
   const character = own ?? found[0];

@@ -8,8 +8,8 @@ import { UserError } from '../errors.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import { searchMemories, type MemoryHit } from '../memory/vector-store.js';
 import type { LoreEntry } from './types.js';
+import { isUuid } from '../core/uuid.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const INGEST_QUEUE = 'ingest';
 
@@ -153,7 +153,7 @@ export async function listKnowledge(em: EntityManager, character: ICharacter): P
 export async function removeKnowledge(em: EntityManager, actor: Actor, character: ICharacter, id: string): Promise<ICharacterKnowledge> {
   assertCanChangeKnowledge(actor, character);
   // The option is autocompleted, but a person may type anything: only an id can name an item.
-  const item = UUID.test(id.trim()) ? await em.findOne(CharacterKnowledge, { id: id.trim(), character: character.id }) : null;
+  const item = isUuid(id.trim()) ? await em.findOne(CharacterKnowledge, { id: id.trim(), character: character.id }) : null;
   if (!item) throw new UserError(`${character.name} has no such knowledge item. Pick one from the list.`);
   await em.nativeDelete(CharacterKnowledge, { id: item.id });
   return item as ICharacterKnowledge;

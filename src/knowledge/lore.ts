@@ -6,8 +6,8 @@ import type { JobQueue } from '../queue/job-queue.js';
 import { assertCanChangeKnowledge, createLoreItems, INGEST_QUEUE, ingestJobId, removeKnowledge } from './knowledge.js';
 import { compileKey, isRegexKey, MAX_REGEX_KEY_LENGTH } from './lore-keys.js';
 import type { LoreEntry } from './types.js';
+import { isUuid } from '../core/uuid.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export { selectLore, LORE_DEFAULTS, type LoreOptions, type LoreSelection } from './lore-select.js';
 export { splitKeys } from './lore-keys.js';
@@ -115,7 +115,7 @@ export async function editLore(
 
 /** A lore entry of this character by id; the option is autocompleted, but a person may type anything. */
 async function findLoreRow(em: EntityManager, character: ICharacter, id: string): Promise<ICharacterKnowledge | null> {
-  if (!UUID.test(id.trim())) return null;
+  if (!isUuid(id.trim())) return null;
   return (await em.findOne(CharacterKnowledge, { id: id.trim(), character: character.id, sourceType: 'manual' })) as ICharacterKnowledge | null;
 }
 

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ReplySource } from '../chat/responder.js';
 import { CharacterKnowledge, Message } from '../db/entities/index.js';
 import { UserError } from '../errors.js';
+import { isUuid } from '../core/uuid.js';
 
 /** One line of a reply's Sources: what it was, how close it was, where it came from, and its text as stored now. */
 export interface ShownSource extends ReplySource {
@@ -18,7 +19,7 @@ const EXCERPT_CHARS = 180;
  * memory of another conversation shows its text only to the person it is about.
  */
 export async function replySources(em: EntityManager, replyId: string, viewerUserId: string): Promise<{ characterName: string; sources: ShownSource[] }> {
-  const reply = await em.findOne(Message, { id: replyId, role: 'assistant' }, { populate: ['character'] });
+  const reply = isUuid(replyId) ? await em.findOne(Message, { id: replyId, role: 'assistant' }, { populate: ['character'] }) : null;
   if (!reply) throw new UserError('That reply no longer exists.');
   const stored = ((reply.metadata as { sources?: ReplySource[] }).sources ?? []).slice(0, 40);
   const memoryIds = stored.filter((source) => source.kind !== 'lore').map((source) => source.id);

@@ -4,8 +4,8 @@ import type { Actor } from '../core/identity.js';
 import { Character, Conversation, ConversationParticipant, type ICharacter } from '../db/entities/index.js';
 import { UserError } from '../errors.js';
 import { loadAccess, saveAccess, type GuildAccess } from './guild-settings.js';
+import { isUuid } from '../core/uuid.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Only server admins (Manage Server) change a server's settings, whatever Discord's command permissions say. */
 export function assertServerAdmin(actor: Actor): asserts actor is Actor & { guild: NonNullable<Actor['guild']> } {
@@ -29,7 +29,7 @@ export async function searchBannable(em: EntityManager, actor: Actor, search: st
   assertServerAdmin(actor);
   const active = await charactersActiveIn(em, actor.guild.id);
   const key = search.trim();
-  const byKey: FilterQuery<ICharacter> = UUID.test(key) ? { id: key } : key ? { name: { $ilike: `%${key.replace(/[\\%_]/g, (c) => `\\${c}`)}%` } } : {};
+  const byKey: FilterQuery<ICharacter> = isUuid(key) ? { id: key } : key ? { name: { $ilike: `%${key.replace(/[\\%_]/g, (c) => `\\${c}`)}%` } } : {};
   const where = { $and: [{ $or: [usableBy(actor), { id: { $in: active } }] }, byKey] } as FilterQuery<ICharacter>;
   return (await em.find(Character, where, { orderBy: { name: 'asc' }, limit, populate: ['user'] })) as ICharacter[];
 }

@@ -93,6 +93,11 @@ describe('memory through a fake Discord', () => {
     discord.userSays(channel.id, alice, 'Who sails the northern sea?');
     await discord.waitForMessage(channel.id, (m) => Boolean(m.webhook_id) && m.content === 'Ione, of course.', 15_000);
     expect(String(llm.requests.at(-1)!.body.messages[0].content)).toContain('The story so far (a summary of the earlier messages):\nAlice’s sister Ione');
+    // Cleared by hand: shown as empty (Discord refuses an empty embed), and no longer in the prompt.
+    const clear = discord.pressButton(shown.id, editId!, alice);
+    await clear.waitForModal();
+    expect((await discord.submitModal({ from: clear, values: { text: '' } }).waitForReply()).content).toBe('The summary is now empty.');
+    expect((await memory('summary').waitForReply()).embeds[0]!.description).toMatch(/^The summary is empty/);
   });
 
   it('forgets one message by its link, for real, and refuses someone else’s', async () => {

@@ -37,9 +37,12 @@ export function sourcesEmbed(characterName: string, sources: ShownSource[]): Emb
 /** /memory summary: the running summary and who may edit it. */
 export function summaryView(summary: ConversationSummary | undefined, conversationId: string, canEdit: boolean) {
   const embed = new EmbedBuilder().setTitle('The story so far');
+  const text = summary?.text.trim().slice(0, 4000);
   embed.setDescription(
-    summary?.text.slice(0, 4000) ??
-      'No summary yet. Once this conversation is longer than what fits in a prompt, older messages are summarised here in the background.',
+    text ||
+      (summary
+        ? 'The summary is empty (someone cleared it). Older messages are summarised here again as the conversation goes on.'
+        : 'No summary yet. Once this conversation is longer than what fits in a prompt, older messages are summarised here in the background.'),
   );
   if (summary) {
     const covered = summary.upToAt ? `Covers messages up to ${new Date(summary.upToAt).toUTCString()}.` : '';
