@@ -135,7 +135,16 @@ function toCard(raw: unknown): Omit<ParsedCard, 'avatarPng'> {
 function parse<T extends z.ZodType>(schema: T, raw: unknown): z.infer<T> {
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const where = issue.path.join('.') || 'card';
-  throw new UserError(`That card is not valid: ${where} ${issue.message}.`);
+  throw new UserError(`That card is not valid: ${describeIssue(result.error.issues[0]!)}.`);
+}
+
+/** One schema problem in plain words: "it has no data.name", "data.tags should be a list". */
+function describeIssue(issue: { code: string; path: PropertyKey[]; message: string; expected?: unknown }): string {
+  const field = issue.path.map(String).join('.') || 'the card';
+  if (issue.code === 'invalid_type') {
+    if (/received undefined/.test(issue.message)) return `it has no ${field}`;
+    const expected = { string: 'text', number: 'a number', boolean: 'true or false', array: 'a list', object: 'an object' }[String(issue.expected)];
+    return `${field} should be ${expected ?? String(issue.expected)}`;
+  }
+  return `${field} ${issue.message}`;
 }

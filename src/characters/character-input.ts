@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { CHARACTER_VISIBILITIES } from '../db/entities/index.js';
 import { SHARED_MEMORY_SCOPES } from '../chat/retrieval.js';
+import { withoutNul } from '../core/text.js';
 
 /* eslint-disable no-control-regex */
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
-const text = (max: number) => z.string().max(max, `must be at most ${max} characters`);
+const text = (max: number) => z.string().max(max, `must be at most ${max} characters`).transform(withoutNul);
 
 export const characterConfigSchema = z.object({
   model: z.string().trim().min(1).max(200).optional(),
@@ -26,7 +27,7 @@ export const characterInputSchema = z.object({
     .min(1, 'cannot be empty')
     .max(100, 'must be at most 100 characters')
     .refine((name) => !CONTROL.test(name), 'cannot contain control characters'),
-  personalityPrompt: z.string().trim().min(1, 'cannot be empty').max(32_000, 'must be at most 32000 characters'),
+  personalityPrompt: z.string().trim().min(1, 'cannot be empty').max(32_000, 'must be at most 32000 characters').transform(withoutNul),
   greeting: text(8_000).nullish(),
   exampleDialogue: text(32_000).nullish(),
   scenario: text(16_000).nullish(),

@@ -9,6 +9,7 @@ import {
   type CharacterInput,
   type CharacterPatch,
 } from './character-input.js';
+import { withoutNul } from '../core/text.js';
 import { isUuid } from '../core/uuid.js';
 
 
@@ -126,5 +127,5 @@ async function assertNameFree(em: EntityManager, actor: Actor, name: string): Pr
 }
 
 function escapeLike(value: string): string {
-  return value.replace(/[\\%_]/g, (char) => `\\${char}`);
+  return withoutNul(value).replace(/[\\%_]/g, (char) => `\\${char}`);
 }

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Message, type IConversation, type IMessage, type IUser } from '../db/entities/index.js';
+import { withoutNul } from '../core/text.js';
 import type { HistoryEntry } from './prompt.js';
 
 /**
@@ -13,7 +14,7 @@ export async function storeUserMessage(
   const [row] = await em.execute<{ id: string; created_at: Date | string }[]>(
     `insert into messages (conversation_id, role, content, author_id, author_name, discord_message_id)
      values (?, 'user', ?, ?, ?, ?) on conflict (discord_message_id) do nothing returning id, created_at`,
-    [input.conversation.id, input.content, input.author.id, input.authorName.slice(0, 100), input.discordMessageId ?? null],
+    [input.conversation.id, withoutNul(input.content), input.author.id, withoutNul(input.authorName).slice(0, 100), input.discordMessageId ?? null],
   );
   return row ? { id: row.id, createdAt: new Date(row.created_at) } : undefined;
 }
@@ -49,7 +50,7 @@ function toHistoryEntry(
 
 /** A person edited their Discord message: the history follows. Returns false when it was never stored. */
 export async function editUserMessage(em: EntityManager, discordMessageId: string, content: string): Promise<boolean> {
-  const updated = await em.nativeUpdate(Message, { discordMessageId, role: 'user' }, { content });
+  const updated = await em.nativeUpdate(Message, { discordMessageId, role: 'user' }, { content: withoutNul(content) });
   return updated > 0;
 }
 

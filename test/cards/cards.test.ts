@@ -123,7 +123,8 @@ describe('character cards', () => {
     refuse(pngWith([['chara', '%%% not base64 %%%']]), /not valid base64/);
     refuse(pngWith([['chara', Buffer.from('{broken').toString('base64')]]), /not valid JSON/);
     refuse(Buffer.from(JSON.stringify({ spec: 'something_else', data: {} })), /Unknown card format/);
-    refuse(Buffer.from(JSON.stringify({ spec: 'chara_card_v2', data: { description: 'no name' } })), /data.name/);
+    refuse(Buffer.from(JSON.stringify({ spec: 'chara_card_v2', data: { description: 'no name' } })), /^That card is not valid: it has no data\.name\.$/);
+    refuse(Buffer.from(JSON.stringify({ ...v2, data: { ...v2.data, tags: 'one, two' } })), /^That card is not valid: data\.tags should be a list\.$/);
     refuse(Buffer.from(JSON.stringify({ ...v2, data: { ...v2.data, name: '   ' } })), /has no name/);
     refuse(Buffer.from(JSON.stringify({ ...v2, data: { ...v2.data, description: 'x'.repeat(5 * 1024 * 1024) } })), /description is longer than/);
     const manyEntries = Array.from({ length: 5000 }, (_, i) => ({ keys: [`k${i}`], content: 'c', enabled: true, insertion_order: i }));

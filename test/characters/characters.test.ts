@@ -98,6 +98,11 @@ describe('characters', () => {
     ).rejects.toThrow(/Config/);
   });
 
+  it('answers a name with a NUL character in plain words instead of failing in the database', async () => {
+    await expect(findUsableCharacter(em(), bob, 'Inn\u0000keeper')).resolves.toMatchObject({ name: 'Innkeeper' });
+    await expect(findUsableCharacter(em(), bob, 'a\u0000b')).rejects.toThrow(/No character called/);
+  });
+
   it('deletes only with permission', async () => {
     const wanderer = await findUsableCharacter(em(), bob, 'Wanderer');
     await expect(deleteCharacter(em(), bobAdmin, wanderer)).rejects.toThrow(/Only the creator of Wanderer/);
