@@ -45,15 +45,3 @@ export function parseLoadArgs(args: string[], base: LoadParams = FULL_RUN): Load
   if (params.users < params.channels + params.scenes) throw new Error('Need at least one person per channel and scene.');
   return params;
 }
-
-/** A small seeded generator (mulberry32): the same run talks the same way. */
-export function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

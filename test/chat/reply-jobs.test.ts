@@ -16,6 +16,7 @@ import { createLocks, type Locks } from '../../src/queue/lock.js';
 import type { FakeServer } from '../fakes-llm/fake-server.js';
 import { startFakeOpenAI } from '../fakes-llm/openai.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { waitFor } from '../support/wait-for.js';
 import { recordingSinks } from '../support/recording-sink.js';
 
 const DIMENSION = 32;
@@ -34,15 +35,6 @@ const sinks = recordingSinks();
 const em = () => db.orm.em.fork();
 let discordIds = 0n;
 
-async function eventually<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 async function channel(name: string): Promise<{ id: string; conversation: IConversation }> {
   const actor = await resolveActor(em(), { user: ione, guild });
@@ -98,7 +90,7 @@ describe('replies through the reply queue', () => {
     const { id, conversation } = await channel('Aria');
     fake.next({ text: 'Written by a worker.' });
     expect(await say(id, 'Hello?')).toBe('queued');
-    const [reply] = await eventually(async () => {
+    const [reply] = await waitFor(async () => {
       const rows = await replies(conversation);
       return rows.length ? rows : undefined;
     }, 'the reply');
@@ -118,7 +110,7 @@ describe('replies through the reply queue', () => {
       await new Promise((resolve) => setTimeout(resolve, 120));
     }
     const last = asked.at(-1)!.getTime();
-    const done = await eventually(async () => {
+    const done = await waitFor(async () => {
       const rows = await replies(conversation);
       const covered = rows.some((row) => new Date((row.metadata as { answeredUpTo: string }).answeredUpTo).getTime() >= last);
       return covered ? rows : undefined;
@@ -146,7 +138,7 @@ describe('replies through the reply queue', () => {
     const started = Date.now();
     await say(a.id, 'First conversation.');
     await say(b.id, 'Second conversation.');
-    await eventually(async () => (await replies(a.conversation)).length && (await replies(b.conversation)).length, 'both replies');
+    await waitFor(async () => (await replies(a.conversation)).length && (await replies(b.conversation)).length, 'both replies');
     const requests = fake.requests.filter((request) => request.at >= started);
     expect(requests).toHaveLength(2);
     // Each request started before the other conversation's reply was stored: they overlapped.

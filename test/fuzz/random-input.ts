@@ -1,18 +1,12 @@
 import { deflateRawSync } from 'node:zlib';
 import { exportCardPng } from '../../src/cards/export-card.js';
+import { seededRandom } from '../../src/scenes/turns.js';
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same cases. */
+/** Seeded choices (mulberry32, as the scenes' turn-taking tests use): the same seed gives the same cases. */
 export class Rng {
-  #state: number;
+  readonly next: () => number;
   constructor(readonly seed: number) {
-    this.#state = seed >>> 0;
-  }
-  next(): number {
-    this.#state = (this.#state + 0x6d2b79f5) >>> 0;
-    let t = this.#state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = seededRandom(seed);
   }
   int(min: number, max: number): number {
     return min + Math.floor(this.next() * (max - min + 1));

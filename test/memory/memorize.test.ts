@@ -18,6 +18,7 @@ import type { JobQueue } from '../../src/queue/job-queue.js';
 import type { FakeServer } from '../fakes-llm/fake-server.js';
 import { startFakeOpenAI } from '../fakes-llm/openai.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { waitFor } from '../support/wait-for.js';
 import { recordingSinks } from '../support/recording-sink.js';
 
 const DIMENSION = 256;
@@ -53,16 +54,6 @@ async function say(channelId: string, author: typeof ione, content: string, inGu
   return sinks.sinks.at(-1)!;
 }
 
-/** Waits for the queue to write (or remove) what the test expects, checking the database. */
-async function eventually<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 const memoryOf = async (replyId: string) => {
   const rows = await em().find(VectorMemory, { message: replyId });
@@ -101,7 +92,7 @@ describe('conversation memories', () => {
     fake.next({ text: 'Ione is a lovely name for a sister!' });
     const sink = await say(inn, ione, 'My sister is called Ione and she sails the northern sea.');
     const replyId = sink.finished!.info.messageId;
-    const memory = await eventually(() => memoryOf(replyId), 'the memory of the first exchange');
+    const memory = await waitFor(() => memoryOf(replyId), 'the memory of the first exchange');
     expect(memory.content).toBe('ione: My sister is called Ione and she sails the northern sea.\nAria: Ione is a lovely name for a sister!');
     expect(memory.memoryType).toBe('conversation');
     expect(memory.conversation?.id).toBe(conversation.id);
@@ -118,12 +109,12 @@ describe('conversation memories', () => {
     fake.next({ text: 'Peanuts are off the menu then.' });
     const sink = await say(inn, ione, 'I am allergic to peanuts, remember that.');
     const replyId = sink.finished!.info.messageId;
-    await eventually(async () => (await memoryOf(replyId))?.content.includes('off the menu'), 'the first version');
+    await waitFor(async () => (await memoryOf(replyId))?.content.includes('off the menu'), 'the first version');
     fake.next({ text: 'No peanuts for you, ever.' });
     await responder.regenerate(replyId, actor, recordingSinks());
-    await eventually(async () => (await memoryOf(replyId))?.content.includes('ever.'), 'the regenerated version');
+    await waitFor(async () => (await memoryOf(replyId))?.content.includes('ever.'), 'the regenerated version');
     await responder.swipe(replyId, -1, recordingSinks());
-    const swiped = await eventually(async () => {
+    const swiped = await waitFor(async () => {
       const memory = await memoryOf(replyId);
       return memory?.content.includes('off the menu') && memory;
     }, 'the swiped-back version');
@@ -136,12 +127,12 @@ describe('conversation memories', () => {
     await bindCharacter(em(), dmActor, { id: dm, kind: 'dm' }, aria);
     fake.next({ text: 'A lighthouse! How romantic.' });
     const dmReply = (await say(dm, ione, 'I live in the old lighthouse at Port Calder.', false)).finished!.info.messageId;
-    await eventually(() => memoryOf(dmReply), 'the DM memory');
+    await waitFor(() => memoryOf(dmReply), 'the DM memory');
     const marcusActor = await resolveActor(em(), { user: marcus });
     await bindCharacter(em(), marcusActor, { id: '921000000000000003', kind: 'dm' }, aria);
     fake.next({ text: 'A lighthouse too? What a coincidence.' });
     const marcusReply = (await say('921000000000000003', marcus, 'I live in a lighthouse as well, at Port Calder.', false)).finished!.info.messageId;
-    await eventually(() => memoryOf(marcusReply), 'Marcus’s memory');
+    await waitFor(() => memoryOf(marcusReply), 'Marcus’s memory');
 
     const ask = (shared: 'off' | 'server' | 'everywhere') =>
       recall(em(), embedder, {
@@ -206,16 +197,16 @@ describe('conversation memories', () => {
     const lost = work.create(Message, { conversation: conversation.id, role: 'assistant', content: 'A reply whose job was lost.', character: aria.id });
     await work.flush();
     expect(await requeueUnmemorized(em(), queue)).toBeGreaterThanOrEqual(1);
-    const memory = await eventually(() => memoryOf(lost.id), 'the re-queued memory');
+    const memory = await waitFor(() => memoryOf(lost.id), 'the re-queued memory');
     expect(memory.content).toContain('A reply whose job was lost.');
     // Once every recent reply has its memory, nothing more is queued.
-    await eventually(async () => (await requeueUnmemorized(em(), queue)) === 0, 'every recent reply remembered');
+    await waitFor(async () => (await requeueUnmemorized(em(), queue)) === 0, 'every recent reply remembered');
   });
 
   it('go with the reply: deleting it deletes its memory', async () => {
     fake.next({ text: 'Gone soon.' });
     const replyId = (await say(inn, ione, 'Something I will regret saying.')).finished!.info.messageId;
-    await eventually(() => memoryOf(replyId), 'the memory');
+    await waitFor(() => memoryOf(replyId), 'the memory');
     await em().nativeDelete(Message, { id: replyId });
     expect(await em().count(VectorMemory, { message: replyId })).toBe(0);
   });
@@ -250,7 +241,7 @@ describe('rolling summaries', () => {
       return { text: 'Noted.' };
     });
     for (let i = 0; i < 12; i++) await say(inn, ione, `Small talk number ${i} about the weather.`);
-    const summary = await eventually(async () => summaryOf((await em().findOneOrFail(Conversation, conversation.id)) as IConversation), 'the summary');
+    const summary = await waitFor(async () => summaryOf((await em().findOneOrFail(Conversation, conversation.id)) as IConversation), 'the summary');
     expect(summary.text).toBe('Ione has a sister called Ione and is allergic to peanuts.');
     const summaryRequest = fake.requests.find((request) => String(request.body.messages[0].content).startsWith('You keep the running summary'))!;
     const folded = String(summaryRequest.body.messages[1].content);
