@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { deflateRawSync } from 'node:zlib';
 import { Document, Packer, Paragraph } from 'docx';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +18,7 @@ import { createJobQueue } from '../../src/queue/create-job-queue.js';
 import { MemoryJobQueue } from '../../src/queue/memory-queue.js';
 import type { JobQueue } from '../../src/queue/job-queue.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { zipBomb } from '../support/zip-bomb.js';
 
 const DIMENSION = 256;
 let db: TestDatabase;
@@ -46,36 +46,6 @@ async function docx(paragraphs: string[]): Promise<Buffer> {
   return Packer.toBuffer(doc);
 }
 
-/** A ZIP named .docx whose one entry inflates to 300 MB (a "zip bomb"). */
-function zipBomb(): Buffer {
-  const size = 300 * 1024 * 1024;
-  const data = deflateRawSync(Buffer.alloc(16 * 1024 * 1024));
-  const name = Buffer.from('word/document.xml');
-  const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0);
-  local.writeUInt16LE(20, 4);
-  local.writeUInt16LE(8, 8);
-  local.writeUInt32LE(data.length, 18);
-  local.writeUInt32LE(size, 22);
-  local.writeUInt16LE(name.length, 26);
-  const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0);
-  central.writeUInt16LE(20, 4);
-  central.writeUInt16LE(20, 6);
-  central.writeUInt16LE(8, 10);
-  central.writeUInt32LE(data.length, 20);
-  central.writeUInt32LE(size, 24);
-  central.writeUInt16LE(name.length, 28);
-  const localPart = Buffer.concat([local, name, data]);
-  const centralPart = Buffer.concat([central, name]);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(1, 8);
-  end.writeUInt16LE(1, 10);
-  end.writeUInt32LE(centralPart.length, 12);
-  end.writeUInt32LE(localPart.length, 16);
-  return Buffer.concat([localPart, centralPart, end]);
-}
 
 async function learn(name: string, body: Buffer | 'stall', size?: number) {
   const path = `/${randomBytes(4).toString('hex')}/${name}`;
