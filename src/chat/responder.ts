@@ -131,9 +131,10 @@ export class Responder {
     const { actor, stored } = await this.storeMessage(em, conversation, message);
     const addressed = message.addressed || mentionsName(message.content, conversation.character.name);
     if (!addressed && replyModeOf(conversation) === 'mentions') return 'stored';
+    // Seen before (the same Discord message twice, or handled again after a lost
+    // database connection): it was answered or queued then; never answer twice.
+    if (!stored) return 'stored';
     if (this.#deps.dispatch) {
-      // Seen before (the same Discord message twice): its job was queued then.
-      if (!stored) return 'stored';
       await this.#deps.dispatch({
         conversationId: conversation.id,
         messageAt: stored.createdAt.toISOString(),

@@ -124,5 +124,30 @@ export function connectPatiently(pool: ConnectingPool, logger: Logger, patienceM
 function isUnreachable(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && UNREACHABLE.has(code)) return true;
-  return error instanceof Error && /Connection terminated|the database system is (starting up|shutting down)/.test(error.message);
+  return (
+    error instanceof Error &&
+    /Connection terminated|terminating connection due to administrator command|the database system is (starting up|shutting down)/.test(
+      error.message,
+    )
+  );
+}
+
+/**
+ * Runs `work` again when it failed because its connection was cut (the
+ * server restarted or failed over). A pooled connection the server closed can
+ * still be handed out before the pool notices, and its first query fails;
+ * the next try gets a new connection, which waits for the server (see
+ * `connectPatiently`). For work that is not a job and so is never retried
+ * otherwise, such as a Discord message (never delivered again). `work` must
+ * be safe to run twice: storing a message is keyed by its Discord id.
+ */
+export async function retryOnLostConnection<T>(work: () => Promise<T>, tries = 3): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= tries || !isUnreachable(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, CONNECT_RETRY_MS * attempt));
+    }
+  }
 }

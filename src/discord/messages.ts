@@ -1,5 +1,6 @@
 import type { Client, Message, PartialMessage } from 'discord.js';
 import { deleteUserMessage, editUserMessage } from '../chat/history.js';
+import { retryOnLostConnection } from '../db/database.js';
 import { channelAllowed, DM_REFUSAL } from '../permissions/access.js';
 import { loadAccess } from '../permissions/guild-settings.js';
 import { blockedHere } from '../permissions/place-check.js';
@@ -23,18 +24,19 @@ export function routeMessages(deps: MessageRoutingDeps): void {
   const warnedNoWebhook = new Set<string>();
   const notices = new Notices();
   client.on('messageCreate', (message) => {
-    void onMessage(message, deps, warnedNoWebhook, notices).catch((error: unknown) =>
+    void retryOnLostConnection(() => onMessage(message, deps, warnedNoWebhook, notices)).catch((error: unknown) =>
       context.logger.error({ err: error, message: message.id }, 'message handling failed'),
     );
   });
   client.on('messageUpdate', (_old, message) => {
     if (message.author?.bot || message.content == null) return;
-    void editUserMessage(orm.em.fork(), message.id, message.content).catch((error: unknown) =>
+    const content = message.content;
+    void retryOnLostConnection(() => editUserMessage(orm.em.fork(), message.id, content)).catch((error: unknown) =>
       context.logger.warn({ err: error }, 'could not update an edited message'),
     );
   });
   client.on('messageDelete', (message: Message | PartialMessage) => {
-    void deleteUserMessage(orm.em.fork(), message.id).catch((error: unknown) =>
+    void retryOnLostConnection(() => deleteUserMessage(orm.em.fork(), message.id)).catch((error: unknown) =>
       context.logger.warn({ err: error }, 'could not remove a deleted message'),
     );
   });

@@ -121,6 +121,19 @@ describe('Responder', () => {
     fake.reply('Hello there!');
   });
 
+  it('answers a Discord message handled twice (delivered again, or retried after a lost connection) once', async () => {
+    fake.reply('Once is enough.');
+    const message = { channelId, discordMessageId: String(940000000000000000n + nextMessageId++), author: ione, guild, content: 'Aria, just once?', addressed: true };
+    const chats = () => fake.requests.filter((r) => r.path === '/v1/chat/completions').length;
+    const before = chats();
+    expect(await responder.onMessage(message, recordingSinks())).toBe('replied');
+    expect(await responder.onMessage(message, recordingSinks())).toBe('stored');
+    expect(chats()).toBe(before + 1);
+    const stored = await em().count(Message, { conversation: conversation.id, discordMessageId: message.discordMessageId });
+    expect(stored).toBe(1);
+    fake.reply('Hello there!');
+  });
+
   it('recalls the character’s knowledge that matches the conversation', async () => {
     const [vector] = await embedder.embed(['The lighthouse keeper of Veyra is called Orin and he hates seagulls.']);
     await insertMemories(em(), [
