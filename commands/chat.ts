@@ -9,6 +9,7 @@ import { replySinks } from '../src/discord/reply-sinks.js';
 import { UserError } from '../src/errors.js';
 import { assertCharacterAllowed } from '../src/permissions/content.js';
 import { accessFor } from '../src/permissions/guild-settings.js';
+import { assertMaySpeakHere } from '../src/permissions/place-check.js';
 
 export default {
   data: new SlashCommandBuilder()
@@ -81,6 +82,8 @@ export default {
     await interaction.deferUpdate();
     const em = context.database.orm.em.fork();
     const actor = await actorOf(em, interaction);
+    const place = placeOf(interaction.channel, interaction.channelId, interaction.guildId);
+    await assertMaySpeakHere(em, place, await accessFor(em, actor), { allowNsfwDms: context.config.dms.allowNsfw });
     const sinks = replySinks(context, channelRefOf(interaction.channel, interaction.channelId));
     if (action === 'swipe') await context.responder.swipe(messageId, step === '-1' ? -1 : 1, sinks);
     else if (action === 'regenerate') await context.responder.regenerate(messageId, actor, sinks);

@@ -17,6 +17,7 @@ import { UserError } from '../src/errors.js';
 import { assertCan } from '../src/permissions/access.js';
 import { assertCharacterAllowed, sceneBlock } from '../src/permissions/content.js';
 import { accessFor } from '../src/permissions/guild-settings.js';
+import { assertMaySpeakHere } from '../src/permissions/place-check.js';
 import {
   addToScene,
   createScene,
@@ -109,6 +110,8 @@ export default {
     const threadId = interaction.channelId;
     const sinks = replySinks(context, channelRefOf(interaction.channel, threadId));
     if (sub === 'next') {
+      const place = placeOf(interaction.channel, threadId, interaction.guildId);
+      await assertMaySpeakHere(em, place, await accessFor(em, actor), { allowNsfwDms: context.config.dms.allowNsfw });
       const { character, done } = await context.scenes.next(threadId, actor, interaction.options.getString('character') ?? undefined, sinks);
       await interaction.reply({ content: `**${character.name}** speaks next.`, flags: MessageFlags.Ephemeral });
       await done;

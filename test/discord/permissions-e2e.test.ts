@@ -7,6 +7,7 @@ import { startBot } from '../../src/discord/bot.js';
 import { loadCommands } from '../../src/discord/load-commands.js';
 import type { FakeDiscord, StoredChannel, StoredGuild } from '../discord-fake/index.js';
 import { startBotHarness, type BotHarness } from '../support/bot-harness.js';
+import { waitFor } from '../support/wait-for.js';
 
 let harness: BotHarness;
 let discord: FakeDiscord;
@@ -14,6 +15,8 @@ let guild: StoredGuild;
 let roleplay: StoredChannel;
 let ooc: StoredChannel;
 let afterDark: StoredChannel;
+/** The thread of the NSFW scene started in the age-restricted channel. */
+let lateScene: string;
 let owner: string;
 let alice: string;
 let bob: string;
@@ -158,6 +161,8 @@ describe('role gates', () => {
     expect(await em().count(LlmProviderInstance, { displayName: 'Team Ollama', scope: 'guild' })).toBe(1);
     // Their own keys stay open to everyone.
     await command(bob, roleplay.id, 'provider', 'add', { type: 'ollama' }).waitForModal();
+    // Nothing listens there: the server goes back to the environment's provider for the tests after this.
+    await em().nativeDelete(LlmProviderInstance, { displayName: 'Team Ollama' });
   });
 });
 
@@ -205,6 +210,7 @@ describe('NSFW characters and scenes', () => {
     expect(await says(alice, ooc.id, 'scene', 'start', { characters: 'Aria, Borin', nsfw: true })).toContain('This scene is marked NSFW');
     const started = await says(alice, afterDark.id, 'scene', 'start', { characters: 'Aria, Nyx', nsfw: true, title: 'Late' });
     expect(started).toContain('has started');
+    lateScene = /<#(\d+)>/.exec(started)![1]!;
     // A scene in an ordinary channel's thread cannot take an NSFW character.
     const sfw = await says(alice, ooc.id, 'scene', 'start', { characters: 'Aria, Borin', title: 'Daylight' });
     const thread = /<#(\d+)>/.exec(sfw)![1]!;
@@ -222,6 +228,24 @@ describe('NSFW characters and scenes', () => {
     await ignored(afterDark.id, alice, 'Nyx??');
     expect(harness.llm.requests.length).toBe(chatsBefore);
     discord.setChannelNsfw(afterDark.id, true);
+  });
+
+  it('the buttons under older replies and /scene next refuse too, once the channel is no longer age-restricted', async () => {
+    await expect.poll(() => (harness.client.channels.cache.get(afterDark.id) as { nsfw?: boolean } | undefined)?.nsfw).toBe(true);
+    const said = discord.userSays(afterDark.id, alice, 'Nyx, tell me a secret.');
+    const reply = await discord.waitForMessage(afterDark.id, (m) => BigInt(m.id) > BigInt(said.id) && (m.components?.length ?? 0) > 0, 15_000);
+    const stored = await waitFor(() => em().findOne(Message, { discordMessageId: reply.id, role: 'assistant' }).then((m) => m ?? undefined), 'the stored reply');
+    discord.setChannelNsfw(afterDark.id, false);
+    await expect.poll(() => (harness.client.channels.cache.get(afterDark.id) as { nsfw?: boolean } | undefined)?.nsfw).toBe(false);
+    const chatsBefore = harness.llm.requests.length;
+    const press = discord.pressButton(reply.id, `chat:regenerate:${stored.id}`, alice);
+    expect((await press.waitForFollowUp()).content).toContain('Nyx is marked NSFW and only runs in age-restricted channels');
+    expect(await says(alice, lateScene, 'scene', 'next', { character: 'Nyx' })).toContain('marked NSFW');
+    await sleep(300);
+    expect(harness.llm.requests.length).toBe(chatsBefore);
+    expect(discord.message(reply.id)!.content).toBe(reply.content);
+    discord.setChannelNsfw(afterDark.id, true);
+    await expect.poll(() => (harness.client.channels.cache.get(afterDark.id) as { nsfw?: boolean } | undefined)?.nsfw).toBe(true);
   });
 
   it('never in DMs unless the operator allows it', async () => {
