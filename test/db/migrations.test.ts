@@ -54,6 +54,7 @@ describe('migrations', () => {
       'Migration20261201130000_scoped_memory_indexes',
       'Migration20261201150000_conversation_memories',
       'Migration20261201170000_user_character_type_index',
+      'Migration20261201180000_usage_by_person_index',
     ]);
     expect(await tables()).toEqual(TABLES);
     expect(await enums()).toEqual(ENUMS);
@@ -127,6 +128,13 @@ describe('migrations', () => {
     expect(statements).toEqual([]);
   });
 
+  it('have the usage-by-person index, which the migration before removes again', async () => {
+    const indexes = () => query<{ name: string }>(`select indexname as name from pg_indexes where indexname = 'idx_messages_spent_by_created'`);
+    expect(await indexes()).toHaveLength(1);
+    expect(await migrateDown(db.orm)).toEqual(['Migration20261201180000_usage_by_person_index']);
+    expect(await indexes()).toEqual([]);
+  });
+
   it('have the (user_id, character_id, memory_type) index, which migrating down puts back to (user_id, character_id)', async () => {
     const indexes = () =>
       query<{ name: string }>(`select indexname as name from pg_indexes where tablename = 'vector_memories' and indexname like 'idx\\_vector\\_memories\\_user%' order by 1`);
@@ -166,6 +174,7 @@ describe('migrations', () => {
 
   it('roll back cleanly and apply again', async () => {
     expect(await migrateDown(db.orm, { to: 0 })).toEqual([
+      'Migration20261201180000_usage_by_person_index',
       'Migration20261201170000_user_character_type_index',
       'Migration20261201150000_conversation_memories',
       'Migration20261201130000_scoped_memory_indexes',

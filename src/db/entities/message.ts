@@ -9,7 +9,14 @@ export const MESSAGE_ROLES = ['user', 'assistant', 'system'] as const;
 export const Message = defineEntity({
   name: 'Message',
   tableName: 'messages',
-  indexes: [{ name: 'idx_messages_conversation_created', properties: ['conversation', 'createdAt'] }],
+  indexes: [
+    { name: 'idx_messages_conversation_created', properties: ['conversation', 'createdAt'] },
+    // A person's usage: the replies they caused (metadata.spent.by), by time.
+    {
+      name: 'idx_messages_spent_by_created',
+      expression: `create index "idx_messages_spent_by_created" on "messages" ((metadata #>> '{spent,by}'), "created_at") where "role" = 'assistant'`,
+    },
+  ],
   properties: {
     id: id(),
     conversation: () => p.manyToOne(Conversation).deleteRule('cascade').index('idx_messages_conversation_id'),
