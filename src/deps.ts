@@ -5,6 +5,7 @@ import { checkEmbeddingDimension, migrateUp, openDatabase, type Database } from 
 import { createEmbedder } from './embeddings/create-embedder.js';
 import type { Embedder } from './embeddings/embedder.js';
 import { createJobQueue } from './queue/create-job-queue.js';
+import { createReplyDrafts, type ReplyDrafts } from './queue/drafts.js';
 import { createLocks, type Locks } from './queue/lock.js';
 import { dispatchReplies, REPLY_QUEUE } from './chat/reply-jobs.js';
 import type { JobQueue } from './queue/job-queue.js';
@@ -38,6 +39,8 @@ export interface Deps {
   metrics: Metrics;
   /** Locks shared by every process (Redis), e.g. one reply at a time per conversation. */
   locks: Locks;
+  /** The messages of replies being written, per conversation, so a dead worker's half-written reply is taken over. */
+  drafts: ReplyDrafts;
 }
 
 export interface OwnedDeps extends Deps {
@@ -66,6 +69,7 @@ export async function createDeps(config: Config, logger: Logger): Promise<OwnedD
   }
   const queue = createJobQueue({ redisUrl: config.redis.url, logger });
   const locks = createLocks({ redisUrl: config.redis.url });
+  const drafts = createReplyDrafts({ redisUrl: config.redis.url });
   const metrics = new Metrics();
   metrics.watchQueues(queue, [REPLY_QUEUE, INGEST_QUEUE, MEMORIZE_QUEUE, SUMMARIZE_QUEUE]);
   const providers = new ProviderRegistry({ config, secrets });
@@ -87,6 +91,7 @@ export async function createDeps(config: Config, logger: Logger): Promise<OwnedD
     responder,
     scenes,
     locks,
+    drafts,
     metrics,
     usage: usage.budget,
     async close() {
@@ -94,6 +99,7 @@ export async function createDeps(config: Config, logger: Logger): Promise<OwnedD
       await responder.idle();
       await queue.close();
       await locks.close();
+      await drafts.close();
       await usage.limiter.close();
       await embedder.close?.();
       await database.close();

@@ -2,6 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Actor } from '../core/identity.js';
 import { Conversation, Guild, User, type IConversation, type IGuild, type IUser } from '../db/entities/index.js';
 import type { Logger } from '../logger.js';
+import type { ReplyDraft, ReplyDrafts } from '../queue/drafts.js';
 import type { Locks } from '../queue/lock.js';
 import type { JobContext, JobQueue } from '../queue/job-queue.js';
 import type { ReplySink } from './reply-sink.js';
@@ -25,6 +26,8 @@ export interface ReplyWorkerDeps {
   logger: Logger;
   /** How long a conversation's lock lasts without renewal (a dead worker's lock runs out then). */
   lockTtlMs?: number;
+  /** Where replies note the messages they posted, so one a dead worker left half-written is taken over. */
+  drafts?: ReplyDrafts;
 }
 
 /** While the queue is unreachable (Redis restarting), adding a reply job is tried again this long before giving up. */
@@ -61,7 +64,8 @@ export function dispatchReplies(queue: JobQueue, options: { patienceMs?: number 
  * while another reply was being written, which then answered both) ends
  * without writing; a job that finds the conversation busy is queued again a
  * moment later. A worker killed mid-reply leaves its job to be run again
- * once its lock runs out.
+ * once its lock runs out, and its half-written messages as the
+ * conversation's draft, which the next reply there takes over.
  */
 export function replyJobHandler(deps: ReplyWorkerDeps) {
   return async (data: ReplyJob & { waits?: number }, context: JobContext): Promise<{ outcome: 'replied' | 'answered' | 'busy' | 'gone' }> => {
@@ -81,21 +85,31 @@ export function replyJobHandler(deps: ReplyWorkerDeps) {
             and (metadata->>'answeredUpTo')::timestamptz >= ?::timestamptz limit 1`,
         [conversation.id, data.messageAt],
       );
-      if (answered.length) return { outcome: 'answered' };
-      const actor = await actorOf(deps.orm, data.actor);
-      if (!actor) return { outcome: 'gone' };
-      context.signal.throwIfAborted();
-      const sinks = new GuardedSinks(await deps.sinksFor(conversation));
+      // A draft a dead worker left is settled by whichever job gets the lock next, even one with nothing to answer.
+      const left = await deps.drafts?.get(conversation.id);
+      if (answered.length && !left) return { outcome: 'answered' };
+      const sinks = new GuardedSinks(
+        await deps.sinksFor(conversation),
+        deps.drafts && { store: deps.drafts, conversationId: conversation.id, left, logger: deps.logger },
+      );
       try {
-        await deps.responder.reply(conversation.id, actor, sinks.factory, { em, conversation });
-      } catch (error) {
-        // A reply cut short (the database went away mid-reply): its half-written text must not stay looking
-        // like a reply. The job runs again and writes it anew; after the last try, the error is all there is.
-        const last = context.attempt >= REPLY_ATTEMPTS;
-        await sinks.interrupt(last ? 'This reply could not be written. Send your message again to retry.' : 'Interrupted: writing this reply again…', last);
-        throw error;
+        if (answered.length) return { outcome: 'answered' };
+        const actor = await actorOf(deps.orm, data.actor);
+        if (!actor) return { outcome: 'gone' };
+        context.signal.throwIfAborted();
+        try {
+          await deps.responder.reply(conversation.id, actor, sinks.factory, { em, conversation });
+        } catch (error) {
+          // A reply cut short (the database went away mid-reply): its half-written text must not stay looking
+          // like a reply. The job runs again and writes it anew; after the last try, the error is all there is.
+          const last = context.attempt >= REPLY_ATTEMPTS;
+          await sinks.interrupt(last ? 'This reply could not be written. Send your message again to retry.' : 'Interrupted: writing this reply again…', last);
+          throw error;
+        }
+        return { outcome: 'replied' };
+      } finally {
+        await sinks.settleLeftDraft();
       }
-      return { outcome: 'replied' };
     } finally {
       await release();
     }
@@ -110,14 +124,31 @@ async function actorOf(orm: MikroORM, ref: ReplyJob['actor']): Promise<Actor | u
   return { user, guild: guild ?? undefined, isGuildAdmin: ref.isGuildAdmin };
 }
 
-/** The sinks a reply job opened, and whether each showed text and was finished or failed. */
+/**
+ * The sinks a reply job opened, and whether each showed text and was
+ * finished or failed. With drafts, the messages a reply posts are noted as
+ * the conversation's draft until it settles; a draft left by a worker that
+ * died mid-reply is taken over by the first reply of the same character
+ * (its half-written messages become this reply), or else marked interrupted.
+ */
 class GuardedSinks {
   readonly #open: { sink: ReplySink; shown: boolean; settled: boolean }[] = [];
+  #draft: ReplyDraft | undefined;
 
-  constructor(private readonly sinks: SinkFactory) {}
+  constructor(
+    private readonly sinks: SinkFactory,
+    private readonly drafts?: { store: ReplyDrafts; conversationId: string; left?: ReplyDraft; logger: Logger },
+  ) {
+    this.#draft = drafts?.left;
+  }
 
   readonly factory: SinkFactory = (speaker, messageIds) => {
-    const entry = { sink: this.sinks(speaker, messageIds), shown: false, settled: false };
+    const adopted = !messageIds && this.#draft?.speaker.characterId === speaker.characterId ? this.#draft : undefined;
+    if (adopted) this.#draft = undefined;
+    const drafts = this.drafts;
+    // A new reply (not a rewrite of one) is noted as the draft while it is written.
+    const onPosted = drafts && !messageIds ? (ids: string[]) => drafts.store.save(drafts.conversationId, { speaker, messageIds: ids }) : undefined;
+    const entry = { sink: this.sinks(speaker, messageIds ?? adopted?.messageIds, onPosted), shown: false, settled: false };
     this.#open.push(entry);
     return {
       typing: () => entry.sink.typing(),
@@ -125,23 +156,48 @@ class GuardedSinks {
         entry.shown = true;
         entry.sink.update(text);
       },
-      finish: (text, info) => {
+      finish: async (text, info) => {
         entry.settled = true;
-        return entry.sink.finish(text, info);
+        const shown = await entry.sink.finish(text, info);
+        if (onPosted) await this.#clearDraft();
+        return shown;
       },
-      fail: (message) => {
+      fail: async (message) => {
         entry.settled = true;
-        return entry.sink.fail(message);
+        await entry.sink.fail(message);
+        if (onPosted) await this.#clearDraft();
       },
     };
   };
 
-  /** Marks every unfinished reply that showed text (or, with `evenEmpty`, every unfinished one) with an error. */
-  async interrupt(message: string, evenEmpty: boolean): Promise<void> {
+  /**
+   * Marks every unfinished reply that showed text (or, with `last`, every
+   * unfinished one) with an error. Unless it is the last try, the draft stays:
+   * the next try writes the reply into the same messages.
+   */
+  async interrupt(message: string, last: boolean): Promise<void> {
     for (const entry of this.#open) {
-      if (entry.settled || !(entry.shown || evenEmpty)) continue;
+      if (entry.settled || !(entry.shown || last)) continue;
       entry.settled = true;
       await entry.sink.fail(message).catch(() => {});
     }
+    if (last) await this.#clearDraft();
+  }
+
+  /** A draft left by a dead worker that no reply here took over: its messages say the reply was interrupted. */
+  async settleLeftDraft(): Promise<void> {
+    const draft = this.#draft;
+    if (!draft || !this.drafts) return;
+    this.#draft = undefined;
+    await this.sinks(draft.speaker, draft.messageIds)
+      .fail('This reply was interrupted.')
+      .catch((error: unknown) => this.drafts!.logger.warn({ err: error }, 'could not mark an interrupted reply'));
+    await this.#clearDraft();
+  }
+
+  async #clearDraft(): Promise<void> {
+    await this.drafts?.store.clear(this.drafts.conversationId).catch((error: unknown) => {
+      this.drafts!.logger.warn({ err: error }, 'could not clear a reply draft');
+    });
   }
 }

@@ -52,7 +52,12 @@ export interface IncomingMessage {
 }
 
 /** Makes the sink a reply is written into; `messageIds` are the Discord messages of a reply being rewritten. */
-export type SinkFactory = (speaker: Speaker, messageIds?: string[]) => ReplySink;
+/**
+ * Opens the sink a character's reply is written into: new messages, or with
+ * `messageIds` those messages rewritten. `onPosted` hears every message id the
+ * reply shows as soon as a new one is posted (a reply job keeps them durably).
+ */
+export type SinkFactory = (speaker: Speaker, messageIds?: string[], onPosted?: (messageIds: string[]) => Promise<void>) => ReplySink;
 
 export interface ResponderDeps {
   orm: MikroORM;

@@ -15,7 +15,7 @@ export function replySinks(
   channel: ChannelRef & { parentId?: string },
   options: { buttons?: boolean; onNoWebhook?: (channelId: string) => boolean } = {},
 ): SinkFactory {
-  return (speaker, messageIds) =>
+  return (speaker, messageIds, onPosted) =>
     new DiscordReplyStream({
       rest: context.rest,
       webhooks: channel.kind === 'dm' ? undefined : context.webhooks,
@@ -26,6 +26,7 @@ export function replySinks(
       components: options.buttons === false ? undefined : context.replyButtons,
       onNoWebhook: options.onNoWebhook,
       messageIds,
+      onPosted,
       footer: context.config?.usage.replyFooter ? replyFooter : undefined,
     });
 }

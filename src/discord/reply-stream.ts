@@ -25,6 +25,8 @@ export interface ReplyStreamOptions {
   editIntervalMs?: number;
   /** The messages of a reply being rewritten (regenerate, swipe, continue): edited instead of posted. */
   messageIds?: string[];
+  /** Hears every message id the reply shows, each time a new message is posted. */
+  onPosted?: (messageIds: string[]) => Promise<void>;
   /** A line under the finished reply (model and tokens), kept whole in its last message. */
   footer?: (info: ReplyInfo) => string | undefined;
 }
@@ -113,6 +115,9 @@ export class DiscordReplyStream implements ReplySink {
       if (!shown) {
         const id = await this.#post(content, rows);
         this.#shown.push({ id, content });
+        await this.#options.onPosted?.(this.#shown.map((message) => message.id)).catch((error: unknown) => {
+          this.#options.logger.warn({ err: error }, 'could not note the posted reply');
+        });
       } else if (shown.content !== content || rows.length > 0 || (final && last)) {
         await this.#edit(shown.id, content, rows);
         shown.content = content;

@@ -21,6 +21,7 @@ export function startReplyWorkers(deps: Deps, discord: DiscordContext): void {
       orm: deps.database.orm,
       responder: deps.responder,
       locks: deps.locks,
+      drafts: deps.drafts,
       queue: deps.queue,
       sinksFor: conversationSinks(deps, discord),
       logger: deps.logger,

@@ -12,6 +12,7 @@ import { ProviderRegistry, seedSystemInstances } from '../../src/llm/registry.js
 import { createLogger } from '../../src/logger.js';
 import { createJobQueue } from '../../src/queue/create-job-queue.js';
 import type { JobQueue } from '../../src/queue/job-queue.js';
+import { createReplyDrafts, type ReplyDrafts } from '../../src/queue/drafts.js';
 import { createLocks, type Locks } from '../../src/queue/lock.js';
 import type { FakeServer } from '../fakes-llm/fake-server.js';
 import { startFakeOpenAI } from '../fakes-llm/openai.js';
@@ -29,7 +30,9 @@ let fake: FakeServer;
 /** The gateway's side: stores messages and queues reply jobs. */
 let gateway: Responder;
 /** Two consumers of the reply queue: two worker processes with Redis, two in-process consumers' worth of concurrency without. */
-const workers: { queue: JobQueue; locks: Locks }[] = [];
+const workers: { queue: JobQueue; locks: Locks; drafts: ReplyDrafts }[] = [];
+/** What the test reads and plants: the drafts every worker shares (through Redis; the one worker's own without). */
+let drafts: ReplyDrafts;
 let enqueue: JobQueue;
 const sinks = recordingSinks();
 const em = () => db.orm.em.fork();
@@ -66,12 +69,14 @@ beforeAll(async () => {
   const base = { orm: db.orm, embedder: new HashingEmbedder(DIMENSION), resolveModel: (r: Parameters<ProviderRegistry['resolve']>[1]) => providers.resolve(em(), r), logger };
   enqueue = createJobQueue({ redisUrl, logger, prefix });
   gateway = new Responder({ ...base, dispatch: dispatchReplies(enqueue) });
+  drafts = createReplyDrafts({ redisUrl, prefix });
   for (let i = 0; i < (redisUrl ? 2 : 1); i++) {
     const queue = redisUrl ? createJobQueue({ redisUrl, logger, prefix }) : enqueue;
     const locks = createLocks({ redisUrl, prefix });
+    const own = redisUrl ? createReplyDrafts({ redisUrl, prefix }) : drafts;
     const responder = new Responder({ ...base, queue });
-    queue.process(REPLY_QUEUE, replyJobHandler({ orm: db.orm, responder, locks, queue, sinksFor: async () => sinks, logger }), { concurrency: 4 });
-    workers.push({ queue, locks });
+    queue.process(REPLY_QUEUE, replyJobHandler({ orm: db.orm, responder, locks, drafts: own, queue, sinksFor: async () => sinks, logger }), { concurrency: 4 });
+    workers.push({ queue, locks, drafts: own });
   }
 });
 
@@ -79,7 +84,9 @@ afterAll(async () => {
   for (const worker of workers) {
     await worker.queue.close();
     await worker.locks.close();
+    await worker.drafts.close();
   }
+  await drafts?.close();
   await enqueue?.close();
   await fake?.close();
   await db?.close();
@@ -148,5 +155,46 @@ describe('replies through the reply queue', () => {
     expect(requestFor('Second conversation.').at).toBeLessThan(first!.createdAt.getTime());
     expect(requestFor('First conversation.').at).toBeLessThan(second!.createdAt.getTime());
     fake.reset();
+  });
+
+  it('note the messages of a reply while it is written, and forget them once it is finished', async () => {
+    const { id, conversation } = await channel('Edda');
+    fake.replyWith(() => ({ chunks: ['Word ', 'by ', 'word.'], chunkDelayMs: 300 }));
+    await say(id, 'Take your time.');
+    const draft = await waitFor(() => drafts.get(conversation.id), 'the draft of the reply being written');
+    expect(draft).toEqual({ speaker: expect.objectContaining({ name: 'Edda' }), messageIds: [`posted-${conversation.character!.id.slice(0, 8)}`] });
+    await waitFor(async () => (await replies(conversation)).length, 'the reply');
+    await waitFor(async () => (await drafts.get(conversation.id)) === undefined || undefined, 'the draft to be forgotten');
+    fake.reset();
+  });
+
+  it('take over the half-written messages a dead worker left: the next reply is written into them', async () => {
+    const { id, conversation } = await channel('Fenn');
+    const character = conversation.character!;
+    await drafts.save(conversation.id, { speaker: { characterId: character.id, name: 'Fenn' }, messageIds: ['771', '772'] });
+    fake.next({ text: 'Where was I? Ah, yes.' });
+    await say(id, 'Are you still there?');
+    const [reply] = await waitFor(async () => {
+      const rows = await replies(conversation);
+      return rows.length ? rows : undefined;
+    }, 'the reply');
+    const sink = sinks.sinks.find((s) => s.finished?.info.messageId === reply!.id)!;
+    expect(sink.messageIds).toEqual(['771', '772']);
+    expect(sink.finished!.text).toBe('Where was I? Ah, yes.');
+    expect(await drafts.get(conversation.id)).toBeUndefined();
+  });
+
+  it('mark a left draft no reply takes over (another character speaks now) as interrupted', async () => {
+    const { id, conversation } = await channel('Gale');
+    await drafts.save(conversation.id, { speaker: { characterId: '00000000-0000-4000-8000-000000000001', name: 'Old' }, messageIds: ['881'] });
+    fake.next({ text: 'A fresh reply.' });
+    await say(id, 'Hello, Gale.');
+    await waitFor(async () => (await replies(conversation)).length, 'the reply');
+    await waitFor(async () => (await drafts.get(conversation.id)) === undefined || undefined, 'the draft to be settled');
+    const left = sinks.sinks.find((s) => s.messageIds.includes('881'))!;
+    expect(left.speaker.name).toBe('Old');
+    expect(left.failed).toBe('This reply was interrupted.');
+    const fresh = sinks.sinks.find((s) => s.finished?.text === 'A fresh reply.')!;
+    expect(fresh.messageIds).toEqual([]);
   });
 });

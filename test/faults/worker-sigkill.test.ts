@@ -15,7 +15,7 @@ import { bindAria, startFaultWorld, type FaultWorld } from './world.js';
  * again by the other once their BullMQ lock and the conversation lock run out
  * (30 s each: neither is configurable, see the report), and every message
  * ends with exactly one finished reply. The dead worker's half-written
- * message stays on Discord with its typing cursor and no buttons.
+ * messages are taken over: the retried reply is written into them.
  */
 describe.runIf(process.env.DATABASE_URL && hasRedisServer)('a worker killed with SIGKILL mid-reply', () => {
   let db: TestDatabase;
@@ -76,18 +76,22 @@ describe.runIf(process.env.DATABASE_URL && hasRedisServer)('a worker killed with
     const victim = workers.find((worker) => streamingFrom(worker.pid, world.llm.url)) ?? workers[0]!;
     const survivor = workers.find((worker) => worker !== victim)!;
     await victim.kill('SIGKILL');
+    const cursor = (m: { content: string }) => m.content.endsWith('▌');
+    const halfWritten = world.channels.flatMap((c) => world.discord.messages(c.id)).filter((m) => m.webhook_id && cursor(m));
 
     const state = await settledEndState(gatewayDeps.database.orm, world.discord, world.channels.map((c) => c.id), world.sent, 100_000);
     expect(state.problems).toEqual([]);
     expect(state.humans).toBe(world.channels.length);
     expect(state.replies).toBe(world.channels.length);
     expect(survivor.alive).toBe(true);
-    // What the dead worker left: half a reply with the typing cursor and no buttons, not a finished reply.
-    for (const orphan of state.orphans) {
-      expect(orphan.content).toMatch(/▌$/);
-      expect(orphan.components ?? []).toEqual([]);
+    // What the dead worker left half-written was taken over: the same Discord messages now show finished replies.
+    expect(state.orphans).toEqual([]);
+    const takenOver = halfWritten.map((m) => world.discord.message(m.id)).filter((m) => m && !m.fake.deleted);
+    expect(takenOver.length).toBeGreaterThan(0);
+    for (const message of takenOver) {
+      expect(cursor(message!)).toBe(false);
+      expect(message!.components?.length ?? 0).toBeGreaterThan(0);
     }
-    expect(state.orphans.length).toBeGreaterThan(0);
   }, 150_000);
 });
 

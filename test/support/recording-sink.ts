@@ -10,6 +10,7 @@ export class RecordingSink implements ReplySink {
   constructor(
     readonly speaker: Speaker,
     readonly messageIds: string[] = [],
+    private readonly onPosted?: (messageIds: string[]) => Promise<void>,
   ) {}
 
   async typing(): Promise<void> {
@@ -18,6 +19,8 @@ export class RecordingSink implements ReplySink {
   update(text: string): void {
     if (this.events.at(-1) !== 'update') this.events.push('update');
     this.updates.push(text);
+    // The first text of a new reply is "posted" as one message, as Discord's sink does.
+    if (this.updates.length === 1 && !this.messageIds.length && this.onPosted) void this.onPosted([`posted-${this.speaker.characterId.slice(0, 8)}`]);
   }
   async finish(text: string, info: ReplyInfo): Promise<{ messageIds: string[] }> {
     this.events.push('finish');
@@ -33,8 +36,8 @@ export class RecordingSink implements ReplySink {
 /** A SinkFactory that keeps every sink it made. */
 export function recordingSinks(): SinkFactory & { sinks: RecordingSink[] } {
   const sinks: RecordingSink[] = [];
-  const factory: SinkFactory = (speaker, messageIds) => {
-    const sink = new RecordingSink(speaker, messageIds);
+  const factory: SinkFactory = (speaker, messageIds, onPosted) => {
+    const sink = new RecordingSink(speaker, messageIds, onPosted);
     sinks.push(sink);
     return sink;
   };
