@@ -1,6 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Message, type IConversation, type IMessage, type IUser } from '../db/entities/index.js';
 import { withoutNul } from '../core/text.js';
+import { queueMemorize } from '../memory/memorize.js';
+import type { JobQueue } from '../queue/job-queue.js';
 import type { HistoryEntry } from './prompt.js';
 
 /**
@@ -24,34 +26,65 @@ export async function storeUserMessage(
  * builder reads them; with `since`, only those written from then on.
  */
 export async function recentHistory(em: EntityManager, conversationId: string, limit: number, since?: Date): Promise<HistoryEntry[]> {
-  const rows = await em.find(
-    Message,
-    since ? { conversation: conversationId, createdAt: { $gte: since } } : { conversation: conversationId },
-    {
-      orderBy: { createdAt: 'desc', id: 'desc' },
-      limit,
-      fields: ['id', 'role', 'content', 'authorName', 'createdAt', 'character.name'],
-    },
+  return historyRows(em, conversationId, limit, { since });
+}
+
+/**
+ * The newest `limit` messages of a conversation that match `before` / `since`,
+ * oldest first. Plain SQL: on every reply's path, and hydrating sixty
+ * entities cost 3 ms of the bot's overhead where the query takes 0.6 ms.
+ */
+async function historyRows(em: EntityManager, conversationId: string, limit: number, range: { before?: Date; since?: Date }): Promise<HistoryEntry[]> {
+  const rows = await em.execute<HistoryRow[]>(
+    `select m.id, m.role, m.content, m.author_name, m.created_at, c.name as character_name
+       from messages m left join characters c on c.id = m.character_id
+      where m.conversation_id = ?${range.before ? ' and m.created_at < ?' : ''}${range.since ? ' and m.created_at >= ?' : ''}
+      order by m.created_at desc, m.id desc
+      limit ?`,
+    [conversationId, ...(range.before ? [range.before] : []), ...(range.since ? [range.since] : []), limit],
   );
   return rows.reverse().map(toHistoryEntry);
 }
 
-function toHistoryEntry(
-  row: Pick<IMessage, 'id' | 'role' | 'content' | 'authorName' | 'createdAt'> & { character?: { name: string } | null },
-): HistoryEntry {
+interface HistoryRow {
+  id: string;
+  role: HistoryEntry['role'];
+  content: string;
+  author_name: string | null;
+  created_at: Date | string;
+  character_name: string | null;
+}
+
+function toHistoryEntry(row: HistoryRow): HistoryEntry {
   return {
     id: row.id,
-    at: row.createdAt,
+    at: new Date(row.created_at),
     role: row.role,
-    speaker: row.role === 'assistant' ? (row.character?.name ?? 'Character') : (row.authorName ?? 'Someone'),
+    speaker: row.role === 'assistant' ? (row.character_name ?? 'Character') : (row.author_name ?? 'Someone'),
     content: row.content,
   };
 }
 
-/** A person edited their Discord message: the history follows. Returns false when it was never stored. */
-export async function editUserMessage(em: EntityManager, discordMessageId: string, content: string): Promise<boolean> {
-  const updated = await em.nativeUpdate(Message, { discordMessageId, role: 'user' }, { content: withoutNul(content) });
-  return updated > 0;
+/**
+ * A person edited their Discord message: the history follows, and so do the
+ * memories of the exchanges that quote it (their replies are memorized again,
+ * from the stored messages as they are now). Returns false when it was never stored.
+ */
+export async function editUserMessage(em: EntityManager, discordMessageId: string, content: string, queue?: JobQueue): Promise<boolean> {
+  const [edited] = await em.execute<{ id: string; conversation_id: string }[]>(
+    `update messages set content = ? where discord_message_id = ? and role = 'user' returning id, conversation_id`,
+    [withoutNul(content), discordMessageId],
+  );
+  if (!edited) return false;
+  if (queue) {
+    const quoting = await em.execute<{ message_id: string }[]>(
+      `select distinct message_id from vector_memories
+        where conversation_id = ? and message_id is not null and jsonb_exists(metadata->'messageIds', ?)`,
+      [edited.conversation_id, edited.id],
+    );
+    for (const { message_id: replyId } of quoting) await queueMemorize(queue, { id: replyId });
+  }
+  return true;
 }
 
 /** A person deleted their Discord message: it leaves the history, and so does every memory quoting it. */
@@ -69,14 +102,5 @@ export async function deleteUserMessage(em: EntityManager, discordMessageId: str
 
 /** The messages before `message` (for regenerating it), oldest first; with `since`, only those from then on. */
 export async function historyBefore(em: EntityManager, message: IMessage, limit: number, since?: Date): Promise<HistoryEntry[]> {
-  const rows = await em.find(
-    Message,
-    { conversation: message.conversation.id, createdAt: since ? { $lt: message.createdAt, $gte: since } : { $lt: message.createdAt } },
-    {
-      orderBy: { createdAt: 'desc', id: 'desc' },
-      limit,
-      fields: ['id', 'role', 'content', 'authorName', 'createdAt', 'character.name'],
-    },
-  );
-  return rows.reverse().map(toHistoryEntry);
+  return historyRows(em, message.conversation.id, limit, { before: message.createdAt, since });
 }

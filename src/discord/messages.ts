@@ -31,7 +31,7 @@ export function routeMessages(deps: MessageRoutingDeps): void {
   client.on('messageUpdate', (_old, message) => {
     if (message.author?.bot || message.content == null) return;
     const content = message.content;
-    void retryOnLostConnection(() => editUserMessage(orm.em.fork(), message.id, content)).catch((error: unknown) =>
+    void retryOnLostConnection(() => editUserMessage(orm.em.fork(), message.id, content, context.queue)).catch((error: unknown) =>
       context.logger.warn({ err: error }, 'could not update an edited message'),
     );
   });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCharacter } from '../../src/characters/characters.js';
 import { bindCharacter } from '../../src/chat/conversations.js';
+import { editUserMessage } from '../../src/chat/history.js';
 import { Responder } from '../../src/chat/responder.js';
 import { recall } from '../../src/chat/retrieval.js';
 import { loadConfig } from '../../src/config.js';
@@ -190,6 +191,21 @@ describe('conversation memories', () => {
     expect(await run({ replyId: forgotten }, context)).toEqual({ memorized: false });
     expect(await em().count(VectorMemory, { conversation: quietChannel.id })).toBe(0);
     expect(await em().count(VectorMemory, { message: paused })).toBe(0);
+  });
+
+  it('follow an edit of the person’s message: the memory is written again with the new words', async () => {
+    fake.next({ text: 'A bronze hammer, how fine.' });
+    const sink = await say(inn, ione, 'My hammer is made of bronze.');
+    const said = String(941000000000000000n + discordIds - 1n);
+    const replyId = sink.finished!.info.messageId;
+    await waitFor(async () => (await memoryOf(replyId))?.content.includes('bronze'), 'the first memory');
+    expect(await editUserMessage(em(), said, 'My hammer is made of iron.', queue)).toBe(true);
+    const edited = await waitFor(async () => {
+      const memory = await memoryOf(replyId);
+      return memory?.content.includes('made of iron') && memory;
+    }, 'the memory with the edited words');
+    expect(edited.content).not.toContain('made of bronze');
+    expect(await editUserMessage(em(), '999999999999999999', 'Never stored.', queue)).toBe(false);
   });
 
   it('are made at start for recent replies that have none (a job lost in a crash)', async () => {
