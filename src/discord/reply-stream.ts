@@ -3,7 +3,7 @@ import { Routes, type APIMessage, type APIActionRowComponent, type APIComponentI
 import type { ReplyInfo, ReplySink, Speaker } from '../chat/reply-sink.js';
 import type { Logger } from '../logger.js';
 import { MESSAGE_LIMIT, splitMessage } from './split-message.js';
-import { isUnknownWebhook, webhookUsername, type WebhookCache } from './webhooks.js';
+import { isDiscordError, isUnknownWebhook, webhookUsername, type WebhookCache } from './webhooks.js';
 
 type Row = APIActionRowComponent<APIComponentInMessageActionRow>;
 
@@ -32,6 +32,8 @@ export interface ReplyStreamOptions {
 }
 
 const CURSOR = ' ▌';
+/** Discord's code for a message that does not exist (any more). */
+const UNKNOWN_MESSAGE = 10008;
 
 /**
  * A character's reply on Discord: posted through the channel's webhook with
@@ -113,19 +115,29 @@ export class DiscordReplyStream implements ReplySink {
       const rows = final && last ? components : [];
       const shown = this.#shown[index];
       if (!shown) {
-        const id = await this.#post(content, rows);
-        this.#shown.push({ id, content });
-        await this.#options.onPosted?.(this.#shown.map((message) => message.id)).catch((error: unknown) => {
-          this.#options.logger.warn({ err: error }, 'could not note the posted reply');
-        });
+        this.#shown.push({ id: await this.#post(content, rows), content });
+        await this.#posted();
       } else if (shown.content !== content || rows.length > 0 || (final && last)) {
-        await this.#edit(shown.id, content, rows);
+        try {
+          await this.#edit(shown.id, content, rows);
+        } catch (error) {
+          // Someone deleted the message being rewritten (an older reply, or one a dead worker left): post it anew.
+          if (!isDiscordError(error, UNKNOWN_MESSAGE)) throw error;
+          shown.id = await this.#post(content, rows);
+          await this.#posted();
+        }
         shown.content = content;
       }
     }
     if (final && this.#shown.length > parts.length) {
       for (const extra of this.#shown.splice(parts.length)) await this.#delete(extra.id);
     }
+  }
+
+  async #posted(): Promise<void> {
+    await this.#options.onPosted?.(this.#shown.map((message) => message.id)).catch((error: unknown) => {
+      this.#options.logger.warn({ err: error }, 'could not note the posted reply');
+    });
   }
 
   async #delete(messageId: string): Promise<void> {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCharacter } from '../../src/characters/characters.js';
 import { bindCharacter } from '../../src/chat/conversations.js';
+import { Conversation } from '../../src/db/entities/index.js';
 import { loadConfig } from '../../src/config.js';
 import { resolveActor } from '../../src/core/identity.js';
 import { createDeps, type OwnedDeps } from '../../src/deps.js';
@@ -102,5 +103,56 @@ describe('a worker without a gateway connection', () => {
     expect(reply.fake.avatarUrl).toBe('https://cdn.example.org/aria.png');
     expect(JSON.stringify(reply.components)).toContain('chat:regenerate');
     expect(discord.webhooks(channel.id)).toHaveLength(1);
+  });
+
+  /** A message the channel's webhook posts as Aria, as a worker that died mid-reply leaves it. */
+  async function halfWritten(content: string): Promise<string> {
+    const webhook = discord.webhooks(channel.id)[0]!;
+    const response = await fetch(`${discord.restUrl}/v10/webhooks/${webhook.id}/${webhook.token}?wait=true`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ content, username: 'Aria' }),
+    });
+    return ((await response.json()) as { id: string }).id;
+  }
+
+  const ask = (content: string) =>
+    deps.responder.onMessage(
+      {
+        channelId: channel.id,
+        discordMessageId: String(945000000000000000n + BigInt(randomBytes(2).readUInt16BE())),
+        author: { id: alice, username: 'alice' },
+        guild: { id: channel.guildId! },
+        content,
+        addressed: true,
+      },
+      () => {
+        throw new Error('the receiving side wrote the reply itself');
+      },
+    );
+
+  it('writes the next reply into the half-written message a dead worker left, instead of a new one', async () => {
+    const conversation = await deps.database.orm.em.fork().findOneOrFail(Conversation, { discordChannelId: channel.id }, { populate: ['character'] });
+    const left = await halfWritten('Once upon a time ▌');
+    await deps.drafts.save(conversation.id, { speaker: { characterId: conversation.character!.id, name: 'Aria' }, messageIds: [left] });
+    const before = discord.webhookMessages(channel.id).length;
+    llm.next({ text: 'Once upon a time, a worker fell, and another finished its tale.' });
+    expect(await ask('Finish the story?')).toBe('queued');
+    await expect.poll(() => discord.message(left)?.content, { timeout: 15_000 }).toBe('Once upon a time, a worker fell, and another finished its tale.');
+    expect(JSON.stringify(discord.message(left)!.components)).toContain('chat:regenerate');
+    expect(discord.webhookMessages(channel.id)).toHaveLength(before);
+    expect(await deps.drafts.get(conversation.id)).toBeUndefined();
+  });
+
+  it('posts the reply anew when someone deleted the half-written message meanwhile', async () => {
+    const conversation = await deps.database.orm.em.fork().findOneOrFail(Conversation, { discordChannelId: channel.id }, { populate: ['character'] });
+    const left = await halfWritten('It was a dark and ▌');
+    await deps.drafts.save(conversation.id, { speaker: { characterId: conversation.character!.id, name: 'Aria' }, messageIds: [left] });
+    discord.userDeletes(left);
+    llm.next({ text: 'It was a dark and stormy night, told again.' });
+    expect(await ask('Tell it again?')).toBe('queued');
+    const reply = await discord.waitForMessage(channel.id, (m) => m.content === 'It was a dark and stormy night, told again.', 15_000);
+    expect(reply.id).not.toBe(left);
+    expect(JSON.stringify(reply.components)).toContain('chat:regenerate');
   });
 });
