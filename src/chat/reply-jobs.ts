@@ -146,8 +146,19 @@ class GuardedSinks {
     const adopted = !messageIds && this.#draft?.speaker.characterId === speaker.characterId ? this.#draft : undefined;
     if (adopted) this.#draft = undefined;
     const drafts = this.drafts;
-    // A new reply (not a rewrite of one) is noted as the draft while it is written.
-    const onPosted = drafts && !messageIds ? (ids: string[]) => drafts.store.save(drafts.conversationId, { speaker, messageIds: ids }) : undefined;
+    // A new reply (not a rewrite of one) is noted as the draft while it is written, until it is settled.
+    let noting = Boolean(drafts && !messageIds);
+    const onPosted = noting
+      ? async (ids: string[]) => {
+          if (noting) await drafts!.store.save(drafts!.conversationId, { speaker, messageIds: ids });
+        }
+      : undefined;
+    // Forgotten before the last edit: dying after it must not leave a finished reply to be taken over.
+    const settle = async () => {
+      if (!noting) return;
+      noting = false;
+      await this.#clearDraft();
+    };
     const entry = { sink: this.sinks(speaker, messageIds ?? adopted?.messageIds, onPosted), shown: false, settled: false };
     this.#open.push(entry);
     return {
@@ -158,14 +169,13 @@ class GuardedSinks {
       },
       finish: async (text, info) => {
         entry.settled = true;
-        const shown = await entry.sink.finish(text, info);
-        if (onPosted) await this.#clearDraft();
-        return shown;
+        await settle();
+        return entry.sink.finish(text, info);
       },
       fail: async (message) => {
         entry.settled = true;
+        await settle();
         await entry.sink.fail(message);
-        if (onPosted) await this.#clearDraft();
       },
     };
   };
