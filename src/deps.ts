@@ -78,7 +78,7 @@ export async function createDeps(config: Config, logger: Logger): Promise<OwnedD
   const responder = new InstrumentedResponder({ orm: database.orm, embedder, resolveModel, logger, queue, metrics, budget: usage.budget,
     dispatch: config.repliesInQueue ? dispatchReplies(queue) : undefined,
   });
-  const scenes = new SceneDirector({ orm: database.orm, responder, resolveModel, logger, debounceMs: config.sceneDebounceMs });
+  const scenes = new SceneDirector({ orm: database.orm, responder, resolveModel, logger, drafts, debounceMs: config.sceneDebounceMs });
   return {
     config,
     logger,

@@ -1,10 +1,12 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { DraftSinks } from '../chat/draft-sinks.js';
 import { recentHistory } from '../chat/history.js';
 import type { IncomingMessage, ModelResolver, Responder, SinkFactory } from '../chat/responder.js';
 import type { Actor } from '../core/identity.js';
 import { Conversation, Message, type ICharacter, type IConversation } from '../db/entities/index.js';
 import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { ReplyDrafts } from '../queue/drafts.js';
 import { explainFailure } from '../chat/failure.js';
 import { assertCanDirect, findScene, findSceneHeader, knowsSince, participantNamed, saveSettings, seatsOf, type SceneCast } from './scenes.js';
 import { chooseFollowUp, chooseSpeakers } from './turns.js';
@@ -16,6 +18,8 @@ export interface DirectorDeps {
   logger: Logger;
   /** How long to wait for more people's messages before a round starts (default 1.5 s). */
   debounceMs?: number;
+  /** Where replies note the messages they posted, so a round cut short by a crash is written into them when it resumes. */
+  drafts?: ReplyDrafts;
   random?: () => number;
 }
 
@@ -200,23 +204,39 @@ export class SceneDirector {
       round = { queue, autoTurnsLeft: scene.settings.maxAutoTurns, spoke: [] };
       await saveSettings(em, scene, { round });
     }
-    while (round.queue.length) {
-      const speakerId: string = round.queue[0]!;
-      const participant = scene.participants.find((p) => p.character.id === speakerId);
-      const text = participant
-        ? await this.#deps.responder.reply(conversationId, actor, sinks, undefined, {
-            character: participant.character,
-            since: knowsSince(scene, participant),
-          })
-        : undefined;
-      round = { ...round, queue: round.queue.slice(1), spoke: [...round.spoke, speakerId] };
-      if (!round.queue.length && round.autoTurnsLeft > 0 && text) {
-        const follow = chooseFollowUp({ ...this.#turnSettings(scene), last: { content: text, characterId: speakerId } });
-        if (follow) round = { ...round, queue: [follow], autoTurnsLeft: round.autoTurnsLeft - 1 };
+    const drafts = await this.#draftSinks(conversationId, sinks);
+    try {
+      while (round.queue.length) {
+        const speakerId: string = round.queue[0]!;
+        const participant = scene.participants.find((p) => p.character.id === speakerId);
+        const text = participant
+          ? await this.#deps.responder.reply(conversationId, actor, drafts.factory, undefined, {
+              character: participant.character,
+              since: knowsSince(scene, participant),
+            })
+          : undefined;
+        round = { ...round, queue: round.queue.slice(1), spoke: [...round.spoke, speakerId] };
+        if (!round.queue.length && round.autoTurnsLeft > 0 && text) {
+          const follow = chooseFollowUp({ ...this.#turnSettings(scene), last: { content: text, characterId: speakerId } });
+          if (follow) round = { ...round, queue: [follow], autoTurnsLeft: round.autoTurnsLeft - 1 };
+        }
+        await saveSettings(em, scene, { round });
       }
-      await saveSettings(em, scene, { round });
+    } finally {
+      await drafts.settleLeftDraft();
     }
     await saveSettings(em, scene, { round: undefined, lastRoundSpoke: round.spoke });
+  }
+
+  /** The round's sinks, which note each reply's messages and take over those a crash left half-written. */
+  async #draftSinks(conversationId: string, sinks: SinkFactory): Promise<DraftSinks> {
+    const store = this.#deps.drafts;
+    if (!store) return new DraftSinks(sinks);
+    const left = await store.get(conversationId).catch((error: unknown) => {
+      this.#deps.logger.warn({ err: error, conversation: conversationId }, 'could not read a reply draft');
+      return undefined;
+    });
+    return new DraftSinks(sinks, { store, conversationId, left, logger: this.#deps.logger });
   }
 
   #turnSettings(scene: SceneCast) {

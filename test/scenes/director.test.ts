@@ -7,6 +7,7 @@ import { Character, Conversation, Message, type ICharacter } from '../../src/db/
 import { HashingEmbedder } from '../../src/embeddings/hashing-embedder.js';
 import { ProviderRegistry, seedSystemInstances } from '../../src/llm/registry.js';
 import { createLogger } from '../../src/logger.js';
+import { MemoryReplyDrafts, type ReplyDrafts } from '../../src/queue/drafts.js';
 import { SceneDirector } from '../../src/scenes/director.js';
 import { createScene, findScene, seatsOf, updateSceneSettings } from '../../src/scenes/scenes.js';
 import { seededRandom } from '../../src/scenes/turns.js';
@@ -23,13 +24,13 @@ let cast: ICharacter[];
 const em = () => db.orm.em.fork();
 const threadId = '950000000000000001';
 
-function newDirector(): SceneDirector {
+function newDirector(drafts?: ReplyDrafts): SceneDirector {
   const config = loadConfig({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'fake-model' });
   const providers = new ProviderRegistry({ config });
   const resolveModel = (request: Parameters<ProviderRegistry['resolve']>[1]) => providers.resolve(em(), request);
   const logger = createLogger('silent');
   const responder = new Responder({ orm: db.orm, embedder: new HashingEmbedder(64), resolveModel, logger });
-  return new SceneDirector({ orm: db.orm, responder, resolveModel, logger, debounceMs: 50, random: seededRandom(1) });
+  return new SceneDirector({ orm: db.orm, responder, resolveModel, logger, drafts, debounceMs: 50, random: seededRandom(1) });
 }
 
 beforeAll(async () => {
@@ -107,6 +108,29 @@ describe('the scene director', () => {
     expect(await em().count(Message, { conversation: conversation.id, role: 'assistant' })).toBe(before + 2);
     expect((await findScene(em(), threadId))!.settings.round).toBeNull();
     expect(await restarted.resumeRounds(() => sinks)).toBe(0);
+    await restarted.close();
+  });
+
+  it('after a crash mid-reply, writes the resumed reply into the message the crash left half-written', async () => {
+    const scene = (await findScene(em(), threadId))!;
+    const work = em();
+    const loaded = await work.findOneOrFail(Conversation, scene.conversation.id);
+    loaded.settings = { ...loaded.settings, scene: { ...scene.settings, round: { queue: [cast[2]!.id, cast[0]!.id], autoTurnsLeft: 0, spoke: [] } } };
+    await work.flush();
+    // Cass was speaking when the process died: its message is on Discord, half-written, and noted as the draft.
+    const drafts = new MemoryReplyDrafts();
+    await drafts.save(scene.conversation.id, { speaker: { characterId: cast[2]!.id, name: 'Cass' }, messageIds: ['cass-half'] });
+
+    const restarted = newDirector(drafts);
+    const sinks = recordingSinks();
+    expect(await restarted.resumeRounds(() => sinks)).toBe(1);
+    await restarted.idle();
+    expect(sinks.sinks.map((sink) => [sink.speaker.name, sink.messageIds])).toEqual([
+      ['Cass', ['cass-half']],
+      ['Aria', []],
+    ]);
+    expect(sinks.sinks[0]!.finished?.text).toBe('Cass speaks.');
+    expect(await drafts.get(scene.conversation.id)).toBeUndefined();
     await restarted.close();
   });
 
