@@ -178,7 +178,7 @@ describe('replies through the reply queue', () => {
       const rows = await replies(conversation);
       return rows.length ? rows : undefined;
     }, 'the reply');
-    const sink = sinks.sinks.find((s) => s.finished?.info.messageId === reply!.id)!;
+    const sink = await waitFor(async () => sinks.sinks.find((s) => s.finished?.info.messageId === reply!.id), 'the reply shown');
     expect(sink.messageIds).toEqual(['771', '772']);
     expect(sink.finished!.text).toBe('Where was I? Ah, yes.');
     expect(await drafts.get(conversation.id)).toBeUndefined();
@@ -189,9 +189,9 @@ describe('replies through the reply queue', () => {
     await drafts.save(conversation.id, { speaker: { characterId: '00000000-0000-4000-8000-000000000001', name: 'Old' }, messageIds: ['881'] });
     fake.next({ text: 'A fresh reply.' });
     await say(id, 'Hello, Gale.');
-    await waitFor(async () => (await replies(conversation)).length, 'the reply');
-    await waitFor(async () => (await drafts.get(conversation.id)) === undefined || undefined, 'the draft to be settled');
-    const left = sinks.sinks.find((s) => s.messageIds.includes('881'))!;
+    // Settled once the new reply is written, and then forgotten.
+    const left = await waitFor(async () => sinks.sinks.find((s) => s.messageIds.includes('881') && s.failed), 'the left draft marked');
+    await waitFor(async () => (await drafts.get(conversation.id)) === undefined || undefined, 'the draft to be forgotten');
     expect(left.speaker.name).toBe('Old');
     expect(left.failed).toBe('This reply was interrupted.');
     const fresh = sinks.sinks.find((s) => s.finished?.text === 'A fresh reply.')!;
