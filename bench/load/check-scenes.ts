@@ -16,8 +16,9 @@ interface Round {
  * Scenes: every round's speakers (stored by the director; logged by the
  * trigger) replied once each, in order, inside the round, and no reply
  * happened outside a round; a speaker without a reply must show a ⚠️ error.
- * Every person's message was stored and followed by a round; every round
- * had a new message from a person to answer; no round is left running.
+ * Every person's message was stored and followed by a round (or, written
+ * during one, seen by a later speaker of it); every round had a new message
+ * from a person to answer; no round is left running.
  */
 export async function checkScenes(
   input: { services: LoadServices; discord: FakeDiscord; sent: SentMessage[]; rows: Row[]; calls: Map<string, ProviderCall>; threadOf: Map<string, string> },
@@ -70,11 +71,26 @@ export async function checkScenes(
     for (const message of input.sent.filter((m) => m.place.id === threadId)) {
       const stored = byDiscordId.get(message.discordId);
       if (!stored) note(result, 'notStored', `${message.tag} in ${threadId} was never stored`);
-      else if (!rounds.some((round) => round.startAt >= stored.createdAt.getTime())) {
+      else if (!rounds.some((round) => round.startAt >= stored.createdAt.getTime()) && !seenByLaterSpeaker(message, stored, replies, calls)) {
         note(result, 'sceneMessageWithoutRound', `${message.tag} in ${threadId} (${iso(stored.createdAt.getTime())}) was followed by no round`);
       }
     }
   }
+}
+
+/**
+ * A message written while a round was running is answered by that round when
+ * a speaker after it had it in its prompt (its reply saw up to it): the
+ * director starts no new round for it then, by design, so characters do not
+ * speak twice to one message.
+ */
+function seenByLaterSpeaker(message: SentMessage, stored: Row, replies: Row[], calls: Map<string, ProviderCall>): boolean {
+  return replies.some(
+    (reply) =>
+      reply.metadata.answeredUpTo !== undefined &&
+      Date.parse(reply.metadata.answeredUpTo) >= stored.createdAt.getTime() &&
+      Boolean(callOf(reply, calls)?.messageTags.has(message.tag)),
+  );
 }
 
 function roundsOf(entries: { round: { queue: string[]; spoke: string[] } | string | null; at: Date | string }[]): Round[] {
