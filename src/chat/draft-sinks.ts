@@ -5,10 +5,11 @@ import type { SinkFactory } from './responder.js';
 
 /**
  * The sinks a reply job (or a scene round) opened, and whether each showed
- * text and was finished or failed. With drafts, the messages a reply posts are noted as
- * the conversation's draft until it settles; a draft left by a worker that
- * died mid-reply is taken over by the first reply of the same character
- * (its half-written messages become this reply), or else marked interrupted.
+ * text and was finished or failed. With drafts, the messages a reply posts
+ * are noted as the conversation's draft until it settles; a draft left by a
+ * process that died mid-reply is taken over by the first reply of the same
+ * character (its half-written messages become this reply), or else marked
+ * interrupted.
  */
 export class DraftSinks {
   readonly #open: { sink: ReplySink; shown: boolean; settled: boolean }[] = [];
