@@ -12,6 +12,7 @@ import { startFakeDiscord, type FakeDiscord, type StoredChannel } from '../disco
 import type { FakeServer } from '../fakes-llm/fake-server.js';
 import { startFakeOpenAI } from '../fakes-llm/openai.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { fakeServicesEnv } from '../support/fake-env.js';
 import { inject } from 'vitest';
 
 let db: TestDatabase;
@@ -36,14 +37,7 @@ beforeAll(async () => {
     ...(inject('embedded') ? { DATABASE_POOL_SIZE: '1' } : {}),
     ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
     REPLIES_IN_QUEUE: 'true',
-    DISCORD_TOKEN: discord.token,
-    DISCORD_API_URL: discord.restUrl,
-    EMBEDDER: 'hashing',
-    EMBEDDING_DIMENSION: '64',
-    OPENAI_API_KEY: 'sk-test',
-    OPENAI_BASE_URL: llm.url,
-    OPENAI_MODEL: 'fake-model',
-    LOG_LEVEL: 'silent',
+    ...fakeServicesEnv(discord, llm),
   });
   deps = await createDeps(config, createLogger('silent'));
   // A process with no gateway connection: REST only, as `npm run worker` runs.

@@ -11,6 +11,7 @@ import { startFakeDiscord, type FakeDiscord, type StoredChannel, type StoredMess
 import { inject } from 'vitest';
 import { createTestDatabase } from '../support/database.js';
 import { hasRedisServer, RedisServer, type LogLines } from './services.js';
+import { fakeServicesEnv } from '../support/fake-env.js';
 import type { FakeServer } from '../fakes-llm/fake-server.js';
 import { startFakeOpenAI } from '../fakes-llm/openai.js';
 
@@ -49,15 +50,7 @@ export async function startFaultWorld(options: { channels: number }): Promise<Fa
     env: (services, extra = {}) => ({
       DATABASE_URL: services.databaseUrl,
       ...(services.redisUrl ? { REDIS_URL: services.redisUrl } : {}),
-      DISCORD_TOKEN: discord.token,
-      DISCORD_API_URL: discord.restUrl,
-      EMBEDDER: 'hashing',
-      EMBEDDING_DIMENSION: '64',
-      OPENAI_API_KEY: 'sk-test',
-      OPENAI_BASE_URL: llm.url,
-      OPENAI_MODEL: 'fake-model',
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-      HEALTH_PORT: '0',
+      ...fakeServicesEnv(discord, llm),
       // Load, not abuse: no per-person limits in the way.
       USAGE_USER_MESSAGES_PER_MINUTE: '0',
       USAGE_SERVER_MESSAGES_PER_MINUTE: '0',

@@ -1,19 +1,13 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { BullmqJobQueue, decodeJobId, encodeJobId } from '../../src/queue/bullmq-queue.js';
+import { hasRedisServer, LogLines, RedisServer } from '../faults/services.js';
 import { eventually, gate, jobQueueContract, sleep } from './job-queue.contract.js';
 
 const url = process.env.REDIS_URL;
 const logger = createLogger('silent');
-const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
 
 describe('job id encoding', () => {
   it('turns ids BullMQ refuses into ones it takes, and back', () => {
@@ -135,69 +129,3 @@ describe.runIf(url)('BullMQ on Redis', () => {
     });
   });
 });
-
-/** A throwaway redis-server with append-only persistence, on a free port in a temporary directory. */
-class RedisServer {
-  #process: ChildProcess | undefined;
-  private constructor(
-    readonly port: number,
-    readonly dir: string,
-  ) {}
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), await mkdtemp(path.join(tmpdir(), 'dreamchat-redis-')));
-    await server.restart();
-    return server;
-  }
-
-  async restart(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', ''];
-    this.#process = spawn('redis-server', [...args, '--appendonly', 'yes', '--appendfsync', 'always'], { stdio: 'pipe' });
-    let output = '';
-    await new Promise<void>((resolve, reject) => {
-      this.#process!.stdout!.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('Ready to accept connections')) resolve();
-      });
-      this.#process!.once('exit', (code) => reject(new Error(`redis-server exited with ${code}:\n${output}`)));
-    });
-  }
-
-  /** SIGKILL: no chance to save anything beyond what the append-only file already holds. */
-  async crash(): Promise<void> {
-    const child = this.#process;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  }
-
-  async stop(): Promise<void> {
-    await this.crash();
-    await rm(this.dir, { recursive: true, force: true });
-  }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** A pino destination that keeps the lines, to assert on what was logged. */
-class LogLines extends Writable {
-  readonly lines: string[] = [];
-  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    this.lines.push(...chunk.toString().split('\n').filter(Boolean));
-    done();
-  }
-  messages(): string[] {
-    return this.lines.map((line) => (JSON.parse(line) as { msg: string }).msg);
-  }
-}

@@ -10,6 +10,7 @@ import { startFakeDiscord, type FakeDiscord, type StoredChannel, type StoredGuil
 import type { FakeServer } from '../fakes-llm/fake-server.js';
 import { startFakeOpenAI } from '../fakes-llm/openai.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { fakeServicesEnv } from './fake-env.js';
 
 /** The whole bot (real discord.js client, real database and queue) logged into a fake Discord, with a fake OpenAI. */
 export interface BotHarness {
@@ -44,16 +45,8 @@ export async function startBotHarness(env: Record<string, string> = {}, options:
     DATABASE_URL: db.url,
     // The embedded test server has one session: the bot must not open a second connection beside its first.
     ...(inject('embedded') ? { DATABASE_POOL_SIZE: '1' } : {}),
-    DISCORD_TOKEN: discord.token,
-    DISCORD_API_URL: discord.restUrl,
-    EMBEDDER: 'hashing',
-    EMBEDDING_DIMENSION: '64',
-    OPENAI_API_KEY: 'sk-test',
-    OPENAI_BASE_URL: llm.url,
-    OPENAI_MODEL: 'fake-model',
+    ...fakeServicesEnv(discord, llm),
     SECRET_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-    LOG_LEVEL: logLevel,
-    HEALTH_PORT: '0',
     // The fake Discord serves attachments from 127.0.0.1, as the CDN would from the internet.
     ALLOW_PRIVATE_ENDPOINTS: 'true',
     ...env,
