@@ -4,6 +4,7 @@ import { SCOPED_MEMORY_INDEXES_MIGRATION, ScopedMemoryIndexes } from './Migratio
 import { CONVERSATION_MEMORIES_MIGRATION, ConversationMemories } from './Migration20261201150000_conversation_memories.js';
 import { USER_CHARACTER_TYPE_INDEX_MIGRATION, UserCharacterTypeIndex } from './Migration20261201170000_user_character_type_index.js';
 import { USAGE_BY_PERSON_INDEX_MIGRATION, UsageByPersonIndex } from './Migration20261201180000_usage_by_person_index.js';
+import { CARD_MODEL_MIGRATION, CardModel } from './Migration20261203170000_card_model.js';
 
 /**
  * Every migration, oldest first. They are listed here rather than found on
@@ -17,5 +18,6 @@ export function createMigrationsList(settings: SchemaSettings): MigrationObject[
     { name: CONVERSATION_MEMORIES_MIGRATION, class: ConversationMemories },
     { name: USER_CHARACTER_TYPE_INDEX_MIGRATION, class: UserCharacterTypeIndex },
     { name: USAGE_BY_PERSON_INDEX_MIGRATION, class: UsageByPersonIndex },
+    { name: CARD_MODEL_MIGRATION, class: CardModel },
   ];
 }

@@ -59,9 +59,9 @@ export async function migrateUp(orm: MikroORM, options: { concurrent?: boolean }
   }
 }
 
-/** Reverts migrations: the last one, or all of them with `{ to: 0 }`. */
-export async function migrateDown(orm: MikroORM, options: { to?: 0 } = {}): Promise<string[]> {
-  const done = await orm.migrator.down(options.to === 0 ? { to: 0 } : undefined);
+/** Reverts migrations: the last one, all of them with `{ to: 0 }`, or every one after the one named. */
+export async function migrateDown(orm: MikroORM, options: { to?: 0 | string } = {}): Promise<string[]> {
+  const done = await orm.migrator.down(options.to === undefined ? undefined : { to: options.to });
   return done.map((migration) => migration.name);
 }
 

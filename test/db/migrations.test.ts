@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { migrateDown, migrateUp } from '../../src/db/database.js';
+import { createMigrationsList } from '../../migrations/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 const TABLES = [
@@ -27,8 +28,23 @@ const ENUMS = [
   'user_role',
 ];
 
+/** Every migration's name, oldest first (a new migration needs no change here). */
+const NAMES = createMigrationsList({ embeddingDimension: 24 }).map((migration) => migration.name);
+
 describe('migrations', () => {
   let db: TestDatabase;
+  /**
+   * Reverts `name` and every migration after it, newest first. Each test that
+   * reverts puts the schema back in afterEach, so the tests do not depend on
+   * one another or on how many migrations come later.
+   */
+  const revertThrough = async (name: string) => {
+    const index = NAMES.indexOf(name);
+    expect(index).toBeGreaterThan(0);
+    const reverted = await migrateDown(db.orm, { to: NAMES[index - 1] });
+    expect(reverted).toEqual(NAMES.slice(index).reverse());
+    return reverted;
+  };
   const query = <T>(sql: string, params: unknown[] = []) => db.orm.em.execute<T[]>(sql, params);
   const tables = async () =>
     (await query<{ name: string }>(`select tablename as name from pg_tables where schemaname = 'public' order by 1`))
@@ -46,16 +62,14 @@ describe('migrations', () => {
     db = await createTestDatabase({ embeddingDimension: 24, migrate: false });
   });
   afterAll(() => db?.close());
+  afterEach(async () => {
+    await migrateUp(db.orm);
+  });
 
   it('apply to an empty database and create every table and enum', async () => {
     expect(await tables()).toEqual([]);
-    expect(await migrateUp(db.orm)).toEqual([
-      'Migration20261122230000_initial',
-      'Migration20261201130000_scoped_memory_indexes',
-      'Migration20261201150000_conversation_memories',
-      'Migration20261201170000_user_character_type_index',
-      'Migration20261201180000_usage_by_person_index',
-    ]);
+    expect(await migrateUp(db.orm)).toEqual(NAMES);
+    expect(NAMES[0]).toBe('Migration20261122230000_initial');
     expect(await tables()).toEqual(TABLES);
     expect(await enums()).toEqual(ENUMS);
     expect(await migrateUp(db.orm)).toEqual([]);
@@ -131,7 +145,7 @@ describe('migrations', () => {
   it('have the usage-by-person index, which the migration before removes again', async () => {
     const indexes = () => query<{ name: string }>(`select indexname as name from pg_indexes where indexname = 'idx_messages_spent_by_created'`);
     expect(await indexes()).toHaveLength(1);
-    expect(await migrateDown(db.orm)).toEqual(['Migration20261201180000_usage_by_person_index']);
+    await revertThrough('Migration20261201180000_usage_by_person_index');
     expect(await indexes()).toEqual([]);
   });
 
@@ -139,7 +153,7 @@ describe('migrations', () => {
     const indexes = () =>
       query<{ name: string }>(`select indexname as name from pg_indexes where tablename = 'vector_memories' and indexname like 'idx\\_vector\\_memories\\_user%' order by 1`);
     expect((await indexes()).map((row) => row.name)).toEqual(['idx_vector_memories_user_character_type']);
-    expect(await migrateDown(db.orm)).toEqual(['Migration20261201170000_user_character_type_index']);
+    await revertThrough('Migration20261201170000_user_character_type_index');
     expect((await indexes()).map((row) => row.name)).toEqual(['idx_vector_memories_user_character']);
   });
 
@@ -156,7 +170,7 @@ describe('migrations', () => {
       { name: 'vector_memories_message_id_foreign', rule: 'c' },
       { name: 'vector_memories_user_id_foreign', rule: 'c' },
     ]);
-    expect(await migrateDown(db.orm)).toEqual(['Migration20261201150000_conversation_memories']);
+    await revertThrough('Migration20261201150000_conversation_memories');
     expect(await columns()).toEqual([]);
   });
 
@@ -166,20 +180,24 @@ describe('migrations', () => {
       'idx_vector_memories_character_type',
       'idx_vector_memories_conversation_type',
       'idx_vector_memories_type',
+      'idx_vector_memories_user_character_type',
     ]);
-    expect(await migrateDown(db.orm)).toEqual(['Migration20261201130000_scoped_memory_indexes']);
+    await revertThrough('Migration20261201130000_scoped_memory_indexes');
     expect((await indexes()).map((row) => row.name)).toEqual(['idx_vector_memories_type']);
-    await migrateUp(db.orm);
+  });
+
+  it('keep a card’s personality and original JSON in their own columns, which the migration before removes again', async () => {
+    const columns = () =>
+      query<{ name: string }>(
+        `select column_name as name from information_schema.columns where table_name = 'characters' and column_name in ('personality', 'card') order by 1`,
+      );
+    expect((await columns()).map((row) => row.name)).toEqual(['card', 'personality']);
+    await revertThrough('Migration20261203170000_card_model');
+    expect(await columns()).toEqual([]);
   });
 
   it('roll back cleanly and apply again', async () => {
-    expect(await migrateDown(db.orm, { to: 0 })).toEqual([
-      'Migration20261201180000_usage_by_person_index',
-      'Migration20261201170000_user_character_type_index',
-      'Migration20261201150000_conversation_memories',
-      'Migration20261201130000_scoped_memory_indexes',
-      'Migration20261122230000_initial',
-    ]);
+    expect(await migrateDown(db.orm, { to: 0 })).toEqual([...NAMES].reverse());
     expect(await tables()).toEqual([]);
     expect(await enums()).toEqual([]);
     await migrateUp(db.orm);

@@ -17,6 +17,15 @@ export interface CharacterConfig {
   talkativeness?: number;
 }
 
+/**
+ * The card a character was imported from, exactly as it came: `{ spec, spec_version, data }` for V2/V3 (V1,
+ * Pygmalion and Agnai cards are kept in their own shape under `original`), every key kept, nested `extensions`
+ * included. The lorebook's entries are not kept here (they live in lore items, each with its own original JSON);
+ * `data.character_book` keeps the book's own fields (name, description, scan_depth, token_budget,
+ * recursive_scanning, extensions) with `entries: []`. Export merges the character's current values into it.
+ */
+export type CardJson = Record<string, unknown>;
+
 export const DEFAULT_CHARACTER_CONFIG: CharacterConfig = {
   temperature: 0.7,
   max_tokens: 1024,
@@ -33,7 +42,12 @@ export const Character = defineEntity({
     guild: () => p.manyToOne(Guild).nullable().deleteRule('cascade').index('idx_characters_guild_id'),
     name: p.string().length(255).index('idx_characters_name'),
     avatarUrl: p.text().nullable(),
+    /** The card's `description` (who the character is). The seed calls it the personality prompt. */
     personalityPrompt: p.text(),
+    /** The card's `personality` field (a short summary of temperament), kept apart from the description. */
+    personality: p.text().nullable(),
+    /** The imported card as it came (see CardJson); null for characters made with the form. */
+    card: p.json<CardJson>().nullable(),
     greeting: p.text().nullable(),
     exampleDialogue: p.text().nullable(),
     scenario: p.text().nullable(),
