@@ -87,7 +87,7 @@ export async function recall(em: EntityManager, embedder: Embedder, input: Recal
       : Promise.resolve([]);
   const shared = input.shared ?? 'server';
   const [knowledge, conversation, other] = await Promise.all([
-    search(options.knowledge, { characterId: input.characterId, memoryType: 'character' }),
+    search(options.knowledge, { characterId: input.characterId, memoryType: 'character', withoutKeywordLore: true }),
     search(
       options.conversation,
       { conversationId: input.conversationId, memoryType: 'conversation', createdAfter: input.since },

@@ -28,6 +28,11 @@ export interface MemoryScope {
   guildId?: string;
   /** Only memories made at or after this time (a character that joined a scene late knows nothing earlier). */
   createdAfter?: Date;
+  /**
+   * Leave out the passages of lore entries (knowledge items with metadata.lore) that are not `vectorized`:
+   * their keywords bring them in, so vector recall must not (SillyTavern's world info works the same way).
+   */
+  withoutKeywordLore?: boolean;
 }
 
 export interface MemoryHit {
@@ -278,7 +283,25 @@ function scopeFilter(scope: MemoryScope): { where: string; params: unknown[] } {
     params.push(scope.createdAfter);
     clauses.push('created_at >= ?');
   }
+  if (scope.withoutKeywordLore) clauses.push(keywordLoreFilter(scope.characterId, params));
   return { where: clauses.length ? `where ${clauses.join(' and ')}` : '', params };
+}
+
+/**
+ * Rows that are not passages of a keyword-only lore entry. With a character,
+ * its keyword-only lore ids are read once (an InitPlan) and compared per row;
+ * without one, each row with a knowledge id looks its item up.
+ */
+function keywordLoreFilter(characterId: string | undefined, params: unknown[]): string {
+  const keywordOnly = `k.source_type = 'manual' and jsonb_exists(k.metadata, 'lore')
+       and coalesce((k.metadata->'lore'->>'vectorized')::boolean, false) = false`;
+  if (characterId) {
+    params.push(characterId);
+    return `(knowledge_id is null or not (knowledge_id = any(array(
+       select k.id from character_knowledge k where k.character_id = ? and ${keywordOnly}))))`;
+  }
+  return `(knowledge_id is null or not exists (
+       select 1 from character_knowledge k where k.id = knowledge_id and ${keywordOnly}))`;
 }
 
 function toHit(row: HitRow): MemoryHit {
