@@ -1,11 +1,14 @@
+import type { DestinationStream } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 
 /**
  * Shared start-up of the entry points: reads .env when present, parses the
  * configuration, and turns a bad configuration into one clear line and exit 1.
+ * Logs go to standard output unless `logTo` says otherwise (the terminal
+ * chat keeps them out of the conversation).
  */
-export function startProcess(name: string): { config: Config; logger: Logger } {
+export function startProcess(name: string, logTo?: DestinationStream): { config: Config; logger: Logger } {
   try {
     process.loadEnvFile();
   } catch {
@@ -17,7 +20,7 @@ export function startProcess(name: string): { config: Config; logger: Logger } {
   } catch (error) {
     exitWith(error);
   }
-  const logger = createLogger(config.logLevel).child({ process: name });
+  const logger = createLogger(config.logLevel, logTo).child({ process: name });
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
   return { config, logger };
 }
