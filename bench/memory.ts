@@ -39,6 +39,7 @@ import { ProviderRegistry, seedSystemInstances } from '../src/llm/registry.js';
 import { createLogger, type Logger } from '../src/logger.js';
 import { MEMORIZE_QUEUE, memorizeHandler } from '../src/memory/memorize.js';
 import { SUMMARIZE_QUEUE, summarizeHandler, summaryOf } from '../src/memory/summary.js';
+import { waitForQueues } from '../src/queue/drain.js';
 import { MemoryJobQueue } from '../src/queue/memory-queue.js';
 import { INGEST_LIMITS } from '../src/workers.js';
 import type { RecordedRequest } from '../test/fakes-llm/fake-server.js';
@@ -131,14 +132,19 @@ async function runWith(embedder: Embedder, script: MemoryScript, logger: Logger)
     const message = incoming(turn.person, turn.index, turn.text);
     const probe = turn.probeId ? script.probes.find((p) => p.id === turn.probeId) : undefined;
     let measured: Omit<ProbeResult, 'factInSentPrompt'> | undefined;
-    if (probe) {
-      await responder.storeMessage(orm.em.fork(), conversation, message);
-      measured = await measureProbe(orm, embedder, { script, probe, character, conversation: conversation.id });
-    }
     const before = fake.requests.length;
     scripted = turn.reply;
-    const outcome = await responder.onMessage(message, recordingSinks());
-    if (outcome !== 'replied') throw new Error(`Turn ${turn.index} was ${outcome}, not answered.`);
+    if (probe) {
+      // The probe is stored first so that recall can be measured with it as the latest message; then the
+      // character answers the conversation as it stands (what onMessage does once it has stored a message).
+      const { actor } = await responder.storeMessage(orm.em.fork(), conversation, message);
+      measured = await measureProbe(orm, embedder, { script, probe, character, conversation: conversation.id });
+      const replied = await responder.reply(conversation.id, actor, recordingSinks());
+      if (replied === undefined) throw new Error(`Turn ${turn.index} (probe ${probe.id}) was not answered.`);
+    } else {
+      const outcome = await responder.onMessage(message, recordingSinks());
+      if (outcome !== 'replied') throw new Error(`Turn ${turn.index} was ${outcome}, not answered.`);
+    }
     if (measured && probe) {
       const sent = fake.requests.slice(before).find((request) => request.path.endsWith('/chat/completions') && !isSummaryRequest(request));
       const sentText = (sent?.body.messages as { content: string }[] | undefined)?.map((m) => m.content).join('\n') ?? '';
@@ -286,13 +292,7 @@ async function openDatabase(logger: Logger): Promise<{ orm: MikroORM; close(): P
 }
 
 /** Waits until the queues have nothing waiting, delayed or running. */
-async function drain(queue: MemoryJobQueue, names: string[]): Promise<void> {
-  for (;;) {
-    const counts = await Promise.all(names.map((name) => queue.counts(name)));
-    if (counts.every((c) => c.waiting + c.delayed + c.active === 0)) return;
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
+const drain = (queue: MemoryJobQueue, names: string[]) => waitForQueues(queue, names, 2);
 
 function incoming(person: PersonKey, index: number, content: string): IncomingMessage {
   const { displayName, ...author } = PEOPLE[person];
