@@ -1,6 +1,7 @@
 import { EmbedBuilder, InteractionContextType, MessageFlags, SlashCommandBuilder } from 'discord.js';
 import { findUsableCharacter } from '../src/characters/characters.js';
 import { bindCharacter, findBinding, replyModeOf, unbindCharacter, type ReplyMode } from '../src/chat/conversations.js';
+import { replyPressedIn } from '../src/chat/pressed-reply.js';
 import { chatStatus } from '../src/chat/status.js';
 import { actorOf, channelRefOf, placeOf } from '../src/discord/actor.js';
 import { autocompleteCharacters } from '../src/discord/character-options.js';
@@ -83,7 +84,13 @@ export default {
     const em = context.database.orm.em.fork();
     const actor = await actorOf(em, interaction);
     const place = placeOf(interaction.channel, interaction.channelId, interaction.guildId);
-    await assertMaySpeakHere(em, place, await accessFor(em, actor), { allowNsfwDms: context.config.dms.allowNsfw });
+    // The id comes from the button, which a modified client can forge: only a reply of this channel's conversation,
+    // and only if its own character may speak here (age restriction, bans), whoever is bound here now.
+    const { character } = await replyPressedIn(em, messageId, interaction.channelId);
+    const access = await accessFor(em, actor);
+    const policy = { allowNsfwDms: context.config.dms.allowNsfw };
+    assertCharacterAllowed(character, place, access, policy);
+    await assertMaySpeakHere(em, place, access, policy);
     const sinks = replySinks(context, channelRefOf(interaction.channel, interaction.channelId));
     if (action === 'swipe') await context.responder.swipe(messageId, step === '-1' ? -1 : 1, sinks);
     else if (action === 'regenerate') await context.responder.regenerate(messageId, actor, sinks);

@@ -124,7 +124,7 @@ export default {
     const em = context.database.orm.em.fork();
     const actor = await actorOf(em, interaction);
     if (interaction.isButton() && action === 'sources') {
-      const { characterName, sources } = await replySources(em, args[0] ?? '', actor.user.id);
+      const { characterName, sources } = await replySources(em, args[0] ?? '', { userId: actor.user.id, channelId: interaction.channelId ?? '' });
       await interaction.reply({ embeds: [sourcesEmbed(characterName, sources)], flags: MessageFlags.Ephemeral });
       return;
     }

@@ -6,9 +6,13 @@ import { checkEndpointUrl } from './endpoint-guard.js';
 import { ProviderError } from './errors.js';
 import { maskKey, type SecretBox } from './secrets.js';
 import { providerConfigSchema, type ProviderConfig } from './create-provider.js';
-import type { ProviderType } from './types.js';
+import { PROVIDER_TYPES, type ProviderType } from './types.js';
 
-export type ProviderScope = 'system' | 'guild' | 'user';
+export const PROVIDER_SCOPES = ['system', 'guild', 'user'] as const;
+export type ProviderScope = (typeof PROVIDER_SCOPES)[number];
+
+/** Longer endpoint URLs are refused in plain words. */
+const MAX_URL_LENGTH = 2_000;
 
 export interface NewInstance {
   scope: ProviderScope;
@@ -54,7 +58,11 @@ export async function addInstance(
   input: NewInstance,
   deps: { secrets?: SecretBox; allowPrivateEndpoints: boolean },
 ): Promise<ILlmProviderInstance> {
+  // The scope and type come from a form's custom_id, which a modified client can forge.
+  if (!PROVIDER_SCOPES.includes(input.scope)) throw new UserError('That is not a provider scope: choose yours, this server’s or the operator’s.');
+  if (!PROVIDER_TYPES.includes(input.type)) throw new UserError(`That is not a provider type. Supported: ${PROVIDER_TYPES.join(', ')}.`);
   assertCanManage(actor, input.scope);
+  if (input.baseUrl && input.baseUrl.length > MAX_URL_LENGTH) throw new UserError(`That endpoint URL is longer than ${MAX_URL_LENGTH} characters.`);
   const name = input.name.trim().slice(0, 100);
   if (!name) throw new UserError('Give the provider a name.');
   if (input.type === 'openai-compatible' && !input.baseUrl) throw new UserError('An OpenAI-compatible provider needs its endpoint URL.');

@@ -1,8 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ReplySource } from '../chat/responder.js';
-import { CharacterKnowledge, Message } from '../db/entities/index.js';
-import { UserError } from '../errors.js';
-import { isUuid } from '../core/uuid.js';
+import { replyPressedIn } from '../chat/pressed-reply.js';
+import { CharacterKnowledge } from '../db/entities/index.js';
 
 /** One line of a reply's Sources: what it was, how close it was, where it came from, and its text as stored now. */
 export interface ShownSource extends ReplySource {
@@ -17,10 +16,16 @@ const EXCERPT_CHARS = 180;
  * The memories, lore entries and knowledge chunks that went into a reply's
  * prompt. Texts are read now, so what was forgotten since shows as such; a
  * memory of another conversation shows its text only to the person it is about.
+ * The reply must be one of the conversation of `viewer.channelId`.
  */
-export async function replySources(em: EntityManager, replyId: string, viewerUserId: string): Promise<{ characterName: string; sources: ShownSource[] }> {
-  const reply = isUuid(replyId) ? await em.findOne(Message, { id: replyId, role: 'assistant' }, { populate: ['character'] }) : null;
-  if (!reply) throw new UserError('That reply no longer exists.');
+export async function replySources(
+  em: EntityManager,
+  replyId: string,
+  viewer: { userId: string; channelId: string },
+): Promise<{ characterName: string; sources: ShownSource[] }> {
+  // Only a reply of the conversation where the button was pressed: a forged id of another channel shows nothing.
+  const { reply } = await replyPressedIn(em, replyId, viewer.channelId);
+  const viewerUserId = viewer.userId;
   const stored = ((reply.metadata as { sources?: ReplySource[] }).sources ?? []).slice(0, 40);
   const memoryIds = stored.filter((source) => source.kind !== 'lore').map((source) => source.id);
   const loreIds = stored.filter((source) => source.kind === 'lore').map((source) => source.id);

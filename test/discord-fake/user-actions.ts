@@ -14,7 +14,7 @@ import {
 } from './interaction-payloads.js';
 import { FakeInteraction } from './interactions.js';
 import { createMessage, deleteMessage, editMessage, storeAttachment } from './messages.js';
-import type { Json } from './payloads.js';
+import { messagePayload, type Json } from './payloads.js';
 import type { StoredMessage } from './store.js';
 import type { EmbedBody } from './validation.js';
 
@@ -99,6 +99,20 @@ export class UserActions {
   /** A user presses a button on a message (INTERACTION_CREATE type 3). Throws if the message has no such enabled button. */
   pressButton(messageId: string, customId: string, userId: string, options: Omit<InteractionWhere, 'userId' | 'channelId'> = {}): FakeInteraction {
     return this.#component(messageId, customId, userId, options, undefined);
+  }
+
+  /**
+   * A modified client sends a component interaction Discord's own client never would: any custom_id, from any
+   * channel, on any message, whether or not that message carries such a component (or is in that channel). For tests
+   * of forged ids.
+   */
+  forgedComponent(input: { customId: string; userId: string; channelId: string; messageId: string; values?: string[] }): FakeInteraction {
+    const data: Json =
+      input.values === undefined
+        ? { custom_id: input.customId, component_type: ComponentType.Button }
+        : { custom_id: input.customId, component_type: ComponentType.StringSelect, values: input.values };
+    const message = messagePayload(this.#message(input.messageId));
+    return this.#interact(InteractionType.MessageComponent, { userId: input.userId, channelId: input.channelId }, data, { message });
   }
 
   /** A user picks values in a select menu on a message. */

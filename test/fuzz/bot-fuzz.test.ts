@@ -1,6 +1,6 @@
 import { ApplicationCommandOptionType as T, ComponentType, InteractionType } from 'discord-api-types/v10';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Character, Conversation, Message } from '../../src/db/entities/index.js';
+import { Character, Conversation, Message, StoryBranch } from '../../src/db/entities/index.js';
 import { loadCommands } from '../../src/discord/load-commands.js';
 import type { FakeContext } from '../discord-fake/context.js';
 import type { FakeInteraction, OptionValue } from '../discord-fake/index.js';
@@ -34,7 +34,7 @@ let ctx: FakeContext;
 const crashes: string[] = [];
 const onRejection = (reason: unknown) => crashes.push(`unhandledRejection: ${String((reason as Error)?.stack ?? reason)}`);
 const onException = (error: unknown) => crashes.push(`uncaughtException: ${String((error as Error)?.stack ?? error)}`);
-const ids = { aria: '', hidden: '', conversation: '', reply: '', replyDiscord: '', bobProvider: '', mallory: '' };
+const ids = { aria: '', hidden: '', conversation: '', reply: '', replyDiscord: '', bobProvider: '', mallory: '', foreignReply: '', foreignDiscord: '', foreignConversation: '', foreignContent: '' };
 const findings: Finding[] = [];
 const counts: Record<string, number> = {};
 const timings: Record<string, number> = {};
@@ -68,6 +68,14 @@ beforeAll(async () => {
   await h.discord.submitModal({ from: provider, values: { name: 'Bob key', endpoint: h.llm.url, key: 'sk-bob-0123456789', model: '' } }).waitForResponse();
   const [row] = await em.getConnection().execute<{ id: string }[]>(`select id from llm_provider_instances where display_name = 'Bob key'`);
   ids.bobProvider = row!.id;
+  // A reply in another server: forged buttons and forms name it (and its conversation) from this channel.
+  const elsewhere = h.discord.addGuild({ name: 'Elsewhere', ownerId: h.bob });
+  const lobby = h.discord.addTextChannel(elsewhere.id, { name: 'lobby' });
+  await createCharacter(h.bob, 'Roamer', 'public', lobby.id);
+  await h.discord.slashCommand({ name: 'chat', subcommand: 'start', options: { character: 'Roamer', answers: 'all' }, userId: h.bob, channelId: lobby.id }).waitForResponse();
+  const foreign = await h.discord.waitForMessage(lobby.id, (m) => Boolean(m.webhook_id) && m.content.startsWith('Hello'), 15_000);
+  const foreignRow = await waitForStored(foreign.id);
+  Object.assign(ids, { foreignReply: foreignRow.id, foreignDiscord: foreign.id, foreignContent: foreign.content, foreignConversation: foreignRow.conversation.id });
 }, 60_000);
 
 afterAll(async () => {
@@ -83,7 +91,7 @@ describe(`fuzz (seed ${seed})`, () => {
     const started = Date.now();
     for (let n = 0; n < CASES; n++) {
       const roll = rng.next();
-      const kind = roll < 0.42 ? 'slash' : roll < 0.52 ? 'autocomplete' : roll < 0.64 ? 'modal' : roll < 0.76 ? 'component' : roll < 0.8 ? 'context-menu' : 'message';
+      const kind = roll < 0.42 ? 'slash' : roll < 0.52 ? 'autocomplete' : roll < 0.62 ? 'modal' : roll < 0.72 ? 'component' : roll < 0.78 ? 'forged' : roll < 0.82 ? 'context-menu' : 'message';
       counts[kind] = (counts[kind] ?? 0) + 1;
       if (kind === 'message') {
         const content = messageContent(rng, [h.alice, h.bob, ids.mallory], h.discord.botUser.id);
@@ -96,6 +104,7 @@ describe(`fuzz (seed ${seed})`, () => {
         : kind === 'autocomplete' ? slashCase(slash, true)
         : kind === 'modal' ? modalCase()
         : kind === 'component' ? componentCase()
+        : kind === 'forged' ? forgedCase()
         : contextMenuCase();
       const caseStarted = Date.now();
       const finding = await checkAnswer(interaction, { kind, input, wellFormed, seed, n });
@@ -119,6 +128,10 @@ describe(`fuzz (seed ${seed})`, () => {
       }
     }
     expect(findings.filter((finding) => finding.severity === 'bug')).toEqual([]);
+    // No forged button or form reached the other server's reply: no new version, its message as it was.
+    expect(await h.deps.database.orm.em.fork().count(StoryBranch, { message: ids.foreignReply })).toBeLessThanOrEqual(1);
+    expect(h.discord.message(ids.foreignDiscord)!.content).toBe(ids.foreignContent);
+    expect(h.discord.message(ids.foreignDiscord)!.fake.edits.length).toBe(0);
   }, 240_000);
 
   it('still answers a normal message afterwards', async () => {
@@ -142,8 +155,8 @@ async function settle(): Promise<void> {
   }
 }
 
-async function createCharacter(userId: string, name: string, visibility: string): Promise<string> {
-  const command = h.discord.slashCommand({ name: 'character', subcommand: 'create', options: { visibility }, userId, channelId: h.channel.id });
+async function createCharacter(userId: string, name: string, visibility: string, channelId = h.channel.id): Promise<string> {
+  const command = h.discord.slashCommand({ name: 'character', subcommand: 'create', options: { visibility }, userId, channelId });
   await command.waitForModal(15_000);
   await h.discord.submitModal({ from: command, values: { name, personality: `${name} is a test.`, greeting: 'Hello {{user}}.', examples: '', avatar: '' } }).waitForResponse(undefined, 15_000);
   const character = await h.deps.database.orm.em.fork().findOneOrFail(Character, { name }, { orderBy: { createdAt: 'desc' } });
@@ -284,6 +297,37 @@ function componentCase() {
     : { custom_id: customId, component_type: ComponentType.Button };
   const interaction = dispatchRaw(InteractionType.MessageComponent, { userId, channelId: h.channel.id }, data, { message: messagePayload(message) });
   return { interaction, input: { customId, userId, data }, wellFormed: false };
+}
+
+/**
+ * What a modified client can send: buttons and forms naming a reply or conversation of another server, provider
+ * forms with a forged scope or type, with every field a real form has. Each must get a plain refusal (an internal
+ * error is a bug here) and change nothing there.
+ */
+function forgedCase() {
+  const userId = actor();
+  const reply = rng.pick([ids.foreignReply, ids.foreignReply, ids.reply, someId()]);
+  if (rng.chance(0.65)) {
+    const customId = rng.pick([
+      `chat:regenerate:${reply}`,
+      `chat:continue:${reply}`,
+      `chat:swipe:${reply}:${rng.pick(['1', '-1'])}`,
+      `memory:sources:${reply}`,
+      `memory:edit-summary:${ids.foreignConversation}`,
+      `memory:forget-all:${ids.foreignConversation}`,
+    ]);
+    const interaction = h.discord.forgedComponent({ customId, userId, channelId: h.channel.id, messageId: ids.replyDiscord });
+    return { interaction, input: { forged: customId, userId }, wellFormed: true };
+  }
+  const customId = rng.pick([
+    `memory:save-summary:${ids.foreignConversation}`,
+    `provider:add:${rng.pick(['user', 'guild', 'system', 'root', ''])}:${rng.pick(['openai-compatible', 'gopher', '__proto__', ''])}`,
+  ]);
+  const values: Record<string, string> = customId.startsWith('memory')
+    ? { text: 'A forged summary.' }
+    : { name: 'Forged', endpoint: rng.pick([h.llm.url, `https://example.com/${'a'.repeat(5000)}`, 'gopher://127.0.0.1/']), key: '', model: '' };
+  const input = { customId, values, userId, channelId: h.channel.id };
+  return { interaction: h.discord.submitModal(input), input, wellFormed: true };
 }
 
 function contextMenuCase() {
