@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCharacter, updateCharacter } from '../../src/characters/characters.js';
 import { Responder } from '../../src/chat/responder.js';
 import { loadConfig } from '../../src/config.js';
@@ -14,7 +14,7 @@ import { seededRandom } from '../../src/scenes/turns.js';
 import type { FakeServer } from '../fakes-llm/fake-server.js';
 import { startFakeOpenAI } from '../fakes-llm/openai.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { recordingSinks } from '../support/recording-sink.js';
+import { RecordingSink, recordingSinks } from '../support/recording-sink.js';
 
 let db: TestDatabase;
 let fake: FakeServer;
@@ -23,6 +23,7 @@ let director: SceneDirector;
 let cast: ICharacter[];
 const em = () => db.orm.em.fork();
 const threadId = '950000000000000001';
+const speaks = (request: { body?: any }) => ({ text: `${/^You are ([^.]+)\./.exec(request.body?.messages?.[0]?.content ?? '')?.[1]} speaks.` });
 
 function newDirector(drafts?: ReplyDrafts): SceneDirector {
   const config = loadConfig({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'fake-model' });
@@ -36,14 +37,31 @@ function newDirector(drafts?: ReplyDrafts): SceneDirector {
 beforeAll(async () => {
   db = await createTestDatabase({ embeddingDimension: 64 });
   fake = await startFakeOpenAI();
-  fake.replyWith((request) => ({ text: `${/^You are ([^.]+)\./.exec(request.body?.messages?.[0]?.content ?? '')?.[1]} speaks.` }));
   await seedSystemInstances(em(), loadConfig({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'fake-model' }));
   actor = await resolveActor(em(), { user: { id: '960000000000000001', username: 'Ione' }, guild: { id: '970000000000000001' } });
   cast = [];
   for (const name of ['Aria', 'Borin', 'Cass']) cast.push(await createCharacter(em(), actor, { name, personalityPrompt: `${name}.`, visibility: 'guild' }));
   await createScene(em(), actor, { threadId, title: 'Inn', characters: cast, settings: { strategy: 'list', maxAutoTurns: 0 } });
+});
+// Each test starts from the same scene, whatever the one before left (even after it timed out): a new director once
+// the old one's rounds are over, no round stored, the scene's settings as created, the fake's queued scripts forgotten.
+beforeEach(async () => {
+  await director?.close();
+  fake.reset();
+  fake.replyWith(speaks);
+  await updateSceneSettings(em(), actor, (await findScene(em(), threadId))!, { strategy: 'list', maxAutoTurns: 0 });
+  await storeRound(null);
   director = newDirector();
 });
+/** Writes the scene's stored round, as a round cut short by a restart or crash leaves it. */
+async function storeRound(round: { queue: string[]; autoTurnsLeft: number; spoke: string[] } | null): Promise<void> {
+  const scene = (await findScene(em(), threadId))!;
+  const work = em();
+  const loaded = await work.findOneOrFail(Conversation, scene.conversation.id);
+  loaded.settings = { ...loaded.settings, scene: { ...scene.settings, round } };
+  await work.flush();
+}
+
 afterAll(async () => {
   await director?.close();
   await fake?.close();
@@ -52,18 +70,22 @@ afterAll(async () => {
 
 describe('the scene director', () => {
   it('stores the round’s speaker queue before anyone speaks, and clears it when the round is over', async () => {
-    const queues: string[][] = [];
-    fake.reset();
+    // What is stored when the first speaker starts (its typing indicator is awaited before its reply is asked for).
+    let stored: string[] | undefined;
     const sinks = recordingSinks();
-    const watching = setInterval(async () => {
-      const scene = await findScene(em(), threadId);
-      if (scene?.settings.round) queues.push(scene.settings.round.queue);
-    }, 5);
-    await director.onMessage({ channelId: threadId, discordMessageId: '980000000000000001', author: { id: '960000000000000001', username: 'Ione' }, content: 'Hello all.', addressed: false }, sinks);
+    const factory = Object.assign((...args: Parameters<typeof sinks>) => {
+      const sink = sinks(...args) as RecordingSink;
+      if (sinks.sinks.length === 1) {
+        sink.typing = async () => {
+          stored = (await findScene(em(), threadId))?.settings.round?.queue;
+        };
+      }
+      return sink;
+    }, { sinks: sinks.sinks });
+    await director.onMessage({ channelId: threadId, discordMessageId: '980000000000000001', author: { id: '960000000000000001', username: 'Ione' }, content: 'Hello all.', addressed: false }, factory);
     await director.idle();
-    clearInterval(watching);
     expect(sinks.sinks.map((sink) => sink.finished?.text)).toEqual(['Aria speaks.', 'Borin speaks.', 'Cass speaks.']);
-    expect(queues[0]).toEqual(cast.map((c) => c.id));
+    expect(stored).toEqual(cast.map((c) => c.id));
     expect((await findScene(em(), threadId))!.settings.round).toBeNull();
   });
 
@@ -72,7 +94,7 @@ describe('the scene director', () => {
     fake.next(slow, slow, slow);
     const sinks = recordingSinks();
     await director.onMessage({ channelId: threadId, discordMessageId: '980000000000000002', author: { id: '960000000000000001', username: 'Ione' }, content: 'Again.', addressed: false }, sinks);
-    await expect.poll(() => sinks.sinks.length).toBeGreaterThan(0);
+    await expect.poll(() => sinks.sinks.length, { timeout: 20_000 }).toBeGreaterThan(0);
     await updateSceneSettings(em(), actor, (await findScene(em(), threadId))!, { maxAutoTurns: 5 });
     await director.idle();
     expect(sinks.sinks).toHaveLength(3);
@@ -92,12 +114,8 @@ describe('the scene director', () => {
 
   it('after a restart, carries on with the stored queue instead of choosing again', async () => {
     // A round was cut short: Cass and then Aria were still to speak.
-    const scene = (await findScene(em(), threadId))!;
-    const conversation = scene.conversation;
-    const work = em();
-    const loaded = await work.findOneOrFail(Conversation, conversation.id);
-    loaded.settings = { ...loaded.settings, scene: { ...scene.settings, round: { queue: [cast[2]!.id, cast[0]!.id], autoTurnsLeft: 0, spoke: [cast[1]!.id] } } };
-    await work.flush();
+    await storeRound({ queue: [cast[2]!.id, cast[0]!.id], autoTurnsLeft: 0, spoke: [cast[1]!.id] });
+    const conversation = (await findScene(em(), threadId))!.conversation;
     const before = await em().count(Message, { conversation: conversation.id, role: 'assistant' });
 
     const restarted = newDirector();
@@ -112,11 +130,8 @@ describe('the scene director', () => {
   });
 
   it('after a crash mid-reply, writes the resumed reply into the message the crash left half-written', async () => {
+    await storeRound({ queue: [cast[2]!.id, cast[0]!.id], autoTurnsLeft: 0, spoke: [] });
     const scene = (await findScene(em(), threadId))!;
-    const work = em();
-    const loaded = await work.findOneOrFail(Conversation, scene.conversation.id);
-    loaded.settings = { ...loaded.settings, scene: { ...scene.settings, round: { queue: [cast[2]!.id, cast[0]!.id], autoTurnsLeft: 0, spoke: [] } } };
-    await work.flush();
     // Cass was speaking when the process died: its message is on Discord, half-written, and noted as the draft.
     const drafts = new MemoryReplyDrafts();
     await drafts.save(scene.conversation.id, { speaker: { characterId: cast[2]!.id, name: 'Cass' }, messageIds: ['cass-half'] });
