@@ -5,6 +5,7 @@ import { CONVERSATION_MEMORIES_MIGRATION, ConversationMemories } from './Migrati
 import { USER_CHARACTER_TYPE_INDEX_MIGRATION, UserCharacterTypeIndex } from './Migration20261201170000_user_character_type_index.js';
 import { USAGE_BY_PERSON_INDEX_MIGRATION, UsageByPersonIndex } from './Migration20261201180000_usage_by_person_index.js';
 import { CARD_MODEL_MIGRATION, CardModel } from './Migration20261203170000_card_model.js';
+import { CONVERSATION_VISIBILITY_MIGRATION, ConversationVisibility } from './Migration20261203171505_conversation_visibility.js';
 
 /**
  * Every migration, oldest first. They are listed here rather than found on
@@ -19,5 +20,6 @@ export function createMigrationsList(settings: SchemaSettings): MigrationObject[
     { name: USER_CHARACTER_TYPE_INDEX_MIGRATION, class: UserCharacterTypeIndex },
     { name: USAGE_BY_PERSON_INDEX_MIGRATION, class: UsageByPersonIndex },
     { name: CARD_MODEL_MIGRATION, class: CardModel },
+    { name: CONVERSATION_VISIBILITY_MIGRATION, class: ConversationVisibility },
   ];
 }

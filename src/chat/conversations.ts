@@ -69,3 +69,14 @@ export function replyModeOf(conversation: Pick<IConversation, 'settings' | 'kind
   if (mode === 'all' || mode === 'mentions') return mode;
   return conversation.kind === 'channel' ? 'mentions' : 'all';
 }
+
+/**
+ * Keeps whether every member of the server can read the conversation's
+ * channel, as the adapter saw it on the latest message (a channel's
+ * permissions can change at any time). Recall reads it.
+ */
+export async function noteVisibility(em: EntityManager, conversation: IConversation, isPublic: boolean | undefined): Promise<void> {
+  if (isPublic === undefined || conversation.isPublic === isPublic) return;
+  await em.execute('update conversations set is_public = ? where id = ?', [isPublic, conversation.id], 'run');
+  conversation.isPublic = isPublic;
+}

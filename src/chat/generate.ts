@@ -61,6 +61,7 @@ export async function generate(
           recent: history,
           userId: input.actor.user.id,
           guildId: input.actor.guild?.discordId ?? '',
+          direct: input.conversation.kind === 'dm',
           shared: character.config.shared_memory,
           since: input.since,
           options: deps.retrieval,

@@ -36,7 +36,7 @@ export async function recentHistory(em: EntityManager, conversationId: string, l
  */
 async function historyRows(em: EntityManager, conversationId: string, limit: number, range: { before?: Date; since?: Date }): Promise<HistoryEntry[]> {
   const rows = await em.execute<HistoryRow[]>(
-    `select m.id, m.role, m.content, m.author_name, m.created_at, c.name as character_name
+    `select m.id, m.role, m.content, m.author_id, m.author_name, m.created_at, c.name as character_name
        from messages m left join characters c on c.id = m.character_id
       where m.conversation_id = ?${range.before ? ' and m.created_at < ?' : ''}${range.since ? ' and m.created_at >= ?' : ''}
       order by m.created_at desc, m.id desc
@@ -50,6 +50,7 @@ interface HistoryRow {
   id: string;
   role: HistoryEntry['role'];
   content: string;
+  author_id: string | null;
   author_name: string | null;
   created_at: Date | string;
   character_name: string | null;
@@ -62,6 +63,7 @@ function toHistoryEntry(row: HistoryRow): HistoryEntry {
     role: row.role,
     speaker: row.role === 'assistant' ? (row.character_name ?? 'Character') : (row.author_name ?? 'Someone'),
     content: row.content,
+    ...(row.author_id ? { authorId: row.author_id } : {}),
   };
 }
 

@@ -27,6 +27,8 @@ export interface HistoryEntry {
   content: string;
   /** When it was written (stored history has it). */
   at?: Date;
+  /** The person who wrote it (role user, stored history): recall searches with the answered person's own words. */
+  authorId?: string;
 }
 
 export const MEMORY_KINDS = ['lore', 'knowledge', 'conversation', 'other'] as const;

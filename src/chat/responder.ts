@@ -18,7 +18,7 @@ import type { ChatProvider } from '../llm/types.js';
 import { queueMemorize } from '../memory/memorize.js';
 import { queueSummarize } from '../memory/summary.js';
 import type { JobQueue } from '../queue/job-queue.js';
-import { findBinding, replyModeOf } from './conversations.js';
+import { findBinding, noteVisibility, replyModeOf } from './conversations.js';
 import { generate, type Generation } from './generate.js';
 import { historyBefore, recentHistory, storeUserMessage } from './history.js';
 import { fillMacros } from './macros.js';
@@ -49,6 +49,8 @@ export interface IncomingMessage {
   content: string;
   /** The bot or a character was mentioned or replied to. */
   addressed: boolean;
+  /** Every member of the server can read the channel (undefined: not known, or a DM). */
+  channelPublic?: boolean;
 }
 
 /** Makes the sink a reply is written into; `messageIds` are the Discord messages of a reply being rewritten. */
@@ -221,6 +223,8 @@ export class Responder {
       metadata: {
         ...replyMetadata(generation),
         ...spendingMetadata(undefined, generation, actor.user.id, true),
+        // The person this reply answers: its memory is theirs.
+        answered: actor.user.id,
         ...(as?.since ? { knowsSince: as.since.toISOString() } : {}),
         // The newest message this reply saw: reply jobs for messages up to here are done.
         ...(history.at(-1)?.at ? { answeredUpTo: history.at(-1)!.at!.toISOString() } : {}),
@@ -342,6 +346,7 @@ export class Responder {
   /** Stores what someone wrote in a conversation (a bound channel or a scene) and returns who wrote it. */
   async storeMessage(em: EntityManager, conversation: IConversation, message: IncomingMessage): Promise<StoredMessage> {
     const actor = await this.#actor(em, message);
+    await noteVisibility(em, conversation, message.channelPublic);
     const stored = await storeUserMessage(em, {
       conversation,
       author: actor.user,

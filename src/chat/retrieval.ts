@@ -50,10 +50,12 @@ export interface RecallInput {
   characterId: string;
   conversationId: string;
   recent: HistoryEntry[];
-  /** The person being answered, for memories of other conversations with them. */
+  /** The person being answered: their own words are searched with, and their memories of other conversations recalled. */
   userId?: string;
   /** The Discord server of this conversation ('' in direct messages), for the 'server' scope. */
   guildId?: string;
+  /** The reply is read by the answered person alone (a DM, the terminal). */
+  direct?: boolean;
   shared?: SharedMemoryScope;
   /** A scene character that joined late remembers this conversation only from here on. */
   since?: Date;
@@ -66,16 +68,23 @@ export interface RecallInput {
  * conversations with the same person, each searched near the latest messages
  * with its own threshold, best first within each kind. The prompt builder
  * decides what fits and drops what the recent messages already show.
+ *
+ * Memories of other conversations follow the privacy rule (README, "Memory"):
+ * they are searched with the answered person's own words only, they are
+ * exchanges that person had alone with the character, and they reach a
+ * server channel only from public channels of the same server; a DM (read by
+ * the person alone) gets them from DMs, or with 'everywhere' from anywhere.
  */
 export async function recall(em: EntityManager, embedder: Embedder, input: RecallInput): Promise<PromptMemory[]> {
   const options = input.options ?? defaultRetrieval(embedder);
-  const query = queryOf(input.recent);
-  if (!query.trim()) return [];
-  const [embedding] = await embedder.embed([query]);
-  if (!embedding) return [];
+  const { own, context } = queriesOf(input.recent, input.userId);
+  if (!context.trim()) return [];
+  const texts = own && own !== context ? [context, own] : [context];
+  const [contextEmbedding, ownEmbedding = own ? contextEmbedding : undefined] = await embedder.embed(texts);
+  if (!contextEmbedding) return [];
   // Exchanges already in the recent window would only be dropped by the prompt builder: fetch enough to replace them.
   const inWindow = new Set(input.recent.map((entry) => entry.id));
-  const search = (source: SourceOptions, scope: MemoryScope, spare = 0) =>
+  const search = (embedding: number[], source: SourceOptions, scope: MemoryScope, spare = 0) =>
     source.k > 0
       ? // Independent searches, each on its own fork (and so its own connection when the pool has several).
         searchMemories(em.fork(), embedding, scope, { k: source.k + spare }).then((hits) =>
@@ -87,19 +96,21 @@ export async function recall(em: EntityManager, embedder: Embedder, input: Recal
       : Promise.resolve([]);
   const shared = input.shared ?? 'server';
   const [knowledge, conversation, other] = await Promise.all([
-    search(options.knowledge, { characterId: input.characterId, memoryType: 'character', withoutKeywordLore: true }),
+    search(contextEmbedding, options.knowledge, { characterId: input.characterId, memoryType: 'character', withoutKeywordLore: true }),
     search(
+      contextEmbedding,
       options.conversation,
       { conversationId: input.conversationId, memoryType: 'conversation', createdAfter: input.since },
       Math.ceil(input.recent.length / 2),
     ),
-    shared !== 'off' && input.userId
-      ? search(options.other, {
+    shared !== 'off' && input.userId && ownEmbedding
+      ? search(ownEmbedding, options.other, {
           userId: input.userId,
           characterId: input.characterId,
           memoryType: 'conversation',
           excludeConversationId: input.conversationId,
-          ...(shared === 'server' ? { guildId: input.guildId ?? '' } : {}),
+          soloWith: input.userId,
+          ...(input.direct ? (shared === 'server' ? { guildId: '' } : {}) : { publicChannelsOf: input.guildId ?? '' }),
         })
       : Promise.resolve([]),
   ]);
@@ -111,19 +122,36 @@ export async function recall(em: EntityManager, embedder: Embedder, input: Recal
 }
 
 /**
- * What to search with: what people said since a character last spoke (the
- * question being answered), at most the last two messages. Joining older
+ * What to search with. `context`: what was said since a character last spoke
+ * (the question being answered), at most the last two messages, with the
+ * answered person's own latest words when those are older. Joining older
  * turns in made the query about the recent small talk, which the window
  * already holds (bench/memory: right memories ranked 150th and lower).
+ * `own`: the answered person's words alone (at most their last two messages
+ * since a character spoke, else their latest), so that someone else's message
+ * cannot steer what is recalled of that person's other conversations. Without
+ * authors (a history not read from the database), both are the same.
  */
-function queryOf(recent: HistoryEntry[]): string {
-  const turn: string[] = [];
+export function queriesOf(recent: HistoryEntry[], userId?: string): { own?: string; context: string } {
+  const turn: HistoryEntry[] = [];
   for (let i = recent.length - 1; i >= 0 && turn.length < 2; i--) {
     const entry = recent[i]!;
     if (entry.role === 'assistant' && turn.length) break;
-    turn.unshift(entry.content);
+    turn.unshift(entry);
   }
-  return turn.join('\n');
+  const authored = recent.some((entry) => entry.authorId);
+  if (!userId || !authored) {
+    const context = turn.map((entry) => entry.content).join('\n');
+    return { own: userId ? context : undefined, context };
+  }
+  const theirs = turn.filter((entry) => entry.role === 'user' && entry.authorId === userId);
+  if (!theirs.length) {
+    const latest = recent.findLast((entry) => entry.role === 'user' && entry.authorId === userId);
+    if (latest) theirs.push(latest);
+  }
+  const own = theirs.map((entry) => entry.content).join('\n') || undefined;
+  const lines = [...theirs.filter((entry) => !turn.includes(entry)), ...turn].map((entry) => entry.content);
+  return { own, context: lines.join('\n') };
 }
 
 function toMemory(hit: MemoryHit, kind: PromptMemory['kind']): PromptMemory {

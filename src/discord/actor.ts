@@ -52,6 +52,21 @@ export function channelRefOf(channel: Channel | null, channelId: string): Channe
   return { id: channel.id, kind: 'channel', name: 'name' in channel ? channel.name : undefined };
 }
 
+/**
+ * Whether every member of the server can read the channel: @everyone may View
+ * Channel there (a thread: its parent, unless the thread is private).
+ * Undefined in DMs and when the channel is not cached.
+ */
+export function isPublicChannel(channel: Channel | null): boolean | undefined {
+  if (!channel || channel.isDMBased()) return undefined;
+  if (channel.isThread()) {
+    if (channel.type === ChannelType.PrivateThread) return false;
+    return channel.parent ? isPublicChannel(channel.parent) : undefined;
+  }
+  if (!('guild' in channel) || !('permissionsFor' in channel)) return undefined;
+  return channel.permissionsFor(channel.guild.roles.everyone)?.has(PermissionFlagsBits.ViewChannel) ?? undefined;
+}
+
 /** A text channel, thread or DM the bot can talk in. */
 export function isConversationChannel(channel: Channel | null): boolean {
   if (!channel) return false;

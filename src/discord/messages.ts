@@ -4,7 +4,7 @@ import { retryOnLostConnection } from '../db/database.js';
 import { channelAllowed, DM_REFUSAL } from '../permissions/access.js';
 import { loadAccess } from '../permissions/guild-settings.js';
 import { blockedHere } from '../permissions/place-check.js';
-import { authorOf, channelRefOf, isConversationChannel, placeOf } from './actor.js';
+import { authorOf, channelRefOf, isConversationChannel, isPublicChannel, placeOf } from './actor.js';
 import type { CommandContext } from './command.js';
 import { replySinks } from './reply-sinks.js';
 
@@ -91,6 +91,7 @@ async function onMessage(message: Message, deps: MessageRoutingDeps, warnedNoWeb
     guild: message.guildId ? { id: message.guildId, name: message.guild?.name } : undefined,
     content: message.cleanContent,
     addressed,
+    channelPublic: isPublicChannel(message.channel),
   };
   const sinks = replySinks({ ...context, logger }, channel, {
     onNoWebhook: (id) => !warnedNoWebhook.has(id) && Boolean(warnedNoWebhook.add(id)),

@@ -78,7 +78,8 @@ export function memorizeHandler(deps: { orm: MikroORM; embedder: Embedder }) {
           memoryType: 'conversation',
           conversationId: conversation.id,
           characterId: reply.character!.id,
-          userId: people.at(-1)?.author?.id,
+          // The person the reply answered (older replies: the last person who spoke); the others are in userIds.
+          userId: (reply.metadata as { answered?: string }).answered ?? people.at(-1)?.author?.id,
           messageId: reply.id,
           metadata: metadata as unknown as Record<string, unknown>,
         },

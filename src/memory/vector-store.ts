@@ -33,6 +33,10 @@ export interface MemoryScope {
    * their keywords bring them in, so vector recall must not (SillyTavern's world info works the same way).
    */
   withoutKeywordLore?: boolean;
+  /** Only memories of conversations every member of this server (Discord id) can read: its public channels and threads. */
+  publicChannelsOf?: string;
+  /** Only exchanges in which this person (user id) was the only one who spoke besides the character. */
+  soloWith?: string;
 }
 
 export interface MemoryHit {
@@ -284,6 +288,16 @@ function scopeFilter(scope: MemoryScope): { where: string; params: unknown[] } {
     clauses.push('created_at >= ?');
   }
   if (scope.withoutKeywordLore) clauses.push(keywordLoreFilter(scope.characterId, params));
+  if (scope.publicChannelsOf !== undefined) {
+    params.push(scope.publicChannelsOf);
+    // Read once (an InitPlan): the server's conversations known to be public now.
+    clauses.push(`conversation_id = any(array(
+       select c.id from conversations c join guilds g on g.id = c.guild_id where g.discord_id = ? and c.is_public))`);
+  }
+  if (scope.soloWith) {
+    params.push(JSON.stringify([scope.soloWith]));
+    clauses.push(`metadata->'userIds' = ?::jsonb`);
+  }
   return { where: clauses.length ? `where ${clauses.join(' and ')}` : '', params };
 }
 

@@ -196,6 +196,14 @@ describe('migrations', () => {
     expect(await columns()).toEqual([]);
   });
 
+  it('know whether a conversation is readable by its whole server, which the migration before removes again', async () => {
+    const columns = () =>
+      query<{ name: string }>(`select column_name as name from information_schema.columns where table_name = 'conversations' and column_name = 'is_public'`);
+    expect((await columns()).map((row) => row.name)).toEqual(['is_public']);
+    await revertThrough('Migration20261203171505_conversation_visibility');
+    expect(await columns()).toEqual([]);
+  });
+
   it('roll back cleanly and apply again', async () => {
     expect(await migrateDown(db.orm, { to: 0 })).toEqual([...NAMES].reverse());
     expect(await tables()).toEqual([]);

@@ -135,13 +135,15 @@ describe('conversation memories', () => {
     const marcusReply = (await say('921000000000000003', marcus, 'I live in a lighthouse as well, at Port Calder.', false)).finished!.info.messageId;
     await waitFor(() => memoryOf(marcusReply), 'Marcus’s memory');
 
-    const ask = (shared: 'off' | 'server' | 'everywhere') =>
+    // Asked in a DM of Ione's (read by her alone): with 'everywhere', her DM memory with Aria is recalled wherever asked.
+    const ask = (shared: 'off' | 'server' | 'everywhere', direct = true) =>
       recall(em(), embedder, {
         characterId: aria.id,
         conversationId: conversation.id,
         recent: [{ id: 'q', role: 'user', speaker: 'ione', content: 'Where do I live, the lighthouse at Port Calder? And my sister?' }],
         userId: actor.user.id,
-        guildId: guild.id,
+        guildId: direct ? '' : guild.id,
+        direct,
         shared,
       });
     const everywhere = await ask('everywhere');
@@ -149,8 +151,13 @@ describe('conversation memories', () => {
     expect(other.map((memory) => memory.content)).toEqual([expect.stringContaining('old lighthouse at Port Calder')]);
     expect(other[0]!.source?.url).toBe(`https://discord.com/channels/@me/${dm}/${((await memoryOf(dmReply))!.metadata as { discordMessageIds: string[] }).discordMessageIds.at(-1)}`);
     expect(everywhere.some((memory) => memory.kind === 'conversation' && memory.content.includes('sister is called Ione'))).toBe(true);
-    expect((await ask('server')).filter((memory) => memory.kind === 'other')).toEqual([]);
+    // 'server' in a DM: from direct messages only, which this memory is.
+    expect((await ask('server')).filter((memory) => memory.kind === 'other').map((memory) => memory.content)).toEqual([
+      expect.stringContaining('old lighthouse at Port Calder'),
+    ]);
     expect((await ask('off')).filter((memory) => memory.kind === 'other')).toEqual([]);
+    // A server channel never shows what was said in a DM, whatever the setting.
+    expect((await ask('everywhere', false)).filter((memory) => memory.kind === 'other')).toEqual([]);
     // The question being answered is what is searched for, not the small talk before it.
     const afterSmallTalk = await recall(em(), embedder, {
       characterId: aria.id,

@@ -27,6 +27,8 @@ export const Conversation = defineEntity({
     messageCount: p.integer().default(0),
     totalTokens: p.integer().default(0),
     settings: jsonObject(),
+    /** Every member of the server can read it (from Discord's permissions as messages arrive); null when not known. */
+    isPublic: p.boolean().nullable(),
     createdAt: createdAt().index('idx_conversations_created_at'),
     updatedAt: updatedAt(),
   },
