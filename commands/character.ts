@@ -12,10 +12,10 @@ import { actorOf } from '../src/discord/actor.js';
 import { autocompleteCharacters } from '../src/discord/character-options.js';
 import { customId, parseCustomId, type Command, type CommandContext } from '../src/discord/command.js';
 import { characterEmbed, characterListPage, characterModal } from '../src/discord/render/characters.js';
-import { CARD_LIMITS } from '../src/cards/card-schema.js';
-import { exportCardPng } from '../src/cards/export-card.js';
-import { parseCard } from '../src/cards/parse-card.js';
-import { cardOf, importCard } from '../src/characters/import-card.js';
+import { CARD_LIMITS } from '../src/cards/card-limits.js';
+import { exportCardJson, exportCardPng } from '../src/cards/export-card.js';
+import { isPng, parseCard } from '../src/cards/parse-card.js';
+import { cardHash, cardOf, importCard, type ImportedCard } from '../src/characters/import-card.js';
 import { UserError } from '../src/errors.js';
 import { download } from '../src/knowledge/download.js';
 import { guardedFetch } from '../src/llm/endpoint-guard.js';
@@ -117,15 +117,13 @@ export default {
       const file = interaction.options.getAttachment('file', true);
       const fetcher = guardedFetch({ allowPrivate: context.config.secrets.allowPrivateEndpoints });
       const buffer = await download(file.url, { maxBytes: CARD_LIMITS.fileBytes, timeoutMs: 30_000 }, fetcher);
-      const card = parseCard(buffer);
-      const { character, loreEntries } = await importCard(em, context.queue, actor, card, {
+      const card = await parseCard(buffer);
+      const imported = await importCard(em, context.queue, actor, card, {
         visibility: (interaction.options.getString('visibility') ?? 'private') as Visibility,
-        avatarUrl: card.avatarPng ? file.url : undefined,
+        avatarUrl: card.avatar ? file.url : undefined,
+        fileHash: cardHash(buffer),
       });
-      await interaction.editReply({
-        content: `Imported **${character.name}**${loreEntries ? `; ${loreEntries} lore entries are being learned (see /knowledge list)` : ''}.`,
-        embeds: [characterEmbed(character)],
-      });
+      await interaction.editReply({ content: importReply(imported), embeds: [characterEmbed(imported.character)] });
       return;
     }
     if (sub === 'list') {
@@ -144,8 +142,11 @@ export default {
       const avatar = character.avatarUrl
         ? await download(character.avatarUrl, { maxBytes: CARD_LIMITS.fileBytes, timeoutMs: 15_000 }, fetcher).catch(() => undefined)
         : undefined;
-      const png = exportCardPng(await cardOf(em, character), avatar && isPng(avatar) ? avatar : undefined);
-      await interaction.editReply({ content: `**${character.name}** as a Character Card V2.`, files: [{ attachment: png, name: `${character.name.replace(/[^\w.-]+/g, '_')}.png` }] });
+      const png = exportCardPng(exportCardJson(await cardOf(em, character)), avatar && isPng(avatar) ? avatar : undefined);
+      await interaction.editReply({
+        content: `**${character.name}** as a character card (V2 and V3 in one PNG).`,
+        files: [{ attachment: png, name: `${character.name.replace(/[^\w.-]+/g, '_')}.png` }],
+      });
       return;
     }
     if (sub === 'delete') {
@@ -248,6 +249,9 @@ function settingsPatch(options: Options): CharacterPatch | null {
   return Object.keys(patch).length ? patch : null;
 }
 
-function isPng(buffer: Buffer): boolean {
-  return buffer.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+/** The import reply: what was made, and anything of the card that was not kept. */
+function importReply({ character, loreEntries, notes }: ImportedCard): string {
+  const lore = loreEntries ? `, with ${loreEntries} lore entries (see /lore list)` : '';
+  const left = notes.length ? `\nNot kept: ${notes.join('; ')}.` : '';
+  return `Imported **${character.name}**${lore}.${left}`.slice(0, 2000);
 }

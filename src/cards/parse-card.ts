@@ -1,52 +1,79 @@
 import extractChunks from 'png-chunks-extract';
 import { decode as decodeText } from 'png-chunk-text';
-import { z } from 'zod';
 import { UserError } from '../errors.js';
+import { entriesOfBook, isObject, loreFromJson, type Json } from '../knowledge/lore-json.js';
 import type { LoreEntry } from '../knowledge/types.js';
-import { CARD_LIMITS, cardSchema, legacyCardSchema, type CardData } from './card-schema.js';
+import { readCardFields, type CardFields } from './card-fields.js';
+import { toCardJson, type CardFormat } from './card-formats.js';
+import { CARD_LIMITS } from './card-limits.js';
+import { isZip, readCharx } from './charx.js';
 
 export interface ParsedCard {
-  spec: 'v1' | 'v2' | 'v3';
-  name: string;
-  description: string;
-  personality: string;
-  scenario: string;
-  greeting: string;
-  exampleDialogue: string;
-  systemPrompt: string;
-  postHistoryInstructions: string;
-  alternateGreetings: string[];
-  tags: string[];
-  creatorNotes: string;
-  creator: string;
-  characterVersion: string;
+  format: CardFormat;
+  container: 'json' | 'png' | 'charx';
+  /** What the character stores: the card as it came, the lorebook's `entries` emptied (they become lore items). */
+  card: Json;
+  fields: CardFields;
+  /** Every lorebook entry, disabled and empty ones too, each with its JSON as `original`. */
   lorebook: LoreEntry[];
-  /** How often the character speaks up unprompted in scenes (SillyTavern's group-chat talkativeness). */
-  talkativeness?: number;
-  /** The PNG the card came in: it becomes the avatar. */
-  avatarPng?: Buffer;
+  /** The picture the card came with (the PNG card itself, or a CHARX's main icon). */
+  avatar?: Buffer;
+  /** What was not kept, in plain words, for the import reply. */
+  notes: string[];
 }
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
+export function isPng(buffer: Buffer): boolean {
+  return buffer.subarray(0, 8).equals(PNG_SIGNATURE);
+}
+
 /**
- * Reads a community character card: Character Card V2 or V3, as JSON or
- * inside a PNG (`ccv3` preferred over `chara`, base64 JSON in a tEXt chunk);
- * V1 JSON is tolerated. Anything malformed, truncated or oversized is a
- * UserError in plain words, and nothing else happens.
+ * Reads a character card as SillyTavern would: Character Card V1/V2/V3, Pygmalion or Agnai JSON, a PNG with the card
+ * in a `ccv3` or `chara` tEXt chunk (the first `ccv3`, else the first `chara`, as ST's character-card-parser.js
+ * `read`), or a CHARX zip. Anything malformed, truncated or oversized is a UserError in plain words.
  */
-export function parseCard(buffer: Buffer): ParsedCard {
+export async function parseCard(buffer: Buffer): Promise<ParsedCard> {
   if (buffer.length > CARD_LIMITS.fileBytes) throw new UserError(`That card is larger than ${CARD_LIMITS.fileBytes / 1024 / 1024} MB.`);
-  const isPng = buffer.subarray(0, 8).equals(PNG_SIGNATURE);
-  const json = isPng ? cardJsonFromPng(buffer) : buffer.toString('utf8');
-  let raw: unknown;
+  if (isZip(buffer)) return parseCharx(buffer);
+  const png = isPng(buffer);
+  const raw = parseJson(png ? cardJsonFromPng(buffer) : buffer.toString('utf8'), png ? 'The card inside this PNG is not valid JSON.' : 'That file is neither a PNG card nor valid JSON.');
+  return { ...fromJson(raw, png ? 'png' : 'json'), ...(png ? { avatar: buffer } : {}) };
+}
+
+/** Card JSON (already parsed) as a ParsedCard, for callers that hold JSON. */
+export function fromJson(raw: unknown, container: ParsedCard['container']): ParsedCard {
+  const { format, card } = toCardJson(raw);
+  const { fields, dropped } = readCardFields(card);
+  const data = card.data as Json;
+  const book = isObject(data.character_book) ? data.character_book : undefined;
+  const entries = book ? (entriesOfBook(book) ?? []) : [];
+  if (entries.length > CARD_LIMITS.loreEntries) throw new UserError(`The card's lorebook has ${entries.length} entries; the most kept is ${CARD_LIMITS.loreEntries}.`);
+  const lorebook = entries.map((entry) => loreFromJson(entry, 'card'));
+  const longest = Math.max(0, ...lorebook.map((entry) => entry.content.length));
+  if (longest > CARD_LIMITS.loreEntryChars) throw new UserError(`A lorebook entry of this card is ${longest} characters long; the most kept is ${CARD_LIMITS.loreEntryChars}.`);
+  if (lorebook.reduce((sum, entry) => sum + entry.content.length, 0) > CARD_LIMITS.loreTotal) throw new UserError('The card’s lorebook is too large.');
+  const stored = structuredClone(card);
+  if (book) (stored.data as Json).character_book = { ...book, entries: [] };
+  const notes = dropped.map((what) => `${what} were left out`);
+  const assets = Array.isArray(data.assets) ? data.assets.filter(isObject) : [];
+  const extra = assets.filter((asset) => !(asset.type === 'icon' && asset.name === 'main'));
+  if (extra.length) notes.push(`the card's ${extra.length} extra asset${extra.length === 1 ? '' : 's'} (${describeAssets(extra)}) were not kept: DreamChat keeps only the main picture`);
+  return { format, container, card: stored, fields, lorebook, notes };
+}
+
+function describeAssets(assets: Json[]): string {
+  const kinds = [...new Set(assets.map((asset) => String(asset.type ?? 'other')))];
+  return kinds.slice(0, 5).join(', ');
+}
+
+function parseJson(text: string, invalid: string): unknown {
   try {
-    raw = JSON.parse(json.replace(/^\uFEFF/, ''));
+    // A "__proto__" key would become the prototype of whatever the card is later spread into.
+    return JSON.parse(text.replace(/^\uFEFF/, ''), (key, value: unknown) => (key === '__proto__' ? undefined : value));
   } catch {
-    throw new UserError(isPng ? 'The card inside this PNG is not valid JSON.' : 'That file is neither a PNG card nor valid JSON.');
+    throw new UserError(invalid);
   }
-  const card = toCard(raw);
-  return { ...card, avatarPng: isPng ? buffer : undefined };
 }
 
 function cardJsonFromPng(buffer: Buffer): string {
@@ -57,14 +84,10 @@ function cardJsonFromPng(buffer: Buffer): string {
   } catch (error) {
     throw new UserError(`That PNG is damaged or cut short (${(error as Error).message}).`);
   }
-  const texts = new Map<string, string>();
-  for (const chunk of chunks.filter((c) => c.name === 'tEXt')) {
-    const { keyword, text } = decodeText(chunk.data);
-    texts.set(keyword.toLowerCase(), text);
-  }
-  const encoded = texts.get('ccv3') ?? texts.get('chara');
-  if (!encoded) throw new UserError('This PNG has no character card inside. Export it from SillyTavern or chub.ai as a PNG card.');
-  const clean = encoded.trim();
+  const texts = chunks.filter((chunk) => chunk.name === 'tEXt').map((chunk) => decodeText(chunk.data));
+  const found = texts.find((text) => text.keyword.toLowerCase() === 'ccv3') ?? texts.find((text) => text.keyword.toLowerCase() === 'chara');
+  if (!found) throw new UserError('This PNG has no character card inside. Export it from SillyTavern or chub.ai as a PNG card.');
+  const clean = found.text.trim();
   if (!/^[A-Za-z0-9+/=\s]+$/.test(clean)) throw new UserError('The card inside this PNG is not valid base64.');
   return Buffer.from(clean, 'base64').toString('utf8');
 }
@@ -79,72 +102,20 @@ function assertChunksFit(buffer: Buffer): void {
   }
 }
 
-function toCard(raw: unknown): Omit<ParsedCard, 'avatarPng'> {
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError('That is not a character card.');
-  const spec = (raw as { spec?: unknown }).spec;
-  let data: CardData;
-  let version: ParsedCard['spec'];
-  if (spec === undefined) {
-    data = parse(legacyCardSchema, raw) as CardData;
-    version = 'v1';
-  } else if (spec === 'chara_card_v2' || spec === 'chara_card_v3') {
-    data = parse(cardSchema, raw).data;
-    version = spec === 'chara_card_v2' ? 'v2' : 'v3';
-  } else {
-    throw new UserError(`Unknown card format “${String(spec).slice(0, 40)}”: DreamChat reads Character Card V2 and V3.`);
-  }
-  const name = data.name.replace(/[\u0000-\u001f\u007f]/g, '').trim();
-  if (!name) throw new UserError('The card has no name.');
-  if (name.length > CARD_LIMITS.nameLength) throw new UserError(`The card's name is longer than ${CARD_LIMITS.nameLength} characters.`);
-  const entries = data.character_book?.entries ?? [];
-  const loreSize = entries.reduce((sum, entry) => sum + entry.content.length, 0);
-  if (loreSize > CARD_LIMITS.loreTotal) throw new UserError('The card’s lorebook is too large.');
-  return {
-    spec: version,
-    name,
-    description: data.description ?? '',
-    personality: data.personality ?? '',
-    scenario: data.scenario ?? '',
-    greeting: data.first_mes ?? '',
-    exampleDialogue: data.mes_example ?? '',
-    systemPrompt: data.system_prompt ?? '',
-    postHistoryInstructions: data.post_history_instructions ?? '',
-    alternateGreetings: data.alternate_greetings ?? [],
-    tags: data.tags ?? [],
-    creatorNotes: data.creator_notes ?? '',
-    creator: data.creator ?? '',
-    characterVersion: data.character_version ?? '',
-    talkativeness: data.extensions?.talkativeness,
-    lorebook: entries
-      .filter((entry) => entry.content.trim())
-      .map((entry) => ({
-        keys: entry.keys,
-        secondaryKeys: entry.secondary_keys,
-        content: entry.content,
-        name: entry.name || entry.comment || undefined,
-        constant: entry.constant ?? false,
-        selective: entry.selective ?? false,
-        caseSensitive: entry.case_sensitive ?? false,
-        useRegex: entry.use_regex ?? false,
-        priority: entry.priority ?? 0,
-        enabled: entry.enabled,
-      })),
-  };
+/** A CHARX: `card.json` at the root; the main icon (an `embeded://` asset, as the V3 spec spells it) becomes the avatar. */
+async function parseCharx(buffer: Buffer): Promise<ParsedCard> {
+  const files = await readCharx(buffer, (path) => path === 'card.json' || path.startsWith('assets/'), CARD_LIMITS.fileBytes * 2);
+  const json = files.get('card.json');
+  if (!json) throw new UserError('That CHARX file has no card.json inside.');
+  const parsed = fromJson(parseJson(json.toString('utf8'), 'The card.json inside this CHARX file is not valid JSON.'), 'charx');
+  const assets = Array.isArray(dataAssets(parsed.card)) ? dataAssets(parsed.card).filter(isObject) : [];
+  const icon = assets.find((asset) => asset.type === 'icon' && asset.name === 'main') ?? assets.find((asset) => asset.type === 'icon');
+  const uri = typeof icon?.uri === 'string' ? icon.uri : '';
+  const avatar = uri.startsWith('embeded://') ? files.get(uri.slice('embeded://'.length)) : undefined;
+  return { ...parsed, ...(avatar ? { avatar } : {}) };
 }
 
-function parse<T extends z.ZodType>(schema: T, raw: unknown): z.infer<T> {
-  const result = schema.safeParse(raw);
-  if (result.success) return result.data;
-  throw new UserError(`That card is not valid: ${describeIssue(result.error.issues[0]!)}.`);
-}
-
-/** One schema problem in plain words: "it has no data.name", "data.tags should be a list". */
-function describeIssue(issue: { code: string; path: PropertyKey[]; message: string; expected?: unknown }): string {
-  const field = issue.path.map(String).join('.') || 'the card';
-  if (issue.code === 'invalid_type') {
-    if (/received undefined/.test(issue.message)) return `it has no ${field}`;
-    const expected = { string: 'text', number: 'a number', boolean: 'true or false', array: 'a list', object: 'an object' }[String(issue.expected)];
-    return `${field} should be ${expected ?? String(issue.expected)}`;
-  }
-  return `${field} ${issue.message}`;
+function dataAssets(card: Json): unknown[] {
+  const data = card.data as Json;
+  return Array.isArray(data.assets) ? data.assets : [];
 }

@@ -8,6 +8,26 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 
 const text = (max: number) => z.string().max(max, `must be at most ${max} characters`).transform(withoutNul);
 
+/**
+ * How long a character's fields may be, for the form, commands and card imports alike (a card whose text is longer
+ * is refused, naming the field; greetings and tags beyond the counts are left out and listed in the import reply).
+ */
+export const CHARACTER_LIMITS = {
+  name: 100,
+  description: 128_000,
+  personality: 32_000,
+  scenario: 32_000,
+  greeting: 32_000,
+  exampleDialogue: 64_000,
+  systemPrompt: 32_000,
+  postHistoryInstructions: 32_000,
+  creatorNotes: 64_000,
+  alternateGreetings: 200,
+  tags: 200,
+  tagLength: 100,
+} as const;
+const L = CHARACTER_LIMITS;
+
 export const characterConfigSchema = z.object({
   model: z.string().trim().min(1).max(200).optional(),
   temperature: z.number().min(0).max(2).optional(),
@@ -19,40 +39,55 @@ export const characterConfigSchema = z.object({
   shared_memory: z.enum(SHARED_MEMORY_SCOPES).optional(),
 });
 
-/** What a user may set on a character (commands, modals, card imports all pass through this). */
-export const characterInputSchema = z.object({
+const characterFields = z.object({
   name: z
     .string()
     .trim()
     .min(1, 'cannot be empty')
-    .max(100, 'must be at most 100 characters')
+    .max(L.name, `must be at most ${L.name} characters`)
     .refine((name) => !CONTROL.test(name), 'cannot contain control characters'),
-  personalityPrompt: z.string().trim().min(1, 'cannot be empty').max(32_000, 'must be at most 32000 characters').transform(withoutNul),
-  greeting: text(8_000).nullish(),
-  exampleDialogue: text(32_000).nullish(),
-  scenario: text(16_000).nullish(),
-  systemPrompt: text(16_000).nullish(),
-  postHistoryInstructions: text(8_000).nullish(),
-  creatorNotes: text(16_000).nullish(),
+  /** The card's description; a card may leave it empty (the form asks for it). */
+  personalityPrompt: text(L.description),
+  personality: text(L.personality).nullish(),
+  greeting: text(L.greeting).nullish(),
+  exampleDialogue: text(L.exampleDialogue).nullish(),
+  scenario: text(L.scenario).nullish(),
+  systemPrompt: text(L.systemPrompt).nullish(),
+  postHistoryInstructions: text(L.postHistoryInstructions).nullish(),
+  creatorNotes: text(L.creatorNotes).nullish(),
   avatarUrl: z
     .url({ protocol: /^https?$/, error: 'must be an http(s) link to an image' })
     .max(2_000)
     .nullish(),
-  alternateGreetings: z.array(text(8_000)).max(50).optional(),
-  tags: z.array(z.string().trim().min(1).max(50)).max(50).optional(),
+  alternateGreetings: z.array(text(L.greeting)).max(L.alternateGreetings).optional(),
+  tags: z.array(z.string().trim().min(1).max(L.tagLength)).max(L.tags).optional(),
+  /** The imported card's JSON as it came (see CardJson). */
+  card: z.record(z.string(), z.unknown()).nullish(),
   attributes: z.record(z.string(), z.unknown()).optional(),
   config: characterConfigSchema.optional(),
   visibility: z.enum(CHARACTER_VISIBILITIES).optional(),
   isNsfw: z.boolean().optional(),
 });
 
+/** A character made here needs a description; an imported card may come without one (SillyTavern allows it). */
+const described: [(input: { personalityPrompt?: string; card?: unknown }) => boolean, { path: string[]; message: string; when: () => boolean }] = [
+  (input) => typeof input.personalityPrompt !== 'string' || Boolean(input.personalityPrompt.trim()) || Boolean(input.card),
+  // `when`: checked even when other fields are wrong, so one answer names every problem.
+  { path: ['personalityPrompt'], message: 'cannot be empty', when: () => true },
+];
+
+/** What a user may set on a character (commands, modals, card imports all pass through this). */
+export const characterInputSchema = characterFields.refine(...described);
 export type CharacterInput = z.infer<typeof characterInputSchema>;
-export const characterPatchSchema = characterInputSchema.partial();
+export const characterPatchSchema = characterFields.partial().refine(...described);
 export type CharacterPatch = z.infer<typeof characterPatchSchema>;
 
 /** Turns zod issues into one plain sentence per field, e.g. "Name must be at most 100 characters." */
 export function describeIssues(error: z.ZodError): string {
-  return error.issues
+  const order = Object.keys(characterFields.shape);
+  const rank = (issue: z.core.$ZodIssue) => (issue.path.length ? order.indexOf(String(issue.path[0])) : -1);
+  return [...error.issues]
+    .sort((a, b) => rank(a) - rank(b))
     .map((issue) => {
       const field = issue.path.length ? humanize(String(issue.path[0])) : 'Input';
       return `${field} ${issue.message}.`;

@@ -51,7 +51,8 @@ export async function addKnowledge(
   if (input.size !== undefined && input.size > limits.maxFileBytes) {
     throw new UserError(`That file is ${(input.size / 1024 / 1024).toFixed(1)} MB; the limit is ${Math.round(limits.maxFileBytes / 1024 / 1024)} MB.`);
   }
-  const count = await em.count(CharacterKnowledge, { character: character.id });
+  // Lore entries are not sources: a card's 500-entry lorebook must not use up the files a character may learn.
+  const count = await em.count(CharacterKnowledge, { character: character.id, sourceType: { $in: ['file', 'url'] } });
   if (count >= limits.maxItemsPerCharacter) {
     throw new UserError(`${character.name} already knows ${count} sources, the most allowed. Remove some with /knowledge remove.`);
   }
@@ -97,7 +98,11 @@ export async function addLoreEntries(
   return (await createLoreItems(em, queue, actor, character, entries)).length;
 }
 
-/** As addLoreEntries, returning the stored items (disabled and empty entries are left out). */
+/**
+ * As addLoreEntries, returning the stored items. Every entry is kept, in order: disabled and empty ones too (as
+ * SillyTavern keeps them), stored as learned with nothing to embed (`processingInfo.skipped`), so they never reach
+ * recall; enabling one later embeds it (editLore).
+ */
 export async function createLoreItems(
   em: EntityManager,
   queue: JobQueue,
@@ -108,24 +113,25 @@ export async function createLoreItems(
   assertCanChangeKnowledge(actor, character);
   // One millisecond apart, so that listing by creation time keeps the lorebook's order.
   const now = Date.now();
-  const items = entries
-    .filter((entry) => entry.enabled !== false && entry.content.trim())
-    .map((entry, i) => {
-      const name = (entry.name || entry.keys.slice(0, 3).join(', ') || `Lore entry ${i + 1}`).slice(0, 200);
-      return em.create(CharacterKnowledge, {
-        character,
-        uploadedBy: actor.user,
-        name,
-        sourceType: 'manual',
-        sourceName: `lore-${i + 1}.txt`,
-        mimeType: 'text/plain',
-        fileSize: Buffer.byteLength(entry.content),
-        metadata: { inline: entry.content, lore: { ...entry, content: undefined } },
-        createdAt: new Date(now + i),
-      });
+  const items = entries.map((entry, i) => {
+    const name = (entry.name || entry.keys.slice(0, 3).join(', ') || `Lore entry ${i + 1}`).slice(0, 200);
+    const skipped = entry.enabled === false ? 'disabled' : entry.content.trim() ? undefined : 'empty';
+    return em.create(CharacterKnowledge, {
+      character,
+      uploadedBy: actor.user,
+      name,
+      sourceType: 'manual',
+      sourceName: `lore-${i + 1}.txt`,
+      mimeType: 'text/plain',
+      fileSize: Buffer.byteLength(entry.content),
+      metadata: { inline: entry.content, lore: { ...entry, content: undefined } },
+      createdAt: new Date(now + i),
+      ...(skipped ? { status: 'completed' as const, processingInfo: { skipped } } : {}),
     });
+  });
   await em.flush();
   for (const item of items) {
+    if (item.status === 'completed') continue;
     await queue.add(INGEST_QUEUE, { knowledgeId: item.id }, { jobId: ingestJobId(item.id), attempts: 3, backoffMs: 5000 });
   }
   return items as ICharacterKnowledge[];

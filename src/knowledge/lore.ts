@@ -95,19 +95,25 @@ export async function editLore(
   const current = row ? loreOf(row) : undefined;
   if (!row || !current) throw new UserError(`${character.name} has no such lore entry.`);
   const given = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as LorePatch;
-  const entry = { ...checkLore({ ...current.entry, name: current.name, ...given }), enabled: given.enabled ?? current.entry.enabled };
+  // Only what was given changes: an imported entry keeps its other settings and its original JSON.
+  const checked = checkLore({ ...current.entry, name: current.name, ...given });
+  const changed = Object.fromEntries(Object.entries(checked).filter(([key]) => key in given));
+  const entry: LoreEntry & { name: string } = { ...current.entry, ...changed, name: checked.name, ...(given.enabled === undefined ? {} : { enabled: given.enabled }) };
   const contentChanged = entry.content !== current.entry.content;
   if (contentChanged) await assertContentNew(em, character, entry.content, row.id);
-  row.name = entry.name!;
+  // Disabled and empty entries are stored without embedding; switching one on learns it now.
+  const skipped = Boolean((row.processingInfo as { skipped?: string } | null)?.skipped);
+  const embedNow = contentChanged || (skipped && entry.enabled !== false && entry.content.trim() !== '');
+  row.name = entry.name;
   row.metadata = { ...row.metadata, inline: entry.content, lore: { ...entry, content: undefined } };
-  if (contentChanged) {
+  if (embedNow) {
     row.status = 'pending';
     row.fileSize = Buffer.byteLength(entry.content);
     row.contentHash = null;
     row.processingInfo = null;
   }
   await em.flush();
-  if (contentChanged) {
+  if (embedNow) {
     await queue.add(INGEST_QUEUE, { knowledgeId: row.id }, { jobId: `${ingestJobId(row.id)}-${Date.now()}`, attempts: 3, backoffMs: 5000 });
   }
   return { id: row.id, name: row.name, entry };
@@ -193,7 +199,7 @@ function loreOf(row: ICharacterKnowledge): LoreRow | undefined {
   const entry: LoreEntry = {
     ...lore,
     keys: strings(lore.keys),
-    secondaryKeys: strings(lore.secondaryKeys),
+    ...(lore.secondaryKeys === undefined ? {} : { secondaryKeys: strings(lore.secondaryKeys) }),
     content: typeof meta.inline === 'string' ? meta.inline : String(lore.content ?? ''),
   };
   const error = row.status === 'failed' ? (row.processingInfo as { error?: string } | null)?.error : undefined;

@@ -143,14 +143,14 @@ describe('history, status, cards and permissions through Discord', () => {
 
   it('imports a PNG card from an attachment and exports it back', async () => {
     const { exportCardPng } = await import('../../src/cards/export-card.js');
-    const png = exportCardPng({ name: 'Borin', description: 'A grumpy dwarf smith.', greeting: 'Hrmph.', lorebook: [{ keys: ['anvil'], content: 'Borin’s anvil is older than the town.' }] });
+    const png = exportCardPng({ spec: 'chara_card_v2', spec_version: '2.0', data: { name: 'Borin', description: 'A grumpy dwarf smith.', first_mes: 'Hrmph.', character_book: { extensions: {}, entries: [{ keys: ['anvil'], content: 'Borin’s anvil is older than the town.', enabled: true, insertion_order: 0, extensions: {} }] } } });
     const command = discord.slashCommand({ name: 'character', subcommand: 'import', options: { file: { name: 'borin.png', data: png, contentType: 'image/png' } }, userId: alice, channelId: channel.id });
-    await expect.poll(() => command.responses.find((r) => r.kind === 'edit-original')?.data.content, { timeout: 15_000 }).toContain('Imported **Borin**; 1 lore entries');
+    await expect.poll(() => command.responses.find((r) => r.kind === 'edit-original')?.data.content, { timeout: 15_000 }).toContain('Imported **Borin**, with 1 lore entries');
     const exported = discord.slashCommand({ name: 'character', subcommand: 'export', options: { character: 'Borin' }, userId: alice, channelId: channel.id });
     await expect.poll(() => exported.responses.find((r) => r.files.length)?.files.length, { timeout: 15_000 }).toBe(1);
     const { parseCard } = await import('../../src/cards/parse-card.js');
     const file = exported.responses.find((r) => r.files.length)!.files[0]!;
-    expect(parseCard(file.data)).toMatchObject({ name: 'Borin', greeting: 'Hrmph.' });
+    expect((await parseCard(file.data)).fields).toMatchObject({ name: 'Borin', greeting: 'Hrmph.' });
     const broken = discord.slashCommand({ name: 'character', subcommand: 'import', options: { file: { name: 'bad.png', data: png.subarray(0, 200), contentType: 'image/png' } }, userId: alice, channelId: channel.id });
     await expect.poll(() => broken.responses.map((r) => r.data?.content).join(' '), { timeout: 15_000 }).toMatch(/damaged or cut short/);
   });

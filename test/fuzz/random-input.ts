@@ -158,7 +158,7 @@ const b64 = (text: string) => Buffer.from(text).toString('base64');
 
 /** A character card file, broken in one of many ways (or, rarely, fine). */
 export function cardFile(rng: Rng): { name: string; data: Buffer; contentType: string } {
-  const good = exportCardPng({ name: 'Fuzzed', description: 'A test.', greeting: 'Hi.', lorebook: [{ keys: ['k'], content: 'c' }] });
+  const good = exportCardPng({ spec: 'chara_card_v2', spec_version: '2.0', data: { name: 'Fuzzed', description: 'A test.', first_mes: 'Hi.', character_book: { extensions: {}, entries: [{ keys: ['k'], content: 'c', enabled: true, insertion_order: 0, extensions: {} }] } } });
   const wrongTypes = [
     { spec: 'chara_card_v2', data: { name: 5, description: ['x'], character_book: 'no' } },
     { spec: 'chara_card_v3', data: { name: null, extensions: { talkativeness: 'loud' } } },

@@ -128,12 +128,13 @@ describe('lore entries in the database', () => {
     await addLoreEntries(em(), queue, owner, card, [
       { keys: ['moon'], content: 'The moon of Veyra is green.', caseSensitive: true, priority: 2 },
       { keys: ['/suns?/'], content: 'Two suns rise in summer.', useRegex: false, selective: true, secondaryKeys: ['summer'] },
-      { keys: ['gone'], content: 'Disabled entries are not imported.', enabled: false },
+      { keys: ['gone'], content: 'Disabled entries are kept, switched off, as SillyTavern keeps them.', enabled: false },
     ]);
     const items = await loadLore(em(), card.id);
-    expect(items.map((item) => item.entry.keys)).toEqual([['moon'], ['/suns?/']]);
+    expect(items.map((item) => [item.entry.keys, item.entry.enabled])).toEqual([[['moon'], undefined], [['/suns?/'], undefined], [['gone'], false]]);
     const stored = await em().find(CharacterKnowledge, { character: card.id });
-    expect(new Set(stored.map((row) => row.createdAt.getTime())).size).toBe(2);
+    expect(new Set(stored.map((row) => row.createdAt.getTime())).size).toBe(3);
+    expect(selectLore(items, ['gone moon']).map((s) => s.item.name)).toEqual(['moon']);
     expect(selectLore(items, ['The Moon and the suns of summer']).map((s) => s.item.entry.content)).toEqual(['Two suns rise in summer.']);
     expect(selectLore(items, ['the Moon and the suns in winter'])).toEqual([]);
     expect(selectLore(items, ['moon, suns, summer']).map((s) => s.item.name)).toEqual(['moon', '/suns?/']);
