@@ -36,7 +36,7 @@ const schema = z.object({
   DATA_DIR: z.string().default('./data'),
   REDIS_URL: optional(redisUrl),
   EMBEDDING_DIMENSION: z.coerce.number().int().min(2).max(16000).default(384),
-  EMBEDDER: z.enum(['transformers', 'hashing', 'openai', 'ollama']).default('transformers'),
+  EMBEDDER: z.enum(['transformers', 'use', 'hashing', 'openai', 'ollama']).default('transformers'),
   EMBEDDING_MODEL: optional(z.string()),
   TRANSFORMERS_CACHE_DIR: z.string().default('./models'),
   TRANSFORMERS_ALLOW_REMOTE: z
@@ -92,7 +92,7 @@ export interface Config {
   readonly redis: { readonly url?: string };
   readonly embedding: {
     readonly dimension: number;
-    readonly embedder: 'transformers' | 'hashing' | 'openai' | 'ollama';
+    readonly embedder: 'transformers' | 'use' | 'hashing' | 'openai' | 'ollama';
     /** Model name for the chosen embedder (defaults: all-MiniLM-L6-v2, text-embedding-3-small, nomic-embed-text). */
     readonly model?: string;
     readonly cacheDir: string;

