@@ -19,7 +19,8 @@ export const NO_PROVIDER_MESSAGE =
  * version, then reused) and decides which instance and model answer.
  *
  * Resolution order, first match wins; disabled or deleted instances are skipped:
- *   1. the user's own default instance, unless the server forbids user keys;
+ *   1. the user's own default instance, unless the server forbids user keys or
+ *      the character is someone else's private one (see mayUseOwnProvider);
  *   2. the server's default instance;
  *   3. the operator's (system) default instance, else any enabled system instance.
  * The model is the character's configured model if it has one, else the
@@ -58,7 +59,7 @@ export class ProviderRegistry {
   }
 
   async resolve(em: EntityManager, request: { actor: Actor; character?: ICharacter }): Promise<ResolvedModel & { instance: ILlmProviderInstance }> {
-    const instance = await resolveInstance(em, request.actor);
+    const instance = await resolveInstance(em, request.actor, request.character);
     const config = instance.config as ProviderConfig;
     const model = request.character?.config.model || config.model || DEFAULT_MODELS[instance.providerType as ProviderType];
     return {
@@ -81,10 +82,24 @@ export class ProviderRegistry {
   }
 }
 
-export async function resolveInstance(em: EntityManager, actor: Actor): Promise<ILlmProviderInstance> {
+/**
+ * Whether a person's own provider may answer for this character. A provider of
+ * scope "me" is an endpoint its owner chose, which may log everything it is
+ * sent: it only ever gets characters its owner may use anyway (their own, this
+ * server's, public ones). Someone else's private character (its card, lore and
+ * knowledge) goes to the server's or the operator's provider, never to another
+ * member's; the character's owner's own key is not spent on other people either.
+ */
+export function mayUseOwnProvider(actor: Actor, character: ICharacter | undefined): boolean {
+  if (!character || character.user.id === actor.user.id || character.visibility === 'public') return true;
+  return character.visibility === 'guild' && actor.guild !== undefined && character.guild?.id === actor.guild.id;
+}
+
+export async function resolveInstance(em: EntityManager, actor: Actor, character?: ICharacter): Promise<ILlmProviderInstance> {
   const allowUserKeys = actor.guild?.settings.allowUserKeys !== false;
+  const ownAllowed = mayUseOwnProvider(actor, character);
   const candidates: object[] = [{ scope: 'system' }];
-  if (allowUserKeys) candidates.push({ scope: 'user', user: actor.user.id, isDefault: true });
+  if (allowUserKeys && ownAllowed) candidates.push({ scope: 'user', user: actor.user.id, isDefault: true });
   if (actor.guild) candidates.push({ scope: 'guild', guild: actor.guild.id, isDefault: true });
   // One query for every candidate; the order of preference is applied here.
   const rows = (await em.find(
@@ -95,6 +110,12 @@ export async function resolveInstance(em: EntityManager, actor: Actor): Promise<
   const rank = (instance: ILlmProviderInstance) =>
     instance.scope === 'user' ? 0 : instance.scope === 'guild' ? 1 : instance.isDefault ? 2 : 3;
   const best = rows.sort((a, b) => rank(a) - rank(b))[0];
+  if (!best && !ownAllowed) {
+    throw new UserError(
+      `${character!.name} is someone's private character, so only this server's or the operator's AI provider may answer for it ` +
+        '(never a personal one: that would send its card to an endpoint its owner did not choose). None is set up here yet.',
+    );
+  }
   if (!best) throw new UserError(NO_PROVIDER_MESSAGE);
   return best;
 }

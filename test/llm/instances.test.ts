@@ -108,7 +108,7 @@ describe('provider instances', () => {
     expect(first.contextWindow).toBe(128_000);
     const withModel = await registry.resolve(em(), {
       actor: alice,
-      character: { config: { model: 'gpt-4.1-mini' } } as never,
+      character: { user: { id: alice.user.id }, visibility: 'private', config: { model: 'gpt-4.1-mini' } } as never,
     });
     expect(withModel.model).toBe('gpt-4.1-mini');
     expect(withModel.contextWindow).toBe(1_000_000);
