@@ -49,6 +49,7 @@ const schema = z.object({
   REPLY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   SHARD_COUNT: optional(z.coerce.number().int().min(1).max(10_000)),
   HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(25_000),
   SCENE_DEBOUNCE_MS: z.coerce.number().int().min(0).max(60_000).default(1500),
   USAGE_USER_MESSAGES_PER_MINUTE: z.coerce.number().int().min(0).default(20),
@@ -108,6 +109,8 @@ export interface Config {
   readonly shardCount?: number;
   /** 0 turns the health endpoint off. */
   readonly healthPort: number;
+  /** The address the health endpoint listens on: loopback unless told otherwise (containers set 0.0.0.0). */
+  readonly healthHost: string;
   /** On SIGTERM, how long running replies and jobs may take to finish before the process exits anyway. */
   readonly shutdownGraceMs: number;
   readonly sceneDebounceMs: number;
@@ -172,6 +175,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     replyConcurrency: e.REPLY_CONCURRENCY,
     shardCount: e.SHARD_COUNT,
     healthPort: e.HEALTH_PORT,
+    healthHost: e.HEALTH_HOST,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     sceneDebounceMs: e.SCENE_DEBOUNCE_MS,
     usage: {

@@ -16,6 +16,7 @@ export type HealthCheck = () => Promise<void>;
  */
 export async function startHealthServer(options: {
   port: number;
+  /** Default: loopback only. */
   host?: string;
   checks: Record<string, HealthCheck>;
   logger: Logger;
@@ -47,10 +48,10 @@ export async function startHealthServer(options: {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host ?? '0.0.0.0', resolve);
+    server.listen(options.port, options.host ?? '127.0.0.1', resolve);
   });
-  const { port } = server.address() as AddressInfo;
-  options.logger.info({ port }, 'health and metrics endpoint listening on /healthz, /livez, /readyz, /metrics');
+  const { address: host, port } = server.address() as AddressInfo;
+  options.logger.info({ host, port }, 'health and metrics endpoint listening on /healthz, /livez, /readyz, /metrics');
   return server;
 }
 

@@ -28,6 +28,7 @@ async function main(): Promise<void> {
   const shard = Number(process.env.SHARDS?.split(',')[0] ?? 0) || 0;
   const health = config.healthPort
     ? await startHealthServer({
+        host: config.healthHost,
         port: config.healthPort + shard,
         logger,
         metrics: deps.metrics,

@@ -27,11 +27,13 @@ async function main(): Promise<void> {
   } finally {
     await database.close();
   }
-  const manager = new ShardingManager(fileURLToPath(new URL('./main.ts', import.meta.url)), {
+  // Compiled (npm run start:shards runs dist/), each shard runs dist/src/main.js; from the TypeScript sources (tests,
+  // tsx) it runs main.ts through tsx, resolved from here rather than the working directory.
+  const compiled = import.meta.url.endsWith('.js');
+  const manager = new ShardingManager(fileURLToPath(new URL(compiled ? './main.js' : './main.ts', import.meta.url)), {
     token,
     totalShards: config.shardCount ?? 'auto',
-    // The shards run the TypeScript sources as npm start does; tsx is resolved from here, not the working directory.
-    execArgv: ['--import', import.meta.resolve('tsx')],
+    execArgv: compiled ? [] : ['--import', import.meta.resolve('tsx')],
     respawn: true,
   });
   manager.on('shardCreate', (shard) => {

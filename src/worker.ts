@@ -29,6 +29,7 @@ async function main(): Promise<void> {
   });
   const health = config.healthPort
     ? await startHealthServer({
+        host: config.healthHost,
         port: config.healthPort,
         logger,
         metrics: deps.metrics,

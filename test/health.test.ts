@@ -37,6 +37,17 @@ describe('health endpoint', () => {
     });
   });
 
+  it('listens on loopback unless HEALTH_HOST says otherwise', async () => {
+    expect(loadConfig({}).healthHost).toBe('127.0.0.1');
+    expect(loadConfig({ HEALTH_HOST: '0.0.0.0' }).healthHost).toBe('0.0.0.0');
+    const local = await startHealthServer({ port: 0, logger: createLogger('silent'), checks: {} });
+    expect((local.address() as AddressInfo).address).toBe('127.0.0.1');
+    local.close();
+    const every = await startHealthServer({ port: 0, host: loadConfig({ HEALTH_HOST: '0.0.0.0' }).healthHost, logger: createLogger('silent'), checks: {} });
+    expect((every.address() as AddressInfo).address).toBe('0.0.0.0');
+    every.close();
+  });
+
   it('serves 200 when healthy and 503 when not', async () => {
     let healthy = true;
     server = await startHealthServer({
