@@ -5,7 +5,16 @@ import type { Actor } from '../core/identity.js';
 import type { ChatUsage } from '../llm/types.js';
 import { fillMacros } from './macros.js';
 import { loadLore, selectLore } from '../knowledge/lore.js';
-import { buildPrompt, type BuiltPrompt, type HistoryEntry, type PromptCharacter, type PromptMemory } from './prompt.js';
+import { personasIn } from '../personas/describe.js';
+import {
+  buildPrompt,
+  type BuiltPrompt,
+  type HistoryEntry,
+  type PromptCharacter,
+  type PromptMemory,
+  type PromptPersona,
+  type PromptPersonas,
+} from './prompt.js';
 import type { ReplySink } from './reply-sink.js';
 import type { ModelResolver } from './responder.js';
 import { recall, type RetrievalOptions } from './retrieval.js';
@@ -52,7 +61,7 @@ export async function generate(
   const { character, history, sink } = input;
   // The typing indicator, recall and provider resolution do not depend on each other.
   const memoryOn = character.config.memory_enabled !== false;
-  const [, recalled, lore, resolved] = await Promise.all([
+  const [, recalled, lore, resolved, personas] = await Promise.all([
     sink.typing(),
     memoryOn
       ? recall(em, deps.embedder, {
@@ -70,6 +79,7 @@ export async function generate(
     // World info is part of the character, not its memory: it works with memory off too.
     loreFor(em.fork(), character.id, history),
     deps.resolveModel({ actor: input.actor, character }),
+    personasIn(em.fork(), history),
   ]);
   // A lore entry brought in by its keywords is not repeated as a knowledge chunk.
   const loreIds = new Set(lore.map((memory) => memory.id));
@@ -87,6 +97,7 @@ export async function generate(
     memories,
     budget: { contextWindow: resolved.contextWindow, maxOutputTokens },
     summary: memoryOn && !input.since ? summaryOf(input.conversation)?.text : undefined,
+    personas: withPersonaMacros(personas, character.name),
   });
   const stream = resolved.provider.stream({
     model: resolved.model,
@@ -128,6 +139,12 @@ async function loreFor(em: EntityManager, characterId: string, history: HistoryE
 function joinContinuation(prefix: string, continuation: string): string {
   if (!continuation) return prefix;
   return /\s$/.test(prefix) || /^[\s,.;:!?)]/.test(continuation) ? prefix + continuation : `${prefix} ${continuation}`;
+}
+
+/** A persona's description names its player {{user}} and the character {{char}}, as in SillyTavern. */
+function withPersonaMacros(personas: PromptPersonas, char: string): PromptPersonas {
+  const fill = (persona: PromptPersona) => ({ ...persona, description: fillMacros(persona.description, { char, user: persona.name }) });
+  return { ...(personas.user ? { user: fill(personas.user) } : {}), others: personas.others.map(fill) };
 }
 
 function withMacros(character: ICharacter, user: string): PromptCharacter {

@@ -8,15 +8,24 @@ import type { HistoryEntry } from './prompt.js';
 /**
  * Stores what a person said, in one round trip. Safe to call twice for one
  * Discord message: the unique Discord id makes the second insert a no-op.
+ * `authorName` is the speaker's name (a persona's, when they wear one); the
+ * author stays the real person, and `metadata` says which persona spoke.
  */
 export async function storeUserMessage(
   em: EntityManager,
-  input: { conversation: IConversation; author: IUser; authorName: string; content: string; discordMessageId?: string },
+  input: { conversation: IConversation; author: IUser; authorName: string; content: string; discordMessageId?: string; metadata?: Record<string, unknown> },
 ): Promise<{ id: string; createdAt: Date } | undefined> {
   const [row] = await em.execute<{ id: string; created_at: Date | string }[]>(
-    `insert into messages (conversation_id, role, content, author_id, author_name, discord_message_id)
-     values (?, 'user', ?, ?, ?, ?) on conflict (discord_message_id) do nothing returning id, created_at`,
-    [input.conversation.id, withoutNul(input.content), input.author.id, withoutNul(input.authorName).slice(0, 100), input.discordMessageId ?? null],
+    `insert into messages (conversation_id, role, content, author_id, author_name, discord_message_id, metadata)
+     values (?, 'user', ?, ?, ?, ?, ?) on conflict (discord_message_id) do nothing returning id, created_at`,
+    [
+      input.conversation.id,
+      withoutNul(input.content),
+      input.author.id,
+      withoutNul(input.authorName).slice(0, 100),
+      input.discordMessageId ?? null,
+      JSON.stringify(input.metadata ?? {}),
+    ],
   );
   return row ? { id: row.id, createdAt: new Date(row.created_at) } : undefined;
 }
@@ -36,7 +45,7 @@ export async function recentHistory(em: EntityManager, conversationId: string, l
  */
 async function historyRows(em: EntityManager, conversationId: string, limit: number, range: { before?: Date; since?: Date }): Promise<HistoryEntry[]> {
   const rows = await em.execute<HistoryRow[]>(
-    `select m.id, m.role, m.content, m.author_id, m.author_name, m.created_at, c.name as character_name
+    `select m.id, m.role, m.content, m.author_id, m.author_name, m.created_at, c.name as character_name, m.metadata -> 'persona' as persona
        from messages m left join characters c on c.id = m.character_id
       where m.conversation_id = ?${range.before ? ' and m.created_at < ?' : ''}${range.since ? ' and m.created_at >= ?' : ''}
       order by m.created_at desc, m.id desc
@@ -54,6 +63,7 @@ interface HistoryRow {
   author_name: string | null;
   created_at: Date | string;
   character_name: string | null;
+  persona: { id: string; nsfw?: boolean } | null;
 }
 
 function toHistoryEntry(row: HistoryRow): HistoryEntry {
@@ -64,6 +74,7 @@ function toHistoryEntry(row: HistoryRow): HistoryEntry {
     speaker: row.role === 'assistant' ? (row.character_name ?? 'Character') : (row.author_name ?? 'Someone'),
     content: row.content,
     ...(row.author_id ? { authorId: row.author_id } : {}),
+    ...(row.persona?.id ? { persona: { id: row.persona.id, nsfw: row.persona.nsfw === true } } : {}),
   };
 }
 

@@ -29,6 +29,20 @@ export interface HistoryEntry {
   at?: Date;
   /** The person who wrote it (role user, stored history): recall searches with the answered person's own words. */
   authorId?: string;
+  /** The persona a person spoke as (its name is the speaker); `nsfw` when it is NSFW, worn where that may run. */
+  persona?: { id: string; nsfw: boolean };
+}
+
+/** A persona a person plays, as the prompt describes it. */
+export interface PromptPersona {
+  name: string;
+  description: string;
+}
+
+/** The personas in a conversation's recent lines: {{user}}'s, and the other people's, each once. */
+export interface PromptPersonas {
+  user?: PromptPersona;
+  others: PromptPersona[];
 }
 
 export const MEMORY_KINDS = ['lore', 'knowledge', 'conversation', 'other'] as const;
@@ -111,9 +125,11 @@ export function buildPrompt(input: {
   budget: PromptBudget;
   /** The running summary of what came before the recent messages. */
   summary?: string;
+  /** Who the people here play (descriptions with macros filled). */
+  personas?: PromptPersonas;
 }): BuiltPrompt {
   const { character, budget } = input;
-  const system = systemText(character, input.summary);
+  const system = systemText(character, input.summary, input.personas);
   const systemTokens = countTokens(system) + MESSAGE_OVERHEAD_TOKENS;
   const tail = character.postHistoryInstructions?.trim();
   const tailTokens = tail ? countTokens(tail) + MESSAGE_OVERHEAD_TOKENS : 0;
@@ -228,13 +244,20 @@ function mostlyWithin(words: Set<string>, other: Set<string>): boolean {
   return shared / words.size >= 0.85;
 }
 
-function systemText(character: PromptCharacter, summary?: string): string {
+function systemText(character: PromptCharacter, summary?: string, personas?: PromptPersonas): string {
   const parts = [
     character.systemPrompt?.trim() ||
       `You are ${character.name}. Stay in character and reply as ${character.name} only, in a natural, conversational way.`,
     `${character.name}'s personality:\n${character.personalityPrompt.trim()}`,
   ];
   if (character.scenario?.trim()) parts.push(`Scenario:\n${character.scenario.trim()}`);
+  // Where SillyTavern's story string puts {{persona}}: after the scenario, before the examples.
+  const persona = personas?.user?.description.trim();
+  if (persona) parts.push(persona);
+  const others = (personas?.others ?? []).filter((other) => other.description.trim());
+  if (others.length) {
+    parts.push(`Other people here play these characters:\n${others.map((other) => `${other.name}: ${other.description.trim()}`).join('\n\n')}`);
+  }
   if (character.exampleDialogue?.trim()) parts.push(`Examples of how ${character.name} speaks:\n${character.exampleDialogue.trim()}`);
   if (summary?.trim()) parts.push(`The story so far (a summary of the earlier messages):\n${summary.trim()}`);
   parts.push(

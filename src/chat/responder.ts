@@ -51,6 +51,17 @@ export interface IncomingMessage {
   addressed: boolean;
   /** Every member of the server can read the channel (undefined: not known, or a DM). */
   channelPublic?: boolean;
+  /** The persona the person speaks as here: its name is how the conversation names them. */
+  persona?: SpeakingPersona;
+  /** The Discord message the person wrote, when this one is its repost as their persona. */
+  proxiedFrom?: string;
+}
+
+/** A persona as a message carries it: `nsfw` says it is one, worn where NSFW may run. */
+export interface SpeakingPersona {
+  id: string;
+  name: string;
+  nsfw?: boolean;
 }
 
 /** Makes the sink a reply is written into; `messageIds` are the Discord messages of a reply being rewritten. */
@@ -347,12 +358,17 @@ export class Responder {
   async storeMessage(em: EntityManager, conversation: IConversation, message: IncomingMessage): Promise<StoredMessage> {
     const actor = await this.#actor(em, message);
     await noteVisibility(em, conversation, message.channelPublic);
+    const persona = message.persona;
     const stored = await storeUserMessage(em, {
       conversation,
       author: actor.user,
-      authorName: message.author.displayName ?? message.author.username,
+      authorName: persona?.name ?? message.author.displayName ?? message.author.username,
       content: message.content,
       discordMessageId: message.discordMessageId,
+      metadata: {
+        ...(persona ? { persona: { id: persona.id, ...(persona.nsfw ? { nsfw: true } : {}) } } : {}),
+        ...(message.proxiedFrom ? { proxiedFrom: message.proxiedFrom } : {}),
+      },
     });
     return { actor, stored };
   }

@@ -6,6 +6,10 @@ import { loadAccess } from '../permissions/guild-settings.js';
 import { blockedHere } from '../permissions/place-check.js';
 import { authorOf, channelRefOf, isConversationChannel, isPublicChannel, placeOf } from './actor.js';
 import type { CommandContext } from './command.js';
+import { nsfwAllowed } from '../permissions/content.js';
+import { personaContext } from '../personas/choices.js';
+import { isProxiedMessage } from '../personas/proxied.js';
+import { speakAs } from './proxy.js';
 import { replySinks } from './reply-sinks.js';
 
 export interface MessageRoutingDeps {
@@ -22,7 +26,7 @@ export function routeMessages(deps: MessageRoutingDeps): void {
   const { client, context } = deps;
   const orm = context.database.orm;
   const warnedNoWebhook = new Set<string>();
-  const notices = new Notices();
+  const notices = { replies: new Notices(), proxy: new Notices() };
   client.on('messageCreate', (message) => {
     void retryOnLostConnection(() => onMessage(message, deps, warnedNoWebhook, notices)).catch((error: unknown) =>
       context.logger.error({ err: error, message: message.id }, 'message handling failed'),
@@ -47,7 +51,7 @@ export function routeMessages(deps: MessageRoutingDeps): void {
  * run here, DMs turned off): once per channel and reason, per process, so
  * nobody is spammed. A channel where it may answer again is forgotten.
  */
-class Notices {
+export class Notices {
   readonly #given = new Map<string, string>();
 
   async give(message: Message, text: string): Promise<void> {
@@ -62,36 +66,53 @@ class Notices {
   }
 }
 
-async function onMessage(message: Message, deps: MessageRoutingDeps, warnedNoWebhook: Set<string>, notices: Notices): Promise<void> {
+async function onMessage(
+  message: Message,
+  deps: MessageRoutingDeps,
+  warnedNoWebhook: Set<string>,
+  notices: { replies: Notices; proxy: Notices },
+): Promise<void> {
   if (message.author.bot || message.webhookId || message.system) return;
-  if (!message.content.trim() || !isConversationChannel(message.channel)) return;
+  if ((!message.content.trim() && !message.attachments.size) || !isConversationChannel(message.channel)) return;
   const { client, context } = deps;
   const em = context.database.orm.em.fork();
   const place = placeOf(message.channel, message.channelId, message.guildId);
-  if (place.kind === 'dm' && !context.config.dms.allow) return notices.give(message, DM_REFUSAL);
+  if (place.kind === 'dm' && !context.config.dms.allow) return notices.replies.give(message, DM_REFUSAL);
   const access = message.guildId ? await loadAccess(em, message.guildId) : undefined;
   // A channel the server's admins closed: the bot is not there at all.
   if (access && !channelAllowed(access, place)) return;
-  const blocked = await blockedHere(em, place, access, { allowNsfwDms: context.config.dms.allowNsfw });
-  if (blocked) return notices.give(message, `${blocked} It does not answer here.`);
-  notices.clear(message.channelId);
+  const channel = channelRefOf(message.channel, message.channelId);
+  // Who the person speaks as here; a message in a persona's proxy tags (or with autoproxy on) is reposted as it.
+  const policy = { allowNsfwDms: context.config.dms.allowNsfw };
+  const personas = await personaContext(em, message.author.id, {
+    channelIds: [channel.id, ...(channel.parentId ? [channel.parentId] : [])],
+    guildId: message.guildId ?? undefined,
+    nsfwAllowed: nsfwAllowed(place, policy),
+  });
+  const spoken = await speakAs(context, message, personas, notices.proxy);
+  if (!spoken.content.trim()) return;
+  const blocked = await blockedHere(em, place, access, policy);
+  if (blocked) return notices.replies.give(message, `${blocked} It does not answer here.`);
+  notices.replies.clear(message.channelId);
   const botId = client.user?.id;
   const repliedTo = message.reference?.messageId
     ? await message.fetchReference().catch(() => null)
     : null;
+  // A reply to a character is addressed to it; a reply to someone's persona is not.
   const addressed =
     (botId !== undefined && message.mentions.users.has(botId)) ||
-    Boolean(repliedTo && (repliedTo.webhookId || repliedTo.author.id === botId));
-  const channel = channelRefOf(message.channel, message.channelId);
+    Boolean(repliedTo && (repliedTo.author.id === botId || (repliedTo.webhookId && !(await isProxiedMessage(em, repliedTo.id)))));
   const logger = context.logger.child({ channel: channel.id, message: message.id });
   const incoming = {
     channelId: channel.id,
-    discordMessageId: message.id,
+    discordMessageId: spoken.discordMessageId,
     author: authorOf(message),
     guild: message.guildId ? { id: message.guildId, name: message.guild?.name } : undefined,
-    content: message.cleanContent,
+    content: spoken.content,
     addressed,
     channelPublic: isPublicChannel(message.channel),
+    ...(spoken.persona ? { persona: spoken.persona } : {}),
+    ...(spoken.proxiedFrom ? { proxiedFrom: spoken.proxiedFrom } : {}),
   };
   const sinks = replySinks({ ...context, logger }, channel, {
     onNoWebhook: (id) => !warnedNoWebhook.has(id) && Boolean(warnedNoWebhook.add(id)),

@@ -12,6 +12,8 @@ const TABLES = [
   'import_documents',
   'llm_provider_instances',
   'messages',
+  'persona_choices',
+  'personas',
   'story_branches',
   'users',
   'vector_memories',
@@ -202,6 +204,17 @@ describe('migrations', () => {
     expect((await columns()).map((row) => row.name)).toEqual(['is_public']);
     await revertThrough('Migration20261203171505_conversation_visibility');
     expect(await columns()).toEqual([]);
+  });
+
+  it('keep people’s personas and where they wear them, gone with the person; the migration before removes both tables', async () => {
+    const [user] = await query<{ id: string }>(`insert into users (discord_id, username) values ('19000000000000001', 'p') returning id`);
+    const [persona] = await query<{ id: string }>(`insert into personas (user_id, name) values (?, 'Kestrel') returning id`, [user!.id]);
+    await expect(query(`insert into personas (user_id, name) values (?, 'KESTREL')`, [user!.id])).rejects.toThrow(/idx_personas_user_name/);
+    await query(`insert into persona_choices (user_id, scope, persona_id) values (?, 'everywhere', ?)`, [user!.id, persona!.id]);
+    await query(`delete from users where id = ?`, [user!.id]);
+    expect(await query(`select id from personas union all select id from persona_choices`)).toEqual([]);
+    await revertThrough('Migration20261203171900_personas');
+    expect((await tables()).filter((name) => name.startsWith('persona'))).toEqual([]);
   });
 
   it('roll back cleanly and apply again', async () => {

@@ -6,6 +6,7 @@ import { Guild } from './guild.js';
 import { ImportDocument } from './import-document.js';
 import { LlmProviderInstance } from './llm-provider-instance.js';
 import { Message } from './message.js';
+import { Persona, PersonaChoice } from './persona.js';
 import { StoryBranch } from './story-branch.js';
 import { User } from './user.js';
 import { VectorMemory } from './vector-memory.js';
@@ -18,6 +19,7 @@ export * from './guild.js';
 export * from './import-document.js';
 export * from './llm-provider-instance.js';
 export * from './message.js';
+export * from './persona.js';
 export * from './story-branch.js';
 export * from './user.js';
 export * from './vector-memory.js';
@@ -34,4 +36,6 @@ export const entities = [
   ImportDocument,
   StoryBranch,
   LlmProviderInstance,
+  Persona,
+  PersonaChoice,
 ];
