@@ -2,9 +2,9 @@ import { fileTypeFromBuffer } from 'file-type';
 import { convert as htmlToText } from 'html-to-text';
 import mammoth from 'mammoth';
 import Papa from 'papaparse';
-import { extractText as pdfText, getDocumentProxy } from 'unpdf';
 import { UserError } from '../errors.js';
-import { zipUnpackedSize } from './zip-size.js';
+import { extractPdf } from './pdf-text.js';
+import { zipInflatesWithin, zipUnpackedSize } from './zip-size.js';
 import type { Extracted, ExtractText, LoreEntry } from './types.js';
 
 const SUPPORTED = 'plain text, Markdown, PDF, DOCX, HTML, JSON (including character-card lorebooks) and CSV';
@@ -18,7 +18,7 @@ const SUPPORTED = 'plain text, Markdown, PDF, DOCX, HTML, JSON (including charac
 export const extractText: ExtractText = async (buffer, hints) => {
   if (buffer.length === 0) throw new UserError('That file is empty.');
   const detected = await fileTypeFromBuffer(buffer);
-  if (detected?.mime === 'application/pdf') return extractPdf(buffer);
+  if (detected?.mime === 'application/pdf') return extractPdf(buffer, hints.limits, hints.signal);
   if (detected?.ext === 'docx' || (detected?.mime === 'application/zip' && /\.docx$/i.test(hints.filename))) {
     return extractDocx(buffer, hints.limits.maxUnpackedBytes);
   }
@@ -50,23 +50,17 @@ function decodeUtf8(buffer: Buffer): string {
   return text.replace(/^\uFEFF/, '');
 }
 
-async function extractPdf(buffer: Buffer): Promise<Extracted> {
-  try {
-    const pdf = await getDocumentProxy(new Uint8Array(buffer));
-    const { text } = await pdfText(pdf, { mergePages: false });
-    const sections = text.map((page, i) => ({ text: page.trim(), page: i + 1 })).filter((s) => s.text);
-    return { mimeType: 'application/pdf', text: sections.map((s) => s.text).join('\n\n'), sections };
-  } catch (error) {
-    const encrypted = /password|encrypt/i.test(String((error as Error)?.message));
-    throw new UserError(encrypted ? 'That PDF is password-protected.' : 'That PDF could not be read: it looks damaged.');
-  }
-}
-
 async function extractDocx(buffer: Buffer, maxUnpackedBytes: number): Promise<Extracted> {
   const unpacked = await zipUnpackedSize(buffer);
   if (unpacked === undefined) throw new UserError('That DOCX could not be read: it looks damaged.');
   if (unpacked > maxUnpackedBytes || unpacked > buffer.length * 200) {
     throw new UserError('That DOCX unpacks to far more than it weighs (a “zip bomb”), so it was not opened.');
+  }
+  // The declared sizes may lie: inflate it once, counting what really comes out, before the parser unpacks it whole.
+  const inflated = await zipInflatesWithin(buffer, Math.min(maxUnpackedBytes, buffer.length * 200));
+  if (inflated === 'damaged') throw new UserError('That DOCX could not be read: it looks damaged.');
+  if (inflated !== 'ok') {
+    throw new UserError('That DOCX unpacks to far more than it says it does (a “zip bomb”), so it was not opened.');
   }
   try {
     const { value } = await mammoth.extractRawText({ buffer });

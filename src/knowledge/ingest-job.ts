@@ -60,7 +60,12 @@ export function ingestHandler(deps: IngestDeps) {
       item.fileSize = buffer.length;
 
       await progress({ stage: 'reading', embedded: 0, total: 0 });
-      const extracted = await deps.extract(buffer, { filename: item.sourceName, mimeHint: item.mimeType ?? undefined, limits: deps.limits });
+      const extracted = await deps.extract(buffer, {
+        filename: item.sourceName,
+        mimeHint: item.mimeType ?? undefined,
+        limits: deps.limits,
+        signal: context.signal,
+      });
       const chunks = deps.chunk(extracted);
       if (chunks.length === 0) throw new UserError('No text could be found in that file.');
       item.mimeType = extracted.mimeType.slice(0, 100);

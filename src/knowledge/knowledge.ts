@@ -20,9 +20,16 @@ export interface KnowledgeLimits {
   maxItemsPerCharacter: number;
   /** Items one server (or, in DMs, one person) may have waiting or being learned at once. */
   maxInFlightPerGuild: number;
+  /** Of those, how many one person may hold in a server, so they cannot take all of its slots. */
+  maxInFlightPerPerson: number;
 }
 
-export const DEFAULT_KNOWLEDGE_LIMITS: KnowledgeLimits = { maxFileBytes: 25 * 1024 * 1024, maxItemsPerCharacter: 200, maxInFlightPerGuild: 10 };
+export const DEFAULT_KNOWLEDGE_LIMITS: KnowledgeLimits = {
+  maxFileBytes: 25 * 1024 * 1024,
+  maxItemsPerCharacter: 200,
+  maxInFlightPerGuild: 10,
+  maxInFlightPerPerson: 4,
+};
 
 export function ingestJobId(knowledgeId: string): string {
   return `ingest-${knowledgeId}`;
@@ -62,6 +69,20 @@ export async function addKnowledge(
       `${inFlight} files are already being learned ${actor.guild ? 'in this server' : 'for you'}; ` +
         `the most at once is ${limits.maxInFlightPerGuild}. Try again when some have finished (see /knowledge list).`,
     );
+  }
+  if (actor.guild) {
+    const mine = await em.count(CharacterKnowledge, {
+      status: { $in: ['pending', 'processing'] },
+      sourceType: { $in: ['file', 'url'] },
+      uploadedBy: actor.user.id,
+      metadata: { guild: actor.guild.id },
+    });
+    if (mine >= limits.maxInFlightPerPerson) {
+      throw new UserError(
+        `You already have ${mine} files being learned in this server; one person may have ${limits.maxInFlightPerPerson} at once, ` +
+          'so that others can add theirs too. Try again when some have finished (see /knowledge list).',
+      );
+    }
   }
   const knowledge = em.create(CharacterKnowledge, {
     character,

@@ -111,7 +111,27 @@ export interface Chunk {
 export interface ExtractLimits {
   /** Largest uncompressed size an archive format (DOCX, EPUB) may unpack to. */
   maxUnpackedBytes: number;
+  /** Most pages a PDF may have (default in PDF_LIMITS, as the next ones). */
+  maxPdfPages?: number;
+  /** Most characters of text one PDF may yield. */
+  maxTextChars?: number;
+  /** How long reading one PDF may take. */
+  pdfTimeoutMs?: number;
+  /** The heap of the thread that reads a PDF. */
+  pdfMemoryMb?: number;
 }
 
-export type ExtractText = (buffer: Buffer, hints: { filename: string; mimeHint?: string; limits: ExtractLimits }) => Promise<Extracted>;
+/** The PDF limits unless told otherwise; the README lists them. */
+export const PDF_LIMITS: Required<ExtractLimits> = {
+  maxUnpackedBytes: 200 * 1024 * 1024,
+  maxPdfPages: 2_000,
+  maxTextChars: 5_000_000,
+  pdfTimeoutMs: 60_000,
+  pdfMemoryMb: 256,
+};
+
+export type ExtractText = (
+  buffer: Buffer,
+  hints: { filename: string; mimeHint?: string; limits: ExtractLimits; signal?: AbortSignal },
+) => Promise<Extracted>;
 export type ChunkText = (extracted: Extracted) => Chunk[];

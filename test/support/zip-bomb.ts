@@ -1,9 +1,14 @@
-import { deflateRawSync } from 'node:zlib';
+import { constants, deflateRawSync } from 'node:zlib';
 
-/** A ZIP named .docx whose one entry inflates to 300 MB (a "zip bomb"). */
-export function zipBomb(): Buffer {
-  const size = 300 * 1024 * 1024;
-  const data = deflateRawSync(Buffer.alloc(16 * 1024 * 1024));
+/**
+ * A ZIP named .docx with one entry, `word/document.xml`. By default it
+ * declares 300 MB and inflates to 16 MB (a bomb that says what it is); with
+ * `declaredBytes` small it lies, declaring that and inflating to
+ * `inflatedMb` of zeros, built a megabyte at a time so making it stays small.
+ */
+export function zipBomb(options: { declaredBytes?: number; inflatedMb?: number } = {}): Buffer {
+  const size = options.declaredBytes ?? 300 * 1024 * 1024;
+  const data = options.inflatedMb === undefined ? deflateRawSync(Buffer.alloc(16 * 1024 * 1024)) : zeros(options.inflatedMb);
   const name = Buffer.from('word/document.xml');
   const local = Buffer.alloc(30);
   local.writeUInt32LE(0x04034b50, 0);
@@ -29,4 +34,10 @@ export function zipBomb(): Buffer {
   end.writeUInt32LE(centralPart.length, 12);
   end.writeUInt32LE(localPart.length, 16);
   return Buffer.concat([localPart, centralPart, end]);
+}
+
+/** Raw deflate of `megabytes` MB of zeros: independent blocks, each ended by a sync flush, then a final empty one. */
+function zeros(megabytes: number): Buffer {
+  const block = deflateRawSync(Buffer.alloc(1024 * 1024), { finishFlush: constants.Z_SYNC_FLUSH });
+  return Buffer.concat([...Array.from({ length: megabytes }, () => block), deflateRawSync(Buffer.alloc(0))]);
 }
