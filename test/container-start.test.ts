@@ -1,11 +1,12 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
+import { LOCK_FILE } from '../src/db/data-dir-lock.js';
 import { startFakeDiscord, type FakeDiscord } from './discord-fake/index.js';
 import type { FakeServer } from './fakes-llm/fake-server.js';
 import { startFakeOpenAI } from './fakes-llm/openai.js';
@@ -55,7 +56,7 @@ interface Started {
 /**
  * The bot started as the Docker image starts it (`node dist/src/main.js`, node the top process) and as a user does
  * (`npm start`), against the fake Discord: SIGTERM to the top process reaches the bot, which shuts down cleanly and
- * leaves nothing running.
+ * leaves nothing running; and two of them on one DATA_DIR.
  */
 describe('the bot as the main process of a container', () => {
   let discord: FakeDiscord;
@@ -87,8 +88,13 @@ describe('the bot as the main process of a container', () => {
     await db?.close();
   });
 
-  async function start(command: string, args: string[]): Promise<Started> {
-    const dataDir = await mkdtemp(path.join(tmpdir(), 'dreamchat-container-'));
+  /** Starts a process; unless `ready` is false, waits until it has connected to Discord. */
+  async function start(
+    command: string,
+    args: string[],
+    options: { dataDir?: string; env?: Record<string, string>; ready?: boolean } = {},
+  ): Promise<Started> {
+    const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'dreamchat-container-')));
     const child = spawn(command, args, {
       cwd: ROOT,
       env: {
@@ -101,6 +107,7 @@ describe('the bot as the main process of a container', () => {
         DATABASE_URL: db?.url ?? '',
         REDIS_URL: '',
         SHUTDOWN_GRACE_MS: '20000',
+        ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -110,6 +117,7 @@ describe('the bot as the main process of a container', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const result = { child, output: () => output, exited };
     started.push(result);
+    if (options.ready === false) return result;
     await expect.poll(() => output, { timeout: 120_000, interval: 100 }).toContain('connected to Discord');
     return result;
   }
@@ -138,5 +146,18 @@ describe('the bot as the main process of a container', () => {
     expect(readFileSync(`/proc/${botPid}/cmdline`, 'utf8')).toContain('dist/src/main.js');
     await stop(bot);
     expect(alive(botPid!)).toBe(false);
+  }, 300_000);
+
+  it('a second bot on the same DATA_DIR refuses at once, naming the first one’s pid; the lock goes with the first', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'dreamchat-container-'));
+    // The embedded database (no DATABASE_URL) on both passes: the lock is its.
+    const embedded = { DATABASE_URL: '' };
+    const first = await start(process.execPath, ['dist/src/main.js'], { dataDir, env: embedded });
+    const second = await start(process.execPath, ['dist/src/main.js'], { dataDir, env: embedded, ready: false });
+    expect(await second.exited).toBe(1);
+    expect(second.output()).toContain(`DATA_DIR ${dataDir} is in use by another DreamChat process (pid ${first.child.pid})`);
+    expect(second.output()).not.toContain('connected to Discord');
+    await stop(first);
+    expect(existsSync(path.join(dataDir, LOCK_FILE))).toBe(false);
   }, 300_000);
 });

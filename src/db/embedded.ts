@@ -4,6 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import type { Logger } from '../logger.js';
+import { lockDataDir } from './data-dir-lock.js';
 
 export interface EmbeddedPostgres {
   /** postgres:// URL for the MikroORM PostgreSQL driver (one connection at a time). */
@@ -22,9 +23,12 @@ export interface EmbeddedPostgres {
  */
 export async function startEmbeddedPostgres(options: { dataDir?: string; logger: Logger }): Promise<EmbeddedPostgres> {
   let dataDir: string | undefined;
+  let lock: { release(): void } | undefined;
   if (options.dataDir) {
     dataDir = path.resolve(options.dataDir, 'pglite');
     await mkdir(dataDir, { recursive: true });
+    // PGlite's files take one process at a time: a second one on the same DATA_DIR is refused before it opens them.
+    lock = lockDataDir(path.resolve(options.dataDir));
   }
   const db = await PGlite.create({ dataDir, extensions: { vector } });
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 4 });
@@ -36,6 +40,7 @@ export async function startEmbeddedPostgres(options: { dataDir?: string; logger:
     async close() {
       await server.stop();
       await db.close();
+      lock?.release();
     },
   };
 }
