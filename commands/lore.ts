@@ -8,6 +8,10 @@ import { UserError } from '../src/errors.js';
 import { assertCanChangeKnowledge } from '../src/knowledge/knowledge.js';
 import { assertCan } from '../src/permissions/access.js';
 import { accessFor } from '../src/permissions/guild-settings.js';
+import { CARD_LIMITS } from '../src/cards/card-limits.js';
+import { download } from '../src/knowledge/download.js';
+import { exportLoreFile, importLoreFile, readLoreFile } from '../src/knowledge/world-info.js';
+import { guardedFetch } from '../src/llm/endpoint-guard.js';
 import { addLore, editLore, findLore, listLore, removeLore, splitKeys, type LoreItem, type LorePatch } from '../src/knowledge/lore.js';
 
 const characterOption = (o: SlashCommandStringOption) =>
@@ -49,14 +53,44 @@ export default {
         .addIntegerOption((o) => o.setName('priority').setDescription('Higher goes in first when space is short').setMinValue(-1000).setMaxValue(1000)),
     )
     .addSubcommand((sub) => sub.setName('remove').setDescription('Delete a lore entry.').addStringOption(characterOption).addStringOption(entryOption))
-    .addSubcommand((sub) => sub.setName('list').setDescription('A character’s lore entries.').addStringOption(characterOption)),
+    .addSubcommand((sub) => sub.setName('list').setDescription('A character’s lore entries.').addStringOption(characterOption))
+    .addSubcommand((sub) =>
+      sub
+        .setName('import')
+        .setDescription('Add the entries of a SillyTavern world-info file (or of a card’s lorebook).')
+        .addStringOption(characterOption)
+        .addAttachmentOption((o) => o.setName('file').setDescription('World-info JSON, or a card (PNG, JSON, CHARX)').setRequired(true)),
+    )
+    .addSubcommand((sub) =>
+      sub.setName('export').setDescription('Download the lorebook as a SillyTavern world-info file.').addStringOption(characterOption),
+    ),
 
   async execute(interaction, context) {
     const em = context.database.orm.em.fork();
     const actor = await actorOf(em, interaction);
     const character = await findUsableCharacter(em, actor, interaction.options.getString('character', true));
     const sub = interaction.options.getSubcommand();
-    if (sub !== 'list') assertCan(actor, 'uploadKnowledge', await accessFor(em, actor));
+    if (sub !== 'list' && sub !== 'export') assertCan(actor, 'uploadKnowledge', await accessFor(em, actor));
+    if (sub === 'import') {
+      assertCanChangeKnowledge(actor, character);
+      await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+      const file = interaction.options.getAttachment('file', true);
+      const fetcher = guardedFetch({ allowPrivate: context.config.secrets.allowPrivateEndpoints });
+      const entries = await readLoreFile(await download(file.url, { maxBytes: CARD_LIMITS.fileBytes, timeoutMs: 30_000 }, fetcher));
+      const added = await importLoreFile(em, context.queue, actor, character, entries);
+      const off = entries.filter((entry) => entry.enabled === false).length;
+      await interaction.editReply(`Added ${added} lore entries to **${character.name}**${off ? ` (${off} of them switched off, as in the file)` : ''}. See /lore list.`);
+      return;
+    }
+    if (sub === 'export') {
+      const file = Buffer.from(JSON.stringify(await exportLoreFile(em, character), null, 2));
+      await interaction.reply({
+        content: `**${character.name}**’s lorebook as a SillyTavern world-info file.`,
+        files: [{ attachment: file, name: `${character.name.replace(/[^\w.-]+/g, '_')}-lore.json` }],
+        flags: MessageFlags.Ephemeral,
+      });
+      return;
+    }
     const option = {
       boolean: (name: string) => interaction.options.getBoolean(name) ?? undefined,
       integer: (name: string) => interaction.options.getInteger(name) ?? undefined,

@@ -32,6 +32,7 @@ export async function startWorkers(deps: Deps): Promise<void> {
     fetch: guardedFetch({ allowPrivate: deps.config.secrets.allowPrivateEndpoints }),
     limits: INGEST_LIMITS,
     attempts: ingestAttempts,
+    queue: deps.queue,
   });
   deps.queue.process(
     INGEST_QUEUE,

@@ -5,6 +5,7 @@ import Papa from 'papaparse';
 import { UserError } from '../errors.js';
 import { extractPdf } from './pdf-text.js';
 import { zipInflatesWithin, zipUnpackedSize } from './zip-size.js';
+import { entriesOfBook, isObject, loreFromJson } from './lore-json.js';
 import type { Extracted, ExtractText, LoreEntry } from './types.js';
 
 const SUPPORTED = 'plain text, Markdown, PDF, DOCX, HTML, JSON (including character-card lorebooks) and CSV';
@@ -85,7 +86,7 @@ function extractCsv(text: string): Extracted {
 function extractJson(json: unknown): Extracted {
   const book = characterBook(json);
   if (book) {
-    const text = book.map((entry) => entry.content).join('\n\n');
+    const text = book.filter((entry) => entry.enabled !== false).map((entry) => entry.content).filter((content) => content.trim()).join('\n\n');
     return { mimeType: 'application/json', text, lorebook: book };
   }
   const lines: string[] = [];
@@ -101,27 +102,18 @@ function extractJson(json: unknown): Extracted {
   return { mimeType: 'application/json', text: lines.join('\n') };
 }
 
-/** A Character Card V2/V3 (or a bare character_book) carries world-info entries. */
+/**
+ * World-info entries carried by a JSON file: a SillyTavern world-info file (`entries` keyed by uid), a Character Card
+ * V2/V3's `character_book`, or a bare book. Every entry is kept with its settings and JSON (see lore-json.ts).
+ */
 function characterBook(json: unknown): LoreEntry[] | undefined {
-  const card = json as { data?: { character_book?: unknown }; character_book?: unknown; entries?: unknown };
-  const book = (card?.data?.character_book ?? card?.character_book ?? (Array.isArray(card?.entries) ? card : undefined)) as
-    | { entries?: unknown }
-    | undefined;
-  if (!book || !Array.isArray(book.entries)) return undefined;
-  return book.entries
-    .filter((entry): entry is Record<string, unknown> => Boolean(entry) && typeof entry === 'object' && typeof (entry as { content?: unknown }).content === 'string')
-    .filter((entry) => entry.enabled !== false && String(entry.content).trim())
-    .map((entry) => ({
-      keys: Array.isArray(entry.keys) ? entry.keys.map(String) : [],
-      secondaryKeys: Array.isArray(entry.secondary_keys) ? entry.secondary_keys.map(String) : [],
-      content: String(entry.content),
-      name: typeof entry.name === 'string' ? entry.name : typeof entry.comment === 'string' ? entry.comment : undefined,
-      constant: entry.constant === true,
-      selective: entry.selective === true,
-      caseSensitive: entry.case_sensitive === true,
-      useRegex: entry.use_regex === true,
-      priority: typeof entry.priority === 'number' ? entry.priority : undefined,
-    }));
+  if (!isObject(json)) return undefined;
+  const data = isObject(json.data) ? json.data : undefined;
+  const book = [data?.character_book, json.character_book, json].find((candidate) => isObject(candidate) && entriesOfBook(candidate));
+  const entries = isObject(book) ? entriesOfBook(book) : undefined;
+  const usable = entries?.filter((entry) => typeof entry.content === 'string');
+  if (!usable?.length) return undefined;
+  return usable.map((entry) => loreFromJson(entry));
 }
 
 function tryJson(text: string): unknown {

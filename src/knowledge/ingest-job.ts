@@ -1,11 +1,12 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { CharacterKnowledge, type ICharacterKnowledge } from '../db/entities/index.js';
+import { CharacterKnowledge, type ICharacter, type ICharacterKnowledge } from '../db/entities/index.js';
 import type { Embedder } from '../embeddings/embedder.js';
 import { UserError } from '../errors.js';
-import type { JobContext } from '../queue/job-queue.js';
+import type { JobContext, JobQueue } from '../queue/job-queue.js';
 import { deleteKnowledgeMemories, insertMemories } from '../memory/vector-store.js';
 import { download, type DownloadLimits } from './download.js';
-import { contentHash } from './knowledge.js';
+import { buildLoreItems, contentHash, queueLoreItems } from './knowledge.js';
+import { LORE_LIMITS } from './lore.js';
 import type { ChunkText, ExtractLimits, ExtractText } from './types.js';
 
 export interface IngestDeps {
@@ -20,6 +21,8 @@ export interface IngestDeps {
   batchSize?: number;
   /** How many tries a job has; the last failing one marks the item failed. */
   attempts: number;
+  /** Where the lore items of a world-info file or card lorebook are queued for embedding. */
+  queue?: JobQueue;
 }
 
 export interface IngestProgress {
@@ -66,6 +69,19 @@ export function ingestHandler(deps: IngestDeps) {
         limits: deps.limits,
         signal: context.signal,
       });
+      // A world-info file or a card's lorebook becomes lore entries (keyword-triggered, each embedded on its own).
+      if (extracted.lorebook?.length && deps.queue) {
+        const have = await em.count(CharacterKnowledge, { character: item.character.id, sourceType: 'manual' });
+        if (have + extracted.lorebook.length > LORE_LIMITS.maxEntriesPerCharacter) {
+          throw new UserError(`This file has ${extracted.lorebook.length} lore entries and the character ${have}; the most a character keeps is ${LORE_LIMITS.maxEntriesPerCharacter}.`);
+        }
+        const lore = buildLoreItems(em, item.character as ICharacter, item.uploadedBy, extracted.lorebook);
+        Object.assign(item, { mimeType: extracted.mimeType, rawContent: extracted.text, status: 'completed', processingInfo: { loreEntries: lore.length, durationMs: Date.now() - started } });
+        await em.flush();
+        await queueLoreItems(deps.queue, lore);
+        await progress({ stage: 'done', embedded: 0, total: 0 });
+        return { chunks: 0 };
+      }
       const chunks = deps.chunk(extracted);
       if (chunks.length === 0) throw new UserError('No text could be found in that file.');
       item.mimeType = extracted.mimeType.slice(0, 100);

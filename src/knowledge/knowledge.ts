@@ -132,14 +132,22 @@ export async function createLoreItems(
   entries: LoreEntry[],
 ): Promise<ICharacterKnowledge[]> {
   assertCanChangeKnowledge(actor, character);
+  const items = buildLoreItems(em, character, actor.user, entries);
+  await em.flush();
+  await queueLoreItems(queue, items);
+  return items;
+}
+
+/** The lore items of these entries, not yet flushed (for callers that checked who may add them). */
+export function buildLoreItems(em: EntityManager, character: ICharacter, uploadedBy: ICharacterKnowledge['uploadedBy'], entries: LoreEntry[]): ICharacterKnowledge[] {
   // One millisecond apart, so that listing by creation time keeps the lorebook's order.
   const now = Date.now();
-  const items = entries.map((entry, i) => {
+  return entries.map((entry, i) => {
     const name = (entry.name || entry.keys.slice(0, 3).join(', ') || `Lore entry ${i + 1}`).slice(0, 200);
     const skipped = entry.enabled === false ? 'disabled' : entry.content.trim() ? undefined : 'empty';
     return em.create(CharacterKnowledge, {
       character,
-      uploadedBy: actor.user,
+      uploadedBy,
       name,
       sourceType: 'manual',
       sourceName: `lore-${i + 1}.txt`,
@@ -148,14 +156,16 @@ export async function createLoreItems(
       metadata: { inline: entry.content, lore: { ...entry, content: undefined } },
       createdAt: new Date(now + i),
       ...(skipped ? { status: 'completed' as const, processingInfo: { skipped } } : {}),
-    });
+    }) as ICharacterKnowledge;
   });
-  await em.flush();
+}
+
+/** Queues the embedding of stored lore items (disabled and empty ones have none). */
+export async function queueLoreItems(queue: JobQueue, items: ICharacterKnowledge[]): Promise<void> {
   for (const item of items) {
     if (item.status === 'completed') continue;
     await queue.add(INGEST_QUEUE, { knowledgeId: item.id }, { jobId: ingestJobId(item.id), attempts: 3, backoffMs: 5000 });
   }
-  return items as ICharacterKnowledge[];
 }
 
 /** Re-queues items left pending or processing (after a restart with in-process queues; harmless with Redis). */

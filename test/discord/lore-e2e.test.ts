@@ -111,4 +111,22 @@ describe('/lore through a fake Discord', () => {
     const missing = await lore({ entry: 'Port' }, 'remove').waitForReply();
     expect(missing.content).toContain('Mira has no lore entry “Port”');
   });
+
+  it('imports a SillyTavern world-info file and exports the lorebook back as one', async () => {
+    const { worldInfo } = await import('../cards/corpus.js');
+    const file = { name: 'places.json', data: Buffer.from(JSON.stringify(worldInfo(3))), contentType: 'application/json' };
+    const imported = discord.slashCommand({ name: 'lore', subcommand: 'import', options: { character: 'Mira', file }, userId: alice, channelId: channel.id });
+    await expect.poll(() => imported.responses.find((r) => r.kind === 'edit-original')?.data.content, { timeout: 15_000 }).toBe(
+      'Added 3 lore entries to **Mira** (1 of them switched off, as in the file). See /lore list.',
+    );
+    const before = (await loadLore(em(), characterId)).length;
+    const exported = lore({}, 'export');
+    const reply = await exported.waitForReply();
+    expect(reply.flags! & 64).toBe(64);
+    const sent = exported.responses.find((r) => r.files.length)!.files[0]!;
+    expect(sent.filename).toBe('Mira-lore.json');
+    const world = JSON.parse(Buffer.from(sent.data).toString('utf8')) as { entries: Record<string, { key: string[]; disable: boolean }> };
+    expect(Object.keys(world.entries)).toHaveLength(before);
+    expect(Object.values(world.entries).slice(-3).map((entry) => [entry.key, entry.disable])).toEqual([[['place0'], false], [['place1'], false], [['place2'], true]]);
+  });
 });
