@@ -1,4 +1,5 @@
 import { InteractionContextType, MessageFlags, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
+import { assertDownloadableUrl } from '../src/knowledge/download.js';
 import { findUsableCharacter } from '../src/characters/characters.js';
 import type { ICharacter, ICharacterKnowledge } from '../src/db/entities/index.js';
 import { actorOf } from '../src/discord/actor.js';
@@ -67,6 +68,7 @@ export default {
     if (sub === 'add' || sub === 'add-url') {
       const file = sub === 'add' ? interaction.options.getAttachment('file', true) : undefined;
       const url = file?.url ?? interaction.options.getString('url', true).trim();
+      if (!file) assertDownloadableUrl(url, context.config.secrets.allowPrivateEndpoints);
       const sourceName = file?.name ?? url;
       const name = interaction.options.getString('name')?.trim() || sourceName;
       const item = await addKnowledge(em, context.queue, actor, character, {

@@ -5,6 +5,10 @@ import { withoutNul } from '../core/text.js';
 
 /* eslint-disable no-control-regex */
 const CONTROL = /[\u0000-\u001f\u007f]/;
+/** Embeddings and overrides that flip how the rest of a name reads (impersonation: "Alice" shown from other letters). */
+const BIDI_OVERRIDE = /[\u202a-\u202e\u2066-\u2069]/;
+/** Format characters (zero-width, direction marks), separators and blank-looking fillers: a name of only these looks empty. */
+const INVISIBLE = /[\p{Cf}\p{Z}\p{M}\u115f\u1160\u3164\uffa0\u2800]/gu;
 
 const text = (max: number) => z.string().max(max, `must be at most ${max} characters`).transform(withoutNul);
 
@@ -45,7 +49,11 @@ const characterFields = z.object({
     .trim()
     .min(1, 'cannot be empty')
     .max(L.name, `must be at most ${L.name} characters`)
-    .refine((name) => !CONTROL.test(name), 'cannot contain control characters'),
+    .refine((name) => !CONTROL.test(name), 'cannot contain control characters')
+    .superRefine((name, context) => {
+      const problem = impersonation(name);
+      if (problem) context.addIssue({ code: 'custom', message: problem });
+    }),
   /** The card's description; a card may leave it empty (the form asks for it). */
   personalityPrompt: text(L.description),
   personality: text(L.personality).nullish(),
@@ -78,6 +86,14 @@ const described: [(input: { personalityPrompt?: string; card?: unknown }) => boo
 
 /** What a user may set on a character (commands, modals, card imports all pass through this). */
 export const characterInputSchema = characterFields.refine(...described);
+/** Why a name could pass for something else (nothing shown, reversed text, a ping of everyone), or undefined. */
+function impersonation(name: string): string | undefined {
+  if (BIDI_OVERRIDE.test(name)) return 'cannot contain text-direction overrides';
+  if (!name.replace(INVISIBLE, '').length) return 'needs at least one visible character';
+  if (/@(everyone|here)\b/i.test(name)) return 'cannot contain @everyone or @here';
+  return undefined;
+}
+
 export type CharacterInput = z.infer<typeof characterInputSchema>;
 export const characterPatchSchema = characterFields.partial().refine(...described);
 export type CharacterPatch = z.infer<typeof characterPatchSchema>;

@@ -1,4 +1,6 @@
 import { UserError } from '../errors.js';
+import { checkEndpointUrl } from '../llm/endpoint-guard.js';
+import { ProviderError } from '../llm/errors.js';
 
 export interface DownloadLimits {
   maxBytes: number;
@@ -29,7 +31,37 @@ export async function download(url: string, limits: DownloadLimits, fetcher: typ
     return Buffer.concat(parts);
   } catch (error) {
     if (error instanceof UserError) throw error;
+    // Refused by the SSRF guard (a private address, after DNS or a redirect): retrying will not help, so say why now.
+    const blocked = blockedReason(error);
+    if (blocked) throw new UserError(blocked);
     if (timeout.aborted) throw new UserError(`The download took longer than ${Math.round(limits.timeoutMs / 1000)} s and was stopped.`);
     throw error;
   }
+}
+
+/** Longer links are refused in plain words (Discord's own links are far shorter). */
+const MAX_URL_LENGTH = 2_000;
+
+/**
+ * Checks a link before anything is queued: its length, its scheme (http or
+ * https only) and, when it is an IP address or localhost, that it is public.
+ * Names that resolve to private addresses are refused when the download
+ * connects, in the same words.
+ */
+export function assertDownloadableUrl(url: string, allowPrivate: boolean): void {
+  if (url.length > MAX_URL_LENGTH) throw new UserError(`That link is longer than ${MAX_URL_LENGTH} characters.`);
+  try {
+    checkEndpointUrl(url, { allowPrivate });
+  } catch (error) {
+    throw new UserError(blockedReason(error) ?? 'That is not a link I can download from.');
+  }
+}
+
+function blockedReason(error: unknown): string | undefined {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof ProviderError && (cause.kind === 'blocked_endpoint' || cause.kind === 'bad_request')) {
+      return cause.userMessage.replace(/^The endpoint /, 'The link ').replace('Endpoints must be', 'Links must be');
+    }
+  }
+  return undefined;
 }

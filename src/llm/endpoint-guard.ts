@@ -23,8 +23,12 @@ export interface EndpointPolicy {
 export function isPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
   let parsed = ipaddr.parse(address);
-  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
-    parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+  if (parsed.kind() === 'ipv6') {
+    const v6 = parsed as ipaddr.IPv6;
+    // IPv4-compatible addresses (::a.b.c.d, deprecated; URLs write [::127.0.0.1] as [::7f00:1]) reach IPv4 hosts on
+    // some stacks: never public. IPv4-mapped ones (::ffff:a.b.c.d) are judged by their IPv4 address.
+    if (v6.parts.slice(0, 6).every((part) => part === 0)) return false;
+    if (v6.isIPv4MappedAddress()) parsed = v6.toIPv4Address();
   }
   return parsed.range() === 'unicast';
 }
