@@ -6,6 +6,7 @@ import { USER_CHARACTER_TYPE_INDEX_MIGRATION, UserCharacterTypeIndex } from './M
 import { USAGE_BY_PERSON_INDEX_MIGRATION, UsageByPersonIndex } from './Migration20261201180000_usage_by_person_index.js';
 import { CARD_MODEL_MIGRATION, CardModel } from './Migration20261203170000_card_model.js';
 import { CONVERSATION_VISIBILITY_MIGRATION, ConversationVisibility } from './Migration20261203171505_conversation_visibility.js';
+import { MEMORY_FULL_TEXT_MIGRATION, MemoryFullText } from './Migration20261203171506_memory_full_text.js';
 import { PERSONAS_MIGRATION, Personas } from './Migration20261203171900_personas.js';
 
 /**
@@ -22,6 +23,7 @@ export function createMigrationsList(settings: SchemaSettings): MigrationObject[
     { name: USAGE_BY_PERSON_INDEX_MIGRATION, class: UsageByPersonIndex },
     { name: CARD_MODEL_MIGRATION, class: CardModel },
     { name: CONVERSATION_VISIBILITY_MIGRATION, class: ConversationVisibility },
+    { name: MEMORY_FULL_TEXT_MIGRATION, class: MemoryFullText },
     { name: PERSONAS_MIGRATION, class: Personas },
   ];
 }

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Embedder } from '../embeddings/embedder.js';
 import type { ConversationMemoryMetadata } from '../memory/memorize.js';
+import { fuseRanks, searchText } from '../memory/text-search.js';
 import { searchMemories, type MemoryHit, type MemoryScope } from '../memory/vector-store.js';
 import type { HistoryEntry, PromptMemory } from './prompt.js';
 
@@ -23,6 +24,11 @@ export interface RetrievalOptions {
   conversation: SourceOptions;
   /** Exchanges the character had with the same person in other conversations. */
   other: SourceOptions;
+  /**
+   * Full-text search beside the vectors, fused by reciprocal rank (default
+   * true). A word match needs no similarity threshold: it shares a word.
+   */
+  fullText?: boolean;
 }
 
 /** For neural embedders (MiniLM, OpenAI, Ollama models), whose related texts score 0.3 and up. */
@@ -84,27 +90,34 @@ export async function recall(em: EntityManager, embedder: Embedder, input: Recal
   if (!contextEmbedding) return [];
   // Exchanges already in the recent window would only be dropped by the prompt builder: fetch enough to replace them.
   const inWindow = new Set(input.recent.map((entry) => entry.id));
-  const search = (embedding: number[], source: SourceOptions, scope: MemoryScope, spare = 0) =>
-    source.k > 0
-      ? // Independent searches, each on its own fork (and so its own connection when the pool has several).
-        searchMemories(em.fork(), embedding, scope, { k: source.k + spare }).then((hits) =>
-          hits
-            .filter((hit) => hit.similarity >= source.minSimilarity)
-            .filter((hit) => !((hit.metadata?.messageIds as string[] | undefined) ?? []).some((id) => inWindow.has(id)))
-            .slice(0, source.k),
-        )
-      : Promise.resolve([]);
+  const fresh = (hit: MemoryHit) => !((hit.metadata?.messageIds as string[] | undefined) ?? []).some((id) => inWindow.has(id));
+  const fullText = options.fullText !== false;
+  // Independent searches, each on its own fork (and so its own connection when the pool has several).
+  const search = async (query: { embedding: number[]; text: string }, source: SourceOptions, scope: MemoryScope, spare = 0) => {
+    if (source.k <= 0) return [];
+    const k = source.k + spare;
+    const [near, words] = await Promise.all([
+      searchMemories(em.fork(), query.embedding, scope, { k }),
+      fullText ? searchText(em.fork(), query.text, scope, { k, embedding: query.embedding }) : [],
+    ]);
+    const close = near.filter((hit) => hit.similarity >= source.minSimilarity);
+    return fuseRanks<MemoryHit>([close, words])
+      .map(({ item }) => item)
+      .filter(fresh)
+      .slice(0, source.k);
+  };
+  const contextQuery = { embedding: contextEmbedding, text: context };
   const shared = input.shared ?? 'server';
   const [knowledge, conversation, other] = await Promise.all([
-    search(contextEmbedding, options.knowledge, { characterId: input.characterId, memoryType: 'character', withoutKeywordLore: true }),
+    search(contextQuery, options.knowledge, { characterId: input.characterId, memoryType: 'character', withoutKeywordLore: true }),
     search(
-      contextEmbedding,
+      contextQuery,
       options.conversation,
       { conversationId: input.conversationId, memoryType: 'conversation', createdAfter: input.since },
       Math.ceil(input.recent.length / 2),
     ),
     shared !== 'off' && input.userId && ownEmbedding
-      ? search(ownEmbedding, options.other, {
+      ? search({ embedding: ownEmbedding, text: own! }, options.other, {
           userId: input.userId,
           characterId: input.characterId,
           memoryType: 'conversation',

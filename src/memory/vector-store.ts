@@ -233,10 +233,10 @@ const HNSW_MAX_SCAN_TUPLES = 20_000;
 /** The adaptive exactScanLimit's ceiling. */
 const MAX_DEFAULT_EXACT_SCAN = 5_000;
 
-const SELECT_FIELDS =
+export const SELECT_FIELDS =
   'id, content, memory_type, metadata, conversation_id, character_id, knowledge_id, user_id, message_id, created_at';
 
-interface HitRow {
+export interface HitRow {
   id: string;
   content: string;
   memory_type: MemoryType;
@@ -266,7 +266,7 @@ async function exactSearch(
   return rows.map(toHit);
 }
 
-function scopeFilter(scope: MemoryScope): { where: string; params: unknown[] } {
+export function scopeFilter(scope: MemoryScope): { where: string; params: unknown[] } {
   const clauses: string[] = [];
   const params: unknown[] = [];
   const add = (column: string, value: unknown) => {
@@ -318,7 +318,7 @@ function keywordLoreFilter(characterId: string | undefined, params: unknown[]): 
        select 1 from character_knowledge k where k.id = knowledge_id and ${keywordOnly}))`;
 }
 
-function toHit(row: HitRow): MemoryHit {
+export function toHit(row: HitRow): MemoryHit {
   const distance = Number(row.distance);
   return {
     id: row.id,

@@ -206,6 +206,17 @@ describe('migrations', () => {
     expect(await columns()).toEqual([]);
   });
 
+  it('keep a full-text column of memories with its GIN index, which the migration before removes again', async () => {
+    const search = () =>
+      query<{ name: string }>(
+        `select indexname as name from pg_indexes where tablename = 'vector_memories' and indexname = 'idx_vector_memories_search'
+         union all select column_name from information_schema.columns where table_name = 'vector_memories' and column_name = 'search'`,
+      );
+    expect((await search()).map((row) => row.name).sort()).toEqual(['idx_vector_memories_search', 'search']);
+    await revertThrough('Migration20261203171506_memory_full_text');
+    expect(await search()).toEqual([]);
+  });
+
   it('keep people’s personas and where they wear them, gone with the person; the migration before removes both tables', async () => {
     const [user] = await query<{ id: string }>(`insert into users (discord_id, username) values ('19000000000000001', 'p') returning id`);
     const [persona] = await query<{ id: string }>(`insert into personas (user_id, name) values (?, 'Kestrel') returning id`, [user!.id]);

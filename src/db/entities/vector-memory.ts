@@ -38,6 +38,8 @@ export const VectorMemory = defineEntity({
     // One person's memories with one character (migration 20261201170000 added memory_type).
     partialIndex('idx_vector_memories_user_character_type', 'user_id', 'character_id', 'memory_type'),
     { name: 'idx_vector_memories_type', properties: ['memoryType'] },
+    // Full-text search (migration 20261203171506).
+    { name: 'idx_vector_memories_search', expression: 'create index "idx_vector_memories_search" on "vector_memories" using gin ("search")' },
     {
       name: 'idx_vector_memories_embedding',
       expression: 'create index "idx_vector_memories_embedding" on "vector_memories" using hnsw ("embedding" vector_cosine_ops)',
@@ -53,6 +55,8 @@ export const VectorMemory = defineEntity({
     id: id(),
     content: p.text(),
     embedding: p.type(VectorType).nullable().lazy(),
+    /** The content's words for full-text search, kept by PostgreSQL (a generated column). */
+    search: p.type('tsvector').generated(`to_tsvector('english'::regconfig, content) stored`).nullable().lazy(),
     memoryType: p.enum(MEMORY_TYPES).nativeEnumName('memory_type').default('conversation'),
     metadata: p.json<Record<string, unknown>>().nullable(),
     createdAt: createdAt(),
