@@ -11,7 +11,7 @@ import type { CharacterPatch } from '../src/characters/character-input.js';
 import { actorOf } from '../src/discord/actor.js';
 import { autocompleteCharacters } from '../src/discord/character-options.js';
 import { customId, parseCustomId, type Command, type CommandContext } from '../src/discord/command.js';
-import { characterEmbed, characterListPage, characterModal } from '../src/discord/render/characters.js';
+import { characterEmbed, characterListPage, characterModal, tooLongForForm } from '../src/discord/render/characters.js';
 import { CARD_LIMITS } from '../src/cards/card-limits.js';
 import { exportCardJson, exportCardPng } from '../src/cards/export-card.js';
 import { isPng, parseCard } from '../src/cards/parse-card.js';
@@ -192,7 +192,14 @@ export default {
     }
     if (action === 'edit') {
       const character = await findUsableCharacter(em, actor, args[0] ?? '');
-      const updated = await updateCharacter(em, actor, character, text);
+      // A field the form could not show was left empty: empty there means "unchanged", never "cut" or "cleared".
+      const kept = {
+        personalityPrompt: tooLongForForm(character.personalityPrompt) && !text.personalityPrompt,
+        greeting: tooLongForForm(character.greeting) && !text.greeting,
+        exampleDialogue: tooLongForForm(character.exampleDialogue) && !text.exampleDialogue,
+      };
+      const patch = Object.fromEntries(Object.entries(text).filter(([key]) => !kept[key as keyof typeof kept]));
+      const updated = await updateCharacter(em, actor, character, patch);
       await interaction.reply({ content: 'Saved.', embeds: [characterEmbed(updated)], flags: MessageFlags.Ephemeral });
     }
   },

@@ -70,16 +70,28 @@ export function characterListPage(input: {
   return { embeds: [embed], components: total > pageSize ? [row] : [] };
 }
 
-/** The create/edit form. Discord modals hold five text fields. */
+/** The longest text a Discord form field holds. */
+export const FORM_FIELD_MAX = 4000;
+
+
+/** Whether the form could not show this value (then the field is left empty, and empty means "unchanged"). */
+export function tooLongForForm(value: string | null | undefined): boolean {
+  return (value?.length ?? 0) > FORM_FIELD_MAX;
+}
+
+/**
+ * The create/edit form. Discord modals hold five text fields of at most 4,000 characters: a longer value (an
+ * imported card's description, say) is never cut: its field stays empty, says so, and is kept unless typed over.
+ */
 export function characterModal(id: string, title: string, character?: ICharacter): ModalBuilder {
   const field = (fieldId: string, label: string, style: TextInputStyle, max: number, value?: string | null, required = false) => {
-    const input = new TextInputBuilder()
-      .setCustomId(fieldId)
-      .setLabel(label)
-      .setStyle(style)
-      .setMaxLength(max)
-      .setRequired(required);
-    if (value) input.setValue(value.slice(0, max));
+    const input = new TextInputBuilder().setCustomId(fieldId).setLabel(label).setStyle(style).setMaxLength(max);
+    if (value && value.length > max) {
+      input.setRequired(false).setPlaceholder(`${value.length} characters, too long for this form: kept as it is unless you type here.`.slice(0, 100));
+    } else {
+      input.setRequired(required);
+      if (value) input.setValue(value);
+    }
     return new ActionRowBuilder<TextInputBuilder>().addComponents(input);
   };
   return new ModalBuilder()
@@ -87,9 +99,9 @@ export function characterModal(id: string, title: string, character?: ICharacter
     .setTitle(title)
     .addComponents(
       field('name', 'Name', TextInputStyle.Short, 100, character?.name, true),
-      field('personality', 'Personality (who they are, how they talk)', TextInputStyle.Paragraph, 4000, character?.personalityPrompt, true),
-      field('greeting', 'Greeting (first message)', TextInputStyle.Paragraph, 4000, character?.greeting),
-      field('examples', 'Example dialogue', TextInputStyle.Paragraph, 4000, character?.exampleDialogue),
+      field('personality', 'Personality (who they are, how they talk)', TextInputStyle.Paragraph, FORM_FIELD_MAX, character?.personalityPrompt, true),
+      field('greeting', 'Greeting (first message)', TextInputStyle.Paragraph, FORM_FIELD_MAX, character?.greeting),
+      field('examples', 'Example dialogue', TextInputStyle.Paragraph, FORM_FIELD_MAX, character?.exampleDialogue),
       field('avatar', 'Avatar image URL', TextInputStyle.Short, 2000, character?.avatarUrl),
     );
 }
