@@ -32,6 +32,7 @@ import type { Embedder } from '../src/embeddings/embedder.js';
 import { HashingEmbedder } from '../src/embeddings/hashing-embedder.js';
 import { TransformersEmbedder } from '../src/embeddings/transformers-embedder.js';
 import { UseEmbedder } from '../src/embeddings/use-embedder.js';
+import { cachedEmbedder } from './memory/cached-embedder.js';
 import { chunkDocument } from '../src/knowledge/chunk.js';
 import { extractText } from '../src/knowledge/extract.js';
 import { ingestHandler } from '../src/knowledge/ingest-job.js';
@@ -52,6 +53,8 @@ import { DEFAULT_SEED, generateScript, PEOPLE, type Fact, type MemoryScript, typ
 const HASHING_DIMENSION = 384;
 /** Which embedders the bench runs, by default all of them (MiniLM only when cached). */
 const EMBEDDERS = ['hashing', 'use', 'minilm'];
+/** Each embedder runs once per retrieval mode: the options that differ from its defaults. */
+const MODES: Record<string, Partial<RetrievalOptions>> = { vector: {} };
 const DATABASE = 'dreamchat_bench_memory';
 /** The Responder's default history (recentHistory limit). */
 const HISTORY_LIMIT = 60;
@@ -92,27 +95,41 @@ export default async function run(args: string[]): Promise<Record<string, unknow
     },
   };
   for (const name of embedders) {
-    if (name === 'hashing') results.hashing = await runWith(new HashingEmbedder(HASHING_DIMENSION), script, logger);
-    else if (name === 'use') results.use = await runWith(new UseEmbedder(), script, logger);
-    else if (name === 'minilm') results.minilm = await runMiniLM(script, logger);
-    else throw new Error(`Unknown embedder ${name}: pick from ${EMBEDDERS.join(', ')}.`);
+    const embedder = await openEmbedder(name);
+    if (typeof embedder === 'string') {
+      console.log(`\n${name}: ${embedder}`);
+      results[name] = { skipped: embedder };
+      continue;
+    }
+    const byMode: Record<string, unknown> = {};
+    for (const [mode, options] of Object.entries(MODES)) byMode[mode] = await runWith(embedder, script, logger, mode, options);
+    results[name] = byMode;
   }
   return results;
 }
 
-/** The local MiniLM, when its model is already cached (never downloaded). */
-async function runMiniLM(script: MemoryScript, logger: Logger): Promise<Record<string, unknown>> {
+/** The embedder of that name (each text embedded once per run), or why it cannot run here. */
+async function openEmbedder(name: string): Promise<Embedder | string> {
+  if (name === 'hashing') return cachedEmbedder(new HashingEmbedder(HASHING_DIMENSION));
+  if (name === 'use') return cachedEmbedder(new UseEmbedder());
+  if (name !== 'minilm') throw new Error(`Unknown embedder ${name}: pick from ${EMBEDDERS.join(', ')}.`);
+  // The local MiniLM, when its model is already cached (never downloaded).
   const local = new TransformersEmbedder({ cacheDir: process.env.TRANSFORMERS_CACHE_DIR ?? './models', allowRemote: false });
   try {
     await local.load();
   } catch (error) {
-    console.log('\nMiniLM: not cached, skipped.');
-    return { skipped: `not cached: ${(error as Error).message.split('(')[0]!.trim()}` };
+    return `not cached: ${(error as Error).message.split('(')[0]!.trim()}`;
   }
-  return runWith(local, script, logger);
+  return cachedEmbedder(local);
 }
 
-async function runWith(embedder: Embedder, script: MemoryScript, logger: Logger): Promise<Record<string, unknown>> {
+async function runWith(
+  embedder: Embedder,
+  script: MemoryScript,
+  logger: Logger,
+  mode: string,
+  modeOptions: Partial<RetrievalOptions>,
+): Promise<Record<string, unknown>> {
   const started = performance.now();
   const database = await openDatabase(logger, embedder.dimension);
   const { orm } = database;
@@ -130,7 +147,8 @@ async function runWith(embedder: Embedder, script: MemoryScript, logger: Logger)
   }));
   queue.process(MEMORIZE_QUEUE, memorizeHandler({ orm, embedder }));
   queue.process(SUMMARIZE_QUEUE, summarizeHandler({ orm, resolveModel }));
-  const responder = new Responder({ orm, embedder, resolveModel, logger, queue, historyLimit: HISTORY_LIMIT });
+  const retrieval = { ...defaultRetrieval(embedder), ...modeOptions };
+  const responder = new Responder({ orm, embedder, resolveModel, logger, queue, historyLimit: HISTORY_LIMIT, retrieval });
 
   const em = orm.em.fork();
   const actor = await resolveActor(em, { user: PEOPLE.nell, guild: GUILD });
@@ -150,7 +168,7 @@ async function runWith(embedder: Embedder, script: MemoryScript, logger: Logger)
       // The probe is stored first so that recall can be measured with it as the latest message; then the
       // character answers the conversation as it stands (what onMessage does once it has stored a message).
       const { actor } = await responder.storeMessage(orm.em.fork(), conversation, message);
-      measured = await measureProbe(orm, embedder, { script, probe, character, conversation: conversation.id });
+      measured = await measureProbe(orm, embedder, { script, probe, character, conversation: conversation.id, retrieval, modeOptions });
       const replied = await responder.reply(conversation.id, actor, recordingSinks());
       if (replied === undefined) throw new Error(`Turn ${turn.index} (probe ${probe.id}) was not answered.`);
     } else {
@@ -170,6 +188,7 @@ async function runWith(embedder: Embedder, script: MemoryScript, logger: Logger)
   const failed = (await Promise.all(queues.map((name) => queue.counts(name)))).reduce((sum, counts) => sum + counts.failed, 0);
   const figures = {
     embedder: embedder.id,
+    mode,
     seconds: Math.round((performance.now() - started) / 100) / 10,
     knowledgeChunks: chunks,
     conversationMemories: await orm.em.fork().count(VectorMemory, { conversation: conversation.id }),
@@ -191,7 +210,7 @@ async function runWith(embedder: Embedder, script: MemoryScript, logger: Logger)
     },
     probes: probeResults,
   };
-  console.log(`\n${table(`${embedder.id} (${figures.seconds} s)`, figures.byKind)}`);
+  console.log(`\n${table(`${embedder.id}, ${mode} (${figures.seconds} s)`, figures.byKind)}`);
   console.log(`prompt tokens at probes: ${JSON.stringify(figures.promptTokens.probes)}; on memories: ${JSON.stringify(figures.promptTokens.probeMemories)}`);
   console.log(`prompt tokens, every reply: ${JSON.stringify(figures.promptTokens.everyReply)}; on memories ≈ ${JSON.stringify(figures.promptTokens.everyReplyMemoriesApprox)}`);
   console.log(TABLE_LEGEND);
@@ -207,7 +226,15 @@ async function runWith(embedder: Embedder, script: MemoryScript, logger: Logger)
 async function measureProbe(
   orm: MikroORM,
   embedder: Embedder,
-  input: { script: MemoryScript; probe: Probe; character: ICharacter; conversation: string },
+  input: {
+    script: MemoryScript;
+    probe: Probe;
+    character: ICharacter;
+    conversation: string;
+    /** What the Responder recalls with, and the mode's options, also applied when every memory is ranked. */
+    retrieval: RetrievalOptions;
+    modeOptions: Partial<RetrievalOptions>;
+  },
 ): Promise<Omit<ProbeResult, 'factInSentPrompt'>> {
   const { probe } = input;
   const fact = factOf(input.script, probe);
@@ -222,19 +249,20 @@ async function measureProbe(
       userId: undefined,
       options,
     });
-  const memories = await ask(history);
+  const rankAll = { ...RANK_ALL, ...input.modeOptions };
+  const memories = await ask(history, input.retrieval);
   const conversation = (await em.findOneOrFail(Conversation, input.conversation)) as IConversation;
   const prompt = (withMemories: typeof memories) =>
     buildPrompt({ character: promptCharacter(input.character), history, memories: withMemories, budget: BUDGET, summary: summaryOf(conversation)?.text });
   const built = prompt(memories);
   const text = built.messages.map((message) => message.content).join('\n');
   const windowIds = new Set(built.includedHistory);
-  const last3 = await ask(history, RANK_ALL);
-  const alone = await ask(history.slice(-1), RANK_ALL);
+  const last3 = await ask(history, rankAll);
+  const alone = await ask(history.slice(-1), rankAll);
   const rankings = {
     last3: rankOf(last3, fact, windowIds),
     probe: rankOf(alone, fact, windowIds),
-    weighted: rankOf(await ask(history, RANK_ALL, weightedQueryEmbedder(embedder)), fact, windowIds),
+    weighted: rankOf(await ask(history, rankAll, weightedQueryEmbedder(embedder)), fact, windowIds),
   };
   return {
     probe: probe.id,
