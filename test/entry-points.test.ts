@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { PROCESS_START_MS } from './support/process-start.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -14,13 +15,14 @@ async function run(script: string, env: Record<string, string>): Promise<{ code:
     execFile(
       process.execPath,
       [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), path.join(ROOT, script)],
-      { cwd, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 60_000 },
+      { cwd, env: { PATH: process.env.PATH ?? '', ...env }, timeout: PROCESS_START_MS },
       (error, _stdout, stderr) => resolve({ code: error ? (error.code as number | null) : 0, stderr }),
     );
   });
 }
 
-describe('entry points', () => {
+// Each test starts a process through tsx: bounded by PROCESS_START_MS, not the 30 s default.
+describe('entry points', { timeout: PROCESS_START_MS + 10_000 }, () => {
   it('npm start without DISCORD_TOKEN exits 1 and says how to get one', async () => {
     const { code, stderr } = await run('src/main.ts', { DISCORD_TOKEN: '' });
     expect(code).toBe(1);

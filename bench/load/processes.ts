@@ -36,7 +36,8 @@ export async function startBotProcess(options: { name: string; entry: 'src/main.
     }),
   );
   const started: BotProcess = { name: options.name, child, healthPort, logFile, exit };
-  await waitReady(started, 90_000);
+  // Generous: on a loaded machine tsx takes over a minute to start a process; this waits for a condition.
+  await waitReady(started, 180_000);
   return started;
 }
 

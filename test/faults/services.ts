@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { PROCESS_START_MS } from '../support/process-start.js';
 
 /** Private servers and child processes for the fault tests, each on a free port, killed and restarted at will. */
 
@@ -193,7 +194,7 @@ export class EntryProcess {
     const entry = new EntryProcess(child);
     void entry.exited.then(() => rm(cwd, { recursive: true, force: true }));
     await Promise.race([
-      until(() => entry.messages().includes(readyLine), 60_000, `${script} to log "${readyLine}"`),
+      until(() => entry.messages().includes(readyLine), PROCESS_START_MS, `${script} to log "${readyLine}"`),
       entry.exited.then((code) => {
         throw new Error(`${script} exited with ${code} before it was ready:\n${entry.lines.join('\n')}`);
       }),

@@ -8,6 +8,7 @@ import { createLogger } from '../../src/logger.js';
 import { settledEndState } from './end-state.js';
 import { EntryProcess, hasRedisServer, RedisServer, until } from './services.js';
 import { bindAria, startFaultWorld, type FaultWorld } from './world.js';
+import { PROCESS_START_MS } from '../support/process-start.js';
 
 /**
  * Two `npm run worker` processes write replies from a slowly streaming
@@ -38,7 +39,7 @@ describe.runIf(process.env.DATABASE_URL && hasRedisServer)('a worker killed with
     workers.push(
       ...(await Promise.all([0, 1].map(() => EntryProcess.start('src/worker.ts', { ...env, LOG_LEVEL: 'info' }, 'worker started')))),
     );
-  });
+  }, PROCESS_START_MS + 60_000);
 
   afterAll(async () => {
     for (const worker of workers) await worker.kill();

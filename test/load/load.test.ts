@@ -15,7 +15,7 @@ const servers = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
 const SMALL: LoadParams = { ...FULL_RUN, users: 20, channels: 5, scenes: 2, minutes: 25 / 60, settleTimeoutMs: 40_000 };
 
 describe.runIf(servers)('load through a gateway and two worker processes (short)', () => {
-  it('answers every message once per expected speaker, within Discord’s rate limits', { timeout: 150_000 }, async () => {
+  it('answers every message once per expected speaker, within Discord’s rate limits', { timeout: 420_000 }, async () => {
     const report = await runLoad(SMALL, { database: 'dreamchat_load_ci', redisDb: 8 });
     const summary = JSON.stringify({ violations: report.violations, examples: report.examples, processErrors: report.processErrors, rest: report.discordRest }, null, 2);
     expect(report.messages.sent, summary).toBeGreaterThan(5);

@@ -75,10 +75,10 @@ export function jobQueueContract(name: string, create: () => JobQueue): void {
       expect(await queue.getJob('failing', id)).toMatchObject({ attemptsMade: 3, failedReason: 'boom 3' });
       expect(attempts).toEqual([1, 2, 3]);
       const gaps = [times[1]! - times[0]!, times[2]! - times[1]!];
-      // Backoff doubles: at least ~50 ms, then at least ~100 ms.
+      // Backoff doubles: at least ~50 ms, then at least ~100 ms. Only lower bounds: a busy machine may run a retry
+      // late, never early (CI saw 124 ms then 126 ms, a later first retry, not a shorter backoff).
       expect(gaps[0]).toBeGreaterThanOrEqual(45);
       expect(gaps[1]).toBeGreaterThanOrEqual(90);
-      expect(gaps[1]).toBeGreaterThan(gaps[0]!);
     });
 
     it('completes a job that succeeds on a retry, and keeps a thrown string as the reason', async () => {
