@@ -8,6 +8,7 @@ import { CARD_MODEL_MIGRATION, CardModel } from './Migration20261203170000_card_
 import { CONVERSATION_VISIBILITY_MIGRATION, ConversationVisibility } from './Migration20261203171505_conversation_visibility.js';
 import { MEMORY_FULL_TEXT_MIGRATION, MemoryFullText } from './Migration20261203171506_memory_full_text.js';
 import { PERSONAS_MIGRATION, Personas } from './Migration20261203171900_personas.js';
+import { MESSAGE_IMAGES_MIGRATION, MessageImages } from './Migration20261203171700_message_images.js';
 
 /**
  * Every migration, oldest first. They are listed here rather than found on
@@ -25,5 +26,6 @@ export function createMigrationsList(settings: SchemaSettings): MigrationObject[
     { name: CONVERSATION_VISIBILITY_MIGRATION, class: ConversationVisibility },
     { name: MEMORY_FULL_TEXT_MIGRATION, class: MemoryFullText },
     { name: PERSONAS_MIGRATION, class: Personas },
+    { name: MESSAGE_IMAGES_MIGRATION, class: MessageImages },
   ];
 }

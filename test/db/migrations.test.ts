@@ -11,6 +11,7 @@ const TABLES = [
   'guilds',
   'import_documents',
   'llm_provider_instances',
+  'message_images',
   'messages',
   'persona_choices',
   'personas',
@@ -226,6 +227,13 @@ describe('migrations', () => {
     expect(await query(`select id from personas union all select id from persona_choices`)).toEqual([]);
     await revertThrough('Migration20261203171900_personas');
     expect((await tables()).filter((name) => name.startsWith('persona'))).toEqual([]);
+  });
+
+  it('keep images beside their messages in message_images, which the migration before removes again', async () => {
+    const exists = async () => (await tables()).includes('message_images');
+    expect(await exists()).toBe(true);
+    await revertThrough('Migration20261203171700_message_images');
+    expect(await exists()).toBe(false);
   });
 
   it('roll back cleanly and apply again', async () => {

@@ -7,6 +7,7 @@ import { ImportDocument } from './import-document.js';
 import { LlmProviderInstance } from './llm-provider-instance.js';
 import { Message } from './message.js';
 import { Persona, PersonaChoice } from './persona.js';
+import { MessageImage } from './message-image.js';
 import { StoryBranch } from './story-branch.js';
 import { User } from './user.js';
 import { VectorMemory } from './vector-memory.js';
@@ -20,6 +21,7 @@ export * from './import-document.js';
 export * from './llm-provider-instance.js';
 export * from './message.js';
 export * from './persona.js';
+export * from './message-image.js';
 export * from './story-branch.js';
 export * from './user.js';
 export * from './vector-memory.js';
@@ -31,6 +33,7 @@ export const entities = [
   Conversation,
   ConversationParticipant,
   Message,
+  MessageImage,
   CharacterKnowledge,
   VectorMemory,
   ImportDocument,
