@@ -55,6 +55,7 @@ export default {
         .addIntegerOption((o) => o.setName('max_tokens').setDescription('Longest reply, in tokens').setMinValue(16).setMaxValue(32000))
         .addBooleanOption((o) => o.setName('memory').setDescription('Remember past conversations and knowledge'))
         .addNumberOption((o) => o.setName('talkativeness').setDescription('In scenes: how often it speaks up unprompted, 0–1').setMinValue(0).setMaxValue(1))
+        .addBooleanOption((o) => o.setName('images').setDescription('Send pictures to its model (default: only to known vision models)'))
         .addStringOption((o) =>
           o
             .setName('shared_memory')
@@ -250,6 +251,8 @@ function settingsPatch(options: Options): CharacterPatch | null {
   if (memory !== null) config.memory_enabled = memory;
   const talkativeness = options.getNumber('talkativeness');
   if (talkativeness !== null) config.talkativeness = talkativeness;
+  const images = options.getBoolean('images');
+  if (images !== null) config.vision = images;
   const shared = options.getString('shared_memory');
   if (shared === 'off' || shared === 'server' || shared === 'everywhere') config.shared_memory = shared;
   if (Object.keys(config).length) patch.config = config;

@@ -124,8 +124,8 @@ export default {
     const em = context.database.orm.em.fork();
     const actor = await actorOf(em, interaction);
     if (interaction.isButton() && action === 'sources') {
-      const { characterName, sources } = await replySources(em, args[0] ?? '', { userId: actor.user.id, channelId: interaction.channelId ?? '' });
-      await interaction.reply({ embeds: [sourcesEmbed(characterName, sources)], flags: MessageFlags.Ephemeral });
+      const { characterName, sources, images } = await replySources(em, args[0] ?? '', { userId: actor.user.id, channelId: interaction.channelId ?? '' });
+      await interaction.reply({ embeds: [sourcesEmbed(characterName, sources, images)], flags: MessageFlags.Ephemeral });
       return;
     }
     if (interaction.isButton() && action === 'cancel') {

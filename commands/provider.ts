@@ -19,6 +19,7 @@ import {
   removeInstance,
   setDefaultInstance,
   setInstanceModel,
+  setInstanceVision,
   usableInstances,
   viewInstance,
   type ProviderScope,
@@ -28,6 +29,7 @@ import type { ProviderConfig } from '../src/llm/create-provider.js';
 import type { ProviderType } from '../src/llm/types.js';
 import { assertCan } from '../src/permissions/access.js';
 import { accessFor } from '../src/permissions/guild-settings.js';
+import { setServerCaptioner } from '../src/images/captioner.js';
 
 const modelLists = new ModelListCache();
 const SCOPE_LABEL: Record<ProviderScope, string> = { user: 'yours', guild: 'this server', system: 'operator' };
@@ -73,7 +75,31 @@ export default {
         .addStringOption(providerOption())
         .addStringOption((o) => o.setName('model').setDescription('Model').setRequired(true).setAutocomplete(true)),
     )
-    .addSubcommand((sub) => sub.setName('remove').setDescription('Delete a provider (and its stored key).').addStringOption(providerOption())),
+    .addSubcommand((sub) => sub.setName('remove').setDescription('Delete a provider (and its stored key).').addStringOption(providerOption()))
+    .addSubcommand((sub) =>
+      sub
+        .setName('images')
+        .setDescription('Whether this provider’s models are sent the pictures people post.')
+        .addStringOption(providerOption())
+        .addStringOption((o) =>
+          o
+            .setName('send')
+            .setDescription('Send pictures to its models?')
+            .setRequired(true)
+            .addChoices(
+              { name: 'only to known vision models (default)', value: 'auto' },
+              { name: 'yes: its models see images', value: 'yes' },
+              { name: 'no: they get captions', value: 'no' },
+            ),
+        ),
+    )
+    .addSubcommand((sub) =>
+      sub
+        .setName('captioner')
+        .setDescription('(Admins) Who describes pictures for models without vision and for memory. No provider: none.')
+        .addStringOption((o) => o.setName('provider').setDescription('A vision-capable provider of this server or the operator').setAutocomplete(true))
+        .addStringOption((o) => o.setName('model').setDescription('Its vision model (default: the provider’s model)').setAutocomplete(true)),
+    ),
 
   async execute(interaction, context) {
     const sub = interaction.options.getSubcommand();
@@ -107,7 +133,26 @@ export default {
       await interaction.reply({ embeds: [embed], flags: MessageFlags.Ephemeral });
       return;
     }
+    if (sub === 'captioner') {
+      const chosen = interaction.options.getString('provider');
+      const instance = chosen ? await findUsableInstance(em, actor, chosen) : undefined;
+      const set = await setServerCaptioner(em, actor, instance, interaction.options.getString('model') ?? undefined);
+      await interaction.reply({
+        content: set
+          ? `Pictures are now described by **${instance!.displayName}** (${set.model ?? (instance!.config as ProviderConfig).model ?? DEFAULT_MODELS[instance!.providerType as ProviderType]}) for models without vision and for memory.`
+          : 'This server has no captioner of its own now: the operator’s is used if there is one, else a character’s own vision model, else pictures are only mentioned.',
+        flags: MessageFlags.Ephemeral,
+      });
+      return;
+    }
     const instance = await findUsableInstance(em, actor, interaction.options.getString('provider', true));
+    if (sub === 'images') {
+      const send = interaction.options.getString('send', true);
+      await setInstanceVision(em, actor, instance.id, send === 'auto' ? undefined : send === 'yes');
+      const said = { auto: 'only to models known to take images', yes: 'to every model', no: 'to none of its models (they get captions)' }[send];
+      await interaction.reply({ content: `**${instance.displayName}** is now sent pictures ${said}.`, flags: MessageFlags.Ephemeral });
+      return;
+    }
     if (sub === 'default') {
       await setDefaultInstance(em, actor, instance.id);
       await interaction.reply({ content: `**${instance.displayName}** is now the default (${SCOPE_LABEL[instance.scope]}).`, flags: MessageFlags.Ephemeral });

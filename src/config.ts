@@ -80,6 +80,8 @@ const schema = z.object({
   ANTHROPIC_MODEL: optional(z.string()),
   OLLAMA_HOST: optional(z.string().url()),
   OLLAMA_MODEL: optional(z.string()),
+  CAPTION_PROVIDER: optional(z.enum(['openai', 'anthropic', 'ollama'])),
+  CAPTION_MODEL: optional(z.string().min(1).max(200)),
 });
 
 export interface Config {
@@ -138,6 +140,12 @@ export interface Config {
     readonly anthropic?: { apiKey: string; model?: string };
     readonly ollama?: { host: string; model?: string };
   };
+  /**
+   * The operator's captioner for images (CAPTION_PROVIDER: which of the
+   * providers above, CAPTION_MODEL: a vision model of it). A server's own
+   * captioner (/provider captioner) comes first.
+   */
+  readonly images: { readonly captionProvider?: 'openai' | 'anthropic' | 'ollama'; readonly captionModel?: string };
 }
 
 export const DISCORD_TOKEN_HELP =
@@ -194,6 +202,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       anthropic: e.ANTHROPIC_API_KEY ? { apiKey: e.ANTHROPIC_API_KEY, model: e.ANTHROPIC_MODEL } : undefined,
       ollama: e.OLLAMA_HOST ? { host: e.OLLAMA_HOST, model: e.OLLAMA_MODEL } : undefined,
     },
+    images: { captionProvider: e.CAPTION_PROVIDER, captionModel: e.CAPTION_MODEL },
   });
 }
 

@@ -19,6 +19,8 @@ import { MEMORIZE_QUEUE } from './memory/memorize.js';
 import { SUMMARIZE_QUEUE } from './memory/summary.js';
 import { Metrics } from './metrics/metrics.js';
 import { InstrumentedResponder } from './metrics/responder.js';
+import { guardedFetch } from './llm/endpoint-guard.js';
+import { MessageImages } from './images/message-images.js';
 
 /** Everything a handler or a job needs, built once per process and passed explicitly. */
 export interface Deps {
@@ -75,7 +77,15 @@ export async function createDeps(config: Config, logger: Logger): Promise<OwnedD
   const providers = new ProviderRegistry({ config, secrets });
   const resolveModel: ModelResolver = (request) => providers.resolve(database.orm.em.fork(), request);
   const usage = createUsageBudget(config, logger, database.orm);
-  const responder = new InstrumentedResponder({ orm: database.orm, embedder, resolveModel, logger, queue, metrics, budget: usage.budget,
+  const images = new MessageImages({
+    // Discord's CDN, fetched like knowledge files: only public addresses unless the operator allows private ones.
+    fetch: guardedFetch({ allowPrivate: config.secrets.allowPrivateEndpoints }),
+    config,
+    providers,
+    logger,
+    spend: (actor, tokens) => usage.budget.spend(actor, tokens),
+  });
+  const responder = new InstrumentedResponder({ orm: database.orm, embedder, resolveModel, logger, queue, metrics, budget: usage.budget, images,
     dispatch: config.repliesInQueue ? dispatchReplies(queue) : undefined,
   });
   const scenes = new SceneDirector({ orm: database.orm, responder, resolveModel, logger, drafts, debounceMs: config.sceneDebounceMs });

@@ -41,6 +41,8 @@ export const characterConfigSchema = z.object({
   talkativeness: z.number().min(0).max(1).optional(),
   /** Whether it recalls its other conversations with the same person: off, same server, everywhere. */
   shared_memory: z.enum(SHARED_MEMORY_SCOPES).optional(),
+  /** Whether its model is sent pictures; unset, known vision models are. */
+  vision: z.boolean().optional(),
 });
 
 const characterFields = z.object({

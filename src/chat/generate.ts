@@ -19,11 +19,14 @@ import type { ReplySink } from './reply-sink.js';
 import type { ModelResolver } from './responder.js';
 import { recall, type RetrievalOptions } from './retrieval.js';
 import { summaryOf } from '../memory/summary.js';
+import { refusesImages, type MessageImages } from '../images/message-images.js';
 
 export interface GenerationDeps {
   embedder: Embedder;
   resolveModel: ModelResolver;
   retrieval?: RetrievalOptions;
+  /** Images in the conversation (pixels for vision models, captions for the others); none: images are left out. */
+  images?: MessageImages;
 }
 
 export interface Generation {
@@ -32,6 +35,10 @@ export interface Generation {
   usage?: ChatUsage;
   finishReason?: string;
   prompt: BuiltPrompt;
+  /** The stored images the prompt's history showed (as pixels or captions). */
+  imageIds?: string[];
+  /** Writes the captions still missing for the images this reply saw (for memory); call once the reply is shown. */
+  captionImages?: () => Promise<void>;
 }
 
 /** Lore keywords are looked for in this many of the latest messages. */
@@ -91,27 +98,47 @@ export async function generate(
     const tail = promptCharacter.postHistoryInstructions;
     promptCharacter.postHistoryInstructions = tail ? `${tail}\n${CONTINUE_INSTRUCTION}` : CONTINUE_INSTRUCTION;
   }
-  const prompt = buildPrompt({
-    character: promptCharacter,
-    history,
-    memories,
-    budget: { contextWindow: resolved.contextWindow, maxOutputTokens },
-    summary: memoryOn && !input.since ? summaryOf(input.conversation)?.text : undefined,
-    personas: withPersonaMacros(personas, character.name),
-  });
-  const stream = resolved.provider.stream({
-    model: resolved.model,
-    messages: prompt.messages,
-    temperature: character.config.temperature,
-    maxTokens: maxOutputTokens,
-  });
+  const build = (shown: HistoryEntry[]) =>
+    buildPrompt({
+      character: promptCharacter,
+      history: shown,
+      memories,
+      budget: { contextWindow: resolved.contextWindow, maxOutputTokens },
+      summary: memoryOn && !input.since ? summaryOf(input.conversation)?.text : undefined,
+      personas: withPersonaMacros(personas, character.name),
+    });
+  const answering = { provider: resolved.provider, model: resolved.model, vision: resolved.vision };
+  const showImages = (pixels: boolean) =>
+    deps.images ? deps.images.forPrompt(em, history, { actor: input.actor, character, answering, pixels }) : { history, pixels: 0, imageIds: [] };
+  let seen = await showImages(deps.images?.seesImages(character, answering) ?? false);
+  let prompt = build(seen.history);
   const prefix = input.continueFrom ? `${input.continueFrom}` : '';
-  let text = prefix;
-  for await (const delta of stream) {
-    text += delta;
-    sink.update(text);
+  const run = async (messages: BuiltPrompt['messages']) => {
+    const stream = resolved.provider.stream({
+      model: resolved.model,
+      messages,
+      temperature: character.config.temperature,
+      maxTokens: maxOutputTokens,
+    });
+    let text = prefix;
+    for await (const delta of stream) {
+      text += delta;
+      sink.update(text);
+    }
+    return { text, result: await stream.result() };
+  };
+  let streamed: Awaited<ReturnType<typeof run>>;
+  try {
+    streamed = await run(prompt.messages);
+  } catch (error) {
+    // The vendor refused the pictures (a model without vision): the same reply with their captions instead.
+    if (!deps.images || !seen.pixels || !refusesImages(error)) throw error;
+    deps.images.noteRefusal(answering);
+    seen = await showImages(false);
+    prompt = build(seen.history);
+    streamed = await run(prompt.messages);
   }
-  const result = await stream.result();
+  const { text, result } = streamed;
   const generated = result.text || text.slice(prefix.length);
   return {
     text: prefix ? joinContinuation(prefix, generated) : generated,
@@ -119,6 +146,10 @@ export async function generate(
     usage: result.usage,
     finishReason: result.finishReason,
     prompt,
+    imageIds: seen.imageIds,
+    ...(deps.images && seen.imageIds.length
+      ? { captionImages: () => deps.images!.captionMissing(em, history.map((entry) => entry.id), { actor: input.actor, character, answering }) }
+      : {}),
   };
 }
 

@@ -6,6 +6,16 @@ export interface ChatMessage {
   content: string;
   /** The speaker, for providers that take it (OpenAI); the content carries the name as well. */
   name?: string;
+  /** Pictures shown with the message (user messages, vision models only); each adapter renders them its vendor's way. */
+  images?: ChatImage[];
+}
+
+/** A picture in a prompt: the bytes as base64, and what it costs by the vendor's image token rule. */
+export interface ChatImage {
+  mimeType: string;
+  /** Base64, without a data: prefix. */
+  data: string;
+  tokens: number;
 }
 
 /** The parts of a character that go into its prompt. */
@@ -31,6 +41,8 @@ export interface HistoryEntry {
   authorId?: string;
   /** The persona a person spoke as (its name is the speaker); `nsfw` when it is NSFW, worn where that may run. */
   persona?: { id: string; nsfw: boolean };
+  /** Pictures the model sees with it (the content already notes every image in words). */
+  images?: ChatImage[];
 }
 
 /** A persona a person plays, as the prompt describes it. */
@@ -150,7 +162,7 @@ export function buildPrompt(input: {
   for (let i = input.history.length - 1; i >= 0; i--) {
     const entry = input.history[i]!;
     const message = toMessage(entry, character.name);
-    const cost = countTokens(message.content) + MESSAGE_OVERHEAD_TOKENS;
+    const cost = countTokens(message.content) + MESSAGE_OVERHEAD_TOKENS + imageTokensOf(message);
     if (used + cost > historyBudget) break;
     used += cost;
     history.unshift({ entry, message });
@@ -275,7 +287,12 @@ function toMessage(entry: HistoryEntry, characterName: string): ChatMessage {
     return { role: 'assistant', content: entry.content };
   }
   if (entry.role === 'system') return { role: 'user', content: `[${entry.content}]` };
-  return { role: 'user', content: `${entry.speaker}: ${entry.content}`, name: safeName(entry.speaker) };
+  const images = entry.images?.length ? { images: entry.images } : {};
+  return { role: 'user', content: `${entry.speaker}: ${entry.content}`, name: safeName(entry.speaker), ...images };
+}
+
+function imageTokensOf(message: ChatMessage): number {
+  return (message.images ?? []).reduce((sum, image) => sum + image.tokens, 0);
 }
 
 /** OpenAI's `name` field allows letters, digits, _ and - only, up to 64 characters. */

@@ -28,6 +28,8 @@ import type { ReplySink, Speaker } from './reply-sink.js';
 import type { HistoryEntry, PromptMemory } from './prompt.js';
 import type { RetrievalOptions } from './retrieval.js';
 import type { ReplyBudget } from '../usage/budget.js';
+import type { ImageRef } from '../images/fetch-images.js';
+import type { MessageImages } from '../images/message-images.js';
 import { spendingMetadata, tokensOf as spentTokens } from '../usage/spending.js';
 
 /** The provider instance and model that answer for one character, decided by the provider resolution rules. */
@@ -36,6 +38,8 @@ export interface ResolvedModel {
   model: string;
   /** The model's context window in tokens. */
   contextWindow: number;
+  /** The instance's setting for image input; unset, the model's name decides. */
+  vision?: boolean;
 }
 
 export type ModelResolver = (request: { actor: Actor; character: ICharacter }) => Promise<ResolvedModel>;
@@ -55,6 +59,10 @@ export interface IncomingMessage {
   persona?: SpeakingPersona;
   /** The Discord message the person wrote, when this one is its repost as their persona. */
   proxiedFrom?: string;
+  /** Pictures attached or embedded: fetched and kept once the message is known to belong to a conversation. */
+  images?: ImageRef[];
+  /** Tells the person something plainly (a file that was left out). */
+  notice?: (text: string) => Promise<void>;
 }
 
 /** A persona as a message carries it: `nsfw` says it is one, worn where NSFW may run. */
@@ -81,6 +89,8 @@ export interface ResponderDeps {
   queue?: JobQueue;
   historyLimit?: number;
   retrieval?: RetrievalOptions;
+  /** Images posted in conversations; none: they are left out. */
+  images?: MessageImages;
   /** Told about every reply attempt (metrics); must not throw. */
   observe?: (event: ReplyEvent) => void;
   /** Per-person and per-server limits, checked before each reply attempt; none means unlimited. */
@@ -254,6 +264,7 @@ export class Responder {
     await em.flush();
     const shown = await sink.finish(generation.text, finishInfo(reply as IMessage, generation, 1, 1));
     await rememberShown(em, reply as IMessage, shown.messageIds);
+    await this.#captionImages(generation);
     await this.#memorize(reply as IMessage);
     await this.#summarizeIfLong(conversation, character, actor, history, generation);
     return generation.text;
@@ -289,6 +300,7 @@ export class Responder {
     const count = branches.length + 1;
     const shown = await sink.finish(generation.text, finishInfo(reply, generation, count, count));
     await rememberShown(em, reply, shown.messageIds);
+    await this.#captionImages(generation);
     await this.#memorize(reply);
   }
 
@@ -319,6 +331,7 @@ export class Responder {
     const index = (branch?.branchOrder ?? 0) + 1;
     const shown = await sink.finish(generation.text, finishInfo(reply, generation, index, count));
     await rememberShown(em, reply, shown.messageIds);
+    await this.#captionImages(generation);
     await this.#memorize(reply);
   }
 
@@ -343,7 +356,7 @@ export class Responder {
       messageId: reply.id,
       model: reply.model ?? '',
       alternative: { index: next + 1, count: branches.length },
-      sources: ((reply.metadata as { sources?: unknown[] }).sources ?? []).length,
+      sources: ((reply.metadata as { sources?: unknown[] }).sources ?? []).length + ((reply.metadata as { images?: unknown[] }).images ?? []).length,
     });
     await rememberShown(em, reply, shown.messageIds);
     await this.#memorize(reply);
@@ -354,11 +367,21 @@ export class Responder {
     for (const key of this.#actors.keys()) if (key.startsWith(`${discordUserId}:`)) this.#actors.delete(key);
   }
 
-  /** Stores what someone wrote in a conversation (a bound channel or a scene) and returns who wrote it. */
+  /**
+   * Stores what someone wrote in a conversation (a bound channel or a scene),
+   * with its pictures, and returns who wrote it. Files that are no pictures, or
+   * too large, are left out with a plain notice; a message left with nothing
+   * is not stored.
+   */
   async storeMessage(em: EntityManager, conversation: IConversation, message: IncomingMessage): Promise<StoredMessage> {
     const actor = await this.#actor(em, message);
     await noteVisibility(em, conversation, message.channelPublic);
     const persona = message.persona;
+    const fetched = message.images?.length && this.#deps.images ? await this.#deps.images.fetch(message.images) : undefined;
+    if (fetched?.refused.length) {
+      await message.notice?.(fetched.refused.join('\n')).catch((error: unknown) => this.#deps.logger.warn({ err: error }, 'could not give a notice'));
+    }
+    if (!message.content.trim() && !fetched?.images.length) return { actor };
     const stored = await storeUserMessage(em, {
       conversation,
       author: actor.user,
@@ -370,7 +393,13 @@ export class Responder {
         ...(message.proxiedFrom ? { proxiedFrom: message.proxiedFrom } : {}),
       },
     });
+    if (stored && fetched?.images.length) await this.#deps.images!.save(em, stored.id, fetched.images);
     return { actor, stored };
+  }
+
+  /** Captions the images the reply saw that have none yet, so its memory can say what they showed; a failure only costs the caption. */
+  async #captionImages(generation: Generation): Promise<void> {
+    await generation.captionImages?.().catch((error: unknown) => this.#deps.logger.warn({ err: error }, 'could not caption images'));
   }
 
   /** The chosen version of a finished reply goes to the memorize queue; a queue outage only costs that memory. */
@@ -509,6 +538,7 @@ function replyMetadata(generation: Generation): Record<string, unknown> {
     sources: sourcesOf(generation.prompt.memories),
     usage: generation.usage ?? null,
     finishReason: generation.finishReason ?? null,
+    ...(generation.imageIds?.length ? { images: generation.imageIds } : {}),
   };
 }
 
@@ -543,6 +573,6 @@ function finishInfo(reply: IMessage, generation: Generation, index: number, coun
     inputTokens: generation.usage?.inputTokens,
     outputTokens: generation.usage?.outputTokens,
     alternative: { index, count },
-    sources: generation.prompt.memories.length,
+    sources: generation.prompt.memories.length + (generation.imageIds?.length ?? 0),
   };
 }

@@ -9,8 +9,9 @@ import type { CommandContext } from './command.js';
 import { nsfwAllowed } from '../permissions/content.js';
 import { personaContext } from '../personas/choices.js';
 import { isProxiedMessage } from '../personas/proxied.js';
-import { speakAs } from './proxy.js';
+import { speakAs, type Spoken } from './proxy.js';
 import { replySinks } from './reply-sinks.js';
+import type { ImageRef } from '../images/fetch-images.js';
 
 export interface MessageRoutingDeps {
   client: Client;
@@ -73,7 +74,7 @@ async function onMessage(
   notices: { replies: Notices; proxy: Notices },
 ): Promise<void> {
   if (message.author.bot || message.webhookId || message.system) return;
-  if ((!message.content.trim() && !message.attachments.size) || !isConversationChannel(message.channel)) return;
+  if ((!message.content.trim() && !message.attachments.size && !message.embeds.length) || !isConversationChannel(message.channel)) return;
   const { client, context } = deps;
   const em = context.database.orm.em.fork();
   const place = placeOf(message.channel, message.channelId, message.guildId);
@@ -90,7 +91,8 @@ async function onMessage(
     nsfwAllowed: nsfwAllowed(place, policy),
   });
   const spoken = await speakAs(context, message, personas, notices.proxy);
-  if (!spoken.content.trim()) return;
+  const images = imageRefsOf(message, spoken.files);
+  if (!spoken.content.trim() && !images.length) return;
   const blocked = await blockedHere(em, place, access, policy);
   if (blocked) return notices.replies.give(message, `${blocked} It does not answer here.`);
   notices.replies.clear(message.channelId);
@@ -113,6 +115,10 @@ async function onMessage(
     channelPublic: isPublicChannel(message.channel),
     ...(spoken.persona ? { persona: spoken.persona } : {}),
     ...(spoken.proxiedFrom ? { proxiedFrom: spoken.proxiedFrom } : {}),
+    images,
+    notice: async (text: string) => {
+      await message.reply({ content: text, allowedMentions: { parse: [], repliedUser: false } });
+    },
   };
   const sinks = replySinks({ ...context, logger }, channel, {
     onNoWebhook: (id) => !warnedNoWebhook.has(id) && Boolean(warnedNoWebhook.add(id)),
@@ -120,4 +126,19 @@ async function onMessage(
   // Only threads hold scenes; everything else goes straight to the channel responder.
   if (channel.kind === 'thread' && (await context.scenes.onMessage(incoming, sinks)) !== 'not-scene') return;
   await context.responder.onMessage(incoming, sinks);
+}
+
+/**
+ * The pictures of a message: its attachments (every file: what is no picture
+ * is told so) and the images of its embeds (a pasted link to a picture, a GIF
+ * from the picker), which are looked at quietly.
+ */
+function imageRefsOf(message: Message, reposted?: Spoken['files']): ImageRef[] {
+  const files = reposted ?? [...message.attachments.values()];
+  const refs: ImageRef[] = files.map((file) => ({ url: file.url, name: file.name, size: file.size, uploaded: true }));
+  for (const embed of message.embeds) {
+    const url = embed.image?.url ?? (embed.data.type === 'image' || embed.data.type === 'gifv' ? embed.thumbnail?.url : undefined);
+    if (url) refs.push({ url, name: url.split('?')[0]!.split('/').pop() || 'image', uploaded: false });
+  }
+  return refs;
 }

@@ -113,6 +113,8 @@ export interface Spoken {
   discordMessageId: string;
   persona?: SpeakingPersona;
   proxiedFrom?: string;
+  /** The repost's files (the original's links die with it). */
+  files?: { url: string; name: string; size: number }[];
 }
 
 /**
@@ -127,7 +129,8 @@ export async function speakAs(context: CommandContext, message: Message, persona
   if (plan && (await hasConversation(context.database.orm.em.fork(), message.channelId))) {
     const result = await repostAsPersona(context, message, plan);
     if ('posted' in result) {
-      return { content: plan.cleanText, discordMessageId: result.posted.id, persona: speaking(plan.persona), proxiedFrom: message.id };
+      const files = result.posted.attachments.map((file) => ({ url: file.url, name: file.filename, size: file.size }));
+      return { content: plan.cleanText, discordMessageId: result.posted.id, persona: speaking(plan.persona), proxiedFrom: message.id, files };
     }
     await notices.give(message, result.refusal);
   }

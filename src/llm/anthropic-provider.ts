@@ -85,6 +85,12 @@ export class AnthropicProvider implements ChatProvider {
   }
 }
 
+/** A user turn's content: plain text, or with pictures, image blocks (base64) before the text, as Anthropic advises. */
+export type AnthropicContent =
+  | string
+  | ({ type: 'text'; text: string } | { type: 'image'; source: { type: 'base64'; media_type: AnthropicImageType; data: string } })[];
+type AnthropicImageType = 'image/jpeg' | 'image/png' | 'image/gif' | 'image/webp';
+
 /**
  * Anthropic takes the system prompt apart from the messages, which must
  * alternate user/assistant and start with the user. System lines after the
@@ -93,19 +99,36 @@ export class AnthropicProvider implements ChatProvider {
  */
 export function toAnthropicMessages(input: ChatMessage[]): {
   system: string;
-  messages: { role: 'user' | 'assistant'; content: string }[];
+  messages: { role: 'user' | 'assistant'; content: AnthropicContent }[];
 } {
   const system: string[] = [];
-  const messages: { role: 'user' | 'assistant'; content: string }[] = [];
+  const messages: { role: 'user' | 'assistant'; content: string; images: NonNullable<ChatMessage['images']> }[] = [];
   for (const message of input) {
     if (message.role === 'system') {
       system.push(message.content);
       continue;
     }
+    const images = message.role === 'user' ? (message.images ?? []) : [];
     const last = messages.at(-1);
-    if (last?.role === message.role) last.content += `\n\n${message.content}`;
-    else messages.push({ role: message.role, content: message.content });
+    if (last?.role === message.role) {
+      last.content += `\n\n${message.content}`;
+      last.images.push(...images);
+    } else messages.push({ role: message.role, content: message.content, images: [...images] });
   }
-  if (messages[0]?.role !== 'user') messages.unshift({ role: 'user', content: '(The conversation begins.)' });
-  return { system: system.join('\n\n'), messages };
+  if (messages[0]?.role !== 'user') messages.unshift({ role: 'user', content: '(The conversation begins.)', images: [] });
+  return {
+    system: system.join('\n\n'),
+    messages: messages.map(({ role, content, images }) => ({
+      role,
+      content: images.length
+        ? [
+            ...images.map((image) => ({
+              type: 'image' as const,
+              source: { type: 'base64' as const, media_type: image.mimeType as AnthropicImageType, data: image.data },
+            })),
+            { type: 'text' as const, text: content },
+          ]
+        : content,
+    })),
+  };
 }

@@ -18,6 +18,8 @@ export const providerConfigSchema = z.object({
   apiKey: z.string().optional(),
   organization: z.string().optional(),
   embeddingModel: z.string().optional(),
+  /** Whether its models take images: set by /provider images; unset, known model families decide. */
+  vision: z.boolean().optional(),
   /** System instances made from the environment keep their key there, not in the database. */
   envKey: z.enum(['openai', 'anthropic']).optional(),
 });

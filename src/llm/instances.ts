@@ -173,3 +173,13 @@ export async function setInstanceModel(em: EntityManager, actor: Actor, id: stri
   await em.flush();
   return instance;
 }
+
+/** Sets whether an instance's models are sent pictures: true, false, or undefined to go by the model's name. */
+export async function setInstanceVision(em: EntityManager, actor: Actor, id: string, vision: boolean | undefined): Promise<ILlmProviderInstance> {
+  const instance = await findUsableInstance(em, actor, id);
+  assertCanManage(actor, instance.scope, instance);
+  const { vision: _old, ...config } = instance.config as ProviderConfig;
+  instance.config = vision === undefined ? config : { ...config, vision };
+  await em.flush();
+  return instance;
+}

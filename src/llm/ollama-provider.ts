@@ -52,7 +52,7 @@ export class OllamaProvider implements ChatProvider {
       try {
         iterator = await client.chat({
           model: request.model,
-          messages: request.messages.map(({ role, content }) => ({ role, content })),
+          messages: request.messages.map(({ role, content, images }) => ({ role, content, ...(images?.length ? { images: images.map((image) => image.data) } : {}) })),
           stream: true,
           options: { temperature: request.temperature, num_predict: request.maxTokens },
         });

@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { toProviderError, type ProviderLabel } from './errors.js';
-import { chatStream, type ChatProvider, type ChatRequest, type ChatStream, type ModelInfo } from './types.js';
+import { chatStream, type ChatMessage, type ChatProvider, type ChatRequest, type ChatStream, type ModelInfo } from './types.js';
 
 export interface OpenAIProviderOptions {
   /** 'openai' for api.openai.com, 'openai-compatible' for any server speaking its API. */
@@ -49,7 +49,7 @@ export class OpenAIProvider implements ChatProvider {
         const stream = await client.chat.completions.create(
           {
             model: request.model,
-            messages: request.messages,
+            messages: request.messages.map(toOpenAIMessage),
             temperature: request.temperature,
             // api.openai.com's newer models take max_completion_tokens; compatible servers know max_tokens.
             ...(type === 'openai' ? { max_completion_tokens: request.maxTokens } : { max_tokens: request.maxTokens }),
@@ -100,4 +100,20 @@ export class OpenAIProvider implements ChatProvider {
       throw toProviderError(error, this.#label);
     }
   }
+}
+
+type OpenAIMessage = OpenAI.Chat.Completions.ChatCompletionMessageParam;
+
+/** A chat message in OpenAI's shape: pictures become `image_url` content parts with a data URL, after the text. */
+export function toOpenAIMessage(message: ChatMessage): OpenAIMessage {
+  const { images, ...rest } = message;
+  if (!images?.length || message.role !== 'user') return rest as OpenAIMessage;
+  return {
+    ...rest,
+    role: 'user',
+    content: [
+      { type: 'text', text: message.content },
+      ...images.map((image) => ({ type: 'image_url' as const, image_url: { url: `data:${image.mimeType};base64,${image.data}` } })),
+    ],
+  };
 }

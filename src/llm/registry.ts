@@ -67,6 +67,7 @@ export class ProviderRegistry {
       provider: this.providerFor(instance),
       model,
       contextWindow: contextWindowOf(model, config.contextWindow),
+      ...(config.vision === undefined ? {} : { vision: config.vision }),
     };
   }
 

@@ -3,6 +3,7 @@ import { Message, type IConversation, type IMessage } from '../db/entities/index
 import type { Embedder } from '../embeddings/embedder.js';
 import type { JobContext, JobQueue } from '../queue/job-queue.js';
 import { insertMemories } from './vector-store.js';
+import { imagesOf, withImageNotes } from '../images/store.js';
 
 export const MEMORIZE_QUEUE = 'memorize';
 
@@ -54,7 +55,14 @@ export function memorizeHandler(deps: { orm: MikroORM; embedder: Embedder }) {
     const conversation = reply.conversation as IConversation;
     if (reply.character.config.memory_enabled === false || isMemoryPaused(conversation)) return { memorized: false };
     const exchange = await exchangeOf(em, reply);
-    const text = exchange.map((message) => `${speakerOf(message)}: ${clip(message.content)}`).join('\n');
+    // Pictures are remembered by their captions, like text ("[Alice shared an image: …]").
+    const images = await imagesOf(em, exchange.filter((message) => message.role === 'user').map((message) => message.id));
+    const text = exchange
+      .map((message) => {
+        const own = images.filter((image) => image.messageId === message.id);
+        return `${speakerOf(message)}: ${own.length ? withImageNotes(clip(message.content), speakerOf(message), own) : clip(message.content)}`;
+      })
+      .join('\n');
     const [embedding] = await deps.embedder.embed([text], context.signal);
     const people = exchange.filter((message) => message.role === 'user' && message.author);
     const metadata: ConversationMemoryMetadata = {

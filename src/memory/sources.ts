@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ReplySource } from '../chat/responder.js';
 import { replyPressedIn } from '../chat/pressed-reply.js';
 import { CharacterKnowledge } from '../db/entities/index.js';
+import { isUuid } from '../core/uuid.js';
 
 /** One line of a reply's Sources: what it was, how close it was, where it came from, and its text as stored now. */
 export interface ShownSource extends ReplySource {
@@ -11,6 +12,13 @@ export interface ShownSource extends ReplySource {
 }
 
 const EXCERPT_CHARS = 180;
+
+/** A picture the reply saw: who shared it and its caption as stored now (none when it was forgotten since). */
+export interface ShownImage {
+  sharedBy: string;
+  caption?: string;
+  state: 'shown' | 'forgotten' | 'uncaptioned';
+}
 
 /**
  * The memories, lore entries and knowledge chunks that went into a reply's
@@ -22,7 +30,7 @@ export async function replySources(
   em: EntityManager,
   replyId: string,
   viewer: { userId: string; channelId: string },
-): Promise<{ characterName: string; sources: ShownSource[] }> {
+): Promise<{ characterName: string; sources: ShownSource[]; images: ShownImage[] }> {
   // Only a reply of the conversation where the button was pressed: a forged id of another channel shows nothing.
   const { reply } = await replyPressedIn(em, replyId, viewer.channelId);
   const viewerUserId = viewer.userId;
@@ -47,5 +55,22 @@ export async function replySources(
     const flat = text.replace(/\s+/g, ' ').trim();
     return { ...source, excerpt: flat.length > EXCERPT_CHARS ? `${flat.slice(0, EXCERPT_CHARS)}…` : flat, state: 'shown' };
   });
-  return { characterName: reply.character?.name ?? 'The character', sources };
+  const images = await imagesSeen(em, ((reply.metadata as { images?: string[] }).images ?? []).filter(isUuid).slice(0, 20));
+  return { characterName: reply.character?.name ?? 'The character', sources, images };
+}
+
+/** The pictures a reply saw, with their captions read now (so forgetting works here too). */
+async function imagesSeen(em: EntityManager, ids: string[]): Promise<ShownImage[]> {
+  if (!ids.length) return [];
+  const rows = await em.execute<{ id: string; caption: string | null; author_name: string | null }[]>(
+    `select i.id, i.caption, m.author_name from message_images i join messages m on m.id = i.message_id where i.id = any(?::uuid[])`,
+    [`{${ids.join(',')}}`],
+  );
+  const found = new Map(rows.map((row) => [row.id, row]));
+  return ids.map((id): ShownImage => {
+    const row = found.get(id);
+    if (!row) return { sharedBy: 'Someone', state: 'forgotten' };
+    const sharedBy = row.author_name ?? 'Someone';
+    return row.caption ? { sharedBy, caption: row.caption, state: 'shown' } : { sharedBy, state: 'uncaptioned' };
+  });
 }

@@ -15,6 +15,8 @@ export interface CharacterConfig {
   shared_memory?: 'off' | 'server' | 'everywhere';
   /** In scenes: how likely the character speaks up unprompted, 0–1 (default 0.5). */
   talkativeness?: number;
+  /** Whether its model is sent pictures (true/false); unset, known vision model families are. */
+  vision?: boolean;
 }
 
 /**

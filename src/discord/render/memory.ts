@@ -9,7 +9,7 @@ import {
 } from 'discord.js';
 import type { ConversationSummary } from '../../memory/summary.js';
 import { SUMMARY_MAX_CHARS } from '../../memory/summary.js';
-import type { ShownSource } from '../../memory/sources.js';
+import type { ShownImage, ShownSource } from '../../memory/sources.js';
 import { customId } from '../command.js';
 
 const KIND_LABEL: Record<ShownSource['kind'], string> = {
@@ -20,9 +20,9 @@ const KIND_LABEL: Record<ShownSource['kind'], string> = {
 };
 
 /** The ephemeral answer to a reply's 📚 Sources button. */
-export function sourcesEmbed(characterName: string, sources: ShownSource[]): EmbedBuilder {
+export function sourcesEmbed(characterName: string, sources: ShownSource[], images: ShownImage[] = []): EmbedBuilder {
   const embed = new EmbedBuilder().setTitle(`What ${characterName} had in mind`.slice(0, 256));
-  if (!sources.length) return embed.setDescription('Nothing from memory, lore or knowledge went into this reply: only the recent messages.');
+  if (!sources.length && !images.length) return embed.setDescription('Nothing from memory, lore or knowledge went into this reply: only the recent messages.');
   const lines = sources.map((source) => {
     const score = source.score === undefined ? '' : ` · ${source.score.toFixed(2)}`;
     const label = source.url ? `[${source.label ?? 'link'}](${source.url})` : (source.label ?? '');
@@ -31,6 +31,12 @@ export function sourcesEmbed(characterName: string, sources: ShownSource[]): Emb
     if (source.state === 'private') return `${head}\n*a memory of someone else’s conversation*`;
     return `${head}\n> ${source.excerpt?.replace(/\n/g, ' ') ?? ''}`;
   });
+  for (const image of images) {
+    const head = `**Picture** · shared by ${image.sharedBy}`;
+    if (image.state === 'forgotten') lines.push(`${head}\n*forgotten since*`);
+    else if (image.state === 'uncaptioned') lines.push(`${head}\n*no caption (no captioner is set up)*`);
+    else lines.push(`${head}\n> ${image.caption!.replace(/\n/g, ' ')}`);
+  }
   return embed.setDescription(fitLines(lines, 4000));
 }
 
