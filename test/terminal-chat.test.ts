@@ -41,7 +41,12 @@ function chat(args: string[], input: string, env: Record<string, string> = {}): 
   return new Promise((resolve, reject) => {
     const child = execFile(
       process.execPath,
-      [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), path.join(ROOT, 'src/terminal/chat.ts'), '--character', 'Aria', ...args],
+      [
+        path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'),
+        path.join(ROOT, 'src/terminal/chat.ts'),
+        ...(args.some((arg) => ['--card', '--list', '--character'].includes(arg)) ? [] : ['--character', 'Aria']),
+        ...args,
+      ],
       {
         cwd: ROOT,
         env: {
@@ -57,7 +62,7 @@ function chat(args: string[], input: string, env: Record<string, string> = {}): 
         },
         timeout: 90_000,
       },
-      (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve({ stdout, stderr })),
+      (error, stdout, stderr) => (error && !env.EXPECT_FAILURE ? reject(new Error(`${error.message}\n${stderr}`)) : resolve({ stdout, stderr })),
     );
     child.stdin!.end(input);
   });
@@ -148,4 +153,28 @@ describe('npm run chat', () => {
     expect(await readFile(file, 'utf8')).toMatch(/"msg":"workers started"/);
     await rm(file, { force: true });
   }, 120_000);
+
+  it('imports a card with --card (reusing an identical earlier import), lists with --list, and gives no Discord advice', async () => {
+    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { exportCardPng } = await import('../src/cards/export-card.js');
+    const card = exportCardPng({ spec: 'chara_card_v2', spec_version: '2.0', data: { name: 'Wren', description: 'A lighthouse keeper.', first_mes: 'Evening, {{user}}.', creator: 'someone' } });
+    const file = path.join(await mkdtemp(path.join(tmpdir(), 'dreamchat-card-')), 'wren.png');
+    await writeFile(file, card);
+    fake.next({ text: 'The lamp is lit.' });
+    const first = await chat(['--card', file, '--user', 'carol'], 'Is the lamp lit?\n');
+    expect(said(first.stdout)).toBe('Wren: Evening, carol.\nWren: The lamp is lit.\n');
+    expect(first.stderr).toContain('Imported Wren.');
+    fake.next({ text: 'Still lit.' });
+    const again = await chat(['--card', file, '--user', 'carol'], 'And now?\n');
+    expect(said(again.stdout)).toBe('Wren: Still lit.\n');
+    expect(again.stderr).toContain('Using Wren, imported earlier from this file.');
+    expect(Number((await query<{ n: string }>(`select count(*) as n from characters where name = 'Wren'`))[0]!.n)).toBe(1);
+
+    const list = await chat(['--list', '--user', 'carol'], '');
+    expect(list.stdout).toBe('Aria — A bard.\nWren — A lighthouse keeper.\n');
+    const missing = await chat(['--character', 'Nobody', '--user', 'carol'], '', { EXPECT_FAILURE: '1' });
+    expect(missing.stderr).toContain('No character called “Nobody” that you can use here. See npm run chat -- --list');
+    expect(missing.stderr).not.toContain('/character');
+  }, 400_000);
 });

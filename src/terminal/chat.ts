@@ -1,7 +1,6 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { findUsableCharacter } from '../characters/characters.js';
 import { bindCharacter } from '../chat/conversations.js';
 import type { SinkFactory } from '../chat/responder.js';
 import { resolveActor } from '../core/identity.js';
@@ -14,9 +13,11 @@ import { exitWith, startProcess } from '../process.js';
 import { waitForQueues } from '../queue/drain.js';
 import { startWorkers } from '../workers.js';
 import { terminalChannelId, terminalConfig, terminalUserId } from './terminal-config.js';
+import { characterFromCard, findTerminalCharacter, listText } from './terminal-characters.js';
 import { TerminalSink } from './terminal-sink.js';
 
-const USAGE = 'Usage: npm run chat -- --character "<name>" [--user <your name>] [--wait-memory] [--log <file>]';
+const USAGE =
+  'Usage: npm run chat -- (--character "<name>" | --card path/to/card.png | --list) [--user <your name>] [--wait-memory] [--log <file>]';
 const MEMORY_QUEUES = [MEMORIZE_QUEUE, SUMMARIZE_QUEUE, INGEST_QUEUE] as const;
 
 /**
@@ -32,13 +33,15 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       character: { type: 'string', short: 'c' },
+      card: { type: 'string' },
+      list: { type: 'boolean', default: false },
       user: { type: 'string', short: 'u' },
       'wait-memory': { type: 'boolean', default: false },
       log: { type: 'string' },
     },
     allowPositionals: false,
   });
-  if (!values.character) throw new UserError(USAGE);
+  if (!values.character && !values.card && !values.list) throw new UserError(USAGE);
   const logTo = pino.destination({ dest: values.log ?? 2, sync: true, mkdir: Boolean(values.log) });
   const { config, logger } = startProcess('terminal', logTo);
   const deps = await createDeps(terminalConfig(config), logger);
@@ -48,7 +51,10 @@ async function main(): Promise<void> {
     const em = deps.database.orm.em.fork();
     // The terminal is a user of its own, outside any server: it sees its own and public characters.
     const actor = await resolveActor(em, { user: { id: terminalUserId(userName), username: userName } });
-    const character = await findUsableCharacter(em, actor, values.character);
+    if (values.list) return void process.stdout.write(await listText(em, actor));
+    const character = values.card
+      ? await cardCharacter(em, deps.queue, actor, values.card)
+      : await findTerminalCharacter(em, actor, values.character ?? '');
     const channelId = terminalChannelId(actor.user.id, character.id);
     const conversation = await bindCharacter(em, actor, { id: channelId, kind: 'dm', name: 'terminal' }, character, {
       replyMode: 'all',
@@ -75,6 +81,13 @@ async function main(): Promise<void> {
   } finally {
     await deps.close();
   }
+}
+
+/** The character of `--card`, saying on stderr whether it was imported now and what of the card was not kept. */
+async function cardCharacter(...args: Parameters<typeof characterFromCard>) {
+  const { character, imported, notes } = await characterFromCard(...args);
+  process.stderr.write(imported ? `Imported ${character.name}.${notes.length ? ` Not kept: ${notes.join('; ')}.` : ''}\n` : `Using ${character.name}, imported earlier from this file.\n`);
+  return character;
 }
 
 main().catch((error: unknown) => {
