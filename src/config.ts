@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SecretBox } from './llm/secrets.js';
 
 /** Thrown when the environment cannot be turned into a valid configuration. */
 export class ConfigError extends Error {
@@ -60,7 +61,15 @@ const schema = z.object({
     .enum(['true', 'false', ''])
     .default('false')
     .transform((value) => value === 'true'),
-  SECRET_KEYS: optional(z.string().min(8)),
+  SECRET_KEYS: optional(
+    z.string().min(8).superRefine((value, context) => {
+      try {
+        SecretBox.fromConfig(value);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    }),
+  ),
   ALLOW_PRIVATE_ENDPOINTS: z
     .enum(['true', 'false', ''])
     .default('false')

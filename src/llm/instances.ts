@@ -183,3 +183,29 @@ export async function setInstanceVision(em: EntityManager, actor: Actor, id: str
   await em.flush();
   return instance;
 }
+
+/**
+ * Re-encrypts every stored API key that is not under the first key of
+ * SECRET_KEYS (rotate-secrets). A key that no listed key opens is left as it
+ * is and named in `unreadable`, so the others are still rotated.
+ */
+export async function reencryptStoredKeys(em: EntityManager, secrets: SecretBox): Promise<{ rotated: number; unreadable: string[] }> {
+  let rotated = 0;
+  const unreadable: string[] = [];
+  await em.transactional(async (tx) => {
+    for (const instance of await tx.find(LlmProviderInstance, {})) {
+      const stored = instance.config as ProviderConfig;
+      if (!stored.apiKey || !secrets.needsRotation(stored.apiKey)) continue;
+      let plain: string;
+      try {
+        plain = secrets.decrypt(stored.apiKey);
+      } catch {
+        unreadable.push(`${instance.displayName} (${instance.id})`);
+        continue;
+      }
+      instance.config = { ...stored, apiKey: secrets.encrypt(plain) };
+      rotated += 1;
+    }
+  });
+  return { rotated, unreadable };
+}

@@ -1,8 +1,7 @@
 import { ConfigError } from '../config.js';
 import { openDatabase } from '../db/database.js';
-import { LlmProviderInstance } from '../db/entities/index.js';
 import { exitWith, startProcess } from '../process.js';
-import type { ProviderConfig } from './create-provider.js';
+import { reencryptStoredKeys } from './instances.js';
 import { SecretBox } from './secrets.js';
 
 /**
@@ -16,16 +15,8 @@ async function main(): Promise<void> {
   const secrets = SecretBox.fromConfig(config.secrets.keys);
   const database = await openDatabase(config, logger);
   try {
-    const em = database.orm.em.fork();
-    let rotated = 0;
-    await em.transactional(async (tx) => {
-      for (const instance of await tx.find(LlmProviderInstance, {})) {
-        const stored = instance.config as ProviderConfig;
-        if (!stored.apiKey || !secrets.needsRotation(stored.apiKey)) continue;
-        instance.config = { ...stored, apiKey: secrets.encrypt(secrets.decrypt(stored.apiKey)) };
-        rotated += 1;
-      }
-    });
+    const { rotated, unreadable } = await reencryptStoredKeys(database.orm.em.fork(), secrets);
+    if (unreadable.length) logger.warn({ unreadable }, 'these API keys open with no key of SECRET_KEYS and were left as they are');
     logger.info({ rotated }, 'API keys re-encrypted with the first key of SECRET_KEYS');
   } finally {
     await database.close();
