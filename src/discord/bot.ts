@@ -39,8 +39,10 @@ export async function startBot(options: BotOptions): Promise<Client> {
       GatewayIntentBits.GuildMessages,
       GatewayIntentBits.MessageContent,
       GatewayIntentBits.DirectMessages,
+      // A ❌ on a message someone wrote as a persona deletes it.
+      GatewayIntentBits.GuildMessageReactions,
     ],
-    partials: [Partials.Channel],
+    partials: [Partials.Channel, Partials.Message, Partials.Reaction, Partials.User],
     rest: options.apiUrl ? { api: options.apiUrl } : {},
   });
   const webhooks = new WebhookCache({ rest: client.rest, applicationId: () => client.application?.id, logger: deps.logger, locks: deps.locks });

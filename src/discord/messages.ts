@@ -8,10 +8,13 @@ import { authorOf, channelRefOf, isConversationChannel, isPublicChannel, placeOf
 import type { CommandContext } from './command.js';
 import { nsfwAllowed } from '../permissions/content.js';
 import { personaContext } from '../personas/choices.js';
-import { isProxiedMessage } from '../personas/proxied.js';
+import { findProxiedMessage, isProxiedMessage } from '../personas/proxied.js';
+import { deleteProxiedMessage } from './proxied-messages.js';
 import { speakAs, type Spoken } from './proxy.js';
 import { replySinks } from './reply-sinks.js';
 import type { ImageRef } from '../images/fetch-images.js';
+
+const DELETE_EMOJI = '❌';
 
 export interface MessageRoutingDeps {
   client: Client;
@@ -39,6 +42,16 @@ export function routeMessages(deps: MessageRoutingDeps): void {
     void retryOnLostConnection(() => editUserMessage(orm.em.fork(), message.id, content, context.queue)).catch((error: unknown) =>
       context.logger.warn({ err: error }, 'could not update an edited message'),
     );
+  });
+  client.on('messageReactionAdd', (reaction, user) => {
+    if (user.bot || reaction.emoji.name !== DELETE_EMOJI) return;
+    const target = reaction.message;
+    void retryOnLostConnection(async () => {
+      const proxied = await findProxiedMessage(orm.em.fork(), target.id);
+      // Only its author's ❌ deletes a persona's message; anyone else's is just a reaction.
+      if (proxied?.authorDiscordId !== user.id) return;
+      await deleteProxiedMessage(context, target.channel, target.channelId, target.id);
+    }).catch((error: unknown) => context.logger.warn({ err: error }, 'could not delete a persona’s message'));
   });
   client.on('messageDelete', (message: Message | PartialMessage) => {
     void retryOnLostConnection(() => deleteUserMessage(orm.em.fork(), message.id)).catch((error: unknown) =>

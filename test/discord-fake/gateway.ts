@@ -205,6 +205,9 @@ export class FakeGateway {
   /** The event as this session may see it, or undefined when its intents do not cover it. */
   #visible(session: Session, event: string, data: Json): Json | undefined {
     const has = (bit: number) => (session.intents & bit) === bit;
+    if (event.startsWith('MESSAGE_REACTION_')) {
+      return has(data.guild_id ? GatewayIntentBits.GuildMessageReactions : GatewayIntentBits.DirectMessageReactions) ? data : undefined;
+    }
     if (event.startsWith('MESSAGE_')) {
       const inGuild = Boolean(data.guild_id);
       if (!has(inGuild ? GatewayIntentBits.GuildMessages : GatewayIntentBits.DirectMessages)) return undefined;

@@ -1,4 +1,4 @@
-import { ComponentType, InteractionType } from 'discord-api-types/v10';
+import { ApplicationCommandType, ComponentType, InteractionType } from 'discord-api-types/v10';
 import type { FakeContext } from './context.js';
 import { addMember } from './guild-setup.js';
 import {
@@ -14,7 +14,7 @@ import {
 } from './interaction-payloads.js';
 import { FakeInteraction } from './interactions.js';
 import { createMessage, deleteMessage, editMessage, storeAttachment } from './messages.js';
-import { messagePayload, type Json } from './payloads.js';
+import { memberPayload, messagePayload, type Json } from './payloads.js';
 import type { StoredMessage } from './store.js';
 import type { EmbedBody } from './validation.js';
 
@@ -84,6 +84,53 @@ export class UserActions {
   /** A user deletes a message (MESSAGE_DELETE). */
   userDeletes(messageId: string): void {
     deleteMessage(this.ctx, this.#message(messageId));
+  }
+
+  /**
+   * A user reacts to a message with a unicode emoji (MESSAGE_REACTION_ADD, seen
+   * with the Guild/Direct Message Reactions intent). The message's `reactions`
+   * count it, as Discord's do.
+   */
+  userReacts(messageId: string, userId: string, emoji: string): void {
+    const message = this.#message(messageId);
+    const reactions = (message.reactions ??= []);
+    const existing = reactions.find((reaction) => reaction.emoji.name === emoji && !reaction.emoji.id);
+    if (existing) existing.count++;
+    else reactions.push({ count: 1, count_details: { burst: 0, normal: 1 }, me: false, me_burst: false, burst_colors: [], emoji: { id: null, name: emoji } });
+    const guild = message.guild_id ? this.ctx.store.guild(message.guild_id) : undefined;
+    this.ctx.dispatch('MESSAGE_REACTION_ADD', {
+      user_id: userId,
+      channel_id: message.channel_id,
+      message_id: message.id,
+      ...(guild ? { guild_id: guild.id, member: memberPayload(this.ctx.store, guild, userId, { withUser: true }) } : {}),
+      ...(message.webhook_id ? {} : { message_author_id: message.author.id }),
+      emoji: { id: null, name: emoji },
+      burst: false,
+      type: 0,
+    });
+    this.ctx.signal.notify();
+  }
+
+  /**
+   * A user runs a message context-menu command ("Apps → name" on a message):
+   * INTERACTION_CREATE type 2 with data.type 3, `target_id` and the message
+   * in `resolved.messages`. When the bot registered commands, the name must be one of its message commands.
+   */
+  messageCommand(input: InteractionWhere & { name: string; targetId: string }): FakeInteraction {
+    const target = this.#message(input.targetId);
+    const channel = this.ctx.store.channel(input.channelId);
+    const registered = [...(this.ctx.store.commands.get('global') ?? []), ...(channel.guildId ? (this.ctx.store.commands.get(channel.guildId) ?? []) : [])];
+    const command = registered.find((candidate) => candidate.name === input.name && candidate.type === ApplicationCommandType.Message);
+    if (registered.length && !command) throw new Error(`no message command "${input.name}" is registered`);
+    const data = {
+      id: command?.id ?? this.ctx.store.ids.next(),
+      name: input.name,
+      type: ApplicationCommandType.Message,
+      target_id: target.id,
+      resolved: { messages: { [target.id]: messagePayload(target) } },
+      ...(command?.guild_id ? { guild_id: command.guild_id } : {}),
+    };
+    return this.#interact(InteractionType.ApplicationCommand, input, data);
   }
 
   /** A user runs a slash command (INTERACTION_CREATE type 2). Options are checked against the registered command when there is one. */
