@@ -15,6 +15,7 @@ import { characterEmbed, characterListPage, characterModal, tooLongForForm } fro
 import { CARD_LIMITS } from '../src/cards/card-limits.js';
 import { exportCardJson, exportCardPng } from '../src/cards/export-card.js';
 import { isPng, parseCard } from '../src/cards/parse-card.js';
+import { loadAvatar, saveAvatar } from '../src/characters/avatars.js';
 import { cardHash, cardOf, importCard, type ImportedCard } from '../src/characters/import-card.js';
 import { UserError } from '../src/errors.js';
 import { download } from '../src/knowledge/download.js';
@@ -124,6 +125,7 @@ export default {
         avatarUrl: card.avatar ? file.url : undefined,
         fileHash: cardHash(buffer),
       });
+      if (card.avatar && isPng(card.avatar)) await saveAvatar(context.config.database.dataDir, imported.character.id, card.avatar);
       await interaction.editReply({ content: importReply(imported), embeds: [characterEmbed(imported.character)] });
       return;
     }
@@ -140,9 +142,10 @@ export default {
     if (sub === 'export') {
       await interaction.deferReply({ flags: MessageFlags.Ephemeral });
       const fetcher = guardedFetch({ allowPrivate: context.config.secrets.allowPrivateEndpoints });
-      const avatar = character.avatarUrl
+      const stored = await loadAvatar(context.config.database.dataDir, character.id);
+      const avatar = stored ?? (character.avatarUrl
         ? await download(character.avatarUrl, { maxBytes: CARD_LIMITS.fileBytes, timeoutMs: 15_000 }, fetcher).catch(() => undefined)
-        : undefined;
+        : undefined);
       const png = exportCardPng(exportCardJson(await cardOf(em, character)), avatar && isPng(avatar) ? avatar : undefined);
       await interaction.editReply({
         content: `**${character.name}** as a character card (V2 and V3 in one PNG).`,
