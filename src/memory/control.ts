@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../core/identity.js';
-import { Conversation, Message, User, type IConversation } from '../db/entities/index.js';
+import { Conversation, Message, Persona, User, type IConversation } from '../db/entities/index.js';
 import { UserError } from '../errors.js';
 import { isMemoryPaused } from './memorize.js';
 import { summaryOf } from './summary.js';
@@ -125,7 +125,7 @@ export async function* exportConversation(em: EntityManager, conversation: IConv
 /**
  * Deletes everything of a person: their messages and every memory of or
  * quoting them, their characters (with their knowledge and conversations),
- * their provider keys, and their user row. Conversations they started in
+ * their provider keys, their personas, and their user row. Conversations they started in
  * shared channels stay for the others, without their messages.
  */
 export async function deleteUserData(em: EntityManager, userId: string): Promise<{ messages: number; memories: number }> {
@@ -138,6 +138,8 @@ export async function deleteUserData(em: EntityManager, userId: string): Promise
     );
     const messages = await tx.nativeDelete(Message, { author: userId });
     await tx.nativeDelete(Conversation, { user: userId, kind: 'dm' });
+    // Their personas and where they wore them (the user row's cascade would take them too; said here so it is plain).
+    await tx.nativeDelete(Persona, { user: userId });
     await tx.nativeDelete(User, { id: userId });
     return { messages, memories: memories.affectedRows };
   });

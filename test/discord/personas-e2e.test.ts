@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCharacter } from '../../src/characters/characters.js';
 import { resolveActor } from '../../src/core/identity.js';
-import { Message, Persona } from '../../src/db/entities/index.js';
+import { Message, Persona, PersonaChoice, User } from '../../src/db/entities/index.js';
 import type { FakeDiscord } from '../discord-fake/index.js';
 import { startBotHarness, type BotHarness } from '../support/bot-harness.js';
 
@@ -142,5 +142,49 @@ describe('/persona, through the fake Discord', () => {
     expect(lines()).toContain('Alice: Who am I now?');
     // What was said as Kestrel keeps its name.
     expect(lines()).toContain('Kestrel: And I bring the hawk.');
+  });
+
+  it('imports a SillyTavern persona backup and settings.json, a Tupperbox export and a PluralKit export', async () => {
+    const importFile = async (name: string, data: unknown, userId = harness.bob) =>
+      (await persona('import', { file: { name, data: JSON.stringify(data), contentType: 'application/json' } } as never, userId).waitForReply()).content;
+    // The shape of SillyTavern's persona backup: public/scripts/personas.js, onBackupPersonas.
+    const backup = {
+      personas: { 'user-default.png': 'Wren', '1701.png': 'Thorn' },
+      persona_descriptions: { 'user-default.png': { description: '{{user}} is a scout.', position: 0 }, '1701.png': { description: 'A knight.', position: 0 } },
+      default_persona: 'user-default.png',
+    };
+    expect(await importFile('personas_20261203.json', backup)).toBe('Imported 2 persona(s) from SillyTavern: **Wren**, **Thorn**.');
+    // settings.json keeps the same maps under power_user.
+    const settings = { main_api: 'openai', power_user: { personas: { 'a.png': 'Ash', 'b.png': 'Mira' }, persona_descriptions: { 'a.png': { description: 'Ash is quiet.' } } } };
+    expect(await importFile('settings.json', settings)).toMatch(/^Imported 1 persona\(s\) from SillyTavern: \*\*Ash\*\*\.\n❌ Mira: You already have a persona called “Mira”/);
+    // tb!export: tuppers with brackets as prefix/suffix pairs.
+    const tupperbox = { tuppers: [{ id: 1, name: 'Jay', avatar_url: 'https://cdn.example.org/jay.png', brackets: ['j:', '', '[j', 'j]'], description: 'A bird.', posts: 3 }], groups: [] };
+    expect(await importFile('tuppers.json', tupperbox)).toBe('Imported 1 persona(s) from Tupperbox: **Jay**.');
+    // pk;export: members with proxy_tags; display_name is what PluralKit posts under.
+    const pluralkit = { version: 2, id: 'abcde', members: [{ id: 'fghij', name: 'rook', display_name: 'Rook', avatar_url: 'https://cdn.example.org/rook.png', description: 'A crow.', proxy_tags: [{ prefix: 'r;', suffix: null }, { prefix: null, suffix: '-r' }] }] };
+    expect(await importFile('system.json', pluralkit)).toBe('Imported 1 persona(s) from PluralKit: **Rook**.');
+    const bobs = await em().find(Persona, { user: { discordId: harness.bob } }, { orderBy: { name: 'asc' } });
+    expect(bobs.map((p) => [p.name, p.description, p.avatarUrl, p.proxyTags])).toEqual([
+      ['Ash', 'Ash is quiet.', null, []],
+      ['Jay', 'A bird.', 'https://cdn.example.org/jay.png', [{ prefix: 'j:' }, { prefix: '[j', suffix: 'j]' }]],
+      ['Mira', 'Mira is a healer from the coast.'.replace('Mira is', '{{user}} is'), null, []],
+      ['Rook', 'A crow.', 'https://cdn.example.org/rook.png', [{ prefix: 'r;' }, { suffix: '-r' }]],
+      ['Thorn', 'A knight.', null, []],
+      ['Wren', '{{user}} is a scout.', null, []],
+    ]);
+    expect(await importFile('notes.json', { hello: 'world' })).toContain('I do not know this file');
+  });
+
+  it('/memory delete-my-data removes the person’s personas and where they wore them', async () => {
+    const bobPersonas = await em().count(Persona, { user: { discordId: harness.bob } });
+    expect(bobPersonas).toBeGreaterThan(0);
+    expect(await em().count(PersonaChoice, { user: { discordId: harness.alice } })).toBeGreaterThan(0);
+    const asked = await discord.slashCommand({ name: 'memory', subcommand: 'delete-my-data', userId: harness.alice, channelId: harness.channel.id }).waitForReply();
+    const confirmId = JSON.stringify(asked.components).match(/"custom_id":"(memory:delete-me)"/)?.[1];
+    await discord.pressButton(asked.id, confirmId!, harness.alice).waitForResponse();
+    expect(await em().count(User, { discordId: harness.alice })).toBe(0);
+    expect(await em().count(Persona, { user: { discordId: harness.alice } })).toBe(0);
+    expect(await em().count(Persona, {})).toBe(bobPersonas);
+    expect(await em().count(PersonaChoice, {})).toBe(1);
   });
 });
