@@ -36,6 +36,7 @@ const schema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   DATA_DIR: z.string().default('./data'),
   REDIS_URL: optional(redisUrl),
+  REDIS_PREFIX: z.string().regex(/^[\w.-]+$/, 'letters, digits, _ . - only').default('dreamchat'),
   EMBEDDING_DIMENSION: z.coerce.number().int().min(2).max(16000).default(384),
   EMBEDDER: z.enum(['transformers', 'use', 'hashing', 'openai', 'ollama']).default('transformers'),
   EMBEDDING_MODEL: optional(z.string()),
@@ -101,7 +102,8 @@ export interface Config {
     readonly apiUrl?: string;
   };
   readonly database: { readonly url?: string; readonly dataDir: string; readonly poolSize: number };
-  readonly redis: { readonly url?: string };
+  /** `prefix`: the start of every key, so that several bots (or test runs) can share one Redis. */
+  readonly redis: { readonly url?: string; readonly prefix: string };
   readonly embedding: {
     readonly dimension: number;
     readonly embedder: 'transformers' | 'use' | 'hashing' | 'openai' | 'ollama';
@@ -177,7 +179,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       apiUrl: e.DISCORD_API_URL,
     },
     database: { url: e.DATABASE_URL, dataDir: e.DATA_DIR, poolSize: e.DATABASE_POOL_SIZE },
-    redis: { url: e.REDIS_URL },
+    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
     embedding: {
       dimension: e.EMBEDDING_DIMENSION,
       embedder: e.EMBEDDER,

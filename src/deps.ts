@@ -69,9 +69,10 @@ export async function createDeps(config: Config, logger: Logger): Promise<OwnedD
     await database.close();
     throw error;
   }
-  const queue = createJobQueue({ redisUrl: config.redis.url, logger });
-  const locks = createLocks({ redisUrl: config.redis.url });
-  const drafts = createReplyDrafts({ redisUrl: config.redis.url });
+  const { url: redisUrl, prefix } = config.redis;
+  const queue = createJobQueue({ redisUrl, logger, prefix });
+  const locks = createLocks({ redisUrl, prefix });
+  const drafts = createReplyDrafts({ redisUrl, prefix });
   const metrics = new Metrics();
   metrics.watchQueues(queue, [REPLY_QUEUE, INGEST_QUEUE, MEMORIZE_QUEUE, SUMMARIZE_QUEUE]);
   const providers = new ProviderRegistry({ config, secrets });

@@ -6,6 +6,8 @@ describe('config', () => {
     const config = loadConfig({});
     expect(config.embedding.dimension).toBe(384);
     expect(config.database).toEqual({ url: undefined, dataDir: './data', poolSize: 10 });
+    expect(config.redis).toEqual({ url: undefined, prefix: 'dreamchat' });
+    expect(() => loadConfig({ REDIS_PREFIX: 'a b' })).toThrow(/REDIS_PREFIX/);
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.database)).toBe(true);
   });

@@ -36,6 +36,8 @@ describe.runIf(process.env.DATABASE_URL && redisUrl)('npm run start:shards', () 
         DISCORD_API_URL: discord.restUrl,
         DATABASE_URL: db.url,
         REDIS_URL: redisUrl,
+        // Keys of its own: other test files (and other runs) share the Redis server.
+        REDIS_PREFIX: `test-${randomBytes(4).toString('hex')}`,
         SHARD_COUNT: '1',
         EMBEDDER: 'hashing',
         EMBEDDING_DIMENSION: '64',

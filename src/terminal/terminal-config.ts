@@ -12,7 +12,7 @@ import type { Config } from '../config.js';
 export function terminalConfig(config: Config): Config {
   return Object.freeze({
     ...config,
-    redis: Object.freeze({ url: undefined }),
+    redis: Object.freeze({ ...config.redis, url: undefined }),
     repliesInQueue: false,
     usage: Object.freeze({
       ...config.usage,

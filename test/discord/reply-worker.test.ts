@@ -35,7 +35,8 @@ beforeAll(async () => {
   const config = loadConfig({
     DATABASE_URL: db.url,
     ...(inject('embedded') ? { DATABASE_POOL_SIZE: '1' } : {}),
-    ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+    // Keys of its own: other test files (and other runs) share the Redis server.
+    ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL, REDIS_PREFIX: `test-${randomBytes(4).toString('hex')}` } : {}),
     REPLIES_IN_QUEUE: 'true',
     ...fakeServicesEnv(discord, llm),
   });
