@@ -125,7 +125,7 @@ export default {
     const actor = await actorOf(em, interaction);
     if (interaction.isButton() && action === 'sources') {
       const { characterName, sources, images } = await replySources(em, args[0] ?? '', { userId: actor.user.id, channelId: interaction.channelId ?? '' });
-      await interaction.reply({ embeds: [sourcesEmbed(characterName, sources, images)], flags: MessageFlags.Ephemeral });
+      await interaction.reply({ embeds: [sourcesEmbed(characterName, sources, context.config.discord.webUrl, images)], flags: MessageFlags.Ephemeral });
       return;
     }
     if (interaction.isButton() && action === 'cancel') {

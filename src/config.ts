@@ -32,6 +32,7 @@ const schema = z.object({
   DISCORD_CLIENT_ID: optional(z.string().regex(/^\d{17,20}$/, 'must be the numeric application id')),
   DISCORD_DEV_GUILD_ID: optional(z.string().regex(/^\d{17,20}$/, 'must be a numeric server id')),
   DISCORD_API_URL: optional(z.string().url()),
+  DISCORD_WEB_URL: z.string().url().default('https://discord.com'),
   DATABASE_URL: optional(postgresUrl),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   DATA_DIR: z.string().default('./data'),
@@ -100,6 +101,8 @@ export interface Config {
     readonly clientId?: string;
     readonly devGuildId?: string;
     readonly apiUrl?: string;
+    /** Where links to messages point (Sources): Discord's web app, or a compatible server's. */
+    readonly webUrl: string;
   };
   readonly database: { readonly url?: string; readonly dataDir: string; readonly poolSize: number };
   /** `prefix`: the start of every key, so that several bots (or test runs) can share one Redis. */
@@ -177,6 +180,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       clientId: e.DISCORD_CLIENT_ID,
       devGuildId: e.DISCORD_DEV_GUILD_ID,
       apiUrl: e.DISCORD_API_URL,
+      webUrl: e.DISCORD_WEB_URL,
     },
     database: { url: e.DATABASE_URL, dataDir: e.DATA_DIR, poolSize: e.DATABASE_POOL_SIZE },
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },

@@ -60,10 +60,20 @@ export interface PromptPersonas {
 export const MEMORY_KINDS = ['lore', 'knowledge', 'conversation', 'other'] as const;
 export type MemoryKind = (typeof MEMORY_KINDS)[number];
 
+/** A Discord message, by ids (no guild: a direct message). */
+export interface MessageRef {
+  guildId?: string;
+  channelId: string;
+  messageId: string;
+}
+
 /** Where a memory came from, for the Sources button. */
 export interface MemorySource {
   label: string;
+  /** A web page a knowledge passage came from. */
   url?: string;
+  /** The Discord message an earlier exchange ended with; the Discord layer makes it a link. */
+  jump?: MessageRef;
   /** The person a memory of another conversation belongs to: only they see its text. */
   userId?: string;
 }

@@ -25,7 +25,7 @@ import { fillMacros } from './macros.js';
 import { mentionsName } from './mentions.js';
 import { explainFailure } from './failure.js';
 import type { ReplySink, Speaker } from './reply-sink.js';
-import type { HistoryEntry, PromptMemory } from './prompt.js';
+import type { HistoryEntry, MessageRef, PromptMemory } from './prompt.js';
 import type { RetrievalOptions } from './retrieval.js';
 import type { ReplyBudget } from '../usage/budget.js';
 import type { ImageRef } from '../images/fetch-images.js';
@@ -191,7 +191,10 @@ export class Responder {
     return 'replied';
   }
 
-  /** The greeting of the bound character (or, in a scene, of `as`), posted and stored as its line in the conversation. */
+  /**
+   * The greeting of the bound character (or, in a scene, of `as`), posted and stored as its line in the conversation.
+   * Throws a UserError saying so when it could not be posted.
+   */
   async greet(conversationId: string, userName: string, sinks: SinkFactory, as?: ICharacter): Promise<void> {
     const em = this.#deps.orm.em.fork();
     const found = await loadConversation(em, conversationId);
@@ -206,6 +209,15 @@ export class Responder {
       model: 'greeting',
       alternative: { index: 1, count: 1 },
     });
+    if (!shown.messageIds.length) {
+      // Nothing reached the channel (the sink logged why): the greeting is not part of the conversation, and the
+      // person who brought the character in is told, rather than left looking at "is here" and silence.
+      await em.remove(greeting).flush();
+      throw new UserError(
+        `${character.name}'s greeting could not be posted here, so it was left out. ${character.name} still answers messages. ` +
+          'If this keeps happening, check that the bot may send messages and manage webhooks in this channel.',
+      );
+    }
     await rememberShown(em, greeting as IMessage, shown.messageIds);
   }
 
@@ -550,6 +562,7 @@ export interface ReplySource {
   score?: number;
   label?: string;
   url?: string;
+  jump?: MessageRef;
   userId?: string;
 }
 

@@ -3,7 +3,7 @@ import type { Embedder } from '../embeddings/embedder.js';
 import type { ConversationMemoryMetadata } from '../memory/memorize.js';
 import { fuseRanks, searchText } from '../memory/text-search.js';
 import { searchMemories, type MemoryHit, type MemoryScope } from '../memory/vector-store.js';
-import type { HistoryEntry, PromptMemory } from './prompt.js';
+import type { HistoryEntry, MessageRef, PromptMemory } from './prompt.js';
 
 /** How far a character's memories of a person reach beyond the current conversation. */
 export const SHARED_MEMORY_SCOPES = ['off', 'server', 'everywhere'] as const;
@@ -183,13 +183,13 @@ function toMemory(hit: MemoryHit, kind: PromptMemory['kind']): PromptMemory {
             // A web page's passages link to it; uploaded files have no lasting link (Discord's attachment links expire).
             url: meta.source && /^https?:\/\//.test(meta.source) ? meta.source : undefined,
           }
-        : { label: meta.at ? `said ${meta.at.slice(0, 10)}` : 'an earlier exchange', url: messageLink(meta), userId: hit.userId ?? undefined },
+        : { label: meta.at ? `said ${meta.at.slice(0, 10)}` : 'an earlier exchange', jump: lastMessage(meta), userId: hit.userId ?? undefined },
   };
 }
 
-/** A link to the reply an exchange ended with. */
-function messageLink(meta: Partial<ConversationMemoryMetadata>): string | undefined {
+/** The reply an exchange ended with (the Sources view links to it). */
+function lastMessage(meta: Partial<ConversationMemoryMetadata>): MessageRef | undefined {
   const last = meta.discordMessageIds?.at(-1);
   if (!last || !meta.channelId) return undefined;
-  return `https://discord.com/channels/${meta.guildId ?? '@me'}/${meta.channelId}/${last}`;
+  return { ...(meta.guildId ? { guildId: meta.guildId } : {}), channelId: meta.channelId, messageId: last };
 }

@@ -51,7 +51,7 @@ export async function replySources(
   const sources = stored.map((source): ShownSource => {
     const text = texts.get(source.id);
     if (text === undefined) return { ...source, state: 'forgotten' };
-    if (source.kind === 'other' && source.userId !== viewerUserId) return { ...source, url: undefined, state: 'private' };
+    if (source.kind === 'other' && source.userId !== viewerUserId) return { ...source, url: undefined, jump: undefined, state: 'private' };
     const flat = text.replace(/\s+/g, ' ').trim();
     return { ...source, excerpt: flat.length > EXCERPT_CHARS ? `${flat.slice(0, EXCERPT_CHARS)}…` : flat, state: 'shown' };
   });

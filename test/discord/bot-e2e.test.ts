@@ -174,6 +174,23 @@ describe('history, status, cards and permissions through Discord', () => {
     await discord.waitForMessage(other.id, (m) => m.content.includes('Still me.'), 15_000);
     expect(discord.messages(other.id).filter((m) => m.content.includes('Manage Webhooks'))).toHaveLength(1);
   });
+
+  it('tells the person in plain words when the greeting could not be posted, and keeps it out of the conversation', async () => {
+    const { PermissionFlagsBits } = await import('discord.js');
+    const mute = String(PermissionFlagsBits.ManageWebhooks | PermissionFlagsBits.SendMessages);
+    const other = discord.addTextChannel(guild.id, {
+      name: 'read-only',
+      permissionOverwrites: [{ id: guild.botRoleId, type: 0, allow: '0', deny: mute }],
+    });
+    const start = discord.slashCommand({ name: 'chat', subcommand: 'start', options: { character: 'Aria', answers: 'all' }, userId: alice, channelId: other.id });
+    expect((await start.waitForResponse()).data.content).toContain('**Aria** is here');
+    const told = await start.waitForFollowUp(() => true, 15_000);
+    expect(told.content).toMatch(/^Aria's greeting could not be posted here, so it was left out\. Aria still answers messages\./);
+    expect(told.flags! & 64).toBe(64);
+    expect(discord.messages(other.id).filter((m) => m.content.includes('pull up a chair'))).toHaveLength(0);
+    const conversation = await deps.database.orm.em.fork().count(Message, { conversation: { discordChannelId: other.id } });
+    expect(conversation).toBe(0);
+  });
 });
 
 /** The stored reply shown as this Discord message (its id is saved just after the reply is shown). */

@@ -149,7 +149,8 @@ describe('conversation memories', () => {
     const everywhere = await ask('everywhere');
     const other = everywhere.filter((memory) => memory.kind === 'other');
     expect(other.map((memory) => memory.content)).toEqual([expect.stringContaining('old lighthouse at Port Calder')]);
-    expect(other[0]!.source?.url).toBe(`https://discord.com/channels/@me/${dm}/${((await memoryOf(dmReply))!.metadata as { discordMessageIds: string[] }).discordMessageIds.at(-1)}`);
+    // A direct message: no guild id (the link is made by the Discord layer, on DISCORD_WEB_URL).
+    expect(other[0]!.source?.jump).toEqual({ channelId: dm, messageId: ((await memoryOf(dmReply))!.metadata as { discordMessageIds: string[] }).discordMessageIds.at(-1) });
     expect(everywhere.some((memory) => memory.kind === 'conversation' && memory.content.includes('sister is called Ione'))).toBe(true);
     // 'server' in a DM: from direct messages only, which this memory is.
     expect((await ask('server')).filter((memory) => memory.kind === 'other').map((memory) => memory.content)).toEqual([

@@ -7,6 +7,7 @@ import {
   TextInputBuilder,
   TextInputStyle,
 } from 'discord.js';
+import type { MessageRef } from '../../chat/prompt.js';
 import type { ConversationSummary } from '../../memory/summary.js';
 import { SUMMARY_MAX_CHARS } from '../../memory/summary.js';
 import type { ShownImage, ShownSource } from '../../memory/sources.js';
@@ -19,13 +20,19 @@ const KIND_LABEL: Record<ShownSource['kind'], string> = {
   other: '🗂️ Another conversation',
 };
 
-/** The ephemeral answer to a reply's 📚 Sources button. */
-export function sourcesEmbed(characterName: string, sources: ShownSource[], images: ShownImage[] = []): EmbedBuilder {
+/** The link to a Discord message, on the Discord web host (DISCORD_WEB_URL, https://discord.com by default). */
+export function messageUrl(webUrl: string, message: MessageRef): string {
+  return `${webUrl.replace(/\/+$/, '')}/channels/${message.guildId ?? '@me'}/${message.channelId}/${message.messageId}`;
+}
+
+/** The ephemeral answer to a reply's 📚 Sources button; earlier exchanges link to their messages on `webUrl`. */
+export function sourcesEmbed(characterName: string, sources: ShownSource[], webUrl: string, images: ShownImage[] = []): EmbedBuilder {
   const embed = new EmbedBuilder().setTitle(`What ${characterName} had in mind`.slice(0, 256));
   if (!sources.length && !images.length) return embed.setDescription('Nothing from memory, lore or knowledge went into this reply: only the recent messages.');
   const lines = sources.map((source) => {
     const score = source.score === undefined ? '' : ` · ${source.score.toFixed(2)}`;
-    const label = source.url ? `[${source.label ?? 'link'}](${source.url})` : (source.label ?? '');
+    const url = source.jump ? messageUrl(webUrl, source.jump) : source.url;
+    const label = url ? `[${source.label ?? 'link'}](${url})` : (source.label ?? '');
     const head = `**${KIND_LABEL[source.kind]}**${score}${label ? ` · ${label}` : ''}`;
     if (source.state === 'forgotten') return `${head}\n*forgotten since*`;
     if (source.state === 'private') return `${head}\n*a memory of someone else’s conversation*`;
