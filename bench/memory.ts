@@ -2,7 +2,7 @@
  * Retrieval quality: does the character recall, hundreds of turns later, what
  * people told it early on, and what its knowledge documents say?
  *
- *   npm run bench -- memory [seed] [hashing,use,minilm]
+ *   npm run bench -- memory [seed] [hashing,use,minilm] [vector,hybrid]
  *
  * A scripted conversation (bench/memory/script.ts) is played through the real
  * Responder, with a fake OpenAI server giving the scripted replies, and the
@@ -54,7 +54,7 @@ const HASHING_DIMENSION = 384;
 /** Which embedders the bench runs, by default all of them (MiniLM only when cached). */
 const EMBEDDERS = ['hashing', 'use', 'minilm'];
 /** Each embedder runs once per retrieval mode: the options that differ from its defaults. */
-const MODES: Record<string, Partial<RetrievalOptions>> = { vector: {} };
+const MODES: Record<string, Partial<RetrievalOptions>> = { vector: { fullText: false }, hybrid: { fullText: true } };
 const DATABASE = 'dreamchat_bench_memory';
 /** The Responder's default history (recentHistory limit). */
 const HISTORY_LIMIT = 60;
@@ -74,6 +74,8 @@ const CHANNEL = '960000000000000002';
 export default async function run(args: string[]): Promise<Record<string, unknown>> {
   const seed = Number(args[0] ?? DEFAULT_SEED);
   const embedders = (args[1] ?? EMBEDDERS.join(',')).split(',');
+  const modes = (args[2] ?? Object.keys(MODES).join(',')).split(',');
+  for (const mode of modes) if (!MODES[mode]) throw new Error(`Unknown mode ${mode}: pick from ${Object.keys(MODES).join(', ')}.`);
   const script = generateScript(seed);
   const logger = createLogger('silent');
   const results: Record<string, unknown> = {
@@ -102,7 +104,7 @@ export default async function run(args: string[]): Promise<Record<string, unknow
       continue;
     }
     const byMode: Record<string, unknown> = {};
-    for (const [mode, options] of Object.entries(MODES)) byMode[mode] = await runWith(embedder, script, logger, mode, options);
+    for (const mode of modes) byMode[mode] = await runWith(embedder, script, logger, mode, MODES[mode]!);
     results[name] = byMode;
   }
   return results;
