@@ -136,6 +136,7 @@ export async function deleteUserData(em: EntityManager, userId: string): Promise
       [userId, userId],
       'run',
     );
+    await forgetTracesOf(tx, userId);
     const messages = await tx.nativeDelete(Message, { author: userId });
     await tx.nativeDelete(Conversation, { user: userId, kind: 'dm' });
     // Their personas and where they wore them (the user row's cascade would take them too; said here so it is plain).
@@ -143,6 +144,45 @@ export async function deleteUserData(em: EntityManager, userId: string): Promise
     await tx.nativeDelete(User, { id: userId });
     return { messages, memories: memories.affectedRows };
   });
+}
+
+/**
+ * What else holds a person once their messages go: running summaries that
+ * cover any of their messages (deleted: they may retell them), and their
+ * internal id in replies' and alternatives' metadata (who a reply answered and was
+ * spent for, which of their memories went into it, who last edited a summary).
+ */
+async function forgetTracesOf(tx: EntityManager, userId: string): Promise<void> {
+  await tx.execute(
+    `update conversations c set settings = settings - 'summary', updated_at = now()
+      where c.settings->'summary'->>'upToAt' is not null
+        and exists (select 1 from messages m where m.conversation_id = c.id and m.author_id = ?
+                      and m.created_at <= (c.settings->'summary'->>'upToAt')::timestamptz)`,
+    [userId],
+    'run',
+  );
+  await tx.execute(
+    `update conversations set settings = settings #- '{summary,editedBy}' where settings->'summary'->>'editedBy' = ?`,
+    [userId],
+    'run',
+  );
+  const others = `(select coalesce(jsonb_agg(e), '[]'::jsonb) from jsonb_array_elements(%s) e where e->>'userId' is distinct from ?)`;
+  await tx.execute(
+    `update messages set metadata = case when metadata->'spent'->>'by' = ? then metadata #- '{spent,by}' else metadata end
+                                  - case when metadata->>'answered' = ? then 'answered' else '' end
+                                  || case when jsonb_typeof(metadata->'sources') = 'array'
+                                          then jsonb_build_object('sources', ${others.replace('%s', `metadata->'sources'`)}) else '{}'::jsonb end
+      where metadata->'spent'->>'by' = ? or metadata->>'answered' = ?
+         or metadata->'sources' @> jsonb_build_array(jsonb_build_object('userId', ?::text))`,
+    [userId, userId, userId, userId, userId, userId],
+    'run',
+  );
+  await tx.execute(
+    `update story_branches set generation_params = generation_params || jsonb_build_object('sources', ${others.replace('%s', `generation_params->'sources'`)})
+      where generation_params->'sources' @> jsonb_build_array(jsonb_build_object('userId', ?::text))`,
+    [userId, userId],
+    'run',
+  );
 }
 
 /** A PostgreSQL array literal of ids (uuids: no quoting needed). */
