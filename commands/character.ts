@@ -54,6 +54,7 @@ export default {
         .addStringOption((o) => o.setName('model').setDescription('Model name, e.g. gpt-4o-mini (empty: server default)'))
         .addNumberOption((o) => o.setName('temperature').setDescription('0 = focused, 2 = wild').setMinValue(0).setMaxValue(2))
         .addIntegerOption((o) => o.setName('max_tokens').setDescription('Longest reply, in tokens').setMinValue(16).setMaxValue(32000))
+        .addIntegerOption((o) => o.setName('context').setDescription('Context size in tokens its prompts are built for (0: the provider’s)').setMinValue(0).setMaxValue(10_000_000))
         .addBooleanOption((o) => o.setName('memory').setDescription('Remember past conversations and knowledge'))
         .addNumberOption((o) => o.setName('talkativeness').setDescription('In scenes: how often it speaks up unprompted, 0–1').setMinValue(0).setMaxValue(1))
         .addBooleanOption((o) => o.setName('images').setDescription('Send pictures to its model (default: only to known vision models)'))
@@ -250,6 +251,8 @@ function settingsPatch(options: Options): CharacterPatch | null {
   if (temperature !== null) config.temperature = temperature;
   const maxTokens = options.getInteger('max_tokens');
   if (maxTokens !== null) config.max_tokens = maxTokens;
+  const context = options.getInteger('context');
+  if (context !== null) config.context_window = context >= 512 ? context : undefined;
   const memory = options.getBoolean('memory');
   if (memory !== null) config.memory_enabled = memory;
   const talkativeness = options.getNumber('talkativeness');

@@ -73,7 +73,8 @@ export default {
         .setName('models')
         .setDescription('Pick the model a provider uses by default.')
         .addStringOption(providerOption())
-        .addStringOption((o) => o.setName('model').setDescription('Model').setRequired(true).setAutocomplete(true)),
+        .addStringOption((o) => o.setName('model').setDescription('Model').setRequired(true).setAutocomplete(true))
+        .addIntegerOption((o) => o.setName('context').setDescription('Context size in tokens, when the model’s is not known (0: forget it)').setMinValue(0).setMaxValue(10_000_000)),
     )
     .addSubcommand((sub) => sub.setName('remove').setDescription('Delete a provider (and its stored key).').addStringOption(providerOption()))
     .addSubcommand((sub) =>
@@ -125,7 +126,7 @@ export default {
             .map(
               (v) =>
                 `${v.isDefault ? '⭐ ' : ''}**${v.name}** · ${v.type} · ${SCOPE_LABEL[v.scope]}${v.isEnabled ? '' : ' · disabled'}\n` +
-                `model: ${v.model ?? DEFAULT_MODELS[v.type]}${v.baseUrl ? ` · ${v.baseUrl}` : ''}${v.maskedKey ? ` · key ${v.maskedKey}` : ''}`,
+                `model: ${v.model ?? DEFAULT_MODELS[v.type]}${v.contextWindow ? ` · context ${v.contextWindow.toLocaleString('en')}` : ''}${v.baseUrl ? ` · ${v.baseUrl}` : ''}${v.maskedKey ? ` · key ${v.maskedKey}` : ''}`,
             )
             .join('\n\n') || 'None yet. Add one with /provider add.',
         )
@@ -171,8 +172,10 @@ export default {
       }
     } else if (sub === 'models') {
       const model = interaction.options.getString('model', true);
-      await setInstanceModel(em, actor, instance.id, model);
-      await interaction.reply({ content: `**${instance.displayName}** now uses **${model.trim()}** by default.`, flags: MessageFlags.Ephemeral });
+      const contextWindow = interaction.options.getInteger('context') ?? undefined;
+      const updated = await setInstanceModel(em, actor, instance.id, model, contextWindow);
+      const size = (updated.config as ProviderConfig).contextWindow;
+      await interaction.reply({ content: `**${instance.displayName}** now uses **${model.trim()}** by default${size ? `, with a ${size.toLocaleString('en')}-token context` : ''}.`, flags: MessageFlags.Ephemeral });
     }
   },
 

@@ -84,6 +84,7 @@ const schema = z.object({
     .enum(['true', 'false', ''])
     .default('false')
     .transform((value) => value === 'true'),
+  CONTEXT_WINDOW: optional(z.coerce.number().int().min(512, 'must be at least 512 tokens').max(10_000_000)),
   OPENAI_API_KEY: optional(z.string()),
   OPENAI_BASE_URL: optional(z.string().url()),
   OPENAI_MODEL: optional(z.string()),
@@ -148,6 +149,8 @@ export interface Config {
   };
   /** Direct messages: whether the bot talks in them at all, and whether NSFW characters may. */
   readonly dms: { readonly allow: boolean; readonly allowNsfw: boolean };
+  /** CONTEXT_WINDOW: the context size every model gets unless its provider or character sets one. */
+  readonly contextWindow?: number;
   /** The operator's providers, from the environment; they become system-scope instances. */
   readonly systemProviders: {
     readonly openai?: { apiKey: string; baseUrl?: string; model?: string };
@@ -212,6 +215,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     secrets: { keys: e.SECRET_KEYS, allowPrivateEndpoints: e.ALLOW_PRIVATE_ENDPOINTS },
     dms: { allow: e.ALLOW_DMS, allowNsfw: e.ALLOW_NSFW_DMS },
+    contextWindow: e.CONTEXT_WINDOW,
     systemProviders: {
       openai: e.OPENAI_API_KEY ? { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL, model: e.OPENAI_MODEL } : undefined,
       anthropic: e.ANTHROPIC_API_KEY ? { apiKey: e.ANTHROPIC_API_KEY, model: e.ANTHROPIC_MODEL } : undefined,

@@ -36,6 +36,8 @@ export const characterConfigSchema = z.object({
   model: z.string().trim().min(1).max(200).optional(),
   temperature: z.number().min(0).max(2).optional(),
   max_tokens: z.number().int().min(1).max(32_000).optional(),
+  /** The context size its prompts are built for, in tokens (see src/llm/models.ts contextWindowOf). */
+  context_window: z.number().int().min(512).max(10_000_000).optional(),
   memory_enabled: z.boolean().optional(),
   /** In scenes: how likely it speaks up unprompted, 0–1 (default 0.5). */
   talkativeness: z.number().min(0).max(1).optional(),

@@ -4,17 +4,9 @@ import type { Embedder } from '../embeddings/embedder.js';
 import type { Actor } from '../core/identity.js';
 import type { ChatUsage } from '../llm/types.js';
 import { fillMacros } from './macros.js';
-import { loadLore, selectLore } from '../knowledge/lore.js';
 import { personasIn } from '../personas/describe.js';
-import {
-  buildPrompt,
-  type BuiltPrompt,
-  type HistoryEntry,
-  type PromptCharacter,
-  type PromptMemory,
-  type PromptPersona,
-  type PromptPersonas,
-} from './prompt.js';
+import { buildPrompt, type BuiltPrompt, type HistoryEntry, type PromptMemory, type PromptPersona, type PromptPersonas } from './prompt.js';
+import { assemblePrompt } from './prompt-input.js';
 import type { ReplySink } from './reply-sink.js';
 import type { ModelResolver } from './responder.js';
 import { recall, type RetrievalOptions } from './retrieval.js';
@@ -41,14 +33,9 @@ export interface Generation {
   captionImages?: () => Promise<void>;
 }
 
-/** Lore keywords are looked for in this many of the latest messages. */
-const LORE_SCAN_MESSAGES = 4;
-
-const CONTINUE_INSTRUCTION = 'Continue your last message from exactly where it stopped, without repeating it.';
-
 /**
- * One model call for a character: recall memories near the recent messages,
- * build the prompt within the model's context, and stream the answer into the
+ * One model call for a character: recall memories near the recent messages, activate its lorebook, build the
+ * prompt within the model's context (src/chat/prompt.ts: SillyTavern's order), and stream the answer into the
  * sink. With `continueFrom`, the answer extends that text instead.
  */
 export async function generate(
@@ -68,7 +55,7 @@ export async function generate(
   const { character, history, sink } = input;
   // The typing indicator, recall and provider resolution do not depend on each other.
   const memoryOn = character.config.memory_enabled !== false;
-  const [, recalled, lore, resolved, personas] = await Promise.all([
+  const [, recalled, resolved] = await Promise.all([
     sink.typing(),
     memoryOn
       ? recall(em, deps.embedder, {
@@ -82,43 +69,38 @@ export async function generate(
           since: input.since,
           options: deps.retrieval,
         })
-      : [],
-    // World info is part of the character, not its memory: it works with memory off too.
-    loreFor(em.fork(), character.id, history),
+      : ([] as PromptMemory[]),
     deps.resolveModel({ actor: input.actor, character }),
-    personasIn(em.fork(), history),
   ]);
-  // A lore entry brought in by its keywords is not repeated as a knowledge chunk.
-  const loreIds = new Set(lore.map((memory) => memory.id));
-  const memories = [...lore, ...recalled.filter((memory) => !memory.knowledgeId || !loreIds.has(memory.knowledgeId))];
-  const maxOutputTokens = character.config.max_tokens ?? 1024;
-  const lastSpeaker = [...history].reverse().find((entry) => entry.role === 'user')?.speaker ?? 'the user';
-  const promptCharacter = withMacros(character, lastSpeaker);
-  if (input.continueFrom !== undefined) {
-    const tail = promptCharacter.postHistoryInstructions;
-    promptCharacter.postHistoryInstructions = tail ? `${tail}\n${CONTINUE_INSTRUCTION}` : CONTINUE_INSTRUCTION;
-  }
-  const build = (shown: HistoryEntry[]) =>
-    buildPrompt({
-      character: promptCharacter,
-      history: shown,
-      memories,
-      budget: { contextWindow: resolved.contextWindow, maxOutputTokens },
-      summary: memoryOn && !input.since ? summaryOf(input.conversation)?.text : undefined,
-      personas: withPersonaMacros(personas, character.name),
-    });
+  // On the reply's own EntityManager: a fork would wait for the one connection of the embedded database.
+  const personas = withPersonaMacros(await personasIn(em, history), character.name);
+  const summary = memoryOn && !input.since ? summaryOf(input.conversation) : undefined;
+  const { promptInput, saveLoreState } = await assemblePrompt(em, {
+    conversation: input.conversation,
+    character,
+    actor: input.actor,
+    history,
+    recalled,
+    contextWindow: resolved.contextWindow,
+    summary: summary ? { text: summary.text, upToAt: summary.upToAt ?? undefined } : undefined,
+    continuing: input.continueFrom !== undefined,
+  });
+  const build = (shown: HistoryEntry[]) => buildPrompt({ ...promptInput, history: shown, personas });
   const answering = { provider: resolved.provider, model: resolved.model, vision: resolved.vision };
   const showImages = (pixels: boolean) =>
     deps.images ? deps.images.forPrompt(em, history, { actor: input.actor, character, answering, pixels }) : { history, pixels: 0, imageIds: [] };
   let seen = await showImages(deps.images?.seesImages(character, answering) ?? false);
   let prompt = build(seen.history);
+  await saveLoreState();
   const prefix = input.continueFrom ? `${input.continueFrom}` : '';
-  const run = async (messages: BuiltPrompt['messages']) => {
+  const run = async (built: BuiltPrompt) => {
     const stream = resolved.provider.stream({
       model: resolved.model,
-      messages,
+      messages: built.messages,
       temperature: character.config.temperature,
-      maxTokens: maxOutputTokens,
+      maxTokens: built.maxOutputTokens,
+      names: { user: built.user, char: character.name },
+      contextWindow: resolved.contextWindow,
     });
     let text = prefix;
     for await (const delta of stream) {
@@ -129,14 +111,14 @@ export async function generate(
   };
   let streamed: Awaited<ReturnType<typeof run>>;
   try {
-    streamed = await run(prompt.messages);
+    streamed = await run(prompt);
   } catch (error) {
     // The vendor refused the pictures (a model without vision): the same reply with their captions instead.
     if (!deps.images || !seen.pixels || !refusesImages(error)) throw error;
     deps.images.noteRefusal(answering);
     seen = await showImages(false);
     prompt = build(seen.history);
-    streamed = await run(prompt.messages);
+    streamed = await run(prompt);
   }
   const { text, result } = streamed;
   const generated = result.text || text.slice(prefix.length);
@@ -153,39 +135,13 @@ export async function generate(
   };
 }
 
-/** Lore entries whose keywords appear in the last few messages (constant ones always), highest priority first. */
-async function loreFor(em: EntityManager, characterId: string, history: HistoryEntry[]): Promise<PromptMemory[]> {
-  const items = await loadLore(em, characterId);
-  if (!items.length) return [];
-  const recent = history.slice(-LORE_SCAN_MESSAGES).map((entry) => entry.content);
-  return selectLore(items, recent).map(({ item, trigger }) => ({
-    id: item.id,
-    kind: 'lore' as const,
-    content: item.entry.content,
-    knowledgeId: item.id,
-    source: { label: `${item.name} (${trigger === 'constant' ? 'always on' : `keyword “${trigger}”`})` },
-  }));
-}
-
 function joinContinuation(prefix: string, continuation: string): string {
   if (!continuation) return prefix;
   return /\s$/.test(prefix) || /^[\s,.;:!?)]/.test(continuation) ? prefix + continuation : `${prefix} ${continuation}`;
 }
 
 /** A persona's description names its player {{user}} and the character {{char}}, as in SillyTavern. */
-function withPersonaMacros(personas: PromptPersonas, char: string): PromptPersonas {
+export function withPersonaMacros(personas: PromptPersonas, char: string): PromptPersonas {
   const fill = (persona: PromptPersona) => ({ ...persona, description: fillMacros(persona.description, { char, user: persona.name }) });
   return { ...(personas.user ? { user: fill(personas.user) } : {}), others: personas.others.map(fill) };
-}
-
-function withMacros(character: ICharacter, user: string): PromptCharacter {
-  const fill = (text: string | null | undefined) => (text ? fillMacros(text, { char: character.name, user }) : text);
-  return {
-    name: character.name,
-    personalityPrompt: fill(character.personalityPrompt)!,
-    scenario: fill(character.scenario),
-    systemPrompt: fill(character.systemPrompt),
-    exampleDialogue: fill(character.exampleDialogue),
-    postHistoryInstructions: fill(character.postHistoryInstructions),
-  };
 }

@@ -6,6 +6,18 @@ import type { JobQueue } from '../queue/job-queue.js';
 import type { HistoryEntry } from './prompt.js';
 
 /**
+ * How many stored messages the prompt builder is offered at most. The window itself is chosen by tokens
+ * (src/chat/prompt.ts); this only bounds the query on very long conversations.
+ */
+export const HISTORY_FETCH_LIMIT = 400;
+
+/** How many messages a conversation has (SillyTavern's chat.length, for lore's timed effects). */
+export async function messageCount(em: EntityManager, conversationId: string): Promise<number> {
+  const [row] = await em.execute<{ count: string | number }[]>(`select count(*) as count from messages where conversation_id = ?`, [conversationId]);
+  return Number(row?.count ?? 0);
+}
+
+/**
  * Stores what a person said, in one round trip. Safe to call twice for one
  * Discord message: the unique Discord id makes the second insert a no-op.
  * `authorName` is the speaker's name (a persona's, when they wear one); the

@@ -1,10 +1,14 @@
+import type { LorePosition, LoreRole } from '../knowledge/types.js';
+import { fillMacros, type MacroContext } from './macros.js';
+import { MEMORY_HEADINGS, MEMORY_KINDS_IN_ORDER, pickMemories } from './prompt-memories.js';
+import { exampleBlocks, historyMessage, injectAtDepth, ST_DEFAULTS, type DepthInjection } from './prompt-sections.js';
 import { countTokens, MESSAGE_OVERHEAD_TOKENS } from './tokens.js';
 
 /** One message of a chat prompt, in the shape every provider accepts. */
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
   content: string;
-  /** The speaker, for providers that take it (OpenAI); the content carries the name as well. */
+  /** The speaker, for providers that take it (OpenAI); example messages are named example_user / example_assistant. */
   name?: string;
   /** Pictures shown with the message (user messages, vision models only); each adapter renders them its vendor's way. */
   images?: ChatImage[];
@@ -18,14 +22,21 @@ export interface ChatImage {
   tokens: number;
 }
 
-/** The parts of a character that go into its prompt. */
+/** The parts of a character that go into its prompt, as written on the card (macros not yet filled). */
 export interface PromptCharacter {
   name: string;
+  /** The card's description (ST's charDescription). */
   personalityPrompt: string;
+  /** The card's personality, apart from the description (ST's charPersonality). */
+  personality?: string | null;
   scenario?: string | null;
+  /** Replaces the main prompt; `{{original}}` in it stands for the main prompt it replaces. */
   systemPrompt?: string | null;
   exampleDialogue?: string | null;
+  /** After the history; `{{original}}` stands for the default (empty) post-history instructions. */
   postHistoryInstructions?: string | null;
+  /** The card's `extensions.depth_prompt` (ST's character's note): put into the history at its depth. */
+  depthPrompt?: { prompt: string; depth?: number; role?: LoreRole } | null;
 }
 
 /** One stored message of the conversation, oldest first. */
@@ -37,7 +48,7 @@ export interface HistoryEntry {
   content: string;
   /** When it was written (stored history has it). */
   at?: Date;
-  /** The person who wrote it (role user, stored history): recall searches with the answered person's own words. */
+  /** The person who wrote it (role user): who is being answered; recall searches with their own words. */
   authorId?: string;
   /** The persona a person spoke as (its name is the speaker); `nsfw` when it is NSFW, worn where that may run. */
   persona?: { id: string; nsfw: boolean };
@@ -79,9 +90,9 @@ export interface MemorySource {
 }
 
 /**
- * A remembered snippet: a lore entry, a knowledge chunk, an older exchange of
- * this conversation, or one of another conversation with the same person.
- * Within a kind, the caller gives them best first.
+ * A remembered snippet: a knowledge chunk, an older exchange of this conversation, or one of another
+ * conversation with the same person. Within a kind, the caller gives them best first. (Lore does not come in
+ * as a memory: it comes in by its activation rules, as `lore`.)
  */
 export interface PromptMemory {
   id: string;
@@ -94,30 +105,83 @@ export interface PromptMemory {
   source?: MemorySource;
 }
 
+/** A lorebook entry its activation rules brought in (src/knowledge/lore-select.ts), content macro-filled. */
+export interface PromptLore {
+  id: string;
+  content: string;
+  position: LorePosition;
+  depth: number;
+  role: LoreRole;
+  /** For the Sources button. */
+  source?: MemorySource;
+}
+
 export interface PromptBudget {
   /** The model's context window in tokens. */
   contextWindow: number;
-  /** Tokens reserved for the reply. */
+  /** Tokens wanted for the reply; shrinks (down to `minOutputTokens`) before anything is refused. */
   maxOutputTokens: number;
-  /** At most this share of what is left after the system prompt goes to memories (default 0.35). */
+  /** The least the reply may be left (default 256, or maxOutputTokens if smaller). */
+  minOutputTokens?: number;
+  /** At most this share of what is left after the fixed parts goes to memories (default 0.35). */
   memoryShare?: number;
-  /**
-   * How the memory share is split between kinds (defaults in MEMORY_SHARES).
-   * What one kind leaves unused goes to the others, best score first.
-   */
+  /** How the memory share is split between kinds (defaults in MEMORY_SHARES). */
   kindShares?: Partial<Record<MemoryKind, number>>;
   /** Kept free for tokenizer differences between vendors (default 5%). */
   safetyMargin?: number;
 }
 
+/**
+ * Everything one reply's prompt is made of. An object, so later sections (notes about each person, issue 15)
+ * are one more optional field.
+ */
+export interface PromptInput {
+  character: PromptCharacter;
+  history: HistoryEntry[];
+  memories: PromptMemory[];
+  budget: PromptBudget;
+  /** Activated lore, in prompt order. */
+  lore?: PromptLore[];
+  /** The running summary of what came before the recent messages, and the time of the last message it covers. */
+  summary?: string;
+  summaryUpTo?: Date;
+  /**
+   * Who {{user}} is, and the macro context (time, randomness) for everything in the prompt; by default {{user}}
+   * is the author of the newest person's message (src/chat/prompt-input.ts decides it for real replies).
+   */
+  macros?: Omit<MacroContext, 'char' | 'original' | 'fields' | 'group'>;
+  /**
+   * Who the people here play (descriptions with macros filled): {{user}}'s persona description goes where ST's
+   * chat-completion order puts personaDescription, the other people's right after it.
+   */
+  personas?: PromptPersonas;
+  /** Said after the post-history instructions (a continuation request). */
+  finalInstruction?: string;
+}
+
+/** A message of the built prompt with the section it belongs to and what it costs. */
+export interface PromptPart {
+  section: string;
+  message: ChatMessage;
+  tokens: number;
+}
+
 export interface BuiltPrompt {
   messages: ChatMessage[];
+  /** The same messages with their sections and token counts (npm run prompt shows these). */
+  parts: PromptPart[];
   promptTokens: number;
+  /** Who {{user}} was in this prompt. */
+  user: string;
+  /** What was kept for the reply (it may be less than asked when the context is small). */
+  maxOutputTokens: number;
   /** Ids of the history entries and memories that made it in. */
   includedHistory: string[];
   includedMemories: string[];
   /** The memories that made it in, for the Sources button. */
   memories: PromptMemory[];
+  /** The lore entries that made it in. */
+  lore: PromptLore[];
   droppedHistory: number;
   droppedMemories: number;
 }
@@ -126,187 +190,190 @@ export class PromptTooLargeError extends Error {
   override name = 'PromptTooLargeError';
 }
 
-const MEMORY_HEADINGS: Record<MemoryKind, string> = {
-  lore: 'World information',
-  knowledge: 'Things you know',
-  conversation: 'Things you remember from earlier in this conversation',
-  other: 'Things you remember from other conversations with them',
-};
+export const MEMORY_SHARES: Record<MemoryKind, number> = { lore: 0, knowledge: 0.4, conversation: 0.35, other: 0.25 };
+const DEFAULT_MIN_OUTPUT = 256;
 
-export const MEMORY_SHARES: Record<MemoryKind, number> = { lore: 0.25, knowledge: 0.35, conversation: 0.25, other: 0.15 };
+const cost = (text: string) => (text ? countTokens(text) + MESSAGE_OVERHEAD_TOKENS : 0);
 
 /**
- * Builds the messages for one reply of `character` within the budget. The
- * system prompt is never cut; the newest history comes next, then memories in
- * the given order, each only if it fits whole.
+ * Builds the messages for one reply in SillyTavern's chat-completion order (openai.js, default prompt_order and
+ * populateChatCompletion): main prompt (the card's system prompt replaces it, {{original}} = ST's default), the
+ * summary and recalled memories (ST's Summarize and Vector Storage extensions put theirs right after the main
+ * prompt), world info before, persona description, description, personality, scenario, world info after, the
+ * dialogue examples ("[Example Chat]" blocks), "[Start a new Chat]" and the history with its depth injections
+ * (the Author's-Note lore, the card's depth_prompt, at-depth lore), then the post-history instructions. Each part is
+ * its own message, as ST sends them; empty parts are left out.
+ *
+ * Budget: the card's parts and the activated lore are never cut. The reply reserve shrinks to its floor before
+ * the build is refused. Then the newest history (messages after the summary's end first, so none falls between
+ * the summary and the window), then the examples in what the history leaves (ST's default, pin_examples off),
+ * then memories within their share and what is left.
  */
-export function buildPrompt(input: {
-  character: PromptCharacter;
-  history: HistoryEntry[];
-  memories: PromptMemory[];
-  budget: PromptBudget;
-  /** The running summary of what came before the recent messages. */
-  summary?: string;
-  /** Who the people here play (descriptions with macros filled). */
-  personas?: PromptPersonas;
-}): BuiltPrompt {
+export function buildPrompt(input: PromptInput): BuiltPrompt {
   const { character, budget } = input;
-  const system = systemText(character, input.summary, input.personas);
-  const systemTokens = countTokens(system) + MESSAGE_OVERHEAD_TOKENS;
-  const tail = character.postHistoryInstructions?.trim();
-  const tailTokens = tail ? countTokens(tail) + MESSAGE_OVERHEAD_TOKENS : 0;
+  const macros = input.macros ?? { user: input.history.findLast((entry) => entry.role === 'user')?.speaker ?? 'User' };
+  const user = macros.user;
+  const others = otherPeople(input.history, character.name, user);
+  const group = others.length ? [character.name, ...others] : undefined;
+  const fields = {
+    description: character.personalityPrompt,
+    personality: character.personality ?? '',
+    scenario: character.scenario ?? '',
+    persona: input.personas?.user?.description ?? '',
+    mesExamples: character.exampleDialogue ?? '',
+  };
+  const fill = (text: string | null | undefined, original?: string) =>
+    (text ? fillMacros(text, { ...macros, user, char: character.name, group, fields, original }) : '').trim();
+
+  const lore = input.lore ?? [];
+  const loreAt = (...positions: LorePosition[]) => lore.filter((entry) => positions.includes(entry.position));
+  const joined = (entries: PromptLore[]) => entries.map((entry) => fill(entry.content)).filter(Boolean).join('\n');
+  const main = fill(character.systemPrompt?.trim() ? character.systemPrompt : ST_DEFAULTS.main, fill(ST_DEFAULTS.main));
+  const postHistory = [fill(character.postHistoryInstructions, ''), input.finalInstruction?.trim() ?? ''].filter(Boolean).join('\n');
+  const newChat = fill(group ? ST_DEFAULTS.newGroupChat : ST_DEFAULTS.newChat);
+
+  const head: PromptPart[] = [];
+  const part = (section: string, content: string, extra: Partial<ChatMessage> = {}): PromptPart | undefined =>
+    content ? { section, message: { role: 'system', content, ...extra }, tokens: cost(content) } : undefined;
+  const fixedBefore = [
+    part('main prompt', main),
+    part('world info (before)', joined(loreAt('before_char'))),
+    part('persona description', fill(input.personas?.user?.description)),
+    part('other personas', othersText(input.personas)),
+    part('description', fill(character.personalityPrompt)),
+    part('personality', fill(character.personality)),
+    part('scenario', fill(character.scenario)),
+    part('world info (after)', joined(loreAt('after_char'))),
+  ];
+  const tail = part('post-history instructions', postHistory);
+  const newChatPart = part('chat start', newChat)!;
+
+  const injections: DepthInjection[] = [];
+  const authorsNote = [joined(loreAt('an_top')), joined(loreAt('an_bottom'))].filter(Boolean).join('\n');
+  if (authorsNote) injections.push({ depth: ST_DEFAULTS.authorsNoteDepth, role: 'system', content: authorsNote });
+  const depthPrompt = fill(character.depthPrompt?.prompt);
+  if (depthPrompt) {
+    injections.push({ depth: character.depthPrompt?.depth ?? ST_DEFAULTS.depthPromptDepth, role: character.depthPrompt?.role ?? 'system', content: depthPrompt });
+  }
+  for (const entry of loreAt('at_depth')) injections.push({ depth: entry.depth, role: entry.role, content: fill(entry.content) });
+
+  const fixedTokens =
+    [...fixedBefore, tail, newChatPart].reduce((sum, p) => sum + (p?.tokens ?? 0), 0) +
+    injections.reduce((sum, injection) => sum + cost(injection.content), 0);
   const margin = Math.ceil(budget.contextWindow * (budget.safetyMargin ?? 0.05));
-  let available = budget.contextWindow - budget.maxOutputTokens - margin - systemTokens - tailTokens;
-  if (available <= 0) {
+  const floor = Math.min(budget.maxOutputTokens, budget.minOutputTokens ?? DEFAULT_MIN_OUTPUT);
+  const named = Boolean(group);
+  const toMessage = (entry: HistoryEntry) => historyMessage(entry, character.name, named);
+  const newest = input.history.at(-1);
+  const newestCost = newest ? cost(toMessage(newest).content) + imageTokensOf(toMessage(newest)) : 0;
+  const room = budget.contextWindow - margin - fixedTokens - newestCost;
+  if (room < floor) {
     throw new PromptTooLargeError(
-      `${character.name}'s prompt needs ${systemTokens + tailTokens} tokens, more than the model's ` +
-        `${budget.contextWindow}-token context allows with ${budget.maxOutputTokens} kept for the reply.`,
+      `${character.name}'s prompt needs ${fixedTokens + newestCost} tokens, more than the model's ` +
+        `${budget.contextWindow}-token context allows with even ${floor} kept for the reply. ` +
+        'Shorten the card or its always-on lore, or set a larger context size.',
     );
   }
-  const memoryBudget = Math.floor(available * (budget.memoryShare ?? 0.35));
+  const reserve = Math.min(budget.maxOutputTokens, room);
+  let available = budget.contextWindow - margin - reserve - fixedTokens;
 
-  // Newest history first, until the history budget (everything but the memory share) is used.
-  const historyBudget = available - memoryBudget;
-  const history: { entry: HistoryEntry; message: ChatMessage }[] = [];
+  // The summary, whole or not at all, within a quarter of what is left.
+  const summaryText = input.summary?.trim() ? fill(ST_DEFAULTS.summary.replace('{{summary}}', input.summary.trim())) : '';
+  const summaryPart = summaryText && cost(summaryText) <= available / 4 ? part('summary', summaryText) : undefined;
+  available -= summaryPart?.tokens ?? 0;
+
+  // History, newest first; messages after the summary's end may use the memory share too.
+  const memoryShare = Math.floor(available * (budget.memoryShare ?? 0.35));
+  const historyBudget = available - memoryShare;
+  const kept: { entry: HistoryEntry; message: ChatMessage; tokens: number }[] = [];
   let used = 0;
   for (let i = input.history.length - 1; i >= 0; i--) {
     const entry = input.history[i]!;
-    const message = toMessage(entry, character.name);
-    const cost = countTokens(message.content) + MESSAGE_OVERHEAD_TOKENS + imageTokensOf(message);
-    if (used + cost > historyBudget) break;
-    used += cost;
-    history.unshift({ entry, message });
+    const message = toMessage(entry);
+    const tokens = cost(message.content) + imageTokensOf(message);
+    const afterSummary = summaryPart && input.summaryUpTo && entry.at && entry.at > input.summaryUpTo;
+    const limit = afterSummary || i === input.history.length - 1 ? available : historyBudget;
+    if (used + tokens > limit) break;
+    used += tokens;
+    kept.unshift({ entry, message, tokens });
   }
   available -= used;
 
+  // Examples, block by block, in what the history left of its own budget (and the lore meant for them).
+  const examples: PromptPart[] = [];
+  let exampleRoom = Math.max(0, historyBudget - used);
+  const emTop = joined(loreAt('em_top'));
+  const emBottom = joined(loreAt('em_bottom'));
+  const blocks = exampleBlocks(fill(character.exampleDialogue), { user, char: character.name });
+  for (const block of blocks) {
+    const blockParts = [part('examples', ST_DEFAULTS.newExampleChat)!, ...block.map((message) => ({ section: 'examples', message, tokens: cost(message.content) }))];
+    const tokens = blockParts.reduce((sum, p) => sum + p.tokens, 0);
+    if (tokens > exampleRoom) break;
+    exampleRoom -= tokens;
+    examples.push(...blockParts);
+  }
+  for (const [content, atStart] of [[emTop, true], [emBottom, false]] as const) {
+    const p = part('world info (examples)', content);
+    if (p && p.tokens <= exampleRoom) {
+      exampleRoom -= p.tokens;
+      if (atStart) examples.unshift(p);
+      else examples.push(p);
+    }
+  }
+  const exampleTokens = examples.reduce((sum, p) => sum + p.tokens, 0);
+  available -= exampleTokens;
+
   // Memories, whole or not at all: each kind within its share first, then what is left, best score first.
-  const memoryLimit = Math.min(memoryBudget + (historyBudget - used), available);
-  const picked = pickMemories(input.memories, {
-    limit: memoryLimit,
-    shares: { ...MEMORY_SHARES, ...budget.kindShares },
-    window: history.map((item) => item.entry),
-  });
-  const chosen = new Map<MemoryKind, PromptMemory[]>();
-  for (const memory of picked.memories) chosen.set(memory.kind, [...(chosen.get(memory.kind) ?? []), memory]);
-  const memoryUsed = picked.tokens;
-  const included = picked.memories.map((memory) => memory.id);
-
-  const memoryText = MEMORY_KINDS
-    .filter((kind) => chosen.has(kind))
-    .map((kind) => `${MEMORY_HEADINGS[kind]}:\n${chosen.get(kind)!.map((m) => `- ${m.content.trim()}`).join('\n')}`)
-    .join('\n\n');
-  const messages: ChatMessage[] = [
-    { role: 'system', content: memoryText ? `${system}\n\n${memoryText}` : system },
-    ...history.map((item) => item.message),
-  ];
-  if (tail) messages.push({ role: 'system', content: tail });
-  return {
-    messages,
-    promptTokens: systemTokens + tailTokens + used + memoryUsed,
-    includedHistory: history.map((item) => item.entry.id),
-    includedMemories: included,
-    memories: picked.memories,
-    droppedHistory: input.history.length - history.length,
-    droppedMemories: input.memories.length - included.length,
-  };
-}
-
-/**
- * Chooses memories within `limit` tokens: first each kind up to its share of
- * the limit (in the given order), then the rest by score in what is left.
- * An exchange whose messages are in the recent window, or a text the window
- * already quotes nearly word for word, is not injected twice.
- */
-function pickMemories(
-  memories: PromptMemory[],
-  options: { limit: number; shares: Record<MemoryKind, number>; window: HistoryEntry[] },
-): { memories: PromptMemory[]; tokens: number } {
-  const inWindow = new Set(options.window.map((entry) => entry.id));
-  const windowWords = options.window.map((entry) => wordsOf(entry.content));
-  const fresh = memories.filter((memory) => {
-    if (memory.messageIds?.some((id) => inWindow.has(id))) return false;
-    const words = wordsOf(memory.content);
-    return !windowWords.some((window) => mostlyWithin(words, window));
-  });
-  const chosen: PromptMemory[] = [];
-  const chosenWords: Set<string>[] = [];
-  const usedByKind = new Map<MemoryKind, number>();
-  let tokens = 0;
-  const costOf = (memory: PromptMemory) =>
-    countTokens(memory.content) + 2 + (usedByKind.has(memory.kind) ? 0 : countTokens(MEMORY_HEADINGS[memory.kind]) + 2);
-  const take = (memory: PromptMemory, cap: number) => {
-    if (chosen.includes(memory)) return;
-    const words = wordsOf(memory.content);
-    // Two hits saying the same (a lore entry and its own chunk, a fact remembered twice): keep the first.
-    if (chosenWords.some((other) => mostlyWithin(words, other))) return;
-    const cost = costOf(memory);
-    if (tokens + cost > options.limit || (usedByKind.get(memory.kind) ?? 0) + cost > cap) return;
-    tokens += cost;
-    usedByKind.set(memory.kind, (usedByKind.get(memory.kind) ?? 0) + cost);
-    chosen.push(memory);
-    chosenWords.push(words);
-  };
-  for (const memory of fresh) take(memory, Math.floor(options.limit * (options.shares[memory.kind] ?? 0)));
-  const rest = fresh.filter((memory) => !chosen.includes(memory)).sort((a, b) => (b.score ?? 0) - (a.score ?? 0));
-  for (const memory of rest) take(memory, Infinity);
-  const order = new Map(memories.map((memory, i) => [memory, i]));
-  chosen.sort((a, b) => MEMORY_KINDS.indexOf(a.kind) - MEMORY_KINDS.indexOf(b.kind) || order.get(a)! - order.get(b)!);
-  return { memories: chosen, tokens };
-}
-
-function wordsOf(text: string): Set<string> {
-  return new Set(text.toLowerCase().match(/[\p{L}\p{N}']+/gu) ?? []);
-}
-
-/** At least 85% of `words` (five or more) are in `other`. */
-function mostlyWithin(words: Set<string>, other: Set<string>): boolean {
-  if (words.size < 5) return false;
-  let shared = 0;
-  for (const word of words) if (other.has(word)) shared++;
-  return shared / words.size >= 0.85;
-}
-
-function systemText(character: PromptCharacter, summary?: string, personas?: PromptPersonas): string {
-  const parts = [
-    character.systemPrompt?.trim() ||
-      `You are ${character.name}. Stay in character and reply as ${character.name} only, in a natural, conversational way.`,
-    `${character.name}'s personality:\n${character.personalityPrompt.trim()}`,
-  ];
-  if (character.scenario?.trim()) parts.push(`Scenario:\n${character.scenario.trim()}`);
-  // Where SillyTavern's story string puts {{persona}}: after the scenario, before the examples.
-  const persona = personas?.user?.description.trim();
-  if (persona) parts.push(persona);
-  const others = (personas?.others ?? []).filter((other) => other.description.trim());
-  if (others.length) {
-    parts.push(`Other people here play these characters:\n${others.map((other) => `${other.name}: ${other.description.trim()}`).join('\n\n')}`);
-  }
-  if (character.exampleDialogue?.trim()) parts.push(`Examples of how ${character.name} speaks:\n${character.exampleDialogue.trim()}`);
-  if (summary?.trim()) parts.push(`The story so far (a summary of the earlier messages):\n${summary.trim()}`);
-  parts.push(
-    'Several people may be talking; each of their messages starts with their name. Never speak for them.',
+  const heading = (kind: MemoryKind) => fill(MEMORY_HEADINGS[kind]);
+  const picked = pickMemories(
+    input.memories.filter((memory) => memory.kind !== 'lore'),
+    { limit: Math.max(0, available), shares: { ...MEMORY_SHARES, ...budget.kindShares }, window: kept.map((item) => item.entry), heading },
   );
-  return parts.join('\n\n');
+  const memoryParts = MEMORY_KINDS_IN_ORDER.flatMap((kind) => {
+    const chosen = picked.memories.filter((memory) => memory.kind === kind);
+    if (!chosen.length) return [];
+    return [part(`memories: ${kind}`, `${heading(kind)}\n${chosen.map((memory) => `- ${fill(memory.content)}`).join('\n')}`)!];
+  });
+
+  head.push(...[fixedBefore[0], summaryPart, ...memoryParts, ...fixedBefore.slice(1)].filter((p): p is PromptPart => Boolean(p)));
+  const historyMessages = injectAtDepth(kept.map((item) => item.message), injections);
+  const historyParts = historyMessages.map((message) => ({
+    section: kept.some((item) => item.message === message) ? 'history' : 'depth injection',
+    message,
+    tokens: cost(message.content) + imageTokensOf(message),
+  }));
+  const parts = [...head, ...examples, newChatPart, ...historyParts, ...(tail ? [tail] : [])];
+  return {
+    messages: parts.map((p) => p.message),
+    parts,
+    promptTokens: parts.reduce((sum, p) => sum + p.tokens, 0),
+    user,
+    maxOutputTokens: reserve,
+    includedHistory: kept.map((item) => item.entry.id),
+    includedMemories: picked.memories.map((memory) => memory.id),
+    memories: picked.memories,
+    lore,
+    droppedHistory: input.history.length - kept.length,
+    droppedMemories: input.memories.length - picked.memories.length,
+  };
 }
 
-/**
- * People are told apart by name. The character's own past replies are the
- * assistant's; other characters' lines (in scenes) read as named user lines.
- */
-function toMessage(entry: HistoryEntry, characterName: string): ChatMessage {
-  if (entry.role === 'assistant' && entry.speaker === characterName) {
-    return { role: 'assistant', content: entry.content };
+/** The other people and characters in the history (not the character itself, not {{user}}), first seen first. */
+function otherPeople(history: HistoryEntry[], characterName: string, user: string): string[] {
+  const names: string[] = [];
+  for (const entry of history) {
+    if (entry.role === 'system' || entry.speaker === characterName || entry.speaker === user) continue;
+    if (!names.includes(entry.speaker)) names.push(entry.speaker);
   }
-  if (entry.role === 'system') return { role: 'user', content: `[${entry.content}]` };
-  const images = entry.images?.length ? { images: entry.images } : {};
-  return { role: 'user', content: `${entry.speaker}: ${entry.content}`, name: safeName(entry.speaker), ...images };
+  return names;
 }
 
 function imageTokensOf(message: ChatMessage): number {
   return (message.images ?? []).reduce((sum, image) => sum + image.tokens, 0);
 }
 
-/** OpenAI's `name` field allows letters, digits, _ and - only, up to 64 characters. */
-function safeName(name: string): string | undefined {
-  const cleaned = name.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64);
-  return /[A-Za-z0-9]/.test(cleaned) ? cleaned : undefined;
+function othersText(personas?: PromptPersonas): string {
+  const others = (personas?.others ?? []).filter((other) => other.description.trim());
+  if (!others.length) return '';
+  return `Other people here play these characters:\n${others.map((other) => `${other.name}: ${other.description.trim()}`).join('\n\n')}`;
 }

@@ -20,7 +20,7 @@ import { queueSummarize } from '../memory/summary.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import { findBinding, noteVisibility, replyModeOf } from './conversations.js';
 import { generate, type Generation } from './generate.js';
-import { historyBefore, recentHistory, storeUserMessage } from './history.js';
+import { HISTORY_FETCH_LIMIT, historyBefore, recentHistory, storeUserMessage } from './history.js';
 import { fillMacros } from './macros.js';
 import { mentionsName } from './mentions.js';
 import { explainFailure } from './failure.js';
@@ -243,7 +243,7 @@ export class Responder {
     if (!character) return undefined;
     const sink = sinks(speakerOf(character));
     if (!(await this.#withinLimits(actor, sink))) return undefined;
-    const history = await recentHistory(em, conversation.id, this.#deps.historyLimit ?? 60, as?.since);
+    const history = await recentHistory(em, conversation.id, this.#deps.historyLimit ?? HISTORY_FETCH_LIMIT, as?.since);
     const generation = await this.#generateInto(em, sink, { conversation, character, actor, history, since: as?.since });
     if (!generation) return undefined;
     const reply = em.create(Message, {
@@ -289,7 +289,7 @@ export class Responder {
     await this.#withinLimits(actor);
     const sink = sinks(speakerOf(character), shownIds(reply));
     const since = knowsSince(reply);
-    const history = await historyBefore(em, reply, this.#deps.historyLimit ?? 60, since);
+    const history = await historyBefore(em, reply, this.#deps.historyLimit ?? HISTORY_FETCH_LIMIT, since);
     const generation = await this.#generateInto(em, sink, { conversation, character, actor, history, since });
     if (!generation) return;
     const branches = await em.find(StoryBranch, { message: reply.id }, { orderBy: { branchOrder: 'asc' } });
@@ -323,7 +323,7 @@ export class Responder {
     await this.#withinLimits(actor);
     const sink = sinks(speakerOf(character), shownIds(reply));
     const since = knowsSince(reply);
-    const history = await recentHistory(em, conversation.id, this.#deps.historyLimit ?? 60, since);
+    const history = await recentHistory(em, conversation.id, this.#deps.historyLimit ?? HISTORY_FETCH_LIMIT, since);
     const generation = await this.#generateInto(em, sink, {
       conversation,
       character,
@@ -425,7 +425,7 @@ export class Responder {
   /** Once the prompt no longer holds the whole conversation, older messages are summarised in the background. */
   async #summarizeIfLong(conversation: IConversation, character: ICharacter, actor: Actor, history: HistoryEntry[], generation: Generation) {
     const windowStartId = generation.prompt.includedHistory[0];
-    const full = generation.prompt.droppedHistory > 0 || history.length >= (this.#deps.historyLimit ?? 60);
+    const full = generation.prompt.droppedHistory > 0 || history.length >= (this.#deps.historyLimit ?? HISTORY_FETCH_LIMIT);
     if (!this.#deps.queue || !full || !windowStartId || character.config.memory_enabled === false) return;
     await queueSummarize(this.#deps.queue, {
       conversationId: conversation.id,
@@ -547,7 +547,7 @@ function tokensOf(generation: Generation): number | null {
 function replyMetadata(generation: Generation): Record<string, unknown> {
   return {
     promptTokens: generation.prompt.promptTokens,
-    sources: sourcesOf(generation.prompt.memories),
+    sources: sourcesOf(generation.prompt),
     usage: generation.usage ?? null,
     finishReason: generation.finishReason ?? null,
     ...(generation.imageIds?.length ? { images: generation.imageIds } : {}),
@@ -567,16 +567,18 @@ export interface ReplySource {
 }
 
 function branchParams(generation: Generation, character: ICharacter): Record<string, unknown> {
-  return { model: generation.model, temperature: character.config.temperature ?? null, sources: sourcesOf(generation.prompt.memories) };
+  return { model: generation.model, temperature: character.config.temperature ?? null, sources: sourcesOf(generation.prompt) };
 }
 
-function sourcesOf(memories: PromptMemory[]): ReplySource[] {
-  return memories.map((memory) => ({
+/** The lore its rules brought in, then the recalled memories. */
+function sourcesOf(prompt: Generation['prompt']): ReplySource[] {
+  const lore: ReplySource[] = prompt.lore.map((entry) => ({ kind: 'lore', id: entry.id, ...entry.source }));
+  return [...lore, ...prompt.memories.map((memory) => ({
     kind: memory.kind,
     id: memory.id,
     ...(memory.score === undefined ? {} : { score: Math.round(memory.score * 1000) / 1000 }),
     ...memory.source,
-  }));
+  }))];
 }
 
 function finishInfo(reply: IMessage, generation: Generation, index: number, count: number) {
@@ -586,6 +588,6 @@ function finishInfo(reply: IMessage, generation: Generation, index: number, coun
     inputTokens: generation.usage?.inputTokens,
     outputTokens: generation.usage?.outputTokens,
     alternative: { index, count },
-    sources: generation.prompt.memories.length + (generation.imageIds?.length ?? 0),
+    sources: generation.prompt.memories.length + generation.prompt.lore.length + (generation.imageIds?.length ?? 0),
   };
 }

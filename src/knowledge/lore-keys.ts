@@ -57,6 +57,56 @@ export function compileKey(rawKey: string, options: KeyOptions): KeyCheck {
 }
 
 /**
+ * SillyTavern's `parseRegexFromString` (public/scripts/utils.js): a key written `/pattern/flags` is a regular
+ * expression, any other key is plain text. A pattern with an unescaped `/` inside is not a regex (ST returns null
+ * and the key is then matched as text). The g and y flags are dropped (they make test() stateful), and a pattern
+ * shaped like (a+)+ is refused as too slow to match.
+ */
+export function regexOfKey(key: string): RegExp | undefined {
+  const match = /^\/([\w\W]+?)\/([gimsuy]*)$/.exec(key);
+  if (!match) return undefined;
+  const [, raw, flags] = match;
+  if (/(^|[^\\])\//.test(raw!) || raw!.length > MAX_REGEX_KEY_LENGTH || NESTED_QUANTIFIER.test(raw!)) return undefined;
+  try {
+    return new RegExp(raw!.replace('\\/', '/'), [...flags!].filter((flag) => flag !== 'g' && flag !== 'y').join(''));
+  } catch {
+    return undefined;
+  }
+}
+
+export interface MatchOptions {
+  /** ST's entry `caseSensitive` ?? world_info_case_sensitive (false in ST's shipped settings). */
+  caseSensitive: boolean;
+  /** ST's entry `matchWholeWords` ?? world_info_match_whole_words (true in ST's shipped settings). */
+  wholeWords: boolean;
+  /** The entry was made here with /lore's regex option: its keys are regexes even without slashes. */
+  regex?: boolean;
+}
+
+/**
+ * Whether one key occurs in the scanned text, as SillyTavern's `WorldInfoBuffer.matchKeys`
+ * (public/scripts/world-info.js) decides: a /regex/ key is tested as written (its own flags decide case); a plain
+ * key is compared after lower-casing both sides unless case-sensitive; with whole words, a single-word key must be
+ * bounded by a non-word character or the text's ends (`(?:^|\W)key(?:$|\W)`), while a key of several words only
+ * needs to occur.
+ */
+export function matchKey(text: string, rawKey: string, options: MatchOptions): boolean {
+  const key = rawKey.trim();
+  if (!key) return false;
+  const regex = regexOfKey(key) ?? (options.regex ? compiledRegex(key, options.caseSensitive) : undefined);
+  if (regex) return regex.test(text);
+  const haystack = options.caseSensitive ? text : text.toLowerCase();
+  const needle = options.caseSensitive ? key : key.toLowerCase();
+  if (!options.wholeWords || needle.split(/\s+/).length > 1) return haystack.includes(needle);
+  return new RegExp(`(?:^|\\W)(${escapeRegex(needle)})(?:$|\\W)`).test(haystack);
+}
+
+function compiledRegex(key: string, caseSensitive: boolean): RegExp | undefined {
+  const check = compileKey(key, { useRegex: true, caseSensitive });
+  return check.ok ? check.regex : undefined;
+}
+
+/**
  * Splits a typed list of keys on commas and new lines, except inside a
  * /pattern/flags key (whose pattern may hold commas, as in /a{1,3}/).
  */

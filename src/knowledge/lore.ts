@@ -9,7 +9,7 @@ import type { LoreEntry } from './types.js';
 import { isUuid } from '../core/uuid.js';
 
 
-export { selectLore, LORE_DEFAULTS, type LoreOptions, type LoreSelection } from './lore-select.js';
+export { activateLore, selectLore, loreBudget, LORE_DEFAULTS, type ActivatedLore, type LoreScan } from './lore-select.js';
 export { splitKeys } from './lore-keys.js';
 
 /**

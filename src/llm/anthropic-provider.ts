@@ -35,7 +35,7 @@ export class AnthropicProvider implements ChatProvider {
     const client = this.#client;
     const label = this.#label;
     return chatStream(async function* () {
-      const { system, messages } = toAnthropicMessages(request.messages);
+      const { system, messages } = toAnthropicMessages(request.messages, request.names);
       let text = '';
       let model = request.model;
       let inputTokens = 0;
@@ -46,7 +46,7 @@ export class AnthropicProvider implements ChatProvider {
           {
             model: request.model,
             max_tokens: request.maxTokens ?? 1024,
-            ...(system ? { system } : {}),
+            ...(system.length ? { system } : {}),
             messages,
             stream: true,
           },
@@ -85,50 +85,49 @@ export class AnthropicProvider implements ChatProvider {
   }
 }
 
-/** A user turn's content: plain text, or with pictures, image blocks (base64) before the text, as Anthropic advises. */
-export type AnthropicContent =
-  | string
-  | ({ type: 'text'; text: string } | { type: 'image'; source: { type: 'base64'; media_type: AnthropicImageType; data: string } })[];
 type AnthropicImageType = 'image/jpeg' | 'image/png' | 'image/gif' | 'image/webp';
+type AnthropicBlock = { type: 'text'; text: string } | { type: 'image'; source: { type: 'base64'; media_type: AnthropicImageType; data: string } };
+/** A turn's content: text blocks, and with pictures, image blocks (base64) before the text, as Anthropic advises. */
+export type AnthropicContent = AnthropicBlock[];
+
+/** Said as the first user turn when the history starts with the character (ST's PROMPT_PLACEHOLDER). */
+export const ANTHROPIC_PLACEHOLDER = "Let's get started.";
 
 /**
- * Anthropic takes the system prompt apart from the messages, which must
- * alternate user/assistant and start with the user. System lines after the
- * first (post-history instructions) join the system prompt; same-role
- * neighbours are merged; names are already in the content.
+ * SillyTavern's `convertClaudeMessages` (src/prompt-converters.js): the system messages before the first
+ * other message are the system prompt; every later system message (dialogue examples after the first
+ * non-system one, depth injections, post-history instructions) keeps its place as a user turn — nothing is moved
+ * into the system prompt. Names go into the text ("Name: …", example_user / example_assistant becoming the
+ * person's and the character's names unless the text starts with them), and neighbours of one role are merged
+ * into one turn of several text blocks, which is what the Messages API requires. So post-history instructions end
+ * up as the last block of the last user turn, after the history.
  */
-export function toAnthropicMessages(input: ChatMessage[]): {
-  system: string;
+export function toAnthropicMessages(
+  input: ChatMessage[],
+  names: { user?: string; char?: string } = {},
+): {
+  system: { type: 'text'; text: string }[];
   messages: { role: 'user' | 'assistant'; content: AnthropicContent }[];
 } {
-  const system: string[] = [];
-  const messages: { role: 'user' | 'assistant'; content: string; images: NonNullable<ChatMessage['images']> }[] = [];
-  for (const message of input) {
-    if (message.role === 'system') {
-      system.push(message.content);
-      continue;
-    }
-    const images = message.role === 'user' ? (message.images ?? []) : [];
-    const last = messages.at(-1);
-    if (last?.role === message.role) {
-      last.content += `\n\n${message.content}`;
-      last.images.push(...images);
-    } else messages.push({ role: message.role, content: message.content, images: [...images] });
-  }
-  if (messages[0]?.role !== 'user') messages.unshift({ role: 'user', content: '(The conversation begins.)', images: [] });
-  return {
-    system: system.join('\n\n'),
-    messages: messages.map(({ role, content, images }) => ({
-      role,
-      content: images.length
-        ? [
-            ...images.map((image) => ({
-              type: 'image' as const,
-              source: { type: 'base64' as const, media_type: image.mimeType as AnthropicImageType, data: image.data },
-            })),
-            { type: 'text' as const, text: content },
-          ]
-        : content,
-    })),
+  const named = (message: ChatMessage) => {
+    const speaker = message.name === 'example_user' ? names.user : message.name === 'example_assistant' ? names.char : message.role === 'system' ? undefined : message.name;
+    return speaker && !message.content.startsWith(`${speaker}: `) ? `${speaker}: ${message.content}` : message.content;
   };
+  let first = 0;
+  while (first < input.length && input[first]!.role === 'system') first++;
+  const system = input.slice(0, first).map((message) => ({ type: 'text' as const, text: named(message) }));
+  const messages: { role: 'user' | 'assistant'; content: AnthropicContent }[] = [];
+  for (const message of input.slice(first)) {
+    const role = message.role === 'assistant' ? 'assistant' : 'user';
+    const images: AnthropicBlock[] = (role === 'user' ? (message.images ?? []) : []).map((image) => ({
+      type: 'image' as const,
+      source: { type: 'base64' as const, media_type: image.mimeType as AnthropicImageType, data: image.data },
+    }));
+    const blocks: AnthropicBlock[] = [...images, { type: 'text' as const, text: named(message) || '\u200b' }];
+    const last = messages.at(-1);
+    if (last?.role === role) last.content.push(...blocks);
+    else messages.push({ role, content: blocks });
+  }
+  if (messages[0]?.role !== 'user') messages.unshift({ role: 'user', content: [{ type: 'text', text: ANTHROPIC_PLACEHOLDER }] });
+  return { system, messages };
 }

@@ -32,6 +32,7 @@ export interface InstanceView {
   isEnabled: boolean;
   baseUrl?: string;
   model?: string;
+  contextWindow?: number;
   /** `sk-…abcd`, never the key. */
   maskedKey?: string;
 }
@@ -147,6 +148,7 @@ export function viewInstance(instance: ILlmProviderInstance, secrets?: SecretBox
     isEnabled: instance.isEnabled,
     baseUrl: config.baseUrl,
     model: config.model,
+    contextWindow: config.contextWindow,
     maskedKey,
   };
 }
@@ -164,12 +166,19 @@ function ownerOf(instance: ILlmProviderInstance): object {
 }
 
 /** Sets the model an instance uses when a character names none. */
-export async function setInstanceModel(em: EntityManager, actor: Actor, id: string, model: string): Promise<ILlmProviderInstance> {
+/** Sets an instance's default model and, when given, its context size in tokens (0 forgets it). */
+export async function setInstanceModel(em: EntityManager, actor: Actor, id: string, model: string, contextWindow?: number): Promise<ILlmProviderInstance> {
   const instance = await findUsableInstance(em, actor, id);
   assertCanManage(actor, instance.scope, instance);
   const name = model.trim();
   if (!name || name.length > 200) throw new UserError('Give a model name of at most 200 characters.');
-  instance.config = { ...(instance.config as ProviderConfig), model: name };
+  const config: ProviderConfig = { ...(instance.config as ProviderConfig), model: name };
+  if (contextWindow === 0) delete config.contextWindow;
+  else if (contextWindow !== undefined) {
+    if (contextWindow < 512 || contextWindow > 10_000_000) throw new UserError('Give a context size between 512 and 10,000,000 tokens (0 to forget it).');
+    config.contextWindow = contextWindow;
+  }
+  instance.config = config;
   await em.flush();
   return instance;
 }

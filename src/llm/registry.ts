@@ -66,7 +66,12 @@ export class ProviderRegistry {
       instance,
       provider: this.providerFor(instance),
       model,
-      contextWindow: contextWindowOf(model, config.contextWindow),
+      contextWindow: contextWindowOf(model, {
+        character: request.character?.config.context_window,
+        provider: config.contextWindow,
+        operator: this.#config.contextWindow,
+        type: instance.providerType as ProviderType,
+      }),
       ...(config.vision === undefined ? {} : { vision: config.vision }),
     };
   }
@@ -145,7 +150,8 @@ export async function seedSystemInstances(em: EntityManager, config: Config): Pr
       const displayName = `${VENDOR_NAMES[entry.type].replace(/^The /, '')} (from the environment)`;
       const existing = await tx.findOne(LlmProviderInstance, { scope: 'system', displayName });
       if (existing) {
-        existing.config = entry.config;
+        // What the environment says replaces what it said before; settings made since (a context size) stay.
+        existing.config = { ...(existing.config as ProviderConfig), ...withoutUndefined(entry.config) };
         existing.providerType = entry.type;
       } else {
         tx.create(LlmProviderInstance, {
@@ -158,4 +164,8 @@ export async function seedSystemInstances(em: EntityManager, config: Config): Pr
       }
     }
   });
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

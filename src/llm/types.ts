@@ -11,6 +11,10 @@ export interface ChatRequest {
   temperature?: number;
   maxTokens?: number;
   signal?: AbortSignal;
+  /** Who example_user / example_assistant messages stand for, for vendors without a `name` field. */
+  names?: { user?: string; char?: string };
+  /** The context size the prompt was built for (Ollama is told it as num_ctx). */
+  contextWindow?: number;
 }
 
 export interface ChatUsage {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildPrompt, PromptTooLargeError, type HistoryEntry, type PromptMemory } from '../../src/chat/prompt.js';
 import { countTokens, MESSAGE_OVERHEAD_TOKENS } from '../../src/chat/tokens.js';
+import { fillMacros } from '../../src/chat/macros.js';
 
 const character = {
   name: 'Aria',
@@ -22,28 +23,51 @@ const memories: PromptMemory[] = Array.from({ length: 40 }, (_, i) => ({
   content: `Remembered fact ${i}: ${'detail '.repeat(15)}`,
 }));
 
-const total = (messages: { content: string }[]) =>
-  messages.reduce((sum, m) => sum + countTokens(m.content) + MESSAGE_OVERHEAD_TOKENS, 0);
+const total = (messages: { content: string }[]) => messages.reduce((sum, m) => sum + countTokens(m.content) + MESSAGE_OVERHEAD_TOKENS, 0);
+const systemText = (messages: { role: string; content: string }[]) => messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n');
 
-describe('buildPrompt', () => {
+describe('buildPrompt: budget', () => {
   it('stays within the context window minus the reply, measured with the real tokenizer', () => {
     const budget = { contextWindow: 2048, maxOutputTokens: 256 };
     const prompt = buildPrompt({ character, history, memories, budget });
     expect(total(prompt.messages)).toBeLessThanOrEqual(budget.contextWindow - budget.maxOutputTokens);
-    expect(prompt.promptTokens).toBeLessThanOrEqual(budget.contextWindow - budget.maxOutputTokens);
+    expect(prompt.promptTokens).toBe(total(prompt.messages));
     expect(prompt.droppedHistory).toBeGreaterThan(0);
     expect(prompt.includedHistory.length).toBeGreaterThan(5);
   });
 
-  it('keeps the newest history, in order, and drops the oldest', () => {
+  it('keeps the newest history by tokens, in order, and drops the oldest (no count limit)', () => {
     const prompt = buildPrompt({ character, history, memories: [], budget: { contextWindow: 1500, maxOutputTokens: 200 } });
     const kept = prompt.includedHistory;
     expect(kept.at(-1)).toBe('h199');
     const indexes = kept.map((id) => Number(id.slice(1)));
     expect(indexes).toEqual(indexes.map((_, i) => indexes[0]! + i));
+    const large = buildPrompt({ character, history, memories: [], budget: { contextWindow: 128_000, maxOutputTokens: 1024 } });
+    expect(large.includedHistory).toHaveLength(200);
   });
 
-  it('includes memories best first within each kind, grouped by kind, and skips what does not fit whole', () => {
+  it('shrinks the reply reserve before refusing, and refuses plainly below its floor', () => {
+    const big = { ...character, personalityPrompt: 'word '.repeat(600) };
+    const prompt = buildPrompt({ character: big, history: history.slice(-1), memories: [], budget: { contextWindow: 1024, maxOutputTokens: 1024 } });
+    expect(prompt.maxOutputTokens).toBeLessThan(1024);
+    expect(prompt.maxOutputTokens).toBeGreaterThanOrEqual(256);
+    expect(prompt.promptTokens + prompt.maxOutputTokens).toBeLessThanOrEqual(1024);
+    const huge = { ...character, personalityPrompt: 'word '.repeat(5000) };
+    expect(() => buildPrompt({ character: huge, history, memories, budget: { contextWindow: 4096, maxOutputTokens: 512 } })).toThrow(PromptTooLargeError);
+  });
+
+  it('leaves no gap after the summary: messages after its end take the memory share before memories do', () => {
+    const at = (i: number) => new Date(Date.UTC(2026, 0, 1, 0, i));
+    const dated = history.map((entry, i) => ({ ...entry, at: at(i) }));
+    const budget = { contextWindow: 2500, maxOutputTokens: 200 };
+    const without = buildPrompt({ character, history: dated, memories, budget });
+    const summaryUpTo = at(Number(without.includedHistory[0]!.slice(1)) - 6);
+    const withSummary = buildPrompt({ character, history: dated, memories, budget, summary: 'Ione and Marcus sang.', summaryUpTo });
+    const first = Number(withSummary.includedHistory[0]!.slice(1));
+    expect(dated[first - 1]!.at!.getTime()).toBeLessThanOrEqual(summaryUpTo.getTime());
+  });
+
+  it('includes memories best first within each kind, grouped by kind, after the main prompt, and skips what does not fit whole', () => {
     const prompt = buildPrompt({ character, history: history.slice(-4), memories, budget: { contextWindow: 1200, maxOutputTokens: 200 } });
     const included = prompt.memories;
     expect(included.length).toBeGreaterThan(0);
@@ -52,92 +76,62 @@ describe('buildPrompt', () => {
       const ids = included.filter((m) => m.kind === kind).map((m) => Number(m.id.slice(1)));
       expect(ids.length).toBeGreaterThan(0);
       expect(ids).toEqual([...ids].sort((a, b) => a - b));
-      expect(ids[0]).toBe(kind === 'knowledge' ? 0 : 1);
     }
-    const kinds = included.map((m) => m.kind);
-    expect(kinds.lastIndexOf('knowledge')).toBeLessThan(kinds.indexOf('conversation'));
-    const system = prompt.messages[0]!.content;
-    expect(system).toContain('Things you know:');
-    expect(system).toContain('Remembered fact 0:');
-    expect(system).toContain('Things you remember from earlier in this conversation:');
+    expect(prompt.parts[1]!.section).toBe('memories: knowledge');
+    expect(prompt.messages[1]!.content).toMatch(/^Related information:\n- Remembered fact 0:/);
+    expect(prompt.parts[2]!.section).toBe('memories: conversation');
   });
 
-  it('gives each kind its share first, then lets others use what one leaves', () => {
-    const fact = (kind: PromptMemory['kind'], i: number, score: number): PromptMemory => ({
-      id: `${kind}${i}`,
-      kind,
-      content: `${kind} memory ${i}: ${'word '.repeat(30)}${i}`,
-      score,
-    });
-    // Knowledge scores higher, but conversation memories still get their share.
-    const mixed = [
-      ...Array.from({ length: 40 }, (_, i) => fact('knowledge', i, 0.9)),
-      ...Array.from({ length: 20 }, (_, i) => fact('conversation', i, 0.3)),
-    ];
-    const budget = { contextWindow: 1500, maxOutputTokens: 200, kindShares: { knowledge: 0.5, conversation: 0.2, lore: 0, other: 0 } };
-    const prompt = buildPrompt({ character, history: history.slice(-2), memories: mixed, budget });
-    const count = (kind: string) => prompt.memories.filter((m) => m.kind === kind).length;
-    expect(count('conversation')).toBeGreaterThan(0);
-    // With only knowledge, knowledge fills more than its half.
-    const alone = buildPrompt({ character, history: history.slice(-2), memories: mixed.slice(0, 40), budget });
-    expect(alone.memories.length).toBeGreaterThan(count('knowledge'));
-  });
-
-  it('does not repeat what the recent messages already show', () => {
+  it('does not repeat what the recent window already shows, compared with the window as a whole', () => {
     const recent: HistoryEntry[] = [
       { id: 'a', role: 'user', speaker: 'Ione', content: 'My sister is called Ione and she lives by the sea in Port Calder.' },
-      { id: 'b', role: 'assistant', speaker: 'Aria', content: 'What a lovely name!' },
+      { id: 'b', role: 'assistant', speaker: 'Aria', content: 'What a lovely name for a lovely sister!' },
     ];
     const candidates: PromptMemory[] = [
       { id: 'exchange-in-window', kind: 'conversation', content: 'Ione: something\nAria: else entirely', messageIds: ['x', 'b'] },
       { id: 'quoted', kind: 'knowledge', content: 'my sister is called Ione and she lives by the sea' },
+      // Spread over both window messages: one message alone would not hold it.
+      { id: 'spread', kind: 'conversation', content: 'Ione: she lives by the sea in Port Calder.\nAria: What a lovely name for a lovely sister!' },
+      { id: 'heading', kind: 'knowledge', content: '## Chapter Three: The Harbour' },
       { id: 'twin-1', kind: 'knowledge', content: 'The lighthouse keeper of Port Calder is named Brannoc Vey.' },
       { id: 'twin-2', kind: 'other', content: 'The lighthouse keeper of Port Calder is named Brannoc Vey!' },
-      { id: 'new', kind: 'conversation', content: 'Ione: I am allergic to peanuts.\nAria: Noted!', messageIds: ['old1', 'old2'] },
+      { id: 'new', kind: 'conversation', content: 'Ione: I am allergic to peanuts.\nAria: Noted, no peanuts for you.', messageIds: ['old1', 'old2'] },
     ];
     const prompt = buildPrompt({ character, history: recent, memories: candidates, budget: { contextWindow: 4000, maxOutputTokens: 200 } });
     expect(prompt.includedMemories).toEqual(['twin-1', 'new']);
   });
 
-  it('puts the running summary in the system prompt', () => {
+  it('never lets a recalled lore item in: lore comes only by activation', () => {
     const prompt = buildPrompt({
       character,
       history: history.slice(-2),
-      memories: [],
-      summary: 'Ione told Aria about her sister.',
-      budget: { contextWindow: 2000, maxOutputTokens: 200 },
+      memories: [{ id: 'lore-1', kind: 'lore', content: 'The wreck holds the gold of the Sea Queen, hidden.' }],
+      budget: { contextWindow: 4000, maxOutputTokens: 200 },
     });
-    expect(prompt.messages[0]!.content).toContain('The story so far (a summary of the earlier messages):\nIone told Aria about her sister.');
+    expect(prompt.includedMemories).toEqual([]);
+    expect(systemText(prompt.messages)).not.toContain('Sea Queen');
   });
+});
 
-  it('never cuts the system prompt: it is whole or the build fails clearly', () => {
-    const prompt = buildPrompt({ character, history, memories, budget: { contextWindow: 400, maxOutputTokens: 100 } });
-    expect(prompt.messages[0]!.content).toContain(character.personalityPrompt);
-    expect(prompt.messages[0]!.content).toContain(character.scenario);
-    expect(prompt.messages.at(-1)).toEqual({ role: 'system', content: character.postHistoryInstructions });
-    const huge = { ...character, personalityPrompt: 'word '.repeat(5000) };
-    expect(() => buildPrompt({ character: huge, history, memories, budget: { contextWindow: 4096, maxOutputTokens: 512 } })).toThrow(
-      PromptTooLargeError,
-    );
-  });
+describe('macros (ST public/scripts/macros.js meanings)', () => {
+  const base = { char: 'Aria', user: 'Alex', now: new Date('2026-12-03T15:04:00Z'), timeZone: 'UTC', random: () => 0.5 };
+  it.each([
+    ['{{char}} greets {{user}}', 'Aria greets Alex'],
+    ['<BOT> greets <USER>', 'Aria greets Alex'],
+    ['{{time}} on {{weekday}}, {{date}}', '3:04 PM on Thursday, December 3, 2026'],
+    ['a{{newline}}b', 'a\nb'],
+    ['keep\n{{trim}}\nthis', 'keepthis'],
+    ['x{{// a note for authors}}y', 'xy'],
+    ['{{random:red,green,blue}}', 'green'],
+    ['{{random::a, b::c}}', 'c'],
+    ['{{roll:d6}}', '4'],
+    ['{{roll:2d6+1}}', '9'],
+    ['{{idle_duration}}', 'just now'],
+    ['{{unknown}} stays', '{{unknown}} stays'],
+  ])('%s → %s', (text, expected) => expect(fillMacros(text, base)).toBe(expected));
 
-  it('tells several people apart by name and keeps the character’s own lines as the assistant', () => {
-    const prompt = buildPrompt({
-      character,
-      history: [
-        { id: '1', role: 'user', speaker: 'Ione', content: 'I am allergic to peanuts.' },
-        { id: '2', role: 'user', speaker: 'Marcus', content: 'I love peanuts!' },
-        { id: '3', role: 'assistant', speaker: 'Aria', content: 'Noted, both of you.' },
-        { id: '4', role: 'assistant', speaker: 'Borin', content: 'Peanuts? Bah.' },
-      ],
-      memories: [],
-      budget: { contextWindow: 8192, maxOutputTokens: 512 },
-    });
-    expect(prompt.messages.slice(1, 5)).toEqual([
-      { role: 'user', content: 'Ione: I am allergic to peanuts.', name: 'Ione' },
-      { role: 'user', content: 'Marcus: I love peanuts!', name: 'Marcus' },
-      { role: 'assistant', content: 'Noted, both of you.' },
-      { role: 'user', content: 'Borin: Peanuts? Bah.', name: 'Borin' },
-    ]);
+  it('{{original}} is the replaced default once, its own macros filled; {{idle_duration}} humanizes', () => {
+    expect(fillMacros('{{original}} Be brief. {{original}}', { ...base, original: 'Play {{char}}.' })).toBe('Play Aria. Be brief. ');
+    expect(fillMacros('{{idle_duration}}', { ...base, previousUserMessageAt: new Date('2026-12-03T12:00:00Z') })).toBe('3 hours');
   });
 });

@@ -92,15 +92,18 @@ describe('Responder', () => {
     const request = fake.requests.at(-1)!.body;
     expect(request.model).toBe('fake-model');
     expect(request.messages[0].role).toBe('system');
-    expect(request.messages.at(-1)).toMatchObject({ role: 'user', content: 'Ione: Hello Aria, I am back.' });
+    // One person so far: their line goes as written, without a name (ST's default names behaviour outside groups).
+    expect(request.messages.at(-1)).toMatchObject({ role: 'user', content: 'Hello Aria, I am back.' });
   });
 
   it('tells two people apart in the prompt', async () => {
     await say(marcus, 'I brought peanuts!');
     const request = fake.requests.at(-1)!.body;
     const lines = request.messages.map((m: { content: string }) => m.content);
+    // Two people now: every person's line starts with their name.
     expect(lines).toContain('Ione: Hello Aria, I am back.');
     expect(lines).toContain('Marcus: I brought peanuts!');
+    expect(lines[0]).toBe("Write Aria's next reply in a fictional chat between Aria, Ione and Marcus.");
   });
 
   it('answers messages that arrive while it is replying once, together, not twice', async () => {
@@ -140,9 +143,12 @@ describe('Responder', () => {
       { content: 'The lighthouse keeper of Veyra is called Orin and he hates seagulls.', embedding: vector!, memoryType: 'character', characterId: character.id },
     ]);
     await say(ione, 'Who is the lighthouse keeper of Veyra?');
-    const system = fake.requests.at(-1)!.body.messages[0].content as string;
-    expect(system).toContain('Things you know:');
-    expect(system).toContain('Orin and he hates seagulls');
+    const messages = fake.requests.at(-1)!.body.messages as { role: string; content: string }[];
+    const memories = messages.find((m) => m.content.startsWith('Related information:'));
+    expect(memories?.role).toBe('system');
+    expect(memories?.content).toContain('Orin and he hates seagulls');
+    // Right after the main prompt, where ST's Vector Storage puts what it recalls.
+    expect(messages.indexOf(memories!)).toBe(1);
   });
 
   it('shows a plain error when the provider fails, and stores no reply', async () => {

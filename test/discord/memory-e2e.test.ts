@@ -63,7 +63,7 @@ describe('memory through a fake Discord', () => {
   it('remembers exchanges and shows, on a 📚 Sources button, what went into a reply', async () => {
     await exchange('My sister is called Ione and she sails the northern sea.', 'What a lovely name.');
     const { reply } = await exchange('Will the harbour freeze? My sister Ione sails from there.', 'Every winter, I am afraid.');
-    const prompt = String(llm.requests.at(-1)!.body.messages[0].content);
+    const prompt = llm.requests.at(-1)!.body.messages.map((m: { content: string }) => m.content).join('\n');
     expect(prompt).toContain('The harbour of Veyra freezes every winter.');
     const sourcesButton = JSON.stringify(reply.components).match(/"custom_id":"(memory:sources:[^"]+)"/)?.[1];
     expect(sourcesButton).toBeDefined();
@@ -92,7 +92,8 @@ describe('memory through a fake Discord', () => {
     llm.next({ text: 'Ione, of course.' });
     discord.userSays(channel.id, alice, 'Who sails the northern sea?');
     await discord.waitForMessage(channel.id, (m) => Boolean(m.webhook_id) && m.content === 'Ione, of course.', 15_000);
-    expect(String(llm.requests.at(-1)!.body.messages[0].content)).toContain('The story so far (a summary of the earlier messages):\nAlice’s sister Ione');
+    // The summary goes right after the main prompt, in ST's Summarize template.
+    expect(String(llm.requests.at(-1)!.body.messages[1].content)).toContain('[Summary: Alice’s sister Ione');
     // Cleared by hand: shown as empty (Discord refuses an empty embed), and no longer in the prompt.
     const clear = discord.pressButton(shown.id, editId!, alice);
     await clear.waitForModal();

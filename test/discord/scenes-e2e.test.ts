@@ -13,7 +13,7 @@ let thread: StoredChannel;
 const lines = new Map<string, string[]>();
 
 const chats = () => harness.llm.requests.filter((r) => r.path === '/v1/chat/completions');
-const speakerOf = (request: RecordedRequest) => /^You are ([^.]+)\./.exec(request.body.messages[0].content)?.[1] ?? '?';
+const speakerOf = (request: RecordedRequest) => /^Write (.+?)'s next reply/.exec(request.body.messages[0].content)?.[1] ?? '?';
 const promptText = (request: RecordedRequest) => request.body.messages.map((m: { content: string }) => m.content).join('\n');
 const em = () => harness.deps.database.orm.em.fork();
 /** Characters' posts in the scene thread, oldest first. */
@@ -89,8 +89,8 @@ describe('scenes in threads, through the fake Discord', () => {
     expect(posts().slice(-3).map((m) => m.author.username)).toEqual(['Cass', 'Borin', 'Aria']);
     // Each character's prompt carries its own card, and the others' lines with their names.
     const borin = chats()[before + 1]!;
-    expect(borin.body.messages[0].content).toContain('Borin is an adventurer.');
-    expect(borin.body.messages[0].content).not.toContain('Cass is an adventurer.');
+    expect(promptText(borin)).toContain('Borin is an adventurer.');
+    expect(promptText(borin)).not.toContain('Cass is an adventurer.');
     expect(promptText(borin)).toContain('Cass: I see a hooded stranger, Borin.');
   });
 

@@ -64,7 +64,9 @@ describe('lore entries in the database', () => {
     expect(item.entry).toMatchObject({ name: 'harbour, /ships?/', content: 'The harbour of Veyra freezes every winter.', priority: 4, constant: false });
     const [loaded] = await loadLore(em(), character.id);
     expect(loaded).toEqual({ id: item.id, name: 'harbour, /ships?/', entry: expect.objectContaining({ keys: ['harbour', '/ships?/'], content: item.entry.content }) });
-    expect(selectLore([loaded!], ['Two SHIPS came in.']).map((s) => s.trigger)).toEqual(['/ships?/']);
+    // A /regex/ key's own flags decide case, as in SillyTavern's parseRegexFromString: /ships?/ is case-sensitive.
+    expect(selectLore([loaded!], ['Two ships came in.']).map((s) => s.trigger)).toEqual(['/ships?/']);
+    expect(selectLore([loaded!], ['Two SHIPS came in.'])).toEqual([]);
     const stored = await settled(item.id);
     expect(stored.status).toBe('completed');
     expect(await passages(item.id)).toContain('freezes every winter');
@@ -137,6 +139,7 @@ describe('lore entries in the database', () => {
     expect(selectLore(items, ['gone moon']).map((s) => s.item.name)).toEqual(['moon']);
     expect(selectLore(items, ['The Moon and the suns of summer']).map((s) => s.item.entry.content)).toEqual(['Two suns rise in summer.']);
     expect(selectLore(items, ['the Moon and the suns in winter'])).toEqual([]);
-    expect(selectLore(items, ['moon, suns, summer']).map((s) => s.item.name)).toEqual(['moon', '/suns?/']);
+    // Equal insertion orders: ST sorts highest first and unshifts, so the later entry comes first in the prompt.
+    expect(selectLore(items, ['moon, suns, summer']).map((s) => s.item.name)).toEqual(['/suns?/', 'moon']);
   });
 });

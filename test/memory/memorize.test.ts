@@ -242,12 +242,13 @@ describe('lorebooks in the prompt', () => {
     await addLore(work, queue, actor, aria, { name: 'The lighthouse', keys: ['lighthouse'], content: 'The Port Calder lighthouse is haunted by a keeper named Brannoc.' });
     await addLore(work, queue, actor, aria, { name: 'Setting', keys: [], constant: true, content: 'The story takes place in a cold harbour town.' });
     await say(inn, ione, 'Tell me about the weather today.');
-    const plain = String(fake.requests.at(-1)!.body.messages[0].content);
-    expect(plain).toContain('World information:\n- The story takes place in a cold harbour town.');
+    const text = () => fake.requests.at(-1)!.body.messages.map((m: { content: string }) => m.content).join('\n');
+    const plain = text();
+    expect(plain).toContain('The story takes place in a cold harbour town.');
     expect(plain).not.toContain('Brannoc');
     const sink = await say(inn, ione, 'Have you ever been up the LIGHTHOUSE?');
-    const system = String(fake.requests.at(-1)!.body.messages[0].content);
-    expect(system).toContain('- The Port Calder lighthouse is haunted by a keeper named Brannoc.');
+    const system = text();
+    expect(system).toContain('The Port Calder lighthouse is haunted by a keeper named Brannoc.');
     const reply = await em().findOneOrFail(Message, sink.finished!.info.messageId);
     const sources = (reply.metadata as { sources: { kind: string; label: string }[] }).sources;
     expect(sources.filter((source) => source.kind === 'lore').map((source) => source.label).sort()).toEqual([
@@ -275,6 +276,6 @@ describe('rolling summaries', () => {
     expect(folded).not.toContain('Small talk number 11');
     await say(inn, ione, 'What do you know about me?');
     const last = fake.requests.at(-1)!;
-    expect(last.body.messages[0].content).toContain('The story so far (a summary of the earlier messages):\nIone has a sister called Ione');
+    expect(last.body.messages[1].content).toContain('[Summary: Ione has a sister called Ione');
   });
 });

@@ -23,7 +23,7 @@ let director: SceneDirector;
 let cast: ICharacter[];
 const em = () => db.orm.em.fork();
 const threadId = '950000000000000001';
-const speaks = (request: { body?: any }) => ({ text: `${/^You are ([^.]+)\./.exec(request.body?.messages?.[0]?.content ?? '')?.[1]} speaks.` });
+const speaks = (request: { body?: any }) => ({ text: `${/^Write (.+?)'s next reply/.exec(request.body?.messages?.[0]?.content ?? '')?.[1]} speaks.` });
 
 function newDirector(drafts?: ReplyDrafts): SceneDirector {
   const config = loadConfig({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'fake-model' });

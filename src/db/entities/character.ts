@@ -10,6 +10,8 @@ export interface CharacterConfig {
   model?: string;
   temperature?: number;
   max_tokens?: number;
+  /** The context size to build this character's prompts for, in tokens (overrides the provider's and the operator's). */
+  context_window?: number;
   memory_enabled?: boolean;
   /** Whether the character recalls its other conversations with the same person: off, same server (default), everywhere. */
   shared_memory?: 'off' | 'server' | 'everywhere';

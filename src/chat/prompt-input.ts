@@ -1,0 +1,145 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { cardExtensions, loreBookOf } from '../cards/card-json.js';
+import type { Actor } from '../core/identity.js';
+import type { ICharacter, IConversation } from '../db/entities/index.js';
+import { activateLore, loadLore, loreBudget, type ActivatedLore } from '../knowledge/lore.js';
+import { timedLoreOf } from '../knowledge/lore-timed.js';
+import type { LoreRole } from '../knowledge/types.js';
+import { messageCount } from './history.js';
+import { fillMacros, type MacroContext } from './macros.js';
+import type { HistoryEntry, PromptCharacter, PromptInput, PromptLore, PromptMemory } from './prompt.js';
+import { ST_DEFAULTS } from './prompt-sections.js';
+
+/**
+ * Gathers what one reply's prompt is made of: the card as written, the person answered ({{user}}), the lore its
+ * rules activate (and the timed-effects state to keep), recalled memories minus any lore, the summary.
+ * With `dryRun` (npm run prompt), nothing is saved.
+ */
+export async function assemblePrompt(
+  em: EntityManager,
+  input: {
+    conversation: IConversation;
+    character: ICharacter;
+    actor?: Actor;
+    history: HistoryEntry[];
+    recalled: PromptMemory[];
+    contextWindow: number;
+    summary?: { text: string; upToAt?: string };
+    continuing?: boolean;
+    dryRun?: boolean;
+    now?: Date;
+  },
+): Promise<{ promptInput: PromptInput; activated: ActivatedLore[]; saveLoreState: () => Promise<void> }> {
+  const { character, history, conversation } = input;
+  const macros = macroContext(history, input.actor, input.now);
+  const items = await loadLore(em, character.id);
+  const book = loreBookOf(character);
+  const timedAware = items.some(({ entry }) => entry.delay || entry.sticky || entry.cooldown);
+  const chatLength = timedAware ? await messageCount(em, conversation.id) : history.length;
+  const previous = timedLoreOf((conversation.settings as { timedWorldInfo?: unknown }).timedWorldInfo);
+  const substitute = (text: string) => fillMacros(text, { ...macros, char: character.name });
+  const { entries, timed } = items.length
+    ? activateLore(items, {
+        // world_info_include_names: ST scans "Name: message".
+        messages: history.map((entry) => `${entry.speaker}: ${entry.content}`),
+        budgetTokens: loreBudget(input.contextWindow, book),
+        book,
+        chatLength,
+        timed: previous,
+        substitute,
+      })
+    : { entries: [], timed: { sticky: {}, cooldown: {} } };
+
+  // Lore comes in by its rules only: recall may not bring an entry (or a passage of it) unless the entry asks
+  // for vector activation (ST's "vectorized"), and then it goes where the entry says, like any activated entry.
+  const loreItems = new Map(items.map((item) => [item.id, item]));
+  const lore: PromptLore[] = entries.map(toPromptLore);
+  const memories: PromptMemory[] = [];
+  for (const memory of input.recalled) {
+    const item = memory.knowledgeId ? loreItems.get(memory.knowledgeId) : memory.kind === 'lore' ? loreItems.get(memory.id) : undefined;
+    if (!item && memory.kind !== 'lore') memories.push(memory);
+    else if (item?.entry.vectorized && item.entry.enabled !== false && !lore.some((entry) => entry.id === item.id)) {
+      lore.push({
+        id: item.id,
+        content: substitute(item.entry.content),
+        position: item.entry.position ?? 'before_char',
+        depth: item.entry.depth ?? 4,
+        role: item.entry.role ?? 'system',
+        source: { label: `${item.name} (similar to the conversation)` },
+      });
+    }
+  }
+
+  const promptInput: PromptInput = {
+    character: promptCharacter(character),
+    history,
+    memories,
+    lore,
+    budget: { contextWindow: input.contextWindow, maxOutputTokens: character.config.max_tokens ?? 1024 },
+    summary: input.summary?.text,
+    summaryUpTo: input.summary?.upToAt ? new Date(input.summary.upToAt) : undefined,
+    macros,
+    finalInstruction: input.continuing ? ST_DEFAULTS.continueNudge : undefined,
+  };
+  const changed = JSON.stringify(timed) !== JSON.stringify(previous ?? { sticky: {}, cooldown: {} });
+  const saveLoreState = async () => {
+    if (input.dryRun || !changed) return;
+    await em.execute(`update conversations set settings = jsonb_set(coalesce(settings, '{}'::jsonb), '{timedWorldInfo}', ?::jsonb) where id = ?`, [
+      JSON.stringify(timed),
+      conversation.id,
+    ]);
+  };
+  return { promptInput, activated: entries, saveLoreState };
+}
+
+/** The card's fields as written, and its depth_prompt (`extensions.depth_prompt`, ST's character's note). */
+export function promptCharacter(character: ICharacter): PromptCharacter {
+  const depth = cardExtensions(character).depth_prompt as { prompt?: unknown; depth?: unknown; role?: unknown } | undefined;
+  const role = typeof depth?.role === 'string' && ['system', 'user', 'assistant'].includes(depth.role) ? (depth.role as LoreRole) : undefined;
+  return {
+    name: character.name,
+    personalityPrompt: character.personalityPrompt,
+    personality: character.personality,
+    scenario: character.scenario,
+    systemPrompt: character.systemPrompt,
+    exampleDialogue: character.exampleDialogue,
+    postHistoryInstructions: character.postHistoryInstructions,
+    depthPrompt:
+      typeof depth?.prompt === 'string' && depth.prompt.trim()
+        ? { prompt: depth.prompt, depth: typeof depth.depth === 'number' ? depth.depth : undefined, role }
+        : null,
+  };
+}
+
+/**
+ * {{user}} and the time macros for this reply. {{user}} is the person being answered: the author of the newest
+ * message by the person who asked for this reply (`actor`), or, without one, of the newest person's message.
+ * One-to-one that is simply the person; with several people, a remark from someone else does not turn the card
+ * toward them. See the comment in macros.ts and README ("The prompt").
+ */
+export function macroContext(history: HistoryEntry[], actor?: Actor, now?: Date): Omit<MacroContext, 'char'> {
+  const people = history.filter((entry) => entry.role === 'user');
+  const answered =
+    (actor ? people.findLast((entry) => entry.authorId === actor.user.id) : undefined) ?? people.at(-1);
+  const user = answered?.speaker ?? actor?.user.username ?? 'User';
+  const theirs = people.filter((entry) => (answered?.authorId ? entry.authorId === answered.authorId : entry.speaker === user));
+  const context: Omit<MacroContext, 'char'> = {
+    user,
+    now,
+    lastMessage: history.at(-1)?.content,
+    lastUserMessage: people.at(-1)?.content,
+    previousUserMessageAt: theirs.at(-2)?.at,
+  };
+  return context;
+}
+
+function toPromptLore(entry: ActivatedLore): PromptLore {
+  return {
+    id: entry.item.id,
+    content: entry.content,
+    position: entry.position,
+    depth: entry.depth,
+    role: entry.role,
+    source: { label: `${entry.item.name} (${entry.trigger === 'constant' ? 'always on' : entry.trigger.startsWith('@@') || entry.trigger === 'sticky' ? entry.trigger : `keyword “${entry.trigger}”`})` },
+  };
+}
