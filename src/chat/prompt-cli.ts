@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Character, Conversation, type ICharacter, type IConversation } from '../db/entities/index.js';
+import { Character, Conversation, User, type ICharacter, type IConversation } from '../db/entities/index.js';
 import { resolveActor, type Actor } from '../core/identity.js';
 import { isUuid } from '../core/uuid.js';
 import { createDeps, type OwnedDeps } from '../deps.js';
@@ -12,6 +12,8 @@ import { HISTORY_FETCH_LIMIT, recentHistory } from './history.js';
 import { buildPrompt, type BuiltPrompt, type HistoryEntry, type PromptMemory } from './prompt.js';
 import { assemblePrompt } from './prompt-input.js';
 import { recall } from './retrieval.js';
+import { withPersonaMacros } from './generate.js';
+import { personasIn } from '../personas/describe.js';
 
 const USAGE =
   'Usage: npm run prompt -- --character "<name or id>" [--conversation <id or Discord channel id>] [--message "<text>"] [--user <name>]';
@@ -94,7 +96,8 @@ export async function inspectPrompt(
     summary: summary ? { text: summary.text, upToAt: summary.upToAt ?? undefined } : undefined,
     dryRun: true,
   });
-  const prompt = buildPrompt(promptInput);
+  const personas = withPersonaMacros(await personasIn(em, history), character.name);
+  const prompt = buildPrompt({ ...promptInput, personas });
   const lore = activated.map((entry) => `${entry.item.name} (${entry.trigger}, ${entry.position}${entry.position === 'at_depth' ? ` ${entry.depth} as ${entry.role}` : ''})`);
   return render(prompt, { character: character.name, conversation: conversation?.discordChannelId, model, contextWindow, lore, notes });
 }
@@ -137,7 +140,7 @@ async function findConversation(em: EntityManager, character: ICharacter, key?: 
 
 async function actorFor(em: EntityManager, conversation: IConversation | undefined, userName: string): Promise<Actor> {
   if (conversation?.user) {
-    const user = await em.findOne('User', conversation.user.id);
+    const user = await em.findOne(User, conversation.user.id);
     if (user) return { user: user as Actor['user'], isGuildAdmin: false };
   }
   return resolveActor(em, { user: { id: `prompt-${userName}`.slice(0, 20), username: userName } });
