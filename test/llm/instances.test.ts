@@ -111,6 +111,27 @@ describe('provider instances', () => {
       character: { user: { id: alice.user.id }, visibility: 'private', config: { model: 'gpt-4.1-mini' } } as never,
     });
     expect(withModel.model).toBe('gpt-4.1-mini');
-    expect(withModel.contextWindow).toBe(1_000_000);
+    // OpenAI's published window for the GPT-4.1 family.
+    expect(withModel.contextWindow).toBe(1_047_576);
+    // The most specific context size wins: the character's, the instance's, the operator's, then the family's.
+    const operator = new ProviderRegistry({ config: loadConfig({ CONTEXT_WINDOW: '16000' }), secrets });
+    expect((await operator.resolve(em(), { actor: alice })).contextWindow).toBe(16_000);
+    const mine = await operator.resolve(em(), {
+      actor: alice,
+      character: { user: { id: alice.user.id }, visibility: 'private', config: { context_window: 4096 } } as never,
+    });
+    expect(mine.contextWindow).toBe(4096);
+  });
+
+  it('keeps settings made on the operator’s providers when it starts again', async () => {
+    const config = loadConfig({ OLLAMA_HOST: 'http://127.0.0.1:9', OLLAMA_MODEL: 'llama3.2:3b' });
+    await seedSystemInstances(em(), config);
+    const work = em();
+    const row = await work.findOneOrFail(LlmProviderInstance, { scope: 'system', displayName: 'Ollama (from the environment)' });
+    row.config = { ...(row.config as object), contextWindow: 32_768 };
+    await work.flush();
+    await seedSystemInstances(em(), config);
+    const after = await em().findOneOrFail(LlmProviderInstance, row.id);
+    expect(after.config).toMatchObject({ baseUrl: 'http://127.0.0.1:9', model: 'llama3.2:3b', contextWindow: 32_768 });
   });
 });
