@@ -12,6 +12,7 @@ import type { FakeServer } from './fakes-llm/fake-server.js';
 import { startFakeOpenAI } from './fakes-llm/openai.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { fakeServicesEnv } from './support/fake-env.js';
+import { PROCESS_START_MS } from './support/process-start.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** npm from PATH, as a user runs it. */
@@ -118,7 +119,7 @@ describe('the bot as the main process of a container', () => {
     const result = { child, output: () => output, exited };
     started.push(result);
     if (options.ready === false) return result;
-    await expect.poll(() => output, { timeout: 120_000, interval: 100 }).toContain('connected to Discord');
+    await expect.poll(() => output, { timeout: PROCESS_START_MS, interval: 100 }).toContain('connected to Discord');
     return result;
   }
 
@@ -136,7 +137,7 @@ describe('the bot as the main process of a container', () => {
     const bot = await start(process.execPath, ['dist/src/main.js']);
     expect(treeOf(bot.child.pid!)).toEqual([bot.child.pid]);
     await stop(bot);
-  }, 180_000);
+  }, PROCESS_START_MS + 60_000);
 
   it('npm start: the SIGTERM npm gets reaches the bot, and nothing is left running', async () => {
     const bot = await start(NPM, ['start']);
@@ -146,7 +147,7 @@ describe('the bot as the main process of a container', () => {
     expect(readFileSync(`/proc/${botPid}/cmdline`, 'utf8')).toContain('dist/src/main.js');
     await stop(bot);
     expect(alive(botPid!)).toBe(false);
-  }, 300_000);
+  }, PROCESS_START_MS + 180_000);
 
   it('a second bot on the same DATA_DIR refuses at once, naming the first one’s pid; the lock goes with the first', async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'dreamchat-container-'));
