@@ -193,12 +193,18 @@ export class EntryProcess {
     });
     const entry = new EntryProcess(child);
     void entry.exited.then(() => rm(cwd, { recursive: true, force: true }));
-    await Promise.race([
-      until(() => entry.messages().includes(readyLine), PROCESS_START_MS, `${script} to log "${readyLine}"`),
-      entry.exited.then((code) => {
-        throw new Error(`${script} exited with ${code} before it was ready:\n${entry.lines.join('\n')}`);
-      }),
-    ]);
+    try {
+      await Promise.race([
+        until(() => entry.messages().includes(readyLine), PROCESS_START_MS, `${script} to log "${readyLine}"`),
+        entry.exited.then((code) => {
+          throw new Error(`${script} exited with ${code} before it was ready:\n${entry.lines.join('\n')}`);
+        }),
+      ]);
+    } catch (error) {
+      // Never leave a process behind that the test will not know to stop (one outlived a failed CI run).
+      child.kill('SIGKILL');
+      throw error;
+    }
     return entry;
   }
 
