@@ -31,11 +31,17 @@ export interface RetrievalOptions {
   fullText?: boolean;
 }
 
-/** For neural embedders (MiniLM, OpenAI, Ollama models), whose related texts score 0.3 and up. */
+/**
+ * For neural embedders (MiniLM, OpenAI, Ollama models), whose related texts
+ * score 0.3 and up. The candidate counts are generous: the prompt builder
+ * takes them best first until each kind's share of the memory budget is
+ * used, so the threshold (the relevance floor), not k, decides how much is
+ * recalled (issue 15: a fixed k of 6 left most of a 5,700-token allowance unused).
+ */
 export const DEFAULT_RETRIEVAL: RetrievalOptions = {
-  knowledge: { k: 6, minSimilarity: 0.2 },
-  conversation: { k: 6, minSimilarity: 0.2 },
-  other: { k: 4, minSimilarity: 0.3 },
+  knowledge: { k: 16, minSimilarity: 0.2 },
+  conversation: { k: 16, minSimilarity: 0.2 },
+  other: { k: 8, minSimilarity: 0.3 },
 };
 
 /**
@@ -43,10 +49,13 @@ export const DEFAULT_RETRIEVAL: RetrievalOptions = {
  * 0.1–0.2 (bench/memory), so its thresholds are lower.
  */
 export const HASHING_RETRIEVAL: RetrievalOptions = {
-  knowledge: { k: 6, minSimilarity: 0.08 },
-  conversation: { k: 6, minSimilarity: 0.08 },
-  other: { k: 4, minSimilarity: 0.12 },
+  knowledge: { k: 16, minSimilarity: 0.08 },
+  conversation: { k: 16, minSimilarity: 0.08 },
+  other: { k: 8, minSimilarity: 0.12 },
 };
+
+/** A word match ranked below this share of the best one's rank is noise (one common word shared). */
+const WORD_RANK_FLOOR = 0.3;
 
 export function defaultRetrieval(embedder: Pick<Embedder, 'id'>): RetrievalOptions {
   return embedder.id.startsWith('hashing') ? HASHING_RETRIEVAL : DEFAULT_RETRIEVAL;
@@ -101,7 +110,9 @@ export async function recall(em: EntityManager, embedder: Embedder, input: Recal
       fullText ? searchText(em.fork(), query.text, scope, { k, embedding: query.embedding }) : [],
     ]);
     const close = near.filter((hit) => hit.similarity >= source.minSimilarity);
-    return fuseRanks<MemoryHit>([close, words])
+    const best = words[0]?.rank ?? 0;
+    const matched = words.filter((hit) => hit.rank >= best * WORD_RANK_FLOOR);
+    return fuseRanks<MemoryHit>([close, matched])
       .map(({ item }) => item)
       .filter(fresh)
       .slice(0, source.k);

@@ -2,8 +2,10 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { Message, type IConversation, type IMessage } from '../db/entities/index.js';
 import type { Embedder } from '../embeddings/embedder.js';
 import type { JobContext, JobQueue } from '../queue/job-queue.js';
+import pgvector from 'pgvector';
 import { insertMemories } from './vector-store.js';
 import { imagesOf, withImageNotes } from '../images/store.js';
+import { worthRemembering } from './worth.js';
 
 export const MEMORIZE_QUEUE = 'memorize';
 
@@ -11,6 +13,8 @@ export const MEMORIZE_QUEUE = 'memorize';
 const EXCHANGE_MESSAGES = 8;
 /** Longest text kept of one message in a memory. */
 const MESSAGE_CHARS = 1500;
+/** An earlier memory of the conversation this close (cosine distance) says the same: the new one takes its place. */
+const DUPLICATE_DISTANCE = 0.03;
 
 /** What a conversation memory keeps besides its text: where to find the original messages. */
 export interface ConversationMemoryMetadata {
@@ -43,7 +47,10 @@ export async function queueMemorize(queue: JobQueue, reply: { id: string }): Pro
  * The memorize job: one finished exchange (the people's messages since the
  * character last spoke, and its reply) embedded as one conversation memory,
  * replacing any earlier memory of that reply. Nothing is kept when the reply
- * is gone, the character's memory is off or the conversation's is paused.
+ * is gone, the character's memory is off or the conversation's is paused, nor
+ * for an exchange that holds nothing (worthRemembering). An earlier memory of
+ * the conversation that says the same is merged into the new one (its
+ * messages are listed with it, so forgetting any of them forgets it).
  */
 export function memorizeHandler(deps: { orm: MikroORM; embedder: Embedder }) {
   return async (data: { replyId: string }, context: JobContext): Promise<{ memorized: boolean }> => {
@@ -55,8 +62,19 @@ export function memorizeHandler(deps: { orm: MikroORM; embedder: Embedder }) {
     const conversation = reply.conversation as IConversation;
     if (reply.character.config.memory_enabled === false || isMemoryPaused(conversation)) return { memorized: false };
     const exchange = await exchangeOf(em, reply);
+    const people = exchange.filter((message) => message.role === 'user' && message.author);
     // Pictures are remembered by their captions, like text ("[Alice shared an image: …]").
     const images = await imagesOf(em, exchange.filter((message) => message.role === 'user').map((message) => message.id));
+    if (!images.length && !worthRemembering(people.map((message) => message.content), reply.content)) {
+      // A new version that says nothing replaces a memory an earlier version left; the mark keeps it off requeueUnmemorized.
+      await em.execute('delete from vector_memories where message_id = ?', [reply.id], 'run');
+      await em.execute(
+        `update messages set metadata = coalesce(metadata, '{}'::jsonb) || '{"notWorthRemembering": true}'::jsonb where id = ?`,
+        [reply.id],
+        'run',
+      );
+      return { memorized: false };
+    }
     const text = exchange
       .map((message) => {
         const own = images.filter((image) => image.messageId === message.id);
@@ -64,7 +82,6 @@ export function memorizeHandler(deps: { orm: MikroORM; embedder: Embedder }) {
       })
       .join('\n');
     const [embedding] = await deps.embedder.embed([text], context.signal);
-    const people = exchange.filter((message) => message.role === 'user' && message.author);
     const metadata: ConversationMemoryMetadata = {
       ...(conversation.guild ? { guildId: conversation.guild.discordId } : {}),
       channelId: conversation.discordChannelId,
@@ -74,11 +91,25 @@ export function memorizeHandler(deps: { orm: MikroORM; embedder: Embedder }) {
       at: reply.createdAt.toISOString(),
       embedder: deps.embedder.id,
     };
+    let stored = false;
     await em.transactional(async (tx) => {
       // Gone meanwhile (forgotten, deleted): nothing to remember.
       const still = await tx.execute<{ id: string }[]>('select id from messages where id = ? for update', [reply.id]);
       if (!still.length) return;
       await tx.execute('delete from vector_memories where message_id = ?', [reply.id], 'run');
+      const duplicates = await tx.execute<{ id: string; metadata: Partial<ConversationMemoryMetadata> | null }[]>(
+        `delete from vector_memories where id in (
+           select id from vector_memories
+            where conversation_id = ? and memory_type = 'conversation' and (embedding <=> ?) < ${DUPLICATE_DISTANCE}
+            limit 20)
+         returning id, metadata`,
+        [conversation.id, pgvector.toSql(embedding!)],
+      );
+      for (const { metadata: older } of duplicates) {
+        metadata.messageIds = union(older?.messageIds, metadata.messageIds);
+        metadata.discordMessageIds = union(older?.discordMessageIds, metadata.discordMessageIds);
+        metadata.userIds = union(older?.userIds, metadata.userIds);
+      }
       await insertMemories(tx, [
         {
           content: text,
@@ -92,10 +123,17 @@ export function memorizeHandler(deps: { orm: MikroORM; embedder: Embedder }) {
           metadata: metadata as unknown as Record<string, unknown>,
         },
       ]);
+      stored = true;
     });
-    return { memorized: true };
+    return { memorized: stored };
   };
 }
+
+/** The items of both lists, each once, older first. */
+function union(older: string[] | undefined, newer: string[]): string[] {
+  return [...new Set([...(older ?? []), ...newer])];
+}
+
 
 /**
  * Queues again the replies of the last day that have no memory yet: jobs an
@@ -109,6 +147,7 @@ export async function requeueUnmemorized(em: EntityManager, queue: JobQueue, lim
        join conversations cv on cv.id = m.conversation_id
       where m.role = 'assistant' and m.created_at > now() - interval '1 day'
         and coalesce((m.metadata->>'greeting')::boolean, false) = false
+        and coalesce((m.metadata->>'notWorthRemembering')::boolean, false) = false
         and coalesce((c.config->>'memory_enabled')::boolean, true)
         and coalesce((cv.settings->>'memoryPaused')::boolean, false) = false
         and not exists (select 1 from vector_memories v where v.message_id = m.id)

@@ -145,6 +145,10 @@ describe('/memory pause, export and deleting a person’s data', () => {
     expect(await setMemoryPaused(em(), ioneActor, conversation, true)).toBe(true);
     await expect(setMemoryPaused(em(), marcusActor, conversation, false)).rejects.toThrow(UserError);
     const work = em();
+    work.create(Message, {
+      conversation: conversation.id, role: 'user', content: 'The lamp in the tower is blue.', author: ioneActor.user.id, authorName: 'ione',
+      createdAt: new Date(Date.now() - 1000),
+    });
     const reply = work.create(Message, { conversation: conversation.id, role: 'assistant', content: 'Shh.', character: aria.id });
     await work.flush();
     expect(await memorize()({ replyId: reply.id }, context)).toEqual({ memorized: false });

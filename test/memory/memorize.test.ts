@@ -218,12 +218,25 @@ describe('conversation memories', () => {
 
   it('are made at start for recent replies that have none (a job lost in a crash)', async () => {
     const work = em();
-    const lost = work.create(Message, { conversation: conversation.id, role: 'assistant', content: 'A reply whose job was lost.', character: aria.id });
-    await work.flush();
-    expect(await requeueUnmemorized(em(), queue)).toBeGreaterThanOrEqual(1);
+    // One at a time, so that each is stored after the one before.
+    const add = async (data: Record<string, unknown>) => {
+      const message = work.create(Message, { conversation: conversation.id, ...data } as never);
+      await work.flush();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return message as { id: string };
+    };
+    await add({ role: 'user', content: 'Tell me about the lost ship.', author: actor.user.id, authorName: 'ione' });
+    const lost = await add({ role: 'assistant', content: 'A reply whose job was lost.', character: aria.id });
+    await add({ role: 'user', content: 'lol ok', author: actor.user.id, authorName: 'ione' });
+    const empty = await add({ role: 'assistant', content: 'Haha.', character: aria.id });
+    expect(await requeueUnmemorized(em(), queue)).toBeGreaterThanOrEqual(2);
     const memory = await waitFor(() => memoryOf(lost.id), 'the re-queued memory');
+    expect(memory.content).toContain('Tell me about the lost ship.');
     expect(memory.content).toContain('A reply whose job was lost.');
-    // Once every recent reply has its memory, nothing more is queued.
+    // Small talk is not remembered, and is not queued again either.
+    await waitFor(async () => (await em().findOneOrFail(Message, empty.id)).metadata.notWorthRemembering === true, 'the small talk judged');
+    expect(await memoryOf(empty.id)).toBeUndefined();
+    // Once every recent reply has its memory, or was found to hold nothing, nothing more is queued.
     await waitFor(async () => (await requeueUnmemorized(em(), queue)) === 0, 'every recent reply remembered');
   });
 
