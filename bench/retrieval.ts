@@ -3,6 +3,9 @@
  * an exact scan, and short answers (fewer than min(k, scope rows)), for
  * unfiltered, per-character and per-conversation queries, as the table grows
  * 10k → 100k → 1M synthetic memories. Query plans are explained from 100k on.
+ * Beside it, on the same data and query vectors: full-text search and hybrid
+ * recall (vector + text in parallel, fused), and SillyTavern's vector store
+ * (vectra) with one index per scope, as SillyTavern keeps one per collection.
  *
  *   npm run bench -- retrieval [--sizes 10000,100000,1000000] [--dim 384] [--queries 200] [--k 10]
  *
@@ -18,6 +21,7 @@ import { createOrmOptions } from '../mikro-orm.config.js';
 import { migrateUp } from '../src/db/database.js';
 import { searchMemories, type MemoryScope } from '../src/memory/vector-store.js';
 import { planSummary, type PlanSummary } from './plans.js';
+import { measureHybrid, queryTexts, vectraIndexOf } from './retrieval-side.js';
 import { createSyntheticOwners, loadSyntheticMemories, loadTinyScopes, queryNoise } from './synthetic-memories.js';
 
 const DATABASE = 'dreamchat_bench_retrieval';
@@ -253,26 +257,56 @@ interface Figures {
   mean: number;
   recallAtK: number;
   short: number;
+  fullText: { p50: number; p95: number };
+  hybrid: { p50: number; p95: number };
+  vectra?: { queries: number; p50: number; p95: number; recallAtK: number; pgvector: { p50: number; p95: number } };
+}
+
+/** vectra writes a whole index as one JSON file: scopes above this many rows are not indexed there. */
+const VECTRA_MAX_ROWS = 20_000;
+
+interface Sample {
+  ms: number;
+  recall: number;
+  short: boolean;
+  rows: number;
+  textMs: number;
+  hybridMs: number;
+  vectraMs?: number;
+  vectraRecall?: number;
 }
 
 async function measureKind(em: EntityManager, cases: Case[], options: { queries: number; k: number; dimension: number }) {
-  const samples: { ms: number; recall: number; short: boolean; rows: number }[] = [];
+  const samples: Sample[] = [];
   const perCase = Math.ceil(options.queries / cases.length);
+  const vectraBuilds: { rows: number; buildSeconds: number }[] = [];
   for (const c of cases) {
     const vectors = await queryVectors(em, c.scope, perCase + WARM_UP, options.dimension);
-    for (const [i, vector] of vectors.entries()) {
-      const started = performance.now();
-      const hits = await searchMemories(em.fork(), vector, c.scope, { k: options.k });
-      const ms = performance.now() - started;
-      if (i < WARM_UP) continue;
-      const truth = await exactIds(em, vector, c.scope, options.k);
-      const found = new Set(hits.map((hit) => hit.id));
-      samples.push({
-        ms,
-        recall: truth.length ? truth.filter((id) => found.has(id)).length / truth.length : 1,
-        short: hits.length < Math.min(options.k, c.rows),
-        rows: c.rows,
-      });
+    const texts = await queryTexts(em, where(c.scope), perCase + WARM_UP);
+    const vectra = c.kind !== 'unfiltered' && c.rows <= VECTRA_MAX_ROWS ? await vectraIndexOf(em, where(c.scope)) : undefined;
+    if (vectra) vectraBuilds.push({ rows: vectra.rows, buildSeconds: round(vectra.buildSeconds, 2) });
+    try {
+      for (const [i, vector] of vectors.entries()) {
+        const started = performance.now();
+        const hits = await searchMemories(em.fork(), vector, c.scope, { k: options.k });
+        const ms = performance.now() - started;
+        const side = await measureHybrid(em, vector, texts[i]!, c.scope, options.k);
+        const st = await vectra?.query(vector, options.k);
+        if (i < WARM_UP) continue;
+        const truth = await exactIds(em, vector, c.scope, options.k);
+        const found = new Set(hits.map((hit) => hit.id));
+        const share = (ids: Set<string>) => (truth.length ? truth.filter((id) => ids.has(id)).length / truth.length : 1);
+        samples.push({
+          ms,
+          recall: share(found),
+          short: hits.length < Math.min(options.k, c.rows),
+          rows: c.rows,
+          ...side,
+          ...(st ? { vectraMs: st.ms, vectraRecall: share(new Set(st.ids)) } : {}),
+        });
+      }
+    } finally {
+      await vectra?.close();
     }
   }
   const byScopeRows: Record<string, Figures> = {};
@@ -282,12 +316,20 @@ async function measureKind(em: EntityManager, cases: Case[], options: { queries:
       byScopeRows[`${BUCKETS[b]}-${BUCKETS[b + 1]! - 1}`] = figures(inBucket);
     }
   }
-  return { all: figures(samples), byScopeRows };
+  return { all: figures(samples), byScopeRows, ...(vectraBuilds.length ? { vectraBuilds } : {}) };
 }
 
-function figures(samples: { ms: number; recall: number; short: boolean }[]): Figures {
+/** p50 and p95 of some milliseconds. */
+function percentiles(values: number[]): { p50: number; p95: number } {
+  const ms = [...values].sort((a, b) => a - b);
+  const at = (p: number) => round(ms[Math.min(ms.length - 1, Math.max(0, Math.ceil((p / 100) * ms.length) - 1))]!);
+  return { p50: at(50), p95: at(95) };
+}
+
+function figures(samples: Sample[]): Figures {
   const ms = samples.map((s) => s.ms).sort((a, b) => a - b);
   const at = (p: number) => round(ms[Math.min(ms.length - 1, Math.max(0, Math.ceil((p / 100) * ms.length) - 1))]!);
+  const st = samples.filter((s) => s.vectraMs !== undefined);
   return {
     queries: samples.length,
     p50: at(50),
@@ -295,6 +337,19 @@ function figures(samples: { ms: number; recall: number; short: boolean }[]): Fig
     mean: round(ms.reduce((a, b) => a + b, 0) / ms.length),
     recallAtK: round(samples.reduce((a, s) => a + s.recall, 0) / samples.length, 3),
     short: samples.filter((s) => s.short).length,
+    fullText: percentiles(samples.map((s) => s.textMs)),
+    hybrid: percentiles(samples.map((s) => s.hybridMs)),
+    ...(st.length
+      ? {
+          vectra: {
+            queries: st.length,
+            ...percentiles(st.map((s) => s.vectraMs!)),
+            recallAtK: round(st.reduce((a, s) => a + s.vectraRecall!, 0) / st.length, 3),
+            // The same queries through pgvector, for the ratio.
+            pgvector: percentiles(st.map((s) => s.ms)),
+          },
+        }
+      : {}),
   };
 }
 

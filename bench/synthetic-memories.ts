@@ -129,6 +129,13 @@ export async function loadTinyScopes(em: EntityManager, owners: SyntheticOwners)
   return start;
 }
 
+/**
+ * Twelve words per row from a 5,000-word vocabulary with a power law (w0 is
+ * common, w4999 rare), so full-text search has real work: common words match
+ * much of a scope, rare ones a few rows.
+ */
+const SYNTHETIC_WORDS = `concat_ws(' ', ${Array.from({ length: 12 }, () => `'w' || floor(5000 * power(random(), 3))::int`).join(', ')})`;
+
 async function insertRows(
   em: EntityManager,
   owners: SyntheticOwners,
@@ -141,7 +148,7 @@ async function insertRows(
   const directions = Array.from({ length: DIRECTIONS }, (_, j) => j + 1);
   await em.execute(
     `insert into vector_memories (content, embedding, memory_type, conversation_id, character_id, knowledge_id, user_id)
-     select 'synthetic memory ' || r.g,
+     select ${SYNTHETIC_WORDS},
             l2_normalize(ce.v
               ${directions.map((j) => `+ d${j}.v * ${scale('0.6 * (random() - 0.5)')}`).join('\n              ')}
               + na.v * ${scale('0.3 * (random() - 0.5)')} + nb.v * ${scale('0.3 * (random() - 0.5)')}),
