@@ -47,7 +47,17 @@ import { INGEST_LIMITS } from '../src/workers.js';
 import type { RecordedRequest } from '../test/fakes-llm/fake-server.js';
 import { startFakeOpenAI } from '../test/fakes-llm/openai.js';
 import { recordingSinks } from '../test/support/recording-sink.js';
-import { rankOf, round, summarize, weightedQueryEmbedder, whatIf, table, TABLE_LEGEND, tokenCost, type ProbeResult } from './memory/measure.js';
+import {
+  rankOf,
+  round,
+  summarize,
+  weightedQueryEmbedder,
+  whatIf,
+  table,
+  TABLE_LEGEND,
+  tokenCost,
+  type ProbeResult,
+} from './memory/measure.js';
 import { DEFAULT_SEED, generateScript, PEOPLE, type Fact, type MemoryScript, type PersonKey, type Probe } from './memory/script.js';
 
 const HASHING_DIMENSION = 384;
@@ -67,7 +77,8 @@ const RANK_ALL: RetrievalOptions = {
   other: { k: 0, minSimilarity: -1 },
 };
 /** A real model would put the facts in the running summary too; this one does not, so only memories can carry them. */
-const NEUTRAL_SUMMARY = 'Nell and Tobias have been chatting with Wren in her tea shop about the weather, their plans, food, work and the town.';
+const NEUTRAL_SUMMARY =
+  'Nell and Tobias have been chatting with Wren in her tea shop about the weather, their plans, food, work and the town.';
 const GUILD = { id: '960000000000000001', name: 'Veyra' };
 const CHANNEL = '960000000000000002';
 
@@ -85,7 +96,9 @@ export default async function run(args: string[]): Promise<Record<string, unknow
       conversationFacts: script.facts.filter((fact) => fact.kind === 'conversation').length,
       knowledgeFacts: script.facts.filter((fact) => fact.kind === 'knowledge').length,
       probes: script.probes.length,
-      minTurnsBetweenFactAndProbe: Math.min(...script.probes.filter((p) => p.kind === 'conversation').map((p) => p.turn - factOf(script, p).turn!)),
+      minTurnsBetweenFactAndProbe: Math.min(
+        ...script.probes.filter((p) => p.kind === 'conversation').map((p) => p.turn - factOf(script, p).turn!),
+      ),
       documents: script.documents.map((document) => ({ name: document.name, words: document.words })),
     },
     setup: {
@@ -144,9 +157,18 @@ async function runWith(
   const resolveModel = (request: Parameters<ProviderRegistry['resolve']>[1]) => providers.resolve(orm.em.fork(), request);
   const queue = new MemoryJobQueue({ logger });
   const queues = [INGEST_QUEUE, MEMORIZE_QUEUE, SUMMARIZE_QUEUE];
-  queue.process(INGEST_QUEUE, ingestHandler({
-    orm, embedder, extract: extractText, chunk: (extracted) => chunkDocument(extracted), fetch, limits: INGEST_LIMITS, attempts: 3,
-  }));
+  queue.process(
+    INGEST_QUEUE,
+    ingestHandler({
+      orm,
+      embedder,
+      extract: extractText,
+      chunk: (extracted) => chunkDocument(extracted),
+      fetch,
+      limits: INGEST_LIMITS,
+      attempts: 3,
+    }),
+  );
   queue.process(MEMORIZE_QUEUE, memorizeHandler({ orm, embedder }));
   queue.process(SUMMARIZE_QUEUE, summarizeHandler({ orm, resolveModel }));
   const retrieval = { ...defaultRetrieval(embedder), ...modeOptions };
@@ -154,7 +176,10 @@ async function runWith(
 
   const em = orm.em.fork();
   const actor = await resolveActor(em, { user: PEOPLE.nell, guild: GUILD });
-  const character = await createCharacter(em, actor, { name: script.character.name, personalityPrompt: script.character.personalityPrompt });
+  const character = await createCharacter(em, actor, {
+    name: script.character.name,
+    personalityPrompt: script.character.personalityPrompt,
+  });
   const conversation = await bindCharacter(em, actor, { id: CHANNEL, kind: 'thread' }, character);
   const chunks = await ingestDocuments(orm, queue, script, character, actor.user.id);
   await drain(queue, queues);
@@ -185,7 +210,9 @@ async function runWith(
     await drain(queue, queues);
   }
 
-  const replies = (await orm.em.fork().find(Message, { conversation: conversation.id, role: 'assistant' })) as { metadata: Record<string, unknown> }[];
+  const replies = (await orm.em.fork().find(Message, { conversation: conversation.id, role: 'assistant' })) as {
+    metadata: Record<string, unknown>;
+  }[];
   const sentPrompts = fake.requests.filter((request) => request.path.endsWith('/chat/completions') && !isSummaryRequest(request));
   const failed = (await Promise.all(queues.map((name) => queue.counts(name)))).reduce((sum, counts) => sum + counts.failed, 0);
   const figures = {
@@ -197,8 +224,14 @@ async function runWith(
     summaries: fake.requests.filter(isSummaryRequest).length,
     failedJobs: failed,
     byKind: {
-      conversation: summarize(probeResults.filter((r) => r.kind === 'conversation'), minSimilarities(embedder)),
-      knowledge: summarize(probeResults.filter((r) => r.kind === 'knowledge'), minSimilarities(embedder)),
+      conversation: summarize(
+        probeResults.filter((r) => r.kind === 'conversation'),
+        minSimilarities(embedder),
+      ),
+      knowledge: summarize(
+        probeResults.filter((r) => r.kind === 'knowledge'),
+        minSimilarities(embedder),
+      ),
       all: summarize(probeResults, minSimilarities(embedder)),
     },
     /** Share of probes whose right memory would be among the candidates with k = 6 per kind, by query and threshold. */
@@ -213,8 +246,12 @@ async function runWith(
     probes: probeResults,
   };
   console.log(`\n${table(`${embedder.id}, ${mode} (${figures.seconds} s)`, figures.byKind)}`);
-  console.log(`prompt tokens at probes: ${JSON.stringify(figures.promptTokens.probes)}; on memories: ${JSON.stringify(figures.promptTokens.probeMemories)}`);
-  console.log(`prompt tokens, every reply: ${JSON.stringify(figures.promptTokens.everyReply)}; on memories ≈ ${JSON.stringify(figures.promptTokens.everyReplyMemoriesApprox)}`);
+  console.log(
+    `prompt tokens at probes: ${JSON.stringify(figures.promptTokens.probes)}; on memories: ${JSON.stringify(figures.promptTokens.probeMemories)}`,
+  );
+  console.log(
+    `prompt tokens, every reply: ${JSON.stringify(figures.promptTokens.everyReply)}; on memories ≈ ${JSON.stringify(figures.promptTokens.everyReplyMemoriesApprox)}`,
+  );
   console.log(TABLE_LEGEND);
   console.log('What if (k = 6 per kind; share of probes whose right memory is a candidate):');
   console.table(figures.whatIfK6);
@@ -255,7 +292,13 @@ async function measureProbe(
   const memories = await ask(history, input.retrieval);
   const conversation = (await em.findOneOrFail(Conversation, input.conversation)) as IConversation;
   const prompt = (withMemories: typeof memories) =>
-    buildPrompt({ character: promptCharacter(input.character), history, memories: withMemories, budget: BUDGET, summary: summaryOf(conversation)?.text });
+    buildPrompt({
+      character: promptCharacter(input.character),
+      history,
+      memories: withMemories,
+      budget: BUDGET,
+      summary: summaryOf(conversation)?.text,
+    });
   const built = prompt(memories);
   const text = built.messages.map((message) => message.content).join('\n');
   const windowIds = new Set(built.includedHistory);
@@ -285,7 +328,13 @@ async function measureProbe(
 }
 
 /** The documents as knowledge items of the character, through the real ingest job (text given inline, as lore entries are). */
-async function ingestDocuments(orm: MikroORM, queue: MemoryJobQueue, script: MemoryScript, character: ICharacter, userId: string): Promise<number> {
+async function ingestDocuments(
+  orm: MikroORM,
+  queue: MemoryJobQueue,
+  script: MemoryScript,
+  character: ICharacter,
+  userId: string,
+): Promise<number> {
   const em = orm.em.fork();
   const items = script.documents.map((document) =>
     em.create(CharacterKnowledge, {

@@ -30,7 +30,9 @@ export function planSummary(text: string): PlanSummary {
       if (scan[1] !== 'Bitmap Index Scan') rowsScanned += returned + filtered;
       removed += filtered;
       const node = scan[1]!;
-      scans.push(`${node} ${node === 'Seq Scan' || node.startsWith('Bitmap') ? 'on' : 'using'} ${scan[2]} (rows ${returned}${filtered ? `, filtered ${filtered}` : ''})`);
+      scans.push(
+        `${node} ${node === 'Seq Scan' || node.startsWith('Bitmap') ? 'on' : 'using'} ${scan[2]} (rows ${returned}${filtered ? `, filtered ${filtered}` : ''})`,
+      );
     }
   }
   // The top node's buffers cover the whole statement.

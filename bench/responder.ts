@@ -69,14 +69,20 @@ export default async function run(args: string[]): Promise<Record<string, unknow
   const em = orm.em.fork();
   const actor = await resolveActor(em, { user: author, guild });
   const characters = [];
-  for (let i = 0; i < 50; i++) characters.push(await createCharacter(em, actor, { name: `Bench ${i}`, personalityPrompt: 'A bench character.' }));
+  for (let i = 0; i < 50; i++)
+    characters.push(await createCharacter(em, actor, { name: `Bench ${i}`, personalityPrompt: 'A bench character.' }));
   const character = characters[0]!;
   const conversation = await bindCharacter(em, actor, { id: '990000000000000003', kind: 'thread' }, character);
 
   const results: Record<string, unknown> = { runsPerSize: runs, database: embedded ? 'embedded PGlite' : 'PostgreSQL 15 + pgvector' };
   let inserted = 0;
   for (const size of sizes) {
-    inserted += await fillMemories(orm, size - inserted, characters.map((c) => c.id), conversation.id);
+    inserted += await fillMemories(
+      orm,
+      size - inserted,
+      characters.map((c) => c.id),
+      conversation.id,
+    );
     // As autovacuum leaves a table after bulk inserts (and as the retrieval bench measures): visibility map set,
     // so the scope counts are index-only; statistics current for the messages the earlier size added.
     await orm.em.fork().execute('vacuum analyze vector_memories', [], 'run');
@@ -88,7 +94,13 @@ export default async function run(args: string[]): Promise<Record<string, unknow
       const started = performance.now();
       const embedsBefore = embedTimes.length;
       await responder.onMessage(
-        { channelId: '990000000000000003', author, guild, content: `Question ${i}: what do you remember about the harbour?`, addressed: true },
+        {
+          channelId: '990000000000000003',
+          author,
+          guild,
+          content: `Question ${i}: what do you remember about the harbour?`,
+          addressed: true,
+        },
         recordingSinks(),
       );
       const request = fake.requests[before]!;
@@ -129,7 +141,8 @@ async function fillMemories(orm: MikroORM, count: number, characterIds: string[]
     }
     // Conversation memories of other conversations have no row to point at here; give them our character instead.
     for (let i = 0; i < rows; i++) {
-      if (params[i * 5 + 2] === 'conversation' && params[i * 5 + 4] === null) params[i * 5 + 3] = characterIds[(done + i) % characterIds.length];
+      if (params[i * 5 + 2] === 'conversation' && params[i * 5 + 4] === null)
+        params[i * 5 + 3] = characterIds[(done + i) % characterIds.length];
     }
     await em.execute(
       `insert into vector_memories (content, embedding, memory_type, character_id, conversation_id) values ${values.join(', ')}`,

@@ -68,7 +68,7 @@ export default async function run(args: string[]): Promise<Record<string, unknow
     k,
     queriesPerCase: queries,
     data:
-      'Clustered unit vectors: 256 random topic centroids, each row moved within its topic\'s 6-dimensional subspace plus ' +
+      "Clustered unit vectors: 256 random topic centroids, each row moved within its topic's 6-dimensional subspace plus " +
       'two vectors of a 1,024-strong noise pool (low intrinsic dimension, as real embeddings); half knowledge rows over 2,000 characters, half ' +
       'conversation rows over 5,000 conversations, owners drawn with a power law (largest ~20%), plus tiny scopes of 3, ' +
       '9, 40 and 300 rows. Query vectors: a random row of the scope plus isotropic noise of norm 0.1.',
@@ -112,7 +112,11 @@ export default async function run(args: string[]): Promise<Record<string, unknow
       step.loadAverageBefore = os.loadavg().map((l) => round(l, 1));
       step.kinds = {};
       for (const kind of ['unfiltered', 'character_knowledge', 'character_user_conversation', 'conversation'] as Kind[]) {
-        const figures = await measureKind(em, cases.filter((c) => c.kind === kind), { queries, k, dimension });
+        const figures = await measureKind(
+          em,
+          cases.filter((c) => c.kind === kind),
+          { queries, k, dimension },
+        );
         (step.kinds as Record<string, unknown>)[kind] = figures;
         console.log(`${kind}: ${JSON.stringify(figures.all)}`);
         for (const [bucket, f] of Object.entries(figures.byScopeRows)) console.log(`   scope ${bucket} rows: ${JSON.stringify(f)}`);
@@ -188,9 +192,10 @@ async function chooseCases(em: EntityManager): Promise<Case[]> {
   ];
   const cases: Case[] = [{ kind: 'unfiltered', scope: {}, rows: await count(em) }];
   for (const group of groups) {
-    const rows = (await em.execute<(Record<string, string> & { rows: number })[]>(`${group.sql} order by rows desc, 1`)).map(
-      (row) => ({ ...row, rows: Number(row.rows) }),
-    );
+    const rows = (await em.execute<(Record<string, string> & { rows: number })[]>(`${group.sql} order by rows desc, 1`)).map((row) => ({
+      ...row,
+      rows: Number(row.rows),
+    }));
     const picked = [rows[0]!];
     for (let b = 0; b < BUCKETS.length - 1; b++) {
       const inBucket = rows.filter((row) => row.rows >= BUCKETS[b]! && row.rows < BUCKETS[b + 1]! && row !== rows[0]);

@@ -83,7 +83,10 @@ export async function createSyntheticOwners(em: EntityManager, dimension: number
     'run',
   );
   // Random unit directions (sums of uniforms are near enough Gaussian): topic centroids, and a pool of noise.
-  for (const [table, rows] of [['bench_centroids', CENTROIDS], ['bench_noise', NOISE_POOL]] as const) {
+  for (const [table, rows] of [
+    ['bench_centroids', CENTROIDS],
+    ['bench_noise', NOISE_POOL],
+  ] as const) {
     await em.execute(
       `create table ${table} as
          select n, l2_normalize(raw::vector) as v

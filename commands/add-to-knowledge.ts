@@ -16,7 +16,8 @@ import { accessFor } from '../src/permissions/guild-settings.js';
 
 /** Message → Apps → "Add to character knowledge": every attachment of the message, for a character you pick. */
 export default {
-  data: new ContextMenuCommandBuilder().setName('Add to character knowledge')
+  data: new ContextMenuCommandBuilder()
+    .setName('Add to character knowledge')
     .setType(ApplicationCommandType.Message)
     .setContexts(InteractionContextType.Guild, InteractionContextType.BotDM),
 
@@ -33,7 +34,10 @@ export default {
       .setPlaceholder('Which character should learn these files?')
       .addOptions(editable.map((character) => ({ label: character.name.slice(0, 100), value: character.id })));
     await interaction.reply({
-      content: `${attachments.length} file(s): ${attachments.map((a) => a.name).join(', ').slice(0, 1500)}`,
+      content: `${attachments.length} file(s): ${attachments
+        .map((a) => a.name)
+        .join(', ')
+        .slice(0, 1500)}`,
       components: [new ActionRowBuilder<StringSelectMenuBuilder>().addComponents(menu)],
       flags: MessageFlags.Ephemeral,
     });
@@ -66,6 +70,9 @@ export default {
         lines.push(`❌ ${file.name}: ${error.message}`);
       }
     }
-    await interaction.update({ content: `**${character.name}** will learn:\n${lines.join('\n')}\nSee /knowledge list for progress.`, components: [] });
+    await interaction.update({
+      content: `**${character.name}** will learn:\n${lines.join('\n')}\nSee /knowledge list for progress.`,
+      components: [],
+    });
   },
 } satisfies Command;

@@ -20,7 +20,7 @@ import { cardHash, cardOf, importCard, type ImportedCard } from '../src/characte
 import { UserError } from '../src/errors.js';
 import { download } from '../src/knowledge/download.js';
 import { guardedFetch } from '../src/llm/endpoint-guard.js';
-import { CHARACTER_VISIBILITIES } from '../src/db/entities/index.js';
+import type { CHARACTER_VISIBILITIES } from '../src/db/entities/index.js';
 import { assertCan } from '../src/permissions/access.js';
 import { accessFor } from '../src/permissions/guild-settings.js';
 
@@ -42,7 +42,12 @@ export default {
       sub
         .setName('create')
         .setDescription('Create a character (a form opens).')
-        .addStringOption((o) => o.setName('visibility').setDescription('Who may use it (default: only you)').addChoices(...visibilityChoices))
+        .addStringOption((o) =>
+          o
+            .setName('visibility')
+            .setDescription('Who may use it (default: only you)')
+            .addChoices(...visibilityChoices),
+        )
         .addBooleanOption((o) => o.setName('nsfw').setDescription('For age-restricted channels only')),
     )
     .addSubcommand((sub) =>
@@ -50,13 +55,26 @@ export default {
         .setName('edit')
         .setDescription('Change a character: give settings here, or none to edit its text in a form.')
         .addStringOption((o) => o.setName('character').setDescription('Which one').setRequired(true).setAutocomplete(true))
-        .addStringOption((o) => o.setName('visibility').setDescription('Who may use it').addChoices(...visibilityChoices))
+        .addStringOption((o) =>
+          o
+            .setName('visibility')
+            .setDescription('Who may use it')
+            .addChoices(...visibilityChoices),
+        )
         .addStringOption((o) => o.setName('model').setDescription('Model name, e.g. gpt-4o-mini (empty: server default)'))
         .addNumberOption((o) => o.setName('temperature').setDescription('0 = focused, 2 = wild').setMinValue(0).setMaxValue(2))
         .addIntegerOption((o) => o.setName('max_tokens').setDescription('Longest reply, in tokens').setMinValue(16).setMaxValue(32000))
-        .addIntegerOption((o) => o.setName('context').setDescription('Context size in tokens its prompts are built for (0: the provider’s)').setMinValue(0).setMaxValue(10_000_000))
+        .addIntegerOption((o) =>
+          o
+            .setName('context')
+            .setDescription('Context size in tokens its prompts are built for (0: the provider’s)')
+            .setMinValue(0)
+            .setMaxValue(10_000_000),
+        )
         .addBooleanOption((o) => o.setName('memory').setDescription('Remember past conversations and knowledge'))
-        .addNumberOption((o) => o.setName('talkativeness').setDescription('In scenes: how often it speaks up unprompted, 0–1').setMinValue(0).setMaxValue(1))
+        .addNumberOption((o) =>
+          o.setName('talkativeness').setDescription('In scenes: how often it speaks up unprompted, 0–1').setMinValue(0).setMaxValue(1),
+        )
         .addBooleanOption((o) => o.setName('images').setDescription('Send pictures to its model (default: only to known vision models)'))
         .addStringOption((o) =>
           o
@@ -87,7 +105,12 @@ export default {
         .setName('import')
         .setDescription('Import a character card (Character Card V2/V3, PNG or JSON).')
         .addAttachmentOption((o) => o.setName('file').setDescription('The card').setRequired(true))
-        .addStringOption((o) => o.setName('visibility').setDescription('Who may use it (default: only you)').addChoices(...visibilityChoices)),
+        .addStringOption((o) =>
+          o
+            .setName('visibility')
+            .setDescription('Who may use it (default: only you)')
+            .addChoices(...visibilityChoices),
+        ),
     )
     .addSubcommand((sub) =>
       sub
@@ -131,7 +154,10 @@ export default {
       return;
     }
     if (sub === 'list') {
-      await interaction.reply({ ...(await listPage(context, interaction, 0, interaction.options.getString('search') ?? '')), flags: MessageFlags.Ephemeral });
+      await interaction.reply({
+        ...(await listPage(context, interaction, 0, interaction.options.getString('search') ?? '')),
+        flags: MessageFlags.Ephemeral,
+      });
       return;
     }
     const actor = await actorOf(em, interaction);
@@ -144,9 +170,11 @@ export default {
       await interaction.deferReply({ flags: MessageFlags.Ephemeral });
       const fetcher = guardedFetch({ allowPrivate: context.config.secrets.allowPrivateEndpoints });
       const stored = await loadAvatar(context.config.database.dataDir, character.id);
-      const avatar = stored ?? (character.avatarUrl
-        ? await download(character.avatarUrl, { maxBytes: CARD_LIMITS.fileBytes, timeoutMs: 15_000 }, fetcher).catch(() => undefined)
-        : undefined);
+      const avatar =
+        stored ??
+        (character.avatarUrl
+          ? await download(character.avatarUrl, { maxBytes: CARD_LIMITS.fileBytes, timeoutMs: 15_000 }, fetcher).catch(() => undefined)
+          : undefined);
       const png = exportCardPng(exportCardJson(await cardOf(em, character)), avatar && isPng(avatar) ? avatar : undefined);
       await interaction.editReply({
         content: `**${character.name}** as a character card (V2 and V3 in one PNG).`,
@@ -156,7 +184,10 @@ export default {
     }
     if (sub === 'delete') {
       await deleteCharacter(em, actor, character);
-      await interaction.reply({ content: `**${character.name}** is deleted, with its knowledge and memories.`, flags: MessageFlags.Ephemeral });
+      await interaction.reply({
+        content: `**${character.name}** is deleted, with its knowledge and memories.`,
+        flags: MessageFlags.Ephemeral,
+      });
       return;
     }
     const patch = settingsPatch(interaction.options);
@@ -164,7 +195,9 @@ export default {
       if (!canEdit(actor, character)) {
         throw new UserError(`Only the creator of ${character.name} (or a server admin, for server characters) can change it.`);
       }
-      await interaction.showModal(characterModal(customId('character', 'edit', character.id), `Edit ${character.name}`.slice(0, 45), character));
+      await interaction.showModal(
+        characterModal(customId('character', 'edit', character.id), `Edit ${character.name}`.slice(0, 45), character),
+      );
       return;
     }
     const updated = await updateCharacter(em, actor, character, patch);
@@ -212,12 +245,7 @@ export default {
   autocomplete: autocompleteCharacters,
 } satisfies Command;
 
-async function listPage(
-  context: CommandContext,
-  interaction: Parameters<typeof actorOf>[1],
-  offset: number,
-  search: string,
-) {
+async function listPage(context: CommandContext, interaction: Parameters<typeof actorOf>[1], offset: number, search: string) {
   const em = context.database.orm.em.fork();
   const actor = await actorOf(em, interaction);
   const { items, total } = await searchCharacters(em, actor, search, { limit: PAGE_SIZE, offset });

@@ -21,17 +21,12 @@ export default {
       sub
         .setName('start')
         .setDescription('Bring a character into this channel; it greets and starts listening.')
-        .addStringOption((option) =>
-          option.setName('character').setDescription('Who to talk with').setRequired(true).setAutocomplete(true),
-        )
+        .addStringOption((option) => option.setName('character').setDescription('Who to talk with').setRequired(true).setAutocomplete(true))
         .addStringOption((option) =>
           option
             .setName('answers')
             .setDescription('When the character answers (default: when mentioned here, always in threads and DMs)')
-            .addChoices(
-              { name: 'every message', value: 'all' },
-              { name: 'only when mentioned or replied to', value: 'mentions' },
-            ),
+            .addChoices({ name: 'every message', value: 'all' }, { name: 'only when mentioned or replied to', value: 'mentions' }),
         ),
     )
     .addSubcommand((sub) => sub.setName('end').setDescription('The character leaves this channel (the history is kept).'))

@@ -14,7 +14,9 @@ const GUIDE = [
 ].join('\n');
 
 export default {
-  data: new SlashCommandBuilder().setName('help').setDescription('What DreamChat is and how to start.')
+  data: new SlashCommandBuilder()
+    .setName('help')
+    .setDescription('What DreamChat is and how to start.')
     .setContexts(InteractionContextType.Guild, InteractionContextType.BotDM),
   async execute(interaction, context) {
     const embed = new EmbedBuilder()

@@ -84,7 +84,10 @@ export default {
       return;
     }
     if (sub === 'list') {
-      await interaction.reply({ embeds: [knowledgeListEmbed(character.name, await listKnowledge(em, character))], flags: MessageFlags.Ephemeral });
+      await interaction.reply({
+        embeds: [knowledgeListEmbed(character.name, await listKnowledge(em, character))],
+        flags: MessageFlags.Ephemeral,
+      });
       return;
     }
     if (sub === 'remove') {

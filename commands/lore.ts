@@ -1,4 +1,10 @@
-import { InteractionContextType, MessageFlags, SlashCommandBuilder, type AutocompleteInteraction, type SlashCommandStringOption } from 'discord.js';
+import {
+  InteractionContextType,
+  MessageFlags,
+  SlashCommandBuilder,
+  type AutocompleteInteraction,
+  type SlashCommandStringOption,
+} from 'discord.js';
 import { findUsableCharacter } from '../src/characters/characters.js';
 import { actorOf } from '../src/discord/actor.js';
 import { autocompleteCharacters } from '../src/discord/character-options.js';
@@ -30,15 +36,25 @@ export default {
         .setDescription('Add a lore entry.')
         .addStringOption(characterOption)
         .addStringOption((o) =>
-          o.setName('keys').setDescription('Keywords, separated by commas (/pattern/i for a regular expression)').setRequired(true).setMaxLength(2000),
+          o
+            .setName('keys')
+            .setDescription('Keywords, separated by commas (/pattern/i for a regular expression)')
+            .setRequired(true)
+            .setMaxLength(2000),
         )
-        .addStringOption((o) => o.setName('content').setDescription('What the character is told when a keyword comes up').setRequired(true).setMaxLength(6000))
+        .addStringOption((o) =>
+          o.setName('content').setDescription('What the character is told when a keyword comes up').setRequired(true).setMaxLength(6000),
+        )
         .addStringOption((o) => o.setName('name').setDescription('A name for it (default: its first keywords)').setMaxLength(200))
         .addBooleanOption((o) => o.setName('constant').setDescription('Always included, keywords or not'))
         .addBooleanOption((o) => o.setName('regex').setDescription('Every keyword is a regular expression'))
         .addBooleanOption((o) => o.setName('case_sensitive').setDescription('Keywords match only with the same capitals'))
-        .addStringOption((o) => o.setName('secondary_keys').setDescription('Only when one of these also comes up (commas)').setMaxLength(2000))
-        .addIntegerOption((o) => o.setName('priority').setDescription('Higher goes in first when space is short (default 0)').setMinValue(-1000).setMaxValue(1000)),
+        .addStringOption((o) =>
+          o.setName('secondary_keys').setDescription('Only when one of these also comes up (commas)').setMaxLength(2000),
+        )
+        .addIntegerOption((o) =>
+          o.setName('priority').setDescription('Higher goes in first when space is short (default 0)').setMinValue(-1000).setMaxValue(1000),
+        ),
     )
     .addSubcommand((sub) =>
       sub
@@ -50,9 +66,13 @@ export default {
         .addBooleanOption((o) => o.setName('regex').setDescription('Every keyword is a regular expression'))
         .addBooleanOption((o) => o.setName('case_sensitive').setDescription('Keywords match only with the same capitals'))
         .addBooleanOption((o) => o.setName('enabled').setDescription('Off keeps the entry but never uses it'))
-        .addIntegerOption((o) => o.setName('priority').setDescription('Higher goes in first when space is short').setMinValue(-1000).setMaxValue(1000)),
+        .addIntegerOption((o) =>
+          o.setName('priority').setDescription('Higher goes in first when space is short').setMinValue(-1000).setMaxValue(1000),
+        ),
     )
-    .addSubcommand((sub) => sub.setName('remove').setDescription('Delete a lore entry.').addStringOption(characterOption).addStringOption(entryOption))
+    .addSubcommand((sub) =>
+      sub.setName('remove').setDescription('Delete a lore entry.').addStringOption(characterOption).addStringOption(entryOption),
+    )
     .addSubcommand((sub) => sub.setName('list').setDescription('A character’s lore entries.').addStringOption(characterOption))
     .addSubcommand((sub) =>
       sub
@@ -79,7 +99,9 @@ export default {
       const entries = await readLoreFile(await download(file.url, { maxBytes: CARD_LIMITS.fileBytes, timeoutMs: 30_000 }, fetcher));
       const added = await importLoreFile(em, context.queue, actor, character, entries);
       const off = entries.filter((entry) => entry.enabled === false).length;
-      await interaction.editReply(`Added ${added} lore entries to **${character.name}**${off ? ` (${off} of them switched off, as in the file)` : ''}. See /lore list.`);
+      await interaction.editReply(
+        `Added ${added} lore entries to **${character.name}**${off ? ` (${off} of them switched off, as in the file)` : ''}. See /lore list.`,
+      );
       return;
     }
     if (sub === 'export') {
@@ -113,13 +135,19 @@ export default {
       return;
     }
     if (sub === 'list') {
-      await interaction.reply({ ...loreListPage(character.id, character.name, await listLore(em, character), 0), flags: MessageFlags.Ephemeral });
+      await interaction.reply({
+        ...loreListPage(character.id, character.name, await listLore(em, character), 0),
+        flags: MessageFlags.Ephemeral,
+      });
       return;
     }
     const row = await findLore(em, character, interaction.options.getString('entry', true));
     if (sub === 'remove') {
       const removed = await removeLore(em, actor, character, row.id);
-      await interaction.reply({ content: `**${character.name}** no longer has the lore entry **${removed.name}**.`, flags: MessageFlags.Ephemeral });
+      await interaction.reply({
+        content: `**${character.name}** no longer has the lore entry **${removed.name}**.`,
+        flags: MessageFlags.Ephemeral,
+      });
       return;
     }
     assertCanChangeKnowledge(actor, character);

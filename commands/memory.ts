@@ -3,7 +3,15 @@ import { actorOf } from '../src/discord/actor.js';
 import { parseCustomId, type Command } from '../src/discord/command.js';
 import { confirmRow, sourcesEmbed, summaryModal, summaryView } from '../src/discord/render/memory.js';
 import { UserError } from '../src/errors.js';
-import { assertCanManageMemory, canManageMemory, conversationIn, deleteUserData, exportConversation, forget, setMemoryPaused } from '../src/memory/control.js';
+import {
+  assertCanManageMemory,
+  canManageMemory,
+  conversationIn,
+  deleteUserData,
+  exportConversation,
+  forget,
+  setMemoryPaused,
+} from '../src/memory/control.js';
 import { replySources } from '../src/memory/sources.js';
 import { saveSummary, summaryOf } from '../src/memory/summary.js';
 
@@ -26,7 +34,9 @@ export default {
           sub
             .setName('message')
             .setDescription('Forget one message (yours, or any if you started this conversation).')
-            .addStringOption((o) => o.setName('message').setDescription('A message link or ID (right-click → Copy Message Link)').setRequired(true)),
+            .addStringOption((o) =>
+              o.setName('message').setDescription('A message link or ID (right-click → Copy Message Link)').setRequired(true),
+            ),
         )
         .addSubcommand((sub) =>
           sub
@@ -52,7 +62,9 @@ export default {
     .addSubcommand((sub) => sub.setName('pause').setDescription('Stop remembering new things here until /memory resume.'))
     .addSubcommand((sub) => sub.setName('resume').setDescription('Remember new things here again.'))
     .addSubcommand((sub) => sub.setName('export').setDescription('This conversation as a JSON Lines file, only for you.'))
-    .addSubcommand((sub) => sub.setName('delete-my-data').setDescription('Delete everything the bot keeps about you, everywhere (asks to confirm).')),
+    .addSubcommand((sub) =>
+      sub.setName('delete-my-data').setDescription('Delete everything the bot keeps about you, everywhere (asks to confirm).'),
+    ),
 
   async execute(interaction, context) {
     const em = context.database.orm.em.fork();
@@ -76,7 +88,8 @@ export default {
         assertCanManageMemory(actor, conversation);
         await interaction.reply({
           ...ephemeral,
-          content: 'Forget every message and memory of this conversation? The characters will not remember any of it. This cannot be undone.',
+          content:
+            'Forget every message and memory of this conversation? The characters will not remember any of it. This cannot be undone.',
           components: [confirmRow('forget-all', 'Forget everything', conversation.id)],
         });
         return;
@@ -90,7 +103,10 @@ export default {
       return;
     }
     if (sub === 'summary') {
-      await interaction.reply({ ...ephemeral, ...summaryView(summaryOf(conversation), conversation.id, canManageMemory(actor, conversation)) });
+      await interaction.reply({
+        ...ephemeral,
+        ...summaryView(summaryOf(conversation), conversation.id, canManageMemory(actor, conversation)),
+      });
       return;
     }
     if (sub === 'pause' || sub === 'resume') {
@@ -124,8 +140,14 @@ export default {
     const em = context.database.orm.em.fork();
     const actor = await actorOf(em, interaction);
     if (interaction.isButton() && action === 'sources') {
-      const { characterName, sources, images } = await replySources(em, args[0] ?? '', { userId: actor.user.id, channelId: interaction.channelId ?? '' });
-      await interaction.reply({ embeds: [sourcesEmbed(characterName, sources, context.config.discord.webUrl, images)], flags: MessageFlags.Ephemeral });
+      const { characterName, sources, images } = await replySources(em, args[0] ?? '', {
+        userId: actor.user.id,
+        channelId: interaction.channelId ?? '',
+      });
+      await interaction.reply({
+        embeds: [sourcesEmbed(characterName, sources, context.config.discord.webUrl, images)],
+        flags: MessageFlags.Ephemeral,
+      });
       return;
     }
     if (interaction.isButton() && action === 'cancel') {

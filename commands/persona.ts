@@ -16,8 +16,10 @@ import { parseProxyTags } from '../src/personas/proxy-tags.js';
 const PAGE_SIZE = 5;
 const IMPORT_BYTES = 8 * 1024 * 1024;
 
-const personaOption = (required = true) => (o: import('discord.js').SlashCommandStringOption) =>
-  o.setName('persona').setDescription('Which one').setRequired(required).setAutocomplete(true);
+const personaOption =
+  (required = true) =>
+  (o: import('discord.js').SlashCommandStringOption) =>
+    o.setName('persona').setDescription('Which one').setRequired(required).setAutocomplete(true);
 
 export default {
   data: new SlashCommandBuilder()
@@ -37,14 +39,18 @@ export default {
         .addStringOption(personaOption())
         .addBooleanOption((o) => o.setName('nsfw').setDescription('Worn only where NSFW characters may run')),
     )
-    .addSubcommand((sub) => sub.setName('show').setDescription('Show a persona, or the one you wear here.').addStringOption(personaOption(false)))
+    .addSubcommand((sub) =>
+      sub.setName('show').setDescription('Show a persona, or the one you wear here.').addStringOption(personaOption(false)),
+    )
     .addSubcommand((sub) => sub.setName('list').setDescription('Your personas.'))
     .addSubcommand((sub) => sub.setName('delete').setDescription('Delete a persona.').addStringOption(personaOption()))
     .addSubcommand((sub) =>
       sub
         .setName('use')
         .setDescription('Wear a persona (or none): the most specific choice wins.')
-        .addStringOption((o) => o.setName('persona').setDescription('Which one, or “none” to be plain you').setRequired(true).setAutocomplete(true))
+        .addStringOption((o) =>
+          o.setName('persona').setDescription('Which one, or “none” to be plain you').setRequired(true).setAutocomplete(true),
+        )
         .addStringOption((o) =>
           o
             .setName('where')
@@ -117,7 +123,13 @@ export default {
       const persona = key
         ? await findPersona(em, user, key)
         : on
-          ? (await personaContext(em, interaction.user.id, { channelIds: [interaction.channelId], guildId: interaction.guildId ?? undefined, nsfwAllowed: true })).active
+          ? (
+              await personaContext(em, interaction.user.id, {
+                channelIds: [interaction.channelId],
+                guildId: interaction.guildId ?? undefined,
+                nsfwAllowed: true,
+              })
+            ).active
           : undefined;
       await setAutoproxy(em, user, interaction.channelId, on, persona);
       await interaction.reply({
@@ -137,12 +149,18 @@ export default {
     }
     const persona = await findPersona(em, user, key ?? '');
     if (sub === 'show') {
-      await interaction.reply({ embeds: [personaEmbed(persona, await wornIn(context, interaction, persona.id))], flags: MessageFlags.Ephemeral });
+      await interaction.reply({
+        embeds: [personaEmbed(persona, await wornIn(context, interaction, persona.id))],
+        flags: MessageFlags.Ephemeral,
+      });
       return;
     }
     if (sub === 'delete') {
       await deletePersona(em, user, persona);
-      await interaction.reply({ content: `**${persona.name}** is deleted. Messages you wrote as it keep its name.`, flags: MessageFlags.Ephemeral });
+      await interaction.reply({
+        content: `**${persona.name}** is deleted. Messages you wrote as it keep its name.`,
+        flags: MessageFlags.Ephemeral,
+      });
       return;
     }
     const nsfw = interaction.options.getBoolean('nsfw');
@@ -226,7 +244,7 @@ async function listPage(context: CommandContext, interaction: AnyInteraction, of
 
 function formInput(interaction: ModalSubmitInteraction) {
   const value = (id: string) => interaction.fields.getTextInputValue(id).trim();
-  let proxyTags;
+  let proxyTags: ReturnType<typeof parseProxyTags>;
   try {
     proxyTags = parseProxyTags(value('tags'));
   } catch (error) {

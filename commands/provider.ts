@@ -34,8 +34,10 @@ import { setServerCaptioner } from '../src/images/captioner.js';
 const modelLists = new ModelListCache();
 const SCOPE_LABEL: Record<ProviderScope, string> = { user: 'yours', guild: 'this server', system: 'operator' };
 
-const providerOption = (name = 'provider') => (o: import('discord.js').SlashCommandStringOption) =>
-  o.setName(name).setDescription('Which provider').setRequired(true).setAutocomplete(true);
+const providerOption =
+  (name = 'provider') =>
+  (o: import('discord.js').SlashCommandStringOption) =>
+    o.setName(name).setDescription('Which provider').setRequired(true).setAutocomplete(true);
 
 export default {
   data: new SlashCommandBuilder()
@@ -62,11 +64,17 @@ export default {
           o
             .setName('scope')
             .setDescription('For you only (default), or for this whole server (Manage Server)')
-            .addChoices({ name: 'me', value: 'user' }, { name: 'this server', value: 'guild' }, { name: 'everyone (operator only)', value: 'system' }),
+            .addChoices(
+              { name: 'me', value: 'user' },
+              { name: 'this server', value: 'guild' },
+              { name: 'everyone (operator only)', value: 'system' },
+            ),
         ),
     )
     .addSubcommand((sub) => sub.setName('list').setDescription('The providers you can use here.'))
-    .addSubcommand((sub) => sub.setName('default').setDescription('Make a provider the default of its scope.').addStringOption(providerOption()))
+    .addSubcommand((sub) =>
+      sub.setName('default').setDescription('Make a provider the default of its scope.').addStringOption(providerOption()),
+    )
     .addSubcommand((sub) => sub.setName('test').setDescription('A real round trip, with its latency.').addStringOption(providerOption()))
     .addSubcommand((sub) =>
       sub
@@ -74,9 +82,17 @@ export default {
         .setDescription('Pick the model a provider uses by default.')
         .addStringOption(providerOption())
         .addStringOption((o) => o.setName('model').setDescription('Model').setRequired(true).setAutocomplete(true))
-        .addIntegerOption((o) => o.setName('context').setDescription('Context size in tokens, when the model’s is not known (0: forget it)').setMinValue(0).setMaxValue(10_000_000)),
+        .addIntegerOption((o) =>
+          o
+            .setName('context')
+            .setDescription('Context size in tokens, when the model’s is not known (0: forget it)')
+            .setMinValue(0)
+            .setMaxValue(10_000_000),
+        ),
     )
-    .addSubcommand((sub) => sub.setName('remove').setDescription('Delete a provider (and its stored key).').addStringOption(providerOption()))
+    .addSubcommand((sub) =>
+      sub.setName('remove').setDescription('Delete a provider (and its stored key).').addStringOption(providerOption()),
+    )
     .addSubcommand((sub) =>
       sub
         .setName('images')
@@ -98,8 +114,12 @@ export default {
       sub
         .setName('captioner')
         .setDescription('(Admins) Who describes pictures for models without vision and for memory. No provider: none.')
-        .addStringOption((o) => o.setName('provider').setDescription('A vision-capable provider of this server or the operator').setAutocomplete(true))
-        .addStringOption((o) => o.setName('model').setDescription('Its vision model (default: the provider’s model)').setAutocomplete(true)),
+        .addStringOption((o) =>
+          o.setName('provider').setDescription('A vision-capable provider of this server or the operator').setAutocomplete(true),
+        )
+        .addStringOption((o) =>
+          o.setName('model').setDescription('Its vision model (default: the provider’s model)').setAutocomplete(true),
+        ),
     ),
 
   async execute(interaction, context) {
@@ -150,13 +170,18 @@ export default {
     if (sub === 'images') {
       const send = interaction.options.getString('send', true);
       await setInstanceVision(em, actor, instance.id, send === 'auto' ? undefined : send === 'yes');
-      const said = { auto: 'only to models known to take images', yes: 'to every model', no: 'to none of its models (they get captions)' }[send];
+      const said = { auto: 'only to models known to take images', yes: 'to every model', no: 'to none of its models (they get captions)' }[
+        send
+      ];
       await interaction.reply({ content: `**${instance.displayName}** is now sent pictures ${said}.`, flags: MessageFlags.Ephemeral });
       return;
     }
     if (sub === 'default') {
       await setDefaultInstance(em, actor, instance.id);
-      await interaction.reply({ content: `**${instance.displayName}** is now the default (${SCOPE_LABEL[instance.scope]}).`, flags: MessageFlags.Ephemeral });
+      await interaction.reply({
+        content: `**${instance.displayName}** is now the default (${SCOPE_LABEL[instance.scope]}).`,
+        flags: MessageFlags.Ephemeral,
+      });
     } else if (sub === 'remove') {
       await removeInstance(em, actor, instance.id);
       await interaction.reply({ content: `**${instance.displayName}** and its stored key are deleted.`, flags: MessageFlags.Ephemeral });
@@ -165,7 +190,9 @@ export default {
       const model = (instance.config as ProviderConfig).model ?? DEFAULT_MODELS[instance.providerType as ProviderType];
       try {
         const result = await roundTrip(context.providers.providerFor(instance), model);
-        await interaction.editReply(`✅ **${instance.displayName}** (${model}) answered “${result.text.trim().slice(0, 50)}”: first token in ${result.firstTokenMs} ms, done in ${result.totalMs} ms.`);
+        await interaction.editReply(
+          `✅ **${instance.displayName}** (${model}) answered “${result.text.trim().slice(0, 50)}”: first token in ${result.firstTokenMs} ms, done in ${result.totalMs} ms.`,
+        );
       } catch (error) {
         if (!(error instanceof ProviderError)) throw error;
         await interaction.editReply(`❌ ${error.userMessage}`);
@@ -175,7 +202,10 @@ export default {
       const contextWindow = interaction.options.getInteger('context') ?? undefined;
       const updated = await setInstanceModel(em, actor, instance.id, model, contextWindow);
       const size = (updated.config as ProviderConfig).contextWindow;
-      await interaction.reply({ content: `**${instance.displayName}** now uses **${model.trim()}** by default${size ? `, with a ${size.toLocaleString('en')}-token context` : ''}.`, flags: MessageFlags.Ephemeral });
+      await interaction.reply({
+        content: `**${instance.displayName}** now uses **${model.trim()}** by default${size ? `, with a ${size.toLocaleString('en')}-token context` : ''}.`,
+        flags: MessageFlags.Ephemeral,
+      });
     }
   },
 
@@ -193,7 +223,14 @@ export default {
     const instance = await addInstance(
       em,
       actor,
-      { scope, type, name: value('name'), baseUrl: value('endpoint') || undefined, apiKey: value('key') || undefined, model: value('model') || undefined },
+      {
+        scope,
+        type,
+        name: value('name'),
+        baseUrl: value('endpoint') || undefined,
+        apiKey: value('key') || undefined,
+        model: value('model') || undefined,
+      },
       { secrets: context.secrets, allowPrivateEndpoints: context.config.secrets.allowPrivateEndpoints },
     );
     const view = viewInstance(instance, context.secrets);
@@ -232,11 +269,21 @@ export default {
 
 function addModal(type: ProviderType, scope: ProviderScope): ModalBuilder {
   const input = (id: string, label: string, required: boolean, placeholder?: string) => {
-    const field = new TextInputBuilder().setCustomId(id).setLabel(label).setStyle(TextInputStyle.Short).setRequired(required).setMaxLength(500);
+    const field = new TextInputBuilder()
+      .setCustomId(id)
+      .setLabel(label)
+      .setStyle(TextInputStyle.Short)
+      .setRequired(required)
+      .setMaxLength(500);
     if (placeholder) field.setPlaceholder(placeholder);
     return new ActionRowBuilder<TextInputBuilder>().addComponents(field);
   };
-  const endpointHint = { openai: 'https://api.openai.com/v1 (leave empty)', 'openai-compatible': 'https://openrouter.ai/api/v1', anthropic: 'leave empty', ollama: 'http://my-ollama:11434' }[type];
+  const endpointHint = {
+    openai: 'https://api.openai.com/v1 (leave empty)',
+    'openai-compatible': 'https://openrouter.ai/api/v1',
+    anthropic: 'leave empty',
+    ollama: 'http://my-ollama:11434',
+  }[type];
   return new ModalBuilder()
     .setCustomId(customId('provider', 'add', scope, type))
     .setTitle(`Add a provider (${SCOPE_LABEL[scope]})`)

@@ -38,8 +38,10 @@ const STRATEGY_NAMES: Record<Strategy, string> = {
   manual: 'manual: only when called with /scene next',
 };
 
-const castCharacter = (description: string, required = true) => (option: SlashCommandStringOption) =>
-  option.setName('character').setDescription(description).setRequired(required).setAutocomplete(true);
+const castCharacter =
+  (description: string, required = true) =>
+  (option: SlashCommandStringOption) =>
+    option.setName('character').setDescription(description).setRequired(required).setAutocomplete(true);
 
 export default {
   data: new SlashCommandBuilder()
@@ -51,7 +53,11 @@ export default {
         .setName('start')
         .setDescription('Open a thread here where several characters play together.')
         .addStringOption((option) =>
-          option.setName('characters').setDescription('Two or more characters, separated by commas').setRequired(true).setAutocomplete(true),
+          option
+            .setName('characters')
+            .setDescription('Two or more characters, separated by commas')
+            .setRequired(true)
+            .setAutocomplete(true),
         )
         .addStringOption((option) => option.setName('title').setDescription('The thread’s name').setMaxLength(100))
         .addStringOption((option) => option.setName('scenario').setDescription('Where and when the scene happens').setMaxLength(2000))
@@ -62,7 +68,9 @@ export default {
             .addChoices(...STRATEGIES.map((value) => ({ name: STRATEGY_NAMES[value], value }))),
         )
         .addBooleanOption((option) => option.setName('private').setDescription('A private thread (only invited people see it)'))
-        .addBooleanOption((option) => option.setName('nsfw').setDescription('For age-restricted channels only (so is any scene with an NSFW character)')),
+        .addBooleanOption((option) =>
+          option.setName('nsfw').setDescription('For age-restricted channels only (so is any scene with an NSFW character)'),
+        ),
     )
     .addSubcommand((sub) =>
       sub.setName('add').setDescription('Bring another character into this scene.').addStringOption(castCharacter('Who joins')),
@@ -71,7 +79,10 @@ export default {
       sub.setName('remove').setDescription('A character leaves this scene.').addStringOption(castCharacter('Who leaves')),
     )
     .addSubcommand((sub) =>
-      sub.setName('mute').setDescription('A character stops speaking on its own (it still can with /scene next).').addStringOption(castCharacter('Who')),
+      sub
+        .setName('mute')
+        .setDescription('A character stops speaking on its own (it still can with /scene next).')
+        .addStringOption(castCharacter('Who')),
     )
     .addSubcommand((sub) =>
       sub.setName('unmute').setDescription('A muted character speaks on its own again.').addStringOption(castCharacter('Who')),
@@ -94,7 +105,11 @@ export default {
         )
         .addBooleanOption((option) => option.setName('self_responses').setDescription('May a character answer its own message?'))
         .addIntegerOption((option) =>
-          option.setName('auto_turns').setDescription('Character-to-character turns before waiting for a person (0–10)').setMinValue(0).setMaxValue(10),
+          option
+            .setName('auto_turns')
+            .setDescription('Character-to-character turns before waiting for a person (0–10)')
+            .setMinValue(0)
+            .setMaxValue(10),
         )
         .addBooleanOption((option) =>
           option.setName('newcomers_heard').setDescription('Characters added later know what was said before they joined'),
@@ -112,7 +127,12 @@ export default {
     if (sub === 'next') {
       const place = placeOf(interaction.channel, threadId, interaction.guildId);
       await assertMaySpeakHere(em, place, await accessFor(em, actor), { allowNsfwDms: context.config.dms.allowNsfw });
-      const { character, done } = await context.scenes.next(threadId, actor, interaction.options.getString('character') ?? undefined, sinks);
+      const { character, done } = await context.scenes.next(
+        threadId,
+        actor,
+        interaction.options.getString('character') ?? undefined,
+        sinks,
+      );
       await interaction.reply({ content: `**${character.name}** speaks next.`, flags: MessageFlags.Ephemeral });
       await done;
       return;
@@ -144,13 +164,18 @@ export default {
     if (sub === 'mute' || sub === 'unmute') {
       const character = await setMuted(em, actor, scene, name, sub === 'mute');
       await interaction.reply(
-        sub === 'mute' ? `**${character.name}** is muted: it speaks only when called with /scene next.` : `**${character.name}** speaks on its own again.`,
+        sub === 'mute'
+          ? `**${character.name}** is muted: it speaks only when called with /scene next.`
+          : `**${character.name}** speaks on its own again.`,
       );
       return;
     }
     const patch = settingsPatch(interaction);
     const settings = Object.keys(patch).length ? await updateSceneSettings(em, actor, scene, patch) : scene.settings;
-    await interaction.reply({ embeds: [settingsEmbed({ ...scene, settings })], flags: Object.keys(patch).length ? undefined : MessageFlags.Ephemeral });
+    await interaction.reply({
+      embeds: [settingsEmbed({ ...scene, settings })],
+      flags: Object.keys(patch).length ? undefined : MessageFlags.Ephemeral,
+    });
   },
 
   async autocomplete(interaction, context) {
@@ -179,13 +204,19 @@ async function start(interaction: ChatInputCommandInteraction, context: CommandC
   const actor = await actorOf(em, interaction);
   const access = await accessFor(em, actor);
   assertCan(actor, 'startScenes', access);
-  const names = interaction.options.getString('characters', true).split(',').map((n) => n.trim()).filter(Boolean);
+  const names = interaction.options
+    .getString('characters', true)
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
   const characters = [];
   for (const name of names) characters.push(await findUsableCharacter(em, actor, name));
   if (new Set(characters.map((c) => c.id)).size < 2) throw new UserError('A scene needs at least two different characters.');
   const nsfw = interaction.options.getBoolean('nsfw') ?? false;
   // The thread follows this channel's age restriction.
-  const blocked = sceneBlock({ nsfw, characters }, placeOf(channel, channel.id, interaction.guildId), access, { allowNsfwDms: context.config.dms.allowNsfw });
+  const blocked = sceneBlock({ nsfw, characters }, placeOf(channel, channel.id, interaction.guildId), access, {
+    allowNsfwDms: context.config.dms.allowNsfw,
+  });
   if (blocked) throw new UserError(blocked);
   await interaction.deferReply();
   const title = interaction.options.getString('title')?.trim() || characters.map((c) => c.name).join(', ');
@@ -208,7 +239,10 @@ async function start(interaction: ChatInputCommandInteraction, context: CommandC
   });
   const cast = characters.map((c) => `**${c.name}**`).join(', ');
   await thread.send({
-    content: [`**${title}**`, scenario, `With ${cast}. Mention a character by name to have them answer first.`].filter(Boolean).join('\n\n').slice(0, 2000),
+    content: [`**${title}**`, scenario, `With ${cast}. Mention a character by name to have them answer first.`]
+      .filter(Boolean)
+      .join('\n\n')
+      .slice(0, 2000),
     allowedMentions: { parse: [] },
   });
   await interaction.editReply(`The scene **${title}** has started in <#${thread.id}> with ${cast}.`);

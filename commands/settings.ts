@@ -11,7 +11,14 @@ import { actorOf, type MemberActor } from '../src/discord/actor.js';
 import type { Command, CommandContext } from '../src/discord/command.js';
 import { channelsText, ruleText, settingsEmbed } from '../src/discord/render/settings.js';
 import { UserError } from '../src/errors.js';
-import { assertServerAdmin, banCharacter, bannedCharacters, findBannable, searchBannable, unbanCharacter } from '../src/permissions/bans.js';
+import {
+  assertServerAdmin,
+  banCharacter,
+  bannedCharacters,
+  findBannable,
+  searchBannable,
+  unbanCharacter,
+} from '../src/permissions/bans.js';
 import {
   ACTION_LABELS,
   CHANNEL_MODES,
@@ -86,13 +93,25 @@ export default {
           sub
             .setName('add')
             .setDescription('Put a channel on the list.')
-            .addChannelOption((o) => o.setName('channel').setDescription('The channel').setRequired(true).addChannelTypes(...PARENT_CHANNELS)),
+            .addChannelOption((o) =>
+              o
+                .setName('channel')
+                .setDescription('The channel')
+                .setRequired(true)
+                .addChannelTypes(...PARENT_CHANNELS),
+            ),
         )
         .addSubcommand((sub) =>
           sub
             .setName('remove')
             .setDescription('Take a channel off the list.')
-            .addChannelOption((o) => o.setName('channel').setDescription('The channel').setRequired(true).addChannelTypes(...PARENT_CHANNELS)),
+            .addChannelOption((o) =>
+              o
+                .setName('channel')
+                .setDescription('The channel')
+                .setRequired(true)
+                .addChannelTypes(...PARENT_CHANNELS),
+            ),
         ),
     )
     .addSubcommand((sub) =>
@@ -152,7 +171,12 @@ export default {
   },
 } satisfies Command;
 
-async function changeRoles(interaction: ChatInputCommandInteraction, context: CommandContext, actor: MemberActor, sub: string): Promise<string> {
+async function changeRoles(
+  interaction: ChatInputCommandInteraction,
+  context: CommandContext,
+  actor: MemberActor,
+  sub: string,
+): Promise<string> {
   assertServerAdmin(actor);
   const em = context.database.orm.em.fork();
   const action = interaction.options.getString('action', true) as GuildAction;
@@ -167,7 +191,8 @@ async function changeRoles(interaction: ChatInputCommandInteraction, context: Co
     const role = interaction.options.getRole('role', true);
     if (sub === 'allow') rule = role.id === actor.guild.discordId ? 'everyone' : [...new Set([...listed, role.id])];
     else {
-      if (!listed.includes(role.id)) throw new UserError(`<@&${role.id}> is not on the list for “${ACTION_LABELS[action]}” (now: ${ruleText(current)}).`);
+      if (!listed.includes(role.id))
+        throw new UserError(`<@&${role.id}> is not on the list for “${ACTION_LABELS[action]}” (now: ${ruleText(current)}).`);
       rule = listed.filter((id) => id !== role.id);
     }
   }
@@ -175,7 +200,12 @@ async function changeRoles(interaction: ChatInputCommandInteraction, context: Co
   return `Who may ${ACTION_LABELS[action]}: ${ruleText(rule)}.`;
 }
 
-async function changeChannels(interaction: ChatInputCommandInteraction, context: CommandContext, actor: MemberActor, sub: string): Promise<string> {
+async function changeChannels(
+  interaction: ChatInputCommandInteraction,
+  context: CommandContext,
+  actor: MemberActor,
+  sub: string,
+): Promise<string> {
   assertServerAdmin(actor);
   const em = context.database.orm.em.fork();
   const { channels } = await loadAccess(em, actor.guild.discordId);

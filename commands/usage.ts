@@ -24,7 +24,12 @@ export default {
     .addSubcommand((sub) => {
       sub.setName('limits').setDescription('See this server’s limits; admins (Manage Server) may lower them.');
       for (const name of Object.keys(LIMIT_OPTIONS)) {
-        sub.addIntegerOption((o) => o.setName(name).setDescription(`${name.replaceAll('_', ' ')} (0 = the operator’s limit)`).setMinValue(0));
+        sub.addIntegerOption((o) =>
+          o
+            .setName(name)
+            .setDescription(`${name.replaceAll('_', ' ')} (0 = the operator’s limit)`)
+            .setMinValue(0),
+        );
       }
       return sub;
     }),

@@ -11,8 +11,12 @@ export class ScopedMemoryIndexes extends Migration {
   override name = SCOPED_MEMORY_INDEXES_MIGRATION;
 
   override up(): void {
-    this.addSql(`create index "idx_vector_memories_character_type" on "vector_memories" ("character_id", "memory_type") where "character_id" is not null`);
-    this.addSql(`create index "idx_vector_memories_conversation_type" on "vector_memories" ("conversation_id", "memory_type") where "conversation_id" is not null`);
+    this.addSql(
+      `create index "idx_vector_memories_character_type" on "vector_memories" ("character_id", "memory_type") where "character_id" is not null`,
+    );
+    this.addSql(
+      `create index "idx_vector_memories_conversation_type" on "vector_memories" ("conversation_id", "memory_type") where "conversation_id" is not null`,
+    );
   }
 
   override down(): void {

@@ -14,9 +14,15 @@ export class ConversationMemories extends Migration {
 
   override up(): void {
     this.addSql(`alter table "vector_memories" add column "user_id" uuid null, add column "message_id" uuid null`);
-    this.addSql(`alter table "vector_memories" add constraint "vector_memories_user_id_foreign" foreign key ("user_id") references "users" ("id") on delete cascade`);
-    this.addSql(`alter table "vector_memories" add constraint "vector_memories_message_id_foreign" foreign key ("message_id") references "messages" ("id") on delete cascade`);
-    this.addSql(`create index "idx_vector_memories_user_character" on "vector_memories" ("user_id", "character_id") where "user_id" is not null`);
+    this.addSql(
+      `alter table "vector_memories" add constraint "vector_memories_user_id_foreign" foreign key ("user_id") references "users" ("id") on delete cascade`,
+    );
+    this.addSql(
+      `alter table "vector_memories" add constraint "vector_memories_message_id_foreign" foreign key ("message_id") references "messages" ("id") on delete cascade`,
+    );
+    this.addSql(
+      `create index "idx_vector_memories_user_character" on "vector_memories" ("user_id", "character_id") where "user_id" is not null`,
+    );
     this.addSql(`create index "idx_vector_memories_message" on "vector_memories" ("message_id") where "message_id" is not null`);
   }
 

@@ -13,12 +13,16 @@ export class UserCharacterTypeIndex extends Migration {
   override name = USER_CHARACTER_TYPE_INDEX_MIGRATION;
 
   override up(): void {
-    this.addSql(`create index "idx_vector_memories_user_character_type" on "vector_memories" ("user_id", "character_id", "memory_type") where "user_id" is not null`);
+    this.addSql(
+      `create index "idx_vector_memories_user_character_type" on "vector_memories" ("user_id", "character_id", "memory_type") where "user_id" is not null`,
+    );
     this.addSql(`drop index if exists "idx_vector_memories_user_character"`);
   }
 
   override down(): void {
-    this.addSql(`create index "idx_vector_memories_user_character" on "vector_memories" ("user_id", "character_id") where "user_id" is not null`);
+    this.addSql(
+      `create index "idx_vector_memories_user_character" on "vector_memories" ("user_id", "character_id") where "user_id" is not null`,
+    );
     this.addSql(`drop index if exists "idx_vector_memories_user_character_type"`);
   }
 }

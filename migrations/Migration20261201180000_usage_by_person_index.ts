@@ -12,7 +12,9 @@ export class UsageByPersonIndex extends Migration {
   override name = USAGE_BY_PERSON_INDEX_MIGRATION;
 
   override up(): void {
-    this.addSql(`create index "idx_messages_spent_by_created" on "messages" ((metadata #>> '{spent,by}'), "created_at") where "role" = 'assistant'`);
+    this.addSql(
+      `create index "idx_messages_spent_by_created" on "messages" ((metadata #>> '{spent,by}'), "created_at") where "role" = 'assistant'`,
+    );
   }
 
   override down(): void {

@@ -24,8 +24,7 @@ const urlWithScheme = (schemes: string[], example: string) =>
 const postgresUrl = urlWithScheme(['postgres', 'postgresql'], 'postgres://user:password@host:5432/dreamchat');
 const redisUrl = urlWithScheme(['redis', 'rediss'], 'redis://localhost:6379');
 
-const optional = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
 
 const schema = z.object({
   DISCORD_TOKEN: optional(z.string().min(10, 'looks too short to be a bot token')),
@@ -37,7 +36,10 @@ const schema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   DATA_DIR: z.string().default('./data'),
   REDIS_URL: optional(redisUrl),
-  REDIS_PREFIX: z.string().regex(/^[\w.-]+$/, 'letters, digits, _ . - only').default('dreamchat'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[\w.-]+$/, 'letters, digits, _ . - only')
+    .default('dreamchat'),
   EMBEDDING_DIMENSION: z.coerce.number().int().min(2).max(16000).default(384),
   EMBEDDER: z.enum(['transformers', 'use', 'hashing', 'openai', 'ollama']).default('transformers'),
   EMBEDDING_MODEL: optional(z.string()),
@@ -64,13 +66,16 @@ const schema = z.object({
     .default('false')
     .transform((value) => value === 'true'),
   SECRET_KEYS: optional(
-    z.string().min(8).superRefine((value, context) => {
-      try {
-        SecretBox.fromConfig(value);
-      } catch (error) {
-        context.addIssue({ code: 'custom', message: (error as Error).message });
-      }
-    }),
+    z
+      .string()
+      .min(8)
+      .superRefine((value, context) => {
+        try {
+          SecretBox.fromConfig(value);
+        } catch (error) {
+          context.addIssue({ code: 'custom', message: (error as Error).message });
+        }
+      }),
   ),
   ALLOW_PRIVATE_ENDPOINTS: z
     .enum(['true', 'false', ''])

@@ -86,7 +86,15 @@ export async function createDeps(config: Config, logger: Logger): Promise<OwnedD
     logger,
     spend: (actor, tokens) => usage.budget.spend(actor, tokens),
   });
-  const responder = new InstrumentedResponder({ orm: database.orm, embedder, resolveModel, logger, queue, metrics, budget: usage.budget, images,
+  const responder = new InstrumentedResponder({
+    orm: database.orm,
+    embedder,
+    resolveModel,
+    logger,
+    queue,
+    metrics,
+    budget: usage.budget,
+    images,
     dispatch: config.repliesInQueue ? dispatchReplies(queue) : undefined,
   });
   const scenes = new SceneDirector({ orm: database.orm, responder, resolveModel, logger, drafts, debounceMs: config.sceneDebounceMs });

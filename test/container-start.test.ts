@@ -133,21 +133,29 @@ describe('the bot as the main process of a container', () => {
     await expect.poll(() => tree.filter(alive), { timeout: 10_000 }).toEqual([]);
   }
 
-  it('node dist/src/main.js, as the image runs it: SIGTERM shuts the bot down cleanly', async () => {
-    const bot = await start(process.execPath, ['dist/src/main.js']);
-    expect(treeOf(bot.child.pid!)).toEqual([bot.child.pid]);
-    await stop(bot);
-  }, PROCESS_START_MS + 60_000);
+  it(
+    'node dist/src/main.js, as the image runs it: SIGTERM shuts the bot down cleanly',
+    async () => {
+      const bot = await start(process.execPath, ['dist/src/main.js']);
+      expect(treeOf(bot.child.pid!)).toEqual([bot.child.pid]);
+      await stop(bot);
+    },
+    PROCESS_START_MS + 60_000,
+  );
 
-  it('npm start: the SIGTERM npm gets reaches the bot, and nothing is left running', async () => {
-    const bot = await start(NPM, ['start']);
-    // npm runs the bot itself (the script execs node), so there is a node process under npm to reach.
-    const [botPid] = childrenOf(bot.child.pid!);
-    expect(botPid).toBeDefined();
-    expect(readFileSync(`/proc/${botPid}/cmdline`, 'utf8')).toContain('dist/src/main.js');
-    await stop(bot);
-    expect(alive(botPid!)).toBe(false);
-  }, PROCESS_START_MS + 180_000);
+  it(
+    'npm start: the SIGTERM npm gets reaches the bot, and nothing is left running',
+    async () => {
+      const bot = await start(NPM, ['start']);
+      // npm runs the bot itself (the script execs node), so there is a node process under npm to reach.
+      const [botPid] = childrenOf(bot.child.pid!);
+      expect(botPid).toBeDefined();
+      expect(readFileSync(`/proc/${botPid}/cmdline`, 'utf8')).toContain('dist/src/main.js');
+      await stop(bot);
+      expect(alive(botPid!)).toBe(false);
+    },
+    PROCESS_START_MS + 180_000,
+  );
 
   it('a second bot on the same DATA_DIR refuses at once, naming the first one’s pid; the lock goes with the first', async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'dreamchat-container-'));

@@ -43,7 +43,12 @@ describe('health endpoint', () => {
     const local = await startHealthServer({ port: 0, logger: createLogger('silent'), checks: {} });
     expect((local.address() as AddressInfo).address).toBe('127.0.0.1');
     local.close();
-    const every = await startHealthServer({ port: 0, host: loadConfig({ HEALTH_HOST: '0.0.0.0' }).healthHost, logger: createLogger('silent'), checks: {} });
+    const every = await startHealthServer({
+      port: 0,
+      host: loadConfig({ HEALTH_HOST: '0.0.0.0' }).healthHost,
+      logger: createLogger('silent'),
+      checks: {},
+    });
     expect((every.address() as AddressInfo).address).toBe('0.0.0.0');
     every.close();
   });

@@ -27,7 +27,7 @@ import { recordingSinks } from './support/recording-sink.js';
 const logger = createLogger('silent');
 
 /** The value of one sample of a Prometheus text exposition, by name and (a subset of) its labels. */
-export function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
   for (const line of text.split('\n')) {
     const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!match || match[1] !== name) continue;
@@ -111,9 +111,7 @@ describe('GET /metrics of a running bot', () => {
 
   it('counts ingestion: items by outcome, passages and bytes embedded, ingest job runs', async () => {
     const content = 'The dragon Smaug sleeps under the Lonely Mountain on a bed of gold. '.repeat(40);
-    const [item] = await createLoreItems(deps.database.orm.em.fork(), deps.queue, actor, character, [
-      { keys: ['dragon'], content },
-    ]);
+    const [item] = await createLoreItems(deps.database.orm.em.fork(), deps.queue, actor, character, [{ keys: ['dragon'], content }]);
     await expect
       .poll(async () => (await deps.database.orm.em.fork().findOneOrFail(CharacterKnowledge, item!.id)).status, { timeout: 10_000 })
       .toBe('completed');

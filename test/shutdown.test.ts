@@ -66,7 +66,10 @@ describe.runIf(databaseUrl && redisUrl)('graceful shutdown of npm run worker', (
     queueUrl = parsed.toString();
     queue = new BullmqJobQueue({ url: queueUrl, logger: createLogger('silent') });
     const em = db.orm.em.fork();
-    actor = await resolveActor(em, { user: { id: '120000000000000088', username: 'keeper' }, guild: { id: '930000000000000088', name: 'Coast' } });
+    actor = await resolveActor(em, {
+      user: { id: '120000000000000088', username: 'keeper' },
+      guild: { id: '930000000000000088', name: 'Coast' },
+    });
     character = await createCharacter(em, actor, { name: 'Mara', personalityPrompt: 'A lighthouse keeper.', visibility: 'guild' });
   });
   afterAll(async () => {
@@ -124,41 +127,49 @@ describe.runIf(databaseUrl && redisUrl)('graceful shutdown of npm run worker', (
 
   const statusOf = async (id: string) => (await db.orm.em.fork().findOneOrFail(CharacterKnowledge, id)).status;
 
-  it('finishes the running job, then exits 0', async () => {
-    holdMs = 1500;
-    const worker = await startWorker({ SHUTDOWN_GRACE_MS: '20000' });
-    const started = downloads.length;
-    const id = await learn('night-log');
-    await expect.poll(() => downloads.length, { timeout: 10_000 }).toBe(started + 1);
-    worker.child.kill('SIGTERM');
-    expect(await worker.exited).toBe(0);
-    expect(worker.output()).toContain('shutting down');
-    expect(worker.output()).toContain('shut down cleanly');
-    expect(await statusOf(id)).toBe('completed');
-    expect((await queue.getJob(INGEST_QUEUE, ingestJobId(id)))?.status).toBe('completed');
-  }, PROCESS_START_MS + 60_000);
+  it(
+    'finishes the running job, then exits 0',
+    async () => {
+      holdMs = 1500;
+      const worker = await startWorker({ SHUTDOWN_GRACE_MS: '20000' });
+      const started = downloads.length;
+      const id = await learn('night-log');
+      await expect.poll(() => downloads.length, { timeout: 10_000 }).toBe(started + 1);
+      worker.child.kill('SIGTERM');
+      expect(await worker.exited).toBe(0);
+      expect(worker.output()).toContain('shutting down');
+      expect(worker.output()).toContain('shut down cleanly');
+      expect(await statusOf(id)).toBe('completed');
+      expect((await queue.getJob(INGEST_QUEUE, ingestJobId(id)))?.status).toBe('completed');
+    },
+    PROCESS_START_MS + 60_000,
+  );
 
-  it('past the grace period exits 1 and another worker runs the job again', async () => {
-    holdMs = 0;
-    const first = await startWorker({ SHUTDOWN_GRACE_MS: '500' });
-    const started = downloads.length;
-    const id = await learn('storm-log');
-    await expect.poll(() => downloads.length, { timeout: 10_000 }).toBe(started + 1);
-    const signalled = Date.now();
-    first.child.kill('SIGTERM');
-    expect(await first.exited).toBe(1);
-    // It does not wait for the job (which holds on for good): well under the time the job would take.
-    expect(Date.now() - signalled).toBeLessThan(60_000);
-    expect(first.output()).toContain('grace period over');
-    expect((await queue.getJob(INGEST_QUEUE, ingestJobId(id)))?.status).toBe('active');
-    expect(await statusOf(id)).toBe('processing');
+  it(
+    'past the grace period exits 1 and another worker runs the job again',
+    async () => {
+      holdMs = 0;
+      const first = await startWorker({ SHUTDOWN_GRACE_MS: '500' });
+      const started = downloads.length;
+      const id = await learn('storm-log');
+      await expect.poll(() => downloads.length, { timeout: 10_000 }).toBe(started + 1);
+      const signalled = Date.now();
+      first.child.kill('SIGTERM');
+      expect(await first.exited).toBe(1);
+      // It does not wait for the job (which holds on for good): well under the time the job would take.
+      expect(Date.now() - signalled).toBeLessThan(60_000);
+      expect(first.output()).toContain('grace period over');
+      expect((await queue.getJob(INGEST_QUEUE, ingestJobId(id)))?.status).toBe('active');
+      expect(await statusOf(id)).toBe('processing');
 
-    // The job's lock lapses (30 s) and the next worker's stalled-job check puts it back and runs it.
-    holdMs = 1;
-    const second = await startWorker({});
-    await expect.poll(() => statusOf(id), { timeout: 80_000, interval: 500 }).toBe('completed');
-    expect((await queue.getJob(INGEST_QUEUE, ingestJobId(id)))?.status).toBe('completed');
-    second.child.kill('SIGTERM');
-    expect(await second.exited).toBe(0);
-  }, 2 * PROCESS_START_MS + 120_000);
+      // The job's lock lapses (30 s) and the next worker's stalled-job check puts it back and runs it.
+      holdMs = 1;
+      const second = await startWorker({});
+      await expect.poll(() => statusOf(id), { timeout: 80_000, interval: 500 }).toBe('completed');
+      expect((await queue.getJob(INGEST_QUEUE, ingestJobId(id)))?.status).toBe('completed');
+      second.child.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+    },
+    2 * PROCESS_START_MS + 120_000,
+  );
 });

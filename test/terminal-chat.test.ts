@@ -62,7 +62,8 @@ function chat(args: string[], input: string, env: Record<string, string> = {}): 
         },
         timeout: 90_000,
       },
-      (error, stdout, stderr) => (error && !env.EXPECT_FAILURE ? reject(new Error(`${error.message}\n${stderr}`)) : resolve({ stdout, stderr })),
+      (error, stdout, stderr) =>
+        error && !env.EXPECT_FAILURE ? reject(new Error(`${error.message}\n${stderr}`)) : resolve({ stdout, stderr }),
     );
     child.stdin!.end(input);
   });
@@ -90,10 +91,12 @@ const memoriesOf = async (userName: string) =>
   );
 
 /** What the characters said: stdout without the footer the terminal prints under each reply (model and tokens). */
-const said = (stdout: string) => stdout.replace(/^  \(\S+, \d+\+\d+ tokens\)\n/gm, '');
+const said = (stdout: string) => stdout.replace(/^ {2}\(\S+, \d+\+\d+ tokens\)\n/gm, '');
 
 const promptTexts = (requests: RecordedRequest[]) =>
-  requests.filter((r) => r.path === '/v1/chat/completions').map((r) => r.body.messages.map((m: { content: string }) => m.content).join('\n'));
+  requests
+    .filter((r) => r.path === '/v1/chat/completions')
+    .map((r) => r.body.messages.map((m: { content: string }) => m.content).join('\n'));
 
 describe('npm run chat', () => {
   it('answers every line on the terminal, keeps logs out of stdout, ignores Redis and the Discord limits, and memorizes', async () => {
@@ -160,7 +163,11 @@ describe('npm run chat', () => {
     const { mkdtemp, writeFile } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
     const { exportCardPng } = await import('../src/cards/export-card.js');
-    const card = exportCardPng({ spec: 'chara_card_v2', spec_version: '2.0', data: { name: 'Wren', description: 'A lighthouse keeper.', first_mes: 'Evening, {{user}}.', creator: 'someone' } });
+    const card = exportCardPng({
+      spec: 'chara_card_v2',
+      spec_version: '2.0',
+      data: { name: 'Wren', description: 'A lighthouse keeper.', first_mes: 'Evening, {{user}}.', creator: 'someone' },
+    });
     const file = path.join(await mkdtemp(path.join(tmpdir(), 'dreamchat-card-')), 'wren.png');
     await writeFile(file, card);
     fake.next({ text: 'The lamp is lit.' });

@@ -21,14 +21,25 @@ interface Round {
  * from a person to answer; no round is left running.
  */
 export async function checkScenes(
-  input: { services: LoadServices; discord: FakeDiscord; sent: SentMessage[]; rows: Row[]; calls: Map<string, ProviderCall>; threadOf: Map<string, string> },
+  input: {
+    services: LoadServices;
+    discord: FakeDiscord;
+    sent: SentMessage[];
+    rows: Row[];
+    calls: Map<string, ProviderCall>;
+    threadOf: Map<string, string>;
+  },
   result: CheckResult,
 ): Promise<void> {
   const { discord, rows, calls } = input;
-  const names = new Map((await input.services.sql<{ id: string; name: string }>('select id, name from characters')).map((c) => [c.id, c.name]));
-  const log = await input.services.sql<{ conversation_id: string; round: { queue: string[]; spoke: string[] } | string | null; at: Date | string }>(
-    'select conversation_id, round, at from load_scene_rounds order by seq',
+  const names = new Map(
+    (await input.services.sql<{ id: string; name: string }>('select id, name from characters')).map((c) => [c.id, c.name]),
   );
+  const log = await input.services.sql<{
+    conversation_id: string;
+    round: { queue: string[]; spoke: string[] } | string | null;
+    at: Date | string;
+  }>('select conversation_id, round, at from load_scene_rounds order by seq');
   const byDiscordId = new Map(rows.filter((r) => r.discordMessageId).map((r) => [r.discordMessageId!, r]));
   for (const [conversationId, threadId] of input.threadOf) {
     const rounds = roundsOf(log.filter((l) => l.conversation_id === conversationId));
@@ -51,28 +62,59 @@ export async function checkScenes(
       const extra = without(said, expected);
       for (const name of missing) {
         if (visibleError(discord, threadId, round.startAt, name ?? undefined)) result.failedVisibly++;
-        else note(result, 'roundMismatch', `${name} was to speak in the round of ${threadId} at ${iso(round.startAt)} but did not (said: ${said.join(', ')})`);
+        else
+          note(
+            result,
+            'roundMismatch',
+            `${name} was to speak in the round of ${threadId} at ${iso(round.startAt)} but did not (said: ${said.join(', ')})`,
+          );
       }
-      if (extra.length) note(result, 'roundMismatch', `the round of ${threadId} at ${iso(round.startAt)} chose ${expected.join(', ')} but ${said.join(', ')} spoke`);
+      if (extra.length)
+        note(
+          result,
+          'roundMismatch',
+          `the round of ${threadId} at ${iso(round.startAt)} chose ${expected.join(', ')} but ${said.join(', ')} spoke`,
+        );
       else if (said.join() !== without(expected, missing).join()) {
-        note(result, 'wrongSpeaker', `the round of ${threadId} at ${iso(round.startAt)} chose ${expected.join(', ')} in that order, but ${said.join(', ')} spoke`);
+        note(
+          result,
+          'wrongSpeaker',
+          `the round of ${threadId} at ${iso(round.startAt)} chose ${expected.join(', ')} in that order, but ${said.join(', ')} spoke`,
+        );
       }
       const previousStart = k === 0 ? -Infinity : rounds[k - 1]!.startAt;
       if (!humans.some((h) => h.createdAt.getTime() > previousStart && h.createdAt.getTime() <= round.startAt)) {
-        note(result, 'roundWithoutNewMessage', `the round of ${threadId} at ${iso(round.startAt)} (${expected.join(', ')}) had no new message to answer`);
+        note(
+          result,
+          'roundWithoutNewMessage',
+          `the round of ${threadId} at ${iso(round.startAt)} (${expected.join(', ')}) had no new message to answer`,
+        );
       }
     });
     for (const reply of replies) {
-      if (!placed.has(reply)) note(result, 'roundMismatch', `reply ${reply.id} by ${reply.character} in ${threadId} at ${reply.createdAt.toISOString()} belongs to no round`);
+      if (!placed.has(reply))
+        note(
+          result,
+          'roundMismatch',
+          `reply ${reply.id} by ${reply.character} in ${threadId} at ${reply.createdAt.toISOString()} belongs to no round`,
+        );
       if (!shownOnDiscord(discord, reply)) note(result, 'notOnDiscord', `reply ${reply.id} in ${threadId} is not on Discord as stored`);
       const speaker = callOf(reply, calls)?.speaker;
-      if (speaker !== reply.character) note(result, 'wrongSpeaker', `reply ${reply.id} stored as ${reply.character} was written for ${speaker ?? 'no known request'}`);
+      if (speaker !== reply.character)
+        note(result, 'wrongSpeaker', `reply ${reply.id} stored as ${reply.character} was written for ${speaker ?? 'no known request'}`);
     }
     for (const message of input.sent.filter((m) => m.place.id === threadId)) {
       const stored = byDiscordId.get(message.discordId);
       if (!stored) note(result, 'notStored', `${message.tag} in ${threadId} was never stored`);
-      else if (!rounds.some((round) => round.startAt >= stored.createdAt.getTime()) && !seenByLaterSpeaker(message, stored, replies, calls)) {
-        note(result, 'sceneMessageWithoutRound', `${message.tag} in ${threadId} (${iso(stored.createdAt.getTime())}) was followed by no round`);
+      else if (
+        !rounds.some((round) => round.startAt >= stored.createdAt.getTime()) &&
+        !seenByLaterSpeaker(message, stored, replies, calls)
+      ) {
+        note(
+          result,
+          'sceneMessageWithoutRound',
+          `${message.tag} in ${threadId} (${iso(stored.createdAt.getTime())}) was followed by no round`,
+        );
       }
     }
   }

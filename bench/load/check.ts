@@ -132,7 +132,8 @@ export function checkChannels(
     let previous = -Infinity;
     for (const reply of replies) {
       const upTo = reply.metadata.answeredUpTo ? Date.parse(reply.metadata.answeredUpTo) : NaN;
-      if (!(upTo > previous)) note(result, 'doubled', `reply ${reply.id} in ${channelId} answered up to ${reply.metadata.answeredUpTo} again`);
+      if (!(upTo > previous))
+        note(result, 'doubled', `reply ${reply.id} in ${channelId} answered up to ${reply.metadata.answeredUpTo} again`);
       if (upTo > previous) previous = upTo;
       if (!shownOnDiscord(discord, reply)) note(result, 'notOnDiscord', `reply ${reply.id} in ${channelId} is not on Discord as stored`);
     }

@@ -39,7 +39,8 @@ export async function drive(world: LoadWorld, params: LoadParams, random: () => 
         const tag = `m${sent.length + 1}`;
         const line = LINES[Math.floor(random() * LINES.length)]!;
         const { place } = person;
-        const named = place.kind === 'scene' && random() < 0.5 ? `${place.characters[Math.floor(random() * place.characters.length)]!}, ` : '';
+        const named =
+          place.kind === 'scene' && random() < 0.5 ? `${place.characters[Math.floor(random() * place.characters.length)]!}, ` : '';
         const message = world.discord.userSays(place.id, person.id, `${named}${line} (${tag})`);
         sent.push({ tag, discordId: message.id, place, userId: person.id, dispatchedAt: dispatchTime(world, message.id) });
       }

@@ -11,7 +11,9 @@ export default async function run(args: string[]): Promise<Record<string, unknow
   const params = parseLoadArgs(args);
   const report = await runLoad(params, { database: 'dreamchat_load', redisDb: 7, log: (line) => console.error(`[load] ${line}`) });
   if (!report.ok) {
-    console.error(`[load] FAILED: ${report.violationCount} violations, ${report.discordRest.loops429} 429 loops, ${report.processErrors.errors} process errors`);
+    console.error(
+      `[load] FAILED: ${report.violationCount} violations, ${report.discordRest.loops429} 429 loops, ${report.processErrors.errors} process errors`,
+    );
     for (const example of report.examples) console.error(`  ${example}`);
     // bench/run.ts records the figures and exits 0; the exit code says the check failed.
     process.once('exit', () => {

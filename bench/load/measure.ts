@@ -33,7 +33,10 @@ export function distribution(values: number[]): Distribution {
  * place quiet (no reply streaming there, no earlier message still waiting for
  * its request), so waiting behind another reply is not counted as overhead.
  */
-export function overheads(sent: SentMessage[], calls: ProviderCall[]): { idle: number[]; all: number[]; firstCall: Map<string, ProviderCall> } {
+export function overheads(
+  sent: SentMessage[],
+  calls: ProviderCall[],
+): { idle: number[]; all: number[]; firstCall: Map<string, ProviderCall> } {
   const firstCall = new Map<string, ProviderCall>();
   for (const call of calls) for (const tag of call.messageTags) if (!firstCall.has(tag)) firstCall.set(tag, call);
   const placeOfTag = new Map(sent.map((m) => [m.tag, m.place.id]));
@@ -49,9 +52,15 @@ export function overheads(sent: SentMessage[], calls: ProviderCall[]): { idle: n
     if (!call) continue;
     const ms = call.request.at - message.dispatchedAt;
     all.push(ms);
-    const streaming = (callsByPlace.get(message.place.id) ?? []).some((c) => c.request.at <= message.dispatchedAt && message.dispatchedAt <= c.endsAt + 500);
+    const streaming = (callsByPlace.get(message.place.id) ?? []).some(
+      (c) => c.request.at <= message.dispatchedAt && message.dispatchedAt <= c.endsAt + 500,
+    );
     const waiting = sent.some(
-      (other) => other !== message && other.place === message.place && other.dispatchedAt <= message.dispatchedAt && (firstCall.get(other.tag)?.request.at ?? Infinity) > message.dispatchedAt,
+      (other) =>
+        other !== message &&
+        other.place === message.place &&
+        other.dispatchedAt <= message.dispatchedAt &&
+        (firstCall.get(other.tag)?.request.at ?? Infinity) > message.dispatchedAt,
     );
     if (!streaming && !waiting) idle.push(ms);
   }

@@ -38,7 +38,8 @@ export function parseLoadArgs(args: string[], base: LoadParams = FULL_RUN): Load
   for (let i = 0; i < args.length; i += 2) {
     const key = args[i]!.replace(/^--/, '').replace(/-(\w)/g, (_, c: string) => c.toUpperCase()) as keyof LoadParams;
     const value = args[i + 1];
-    if (!(key in base) || value === undefined) throw new Error(`Unknown or incomplete option ${args[i]} (known: ${Object.keys(base).join(', ')})`);
+    if (!(key in base) || value === undefined)
+      throw new Error(`Unknown or incomplete option ${args[i]} (known: ${Object.keys(base).join(', ')})`);
     if (key === 'replyTokens') params.replyTokens = value.split('-').map(Number) as [number, number];
     else (params as unknown as Record<string, number>)[key] = Number(value);
   }

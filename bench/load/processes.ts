@@ -18,7 +18,12 @@ export interface BotProcess {
 }
 
 /** Starts a bot process with `env` and waits until its /readyz answers 200. */
-export async function startBotProcess(options: { name: string; entry: 'src/main.ts' | 'src/worker.ts'; env: Record<string, string>; logDir: string }): Promise<BotProcess> {
+export async function startBotProcess(options: {
+  name: string;
+  entry: 'src/main.ts' | 'src/worker.ts';
+  env: Record<string, string>;
+  logDir: string;
+}): Promise<BotProcess> {
   const healthPort = await freePort();
   const logFile = path.join(options.logDir, `${options.name}.log`);
   const log = createWriteStream(logFile);

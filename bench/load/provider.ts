@@ -34,7 +34,8 @@ export async function startPacedProvider(params: LoadParams, random: () => numbe
     const tag = `r${calls.length + 1}`;
     const words = [tag, ...Array.from({ length: count - 1 }, () => WORDS[Math.floor(random() * WORDS.length)]!)];
     const chunks: string[] = [];
-    for (let i = 0; i < words.length; i += chunkTokens) chunks.push(`${words.slice(i, i + chunkTokens).join(' ')}${i + chunkTokens < words.length ? ' ' : '.'}`);
+    for (let i = 0; i < words.length; i += chunkTokens)
+      chunks.push(`${words.slice(i, i + chunkTokens).join(' ')}${i + chunkTokens < words.length ? ' ' : '.'}`);
     const prompt = (request.body?.messages ?? []).map((m: { content: unknown }) => String(m.content)).join('\n');
     calls.push({
       request,

@@ -61,7 +61,9 @@ export async function runLoad(params: LoadParams, options: LoadRunOptions) {
     // The database is migrated already, so the three can start together.
     const starting = [
       startBotProcess({ name: 'gateway', entry: 'src/main.ts', env, logDir }),
-      ...Array.from({ length: params.workers }, (_, i) => startBotProcess({ name: `worker-${i + 1}`, entry: 'src/worker.ts', env, logDir })),
+      ...Array.from({ length: params.workers }, (_, i) =>
+        startBotProcess({ name: `worker-${i + 1}`, entry: 'src/worker.ts', env, logDir }),
+      ),
     ];
     const outcomes = await Promise.allSettled(starting);
     for (const outcome of outcomes) if (outcome.status === 'fulfilled') bots.push(outcome.value);
@@ -79,7 +81,13 @@ export async function runLoad(params: LoadParams, options: LoadRunOptions) {
     const sent = await drive(world, params, random);
     const driveSeconds = (Date.now() - driveStarted) / 1000;
     log(`${sent.length} messages sent; waiting for queues and scenes to settle`);
-    const settled = await settle({ services, discord, calls: provider.calls, quietMs: params.sceneDebounceMs + 3000, timeoutMs: params.settleTimeoutMs });
+    const settled = await settle({
+      services,
+      discord,
+      calls: provider.calls,
+      quietMs: params.sceneDebounceMs + 3000,
+      timeoutMs: params.settleTimeoutMs,
+    });
     const calls = provider.calls.slice(callsBefore);
     const rows = await loadRows(services);
     const conversations = await services.sql<{ id: string; discord_channel_id: string; scene: unknown }>(
@@ -88,12 +96,23 @@ export async function runLoad(params: LoadParams, options: LoadRunOptions) {
     const channelIds = new Set(world.places.filter((p) => p.kind === 'channel').map((p) => p.id));
     const threadIds = new Set(world.places.filter((p) => p.kind === 'scene').map((p) => p.id));
     const channelOf = new Map(conversations.filter((c) => channelIds.has(c.discord_channel_id)).map((c) => [c.id, c.discord_channel_id]));
-    const threadOf = new Map(conversations.filter((c) => threadIds.has(c.discord_channel_id) && c.scene).map((c) => [c.id, c.discord_channel_id]));
-    const result: CheckResult = { violations: emptyViolations(), failedVisibly: 0, replies: { channels: 0, scenes: 0 }, rounds: 0, examples: [] };
+    const threadOf = new Map(
+      conversations.filter((c) => threadIds.has(c.discord_channel_id) && c.scene).map((c) => [c.id, c.discord_channel_id]),
+    );
+    const result: CheckResult = {
+      violations: emptyViolations(),
+      failedVisibly: 0,
+      replies: { channels: 0, scenes: 0 },
+      rounds: 0,
+      examples: [],
+    };
     const callsByTag = new Map(calls.map((c) => [c.tag, c]));
     checkChannels({ discord, sent, rows, calls: callsByTag, channelOf }, result);
     await checkScenes({ services, discord, sent, rows, calls: callsByTag, threadOf }, result);
-    if (!settled.settled) result.examples.push(`not settled after ${settled.ms} ms: queues ${JSON.stringify(settled.depth)}, ${settled.runningRounds} rounds running`);
+    if (!settled.settled)
+      result.examples.push(
+        `not settled after ${settled.ms} ms: queues ${JSON.stringify(settled.depth)}, ${settled.runningRounds} rounds running`,
+      );
 
     const channelSent = sent.filter((m) => m.place.kind === 'channel');
     const sceneSent = sent.filter((m) => m.place.kind === 'scene');
@@ -112,9 +131,26 @@ export async function runLoad(params: LoadParams, options: LoadRunOptions) {
     return {
       parameters: params,
       processes: { gateway: 1, workers: params.workers },
-      seconds: { setup: round(setupSeconds), talking: round(driveSeconds), settle: round(settled.ms / 1000), total: round((Date.now() - began) / 1000) },
-      messages: { sent: sent.length, channels: channelSent.length, scenes: sceneSent.length, stored: rows.filter((r) => r.role === 'user').length, perSecond: round(sent.length / driveSeconds) },
-      replies: { channels: result.replies.channels, scenes: result.replies.scenes, sceneRounds: result.rounds, failedWithVisibleError: result.failedVisibly, providerRequests: calls.length },
+      seconds: {
+        setup: round(setupSeconds),
+        talking: round(driveSeconds),
+        settle: round(settled.ms / 1000),
+        total: round((Date.now() - began) / 1000),
+      },
+      messages: {
+        sent: sent.length,
+        channels: channelSent.length,
+        scenes: sceneSent.length,
+        stored: rows.filter((r) => r.role === 'user').length,
+        perSecond: round(sent.length / driveSeconds),
+      },
+      replies: {
+        channels: result.replies.channels,
+        scenes: result.replies.scenes,
+        sceneRounds: result.rounds,
+        failedWithVisibleError: result.failedVisibly,
+        providerRequests: calls.length,
+      },
       overheadMs: {
         channelsIdle: distribution(channelOverhead.idle),
         channelsIncludingWait: distribution(channelOverhead.all),
@@ -128,7 +164,12 @@ export async function runLoad(params: LoadParams, options: LoadRunOptions) {
       violations: result.violations,
       violationCount,
       examples: result.examples,
-      processErrors: { errors: processErrors, warnings: problems.reduce((sum, p) => sum + p.warnings, 0), samples: problems.flatMap((p) => p.samples).slice(0, 12), exits: exits.map((e) => `${e.name}: ${e.code ?? e.signal}`) },
+      processErrors: {
+        errors: processErrors,
+        warnings: problems.reduce((sum, p) => sum + p.warnings, 0),
+        samples: problems.flatMap((p) => p.samples).slice(0, 12),
+        exits: exits.map((e) => `${e.name}: ${e.code ?? e.signal}`),
+      },
       logDir,
       ok: violationCount === 0 && rest.loops429 === 0 && settled.settled && badExits.length === 0 && processErrors === 0,
     };
@@ -141,7 +182,12 @@ export async function runLoad(params: LoadParams, options: LoadRunOptions) {
 }
 
 /** From MESSAGE_CREATE to the last edit of the reply that covers the message (its final text on Discord). */
-function endToEnd(discord: import('../../test/discord-fake/index.js').FakeDiscord, sent: import('./drive.js').SentMessage[], rows: import('./check.js').Row[], channelOf: Map<string, string>): number[] {
+function endToEnd(
+  discord: import('../../test/discord-fake/index.js').FakeDiscord,
+  sent: import('./drive.js').SentMessage[],
+  rows: import('./check.js').Row[],
+  channelOf: Map<string, string>,
+): number[] {
   const byDiscordId = new Map(rows.filter((r) => r.discordMessageId).map((r) => [r.discordMessageId!, r]));
   const conversationOfChannel = new Map([...channelOf].map(([conversation, channel]) => [channel, conversation]));
   const replies = rows.filter((r) => r.role === 'assistant' && r.metadata.answeredUpTo);
@@ -150,7 +196,9 @@ function endToEnd(discord: import('../../test/discord-fake/index.js').FakeDiscor
     const stored = byDiscordId.get(message.discordId);
     const conversation = conversationOfChannel.get(message.place.id);
     if (!stored || !conversation) continue;
-    const reply = replies.find((r) => r.conversationId === conversation && Date.parse(r.metadata.answeredUpTo!) >= stored.createdAt.getTime());
+    const reply = replies.find(
+      (r) => r.conversationId === conversation && Date.parse(r.metadata.answeredUpTo!) >= stored.createdAt.getTime(),
+    );
     const last = reply?.metadata.discordMessageIds?.at(-1) ?? reply?.discordMessageId;
     const shown = last ? discord.message(last) : undefined;
     if (!shown) continue;

@@ -21,7 +21,12 @@ export interface LoadServices {
  * in load_scene_rounds through a trigger: the bot stores only the round in
  * progress, the check needs them all. Flushes Redis logical DB `redisDb`.
  */
-export async function openServices(options: { serverUrl: string; redisUrl: string; database: string; redisDb: number }): Promise<LoadServices> {
+export async function openServices(options: {
+  serverUrl: string;
+  redisUrl: string;
+  database: string;
+  redisDb: number;
+}): Promise<LoadServices> {
   const admin = await MikroORM.init(createOrmOptions({ clientUrl: options.serverUrl, embeddingDimension: DIMENSION, poolSize: 1 }));
   await admin.em.execute(`drop database if exists ${options.database} with (force)`, [], 'run');
   await admin.em.execute(`create database ${options.database}`, [], 'run');

@@ -10,7 +10,13 @@ export const QUEUES = ['reply', 'memorize', 'summarize'];
  * provider stream is in flight, and neither Discord nor the provider has
  * seen a call for `quietMs` (longer than the scene debounce), twice in a row.
  */
-export async function settle(input: { services: LoadServices; discord: FakeDiscord; calls: ProviderCall[]; quietMs: number; timeoutMs: number }): Promise<{ ms: number; settled: boolean; depth: Record<string, number>; runningRounds: number }> {
+export async function settle(input: {
+  services: LoadServices;
+  discord: FakeDiscord;
+  calls: ProviderCall[];
+  quietMs: number;
+  timeoutMs: number;
+}): Promise<{ ms: number; settled: boolean; depth: Record<string, number>; runningRounds: number }> {
   const started = Date.now();
   let calm = 0;
   let depth: Record<string, number> = {};

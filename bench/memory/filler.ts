@@ -7,54 +7,172 @@
  */
 import type { Rng } from './random.js';
 
-const FRIENDS = ['Rosa', 'Kit', 'Marguerite', 'Hamish', 'Priya', 'Oskar', 'Bea', 'Lachlan', 'Wendell', 'Suki', 'Fen', 'Agnes', 'Ravi', 'Juno', 'Corin', 'Delphine'];
+const FRIENDS = [
+  'Rosa',
+  'Kit',
+  'Marguerite',
+  'Hamish',
+  'Priya',
+  'Oskar',
+  'Bea',
+  'Lachlan',
+  'Wendell',
+  'Suki',
+  'Fen',
+  'Agnes',
+  'Ravi',
+  'Juno',
+  'Corin',
+  'Delphine',
+];
 const PLACES = [
-  'the harbour wall', 'the old mill', 'the farmers’ market', 'the library', 'the allotments', 'the station', 'the bakery on Quay Street',
-  'the park by the river', 'the little cinema', 'the swimming baths', 'the garden centre', 'the museum', 'the cliff path', 'the Anchor',
-  'the bus shelter', 'the charity shop', 'the bowling green', 'the church hall', 'the pier', 'the hardware shop',
+  'the harbour wall',
+  'the old mill',
+  'the farmers’ market',
+  'the library',
+  'the allotments',
+  'the station',
+  'the bakery on Quay Street',
+  'the park by the river',
+  'the little cinema',
+  'the swimming baths',
+  'the garden centre',
+  'the museum',
+  'the cliff path',
+  'the Anchor',
+  'the bus shelter',
+  'the charity shop',
+  'the bowling green',
+  'the church hall',
+  'the pier',
+  'the hardware shop',
 ];
 const WEATHER = [
-  'drizzle all morning', 'fog rolling in off the sea', 'a proper gale', 'blazing sunshine', 'sleet sideways', 'a double rainbow over the bay',
-  'thunder rumbling round the hills', 'frost on every windscreen', 'muggy, sticky air', 'hail the size of peas', 'a sky like wet slate',
-  'wind strong enough to lean on', 'a soft golden evening', 'rain that could not decide',
+  'drizzle all morning',
+  'fog rolling in off the sea',
+  'a proper gale',
+  'blazing sunshine',
+  'sleet sideways',
+  'a double rainbow over the bay',
+  'thunder rumbling round the hills',
+  'frost on every windscreen',
+  'muggy, sticky air',
+  'hail the size of peas',
+  'a sky like wet slate',
+  'wind strong enough to lean on',
+  'a soft golden evening',
+  'rain that could not decide',
 ];
-const WHEN = ['on Monday', 'on Tuesday', 'on Wednesday', 'on Thursday', 'on Friday', 'this weekend', 'tomorrow', 'next week', 'after work', 'on Sunday morning'];
+const WHEN = [
+  'on Monday',
+  'on Tuesday',
+  'on Wednesday',
+  'on Thursday',
+  'on Friday',
+  'this weekend',
+  'tomorrow',
+  'next week',
+  'after work',
+  'on Sunday morning',
+];
 const PLANS = [
-  'repaint the bathroom', 'bake a loaf of rye', 'walk the coast path to the next bay', 'clear out the shed', 'try the new ramen place',
-  'see the new film at the little cinema', 'visit the aquarium', 'learn a few chess openings', 'fix the dripping tap', 'plant tulip bulbs',
-  'go to the jazz night at the Anchor', 'finish that thousand-piece jigsaw', 'sort the photo albums', 'take the ferry over to the island',
-  'go to the car boot sale', 'build a bird box', 'make marmalade', 'sign up for the pub quiz',
+  'repaint the bathroom',
+  'bake a loaf of rye',
+  'walk the coast path to the next bay',
+  'clear out the shed',
+  'try the new ramen place',
+  'see the new film at the little cinema',
+  'visit the aquarium',
+  'learn a few chess openings',
+  'fix the dripping tap',
+  'plant tulip bulbs',
+  'go to the jazz night at the Anchor',
+  'finish that thousand-piece jigsaw',
+  'sort the photo albums',
+  'take the ferry over to the island',
+  'go to the car boot sale',
+  'build a bird box',
+  'make marmalade',
+  'sign up for the pub quiz',
 ];
 const FOODS = [
-  'lentil curry', 'fish pie', 'a sourdough loaf', 'lemon drizzle cake', 'pork dumplings', 'a cheese toastie', 'shakshuka', 'paella',
-  'roast squash with sage', 'buttermilk pancakes', 'a ploughman’s lunch', 'chilli with cornbread', 'gingerbread', 'a bowl of ramen',
+  'lentil curry',
+  'fish pie',
+  'a sourdough loaf',
+  'lemon drizzle cake',
+  'pork dumplings',
+  'a cheese toastie',
+  'shakshuka',
+  'paella',
+  'roast squash with sage',
+  'buttermilk pancakes',
+  'a ploughman’s lunch',
+  'chilli with cornbread',
+  'gingerbread',
+  'a bowl of ramen',
 ];
 const SCREEN = [
-  'a documentary about octopuses', 'an old black-and-white detective film', 'a thriller set on a night train', 'a memoir by a mountaineer',
-  'a comic about space pirates', 'a baking competition', 'a quiz show with impossible questions', 'a costume drama with terrible wigs',
-  'a history of lighthouses', 'a nature programme about puffins', 'a crime novel set in Reykjavik', 'a travel book about the Silk Road',
+  'a documentary about octopuses',
+  'an old black-and-white detective film',
+  'a thriller set on a night train',
+  'a memoir by a mountaineer',
+  'a comic about space pirates',
+  'a baking competition',
+  'a quiz show with impossible questions',
+  'a costume drama with terrible wigs',
+  'a history of lighthouses',
+  'a nature programme about puffins',
+  'a crime novel set in Reykjavik',
+  'a travel book about the Silk Road',
 ];
 const STORIES = [
-  'a seagull stole a whole pasty right out of her hand', 'he got locked in the library after closing and read till midnight',
-  'the ferry turned back because of a sheep on the slipway', 'she found a message in a bottle, only it was a shopping list',
-  'the vicar won the pie-eating contest', 'somebody parked a tractor outside the bank', 'the town clock struck thirteen at noon',
-  'a tourist asked him where they keep the sea at low tide', 'she dropped her keys down a drain and fished them out with a magnet',
-  'the brass band marched the wrong way down Quay Street', 'the bakery sold out of everything by eight', 'a seal fell asleep on the lifeboat ramp',
+  'a seagull stole a whole pasty right out of her hand',
+  'he got locked in the library after closing and read till midnight',
+  'the ferry turned back because of a sheep on the slipway',
+  'she found a message in a bottle, only it was a shopping list',
+  'the vicar won the pie-eating contest',
+  'somebody parked a tractor outside the bank',
+  'the town clock struck thirteen at noon',
+  'a tourist asked him where they keep the sea at low tide',
+  'she dropped her keys down a drain and fished them out with a magnet',
+  'the brass band marched the wrong way down Quay Street',
+  'the bakery sold out of everything by eight',
+  'a seal fell asleep on the lifeboat ramp',
 ];
 const WORK = [
-  'the rota changed again without anyone asking', 'we had a three-hour meeting about meetings', 'somebody brought in doughnuts',
-  'the wifi went down all afternoon', 'the photocopier ate my forms', 'a new manager started and rearranged every desk',
-  'there was a fire drill in the pouring rain', 'my inbox is a shipwreck', 'the van broke down on the way back',
+  'the rota changed again without anyone asking',
+  'we had a three-hour meeting about meetings',
+  'somebody brought in doughnuts',
+  'the wifi went down all afternoon',
+  'the photocopier ate my forms',
+  'a new manager started and rearranged every desk',
+  'there was a fire drill in the pouring rain',
+  'my inbox is a shipwreck',
+  'the van broke down on the way back',
 ];
 const HOBBIES = [
-  'knitting a scarf that is now longer than me', 'watercolours of the boats', 'birdwatching, I saw a heron standing in the shallows',
-  'sudoku on the bus', 'bouldering at the climbing wall', 'learning Italian on my phone', 'pressing flowers', 'sea swimming with the early crowd',
-  'making pottery bowls that all come out wonky', 'photographing old doorways', 'playing darts at the Anchor',
+  'knitting a scarf that is now longer than me',
+  'watercolours of the boats',
+  'birdwatching, I saw a heron standing in the shallows',
+  'sudoku on the bus',
+  'bouldering at the climbing wall',
+  'learning Italian on my phone',
+  'pressing flowers',
+  'sea swimming with the early crowd',
+  'making pottery bowls that all come out wonky',
+  'photographing old doorways',
+  'playing darts at the Anchor',
 ];
 const NEWS = [
-  'the council is finally fixing the potholes on Hill Road', 'a new bakery opened where the bank used to be', 'the ferry timetable changed again',
-  'they found a seal pup on the beach', 'the lifeboat crew raised money with a duck race', 'the old cinema is showing silent films with a pianist',
-  'the school fete is on the green', 'someone painted a mural of mackerel on the harbour wall', 'the post office is closing early on Wednesdays',
+  'the council is finally fixing the potholes on Hill Road',
+  'a new bakery opened where the bank used to be',
+  'the ferry timetable changed again',
+  'they found a seal pup on the beach',
+  'the lifeboat crew raised money with a duck race',
+  'the old cinema is showing silent films with a pianist',
+  'the school fete is on the green',
+  'someone painted a mural of mackerel on the harbour wall',
+  'the post office is closing early on Wednesdays',
 ];
 /** Near misses: words of the facts, said about other people and things. */
 const NEAR_MISSES = [
@@ -75,15 +193,40 @@ const NEAR_MISSES = [
   () => 'The football on the radio was dreadful, nil-nil in the rain.',
   (f: string) => `${f} grew up on a farm inland and still cannot get used to the gulls.`,
 ];
-const INTERJECTIONS = ['Oh, lovely.', 'Ha!', 'Goodness.', 'Well now.', 'Is that so?', 'Oh dear.', 'Ah.', 'Marvellous.', 'Fancy that.', 'Blimey.', 'Hm.'];
+const INTERJECTIONS = [
+  'Oh, lovely.',
+  'Ha!',
+  'Goodness.',
+  'Well now.',
+  'Is that so?',
+  'Oh dear.',
+  'Ah.',
+  'Marvellous.',
+  'Fancy that.',
+  'Blimey.',
+  'Hm.',
+];
 const QUESTIONS = [
-  'What happened next?', 'Did you take any photos?', 'Will you go again?', 'Who else was there?', 'Was it worth it?',
-  'How did that make you feel?', 'Shall I put the kettle on?', 'What are you having today?', 'Are you staying for a second cup?',
+  'What happened next?',
+  'Did you take any photos?',
+  'Will you go again?',
+  'Who else was there?',
+  'Was it worth it?',
+  'How did that make you feel?',
+  'Shall I put the kettle on?',
+  'What are you having today?',
+  'Are you staying for a second cup?',
 ];
 const COMMENTS = [
-  'That reminds me of a night in the Bay of Biscay.', 'The sea has seen stranger things, mind.', 'Some days are like that.',
-  'I would have paid good money to see that.', 'This town never runs out of stories.', 'You always bring the best gossip.',
-  'Takes all sorts, as my old bosun used to say.', 'Keeps life interesting, I suppose.', 'Sounds like a fine way to spend a day.',
+  'That reminds me of a night in the Bay of Biscay.',
+  'The sea has seen stranger things, mind.',
+  'Some days are like that.',
+  'I would have paid good money to see that.',
+  'This town never runs out of stories.',
+  'You always bring the best gossip.',
+  'Takes all sorts, as my old bosun used to say.',
+  'Keeps life interesting, I suppose.',
+  'Sounds like a fine way to spend a day.',
 ];
 
 export interface Exchange {
@@ -98,7 +241,14 @@ const react = (rng: Rng, middle?: string) => [rng.pick(INTERJECTIONS), middle ??
 const TOPICS: Topic[] = [
   (rng) => ({
     text: `${rng.pick(['What a day!', 'Honestly!', 'Did you see it?', 'Morning!'])} We had ${rng.pick(WEATHER)} ${rng.pick(['down by', 'all along', 'over'])} ${rng.pick(PLACES)}.`,
-    reply: react(rng, rng.pick(['The barometer has been dropping since dawn.', 'Good weather for ducks and nobody else.', 'I shut the awning twice already.'])),
+    reply: react(
+      rng,
+      rng.pick([
+        'The barometer has been dropping since dawn.',
+        'Good weather for ducks and nobody else.',
+        'I shut the awning twice already.',
+      ]),
+    ),
   }),
   (rng) => ({
     text: `I am planning to ${rng.pick(PLANS)} ${rng.pick(WHEN)}, ${rng.pick(['if the weather holds', 'unless something comes up', 'assuming I can find the time', 'with a bit of luck'])}.`,
@@ -114,7 +264,10 @@ const TOPICS: Topic[] = [
   }),
   (rng) => ({
     text: `We ${rng.pick(['watched', 'started', 'finished', 'gave up on'])} ${rng.pick(SCREEN)}. ${rng.pick(['Have you seen it?', 'Five stars.', 'Far too long.', 'The ending was daft.'])}`,
-    reply: react(rng, rng.pick(['I only read sea stories myself.', 'I fell asleep in the first ten minutes of that one.', 'Add it to my list.'])),
+    reply: react(
+      rng,
+      rng.pick(['I only read sea stories myself.', 'I fell asleep in the first ten minutes of that one.', 'Add it to my list.']),
+    ),
   }),
   (rng) => ({
     text: `Work was ${rng.pick(['chaos', 'fine, mostly', 'a slog', 'surprisingly quiet'])} today: ${rng.pick(WORK)}.`,
@@ -157,8 +310,11 @@ export function fillerExchange(rng: Rng): Exchange {
 }
 
 const PROBE_REPLIES = [
-  'Now let me think, you did tell me that once.', 'Give me a moment, my memory is a crowded harbour.', 'Ah, I know this one, hold on.',
-  'You told me ages ago, let me fish it out.', 'Hm, it is on the tip of my tongue.',
+  'Now let me think, you did tell me that once.',
+  'Give me a moment, my memory is a crowded harbour.',
+  'Ah, I know this one, hold on.',
+  'You told me ages ago, let me fish it out.',
+  'Hm, it is on the tip of my tongue.',
 ];
 
 export function probeReply(rng: Rng): string {

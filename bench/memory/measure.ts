@@ -128,13 +128,22 @@ export function summarize(results: ProbeResult[], minSimilarity: Record<Probe['k
     recallProbeOnly: atK((item) => item.rankings.probe.rank),
     recallWeighted: atK((item) => item.rankings.weighted.rank),
     recallSharingAWord: Object.fromEntries(
-      KS.map((k) => [`@${k}`, share(results.filter((item) => item.sharedWords.length > 0), (item) => (item.rank ?? Infinity) <= k)]),
+      KS.map((k) => [
+        `@${k}`,
+        share(
+          results.filter((item) => item.sharedWords.length > 0),
+          (item) => (item.rank ?? Infinity) <= k,
+        ),
+      ]),
     ),
     probesSharingAWord: results.filter((item) => item.sharedWords.length > 0).length,
     defaultHitsInWindowMean: round(results.reduce((sum, item) => sum + item.defaultHitsInWindow, 0) / (results.length || 1)),
     meanReciprocalRank: round(results.reduce((sum, item) => sum + (item.rank ? 1 / item.rank : 0), 0) / (results.length || 1)),
     rightSimilarityP50: sims.length ? percentile(sims, 50) : null,
-    topSimilarityP50: percentile(results.map((item) => item.topSimilarity ?? 0), 50),
+    topSimilarityP50: percentile(
+      results.map((item) => item.topSimilarity ?? 0),
+      50,
+    ),
     rightBelowThreshold: share(results, (item) => item.similarity === null || item.similarity < minSimilarity[item.kind]),
     retrievedByDefault: share(results, (item) => item.retrievedByDefault),
     factInPrompt: share(results, (item) => item.factInPrompt),
@@ -154,8 +163,21 @@ export function round(value: number): number {
 
 /** The readable table: one row per kind of probe. */
 export function table(label: string, byKind: Record<string, ReturnType<typeof summarize>>): string {
-  const pct = (value: number | null | undefined) => (value === null || value === undefined ? '   -' : `${Math.round(value * 100)}%`.padStart(4));
-  const header = ['probes', 'kind', ...KS.map((k) => `R@${k}`), ...KS.map((k) => `alone@${k}`), 'weighted@5', 'weighted@10', 'MRR', 'sim', '<thr', 'dflt', 'prompt'];
+  const pct = (value: number | null | undefined) =>
+    value === null || value === undefined ? '   -' : `${Math.round(value * 100)}%`.padStart(4);
+  const header = [
+    'probes',
+    'kind',
+    ...KS.map((k) => `R@${k}`),
+    ...KS.map((k) => `alone@${k}`),
+    'weighted@5',
+    'weighted@10',
+    'MRR',
+    'sim',
+    '<thr',
+    'dflt',
+    'prompt',
+  ];
   const rows = Object.entries(byKind).map(([kind, s]) => [
     String(s.probes),
     kind,

@@ -89,8 +89,21 @@ export function generateScript(seed = DEFAULT_SEED, options: ScriptOptions = {})
   const probeOrder = rng.shuffle(questions);
 
   const facts: Fact[] = [
-    ...factOrder.map((fact, i) => ({ id: fact.id, kind: 'conversation' as const, sentence: fact.sentence, answer: fact.answer, person: fact.person, turn: factTurns[i]! })),
-    ...KNOWLEDGE_FACTS.map((fact) => ({ id: fact.id, kind: 'knowledge' as const, sentence: fact.sentence, answer: fact.answer, document: fact.document })),
+    ...factOrder.map((fact, i) => ({
+      id: fact.id,
+      kind: 'conversation' as const,
+      sentence: fact.sentence,
+      answer: fact.answer,
+      person: fact.person,
+      turn: factTurns[i]!,
+    })),
+    ...KNOWLEDGE_FACTS.map((fact) => ({
+      id: fact.id,
+      kind: 'knowledge' as const,
+      sentence: fact.sentence,
+      answer: fact.answer,
+      document: fact.document,
+    })),
   ];
   const probes: Probe[] = probeOrder.map((question, i) => ({
     id: `probe-${question.id}`,
@@ -130,12 +143,20 @@ function pickTurns(rng: Rng, from: number, to: number, count: number, gap: numbe
 }
 
 const STOP_WORDS = new Set(
-  'the a an and or but of to in on at for with is are was were be been it its this that what who which when where why how do does did not no so as by from if then than there here you your my me i im ive can cant again remind did told tell any anything is it that'.split(' '),
+  'the a an and or but of to in on at for with is are was were be been it its this that what who which when where why how do does did not no so as by from if then than there here you your my me i im ive can cant again remind did told tell any anything is it that'.split(
+    ' ',
+  ),
 );
 
 function contentWords(text: string): Set<string> {
-  const words = text.toLowerCase().replace(/[’']/g, '').match(/\p{L}+/gu) ?? [];
-  return new Set(words.filter((word) => word.length > 2 && !STOP_WORDS.has(word)).map((word) => word.replace(/(ies|es|s|ing|ed|ic|y)$/u, '') || word));
+  const words =
+    text
+      .toLowerCase()
+      .replace(/[’']/g, '')
+      .match(/\p{L}+/gu) ?? [];
+  return new Set(
+    words.filter((word) => word.length > 2 && !STOP_WORDS.has(word)).map((word) => word.replace(/(ies|es|s|ing|ed|ic|y)$/u, '') || word),
+  );
 }
 
 function sharedWords(question: string, sentence: string): string[] {

@@ -60,7 +60,10 @@ class GraphBuilder {
   #count = 0;
   readonly #random: () => number;
 
-  constructor(seed: number, readonly quantized: boolean) {
+  constructor(
+    seed: number,
+    readonly quantized: boolean,
+  ) {
     this.#random = normals(seed);
   }
 

@@ -16,7 +16,15 @@ import path from 'node:path';
 import { bertFiles } from './bert-files.js';
 import { buildBertOnnx, MINILM_L6_SHAPE, type BertShape } from './bert-onnx.js';
 
-export const TINY_SHAPE: BertShape = { vocabSize: 1000, hiddenSize: 32, layers: 2, heads: 4, intermediateSize: 64, maxPositions: 128, typeVocabSize: 2 };
+export const TINY_SHAPE: BertShape = {
+  vocabSize: 1000,
+  hiddenSize: 32,
+  layers: 2,
+  heads: 4,
+  intermediateSize: 64,
+  maxPositions: 128,
+  typeVocabSize: 2,
+};
 
 export async function writeBertModel(directory: string, shape: BertShape): Promise<void> {
   await mkdir(path.join(directory, 'onnx'), { recursive: true });

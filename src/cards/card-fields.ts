@@ -32,7 +32,11 @@ const TEXT: Record<TextField, { key: string; v1?: string; max: number; label: st
   greeting: { key: 'first_mes', v1: 'first_mes', max: CHARACTER_LIMITS.greeting, label: 'first message' },
   exampleDialogue: { key: 'mes_example', v1: 'mes_example', max: CHARACTER_LIMITS.exampleDialogue, label: 'example dialogue' },
   systemPrompt: { key: 'system_prompt', max: CHARACTER_LIMITS.systemPrompt, label: 'system prompt' },
-  postHistoryInstructions: { key: 'post_history_instructions', max: CHARACTER_LIMITS.postHistoryInstructions, label: 'post-history instructions' },
+  postHistoryInstructions: {
+    key: 'post_history_instructions',
+    max: CHARACTER_LIMITS.postHistoryInstructions,
+    label: 'post-history instructions',
+  },
   creatorNotes: { key: 'creator_notes', v1: 'creatorcomment', max: CHARACTER_LIMITS.creatorNotes, label: 'creator notes' },
 };
 
@@ -53,21 +57,30 @@ export function readCardFields(card: Json): { fields: CardFields; dropped: strin
     const value = data[key];
     const read = value === null || value === undefined ? '' : typeof value === 'object' ? undefined : String(value);
     if (read === undefined) throw new UserError(`That card is not valid: data.${key} should be text.`);
-    if (read.length > max) throw new UserError(`The card's ${label} is ${read.length} characters long; the most a character holds is ${max}.`);
+    if (read.length > max)
+      throw new UserError(`The card's ${label} is ${read.length} characters long; the most a character holds is ${max}.`);
     return read;
   };
-  const name = text('name').replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  const name = text('name')
+    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .trim();
   if (!name) throw new UserError('The card has no name.');
 
   const greetings = listOf(data.alternate_greetings);
   const fitting = greetings.filter((greeting) => greeting.length <= CHARACTER_LIMITS.greeting);
-  if (fitting.length < greetings.length) dropped.push(`${greetings.length - fitting.length} alternate greetings longer than ${CHARACTER_LIMITS.greeting} characters`);
-  if (fitting.length > CHARACTER_LIMITS.alternateGreetings) dropped.push(`${fitting.length - CHARACTER_LIMITS.alternateGreetings} alternate greetings beyond the first ${CHARACTER_LIMITS.alternateGreetings}`);
+  if (fitting.length < greetings.length)
+    dropped.push(`${greetings.length - fitting.length} alternate greetings longer than ${CHARACTER_LIMITS.greeting} characters`);
+  if (fitting.length > CHARACTER_LIMITS.alternateGreetings)
+    dropped.push(
+      `${fitting.length - CHARACTER_LIMITS.alternateGreetings} alternate greetings beyond the first ${CHARACTER_LIMITS.alternateGreetings}`,
+    );
 
   const tags = (typeof data.tags === 'string' ? data.tags.split(',') : listOf(data.tags)).map((tag) => tag.trim()).filter(Boolean);
   const shortTags = tags.filter((tag) => tag.length <= CHARACTER_LIMITS.tagLength);
-  if (shortTags.length < tags.length) dropped.push(`${tags.length - shortTags.length} tags longer than ${CHARACTER_LIMITS.tagLength} characters`);
-  if (shortTags.length > CHARACTER_LIMITS.tags) dropped.push(`${shortTags.length - CHARACTER_LIMITS.tags} tags beyond the first ${CHARACTER_LIMITS.tags}`);
+  if (shortTags.length < tags.length)
+    dropped.push(`${tags.length - shortTags.length} tags longer than ${CHARACTER_LIMITS.tagLength} characters`);
+  if (shortTags.length > CHARACTER_LIMITS.tags)
+    dropped.push(`${shortTags.length - CHARACTER_LIMITS.tags} tags beyond the first ${CHARACTER_LIMITS.tags}`);
 
   const fields: CardFields = {
     name,

@@ -18,7 +18,9 @@ export function toCardJson(raw: unknown): { format: CardFormat; card: Json } {
     return { format: spec === 'chara_card_v2' ? 'v2' : 'v3', card: raw };
   }
   if (spec !== undefined && spec !== null) {
-    throw new UserError(`Unknown card format “${String(spec).slice(0, 40)}”: DreamChat reads Character Card V1, V2 and V3, Pygmalion and Agnai cards.`);
+    throw new UserError(
+      `Unknown card format “${String(spec).slice(0, 40)}”: DreamChat reads Character Card V1, V2 and V3, Pygmalion and Agnai cards.`,
+    );
   }
   if (raw.kind === 'character' || ['name', 'persona', 'greeting', 'scenario', 'sampleChat'].every((key) => key in raw)) {
     return { format: 'agnai', card: fromAgnai(raw) };
@@ -45,7 +47,8 @@ function v2Of(raw: Json, mapped: Json): Json {
   const extensions: Json = {};
   if (raw.talkativeness !== undefined) extensions.talkativeness = raw.talkativeness;
   if (raw.fav !== undefined) extensions.fav = raw.fav;
-  if (raw.depth_prompt_prompt !== undefined) extensions.depth_prompt = { prompt: raw.depth_prompt_prompt, depth: raw.depth_prompt_depth ?? 4 };
+  if (raw.depth_prompt_prompt !== undefined)
+    extensions.depth_prompt = { prompt: raw.depth_prompt_prompt, depth: raw.depth_prompt_depth ?? 4 };
   const data: Json = {
     name: pick('name'),
     description: pick('description'),
@@ -124,7 +127,11 @@ function formatAgnaiPersona(name: string, persona: AgnaiPersona): string {
   const quote = (value: string) => `"${value}"`;
   switch (persona.kind) {
     case 'wpp':
-      return [`[character("${name}") {`, attributes.map(([key, values]) => `${key}(${values.map(quote).join(' + ')})`).join('\n'), '}]'].join('\n');
+      return [
+        `[character("${name}") {`,
+        attributes.map(([key, values]) => `${key}(${values.map(quote).join(' + ')})`).join('\n'),
+        '}]',
+      ].join('\n');
     case 'sbf':
       return `[ character: "${name}"; ${attributes.map(([key, values]) => `${key}: ${values.map(quote).join(', ')}`).join('; ')} ]`;
     case 'boostyle':

@@ -15,7 +15,19 @@ export interface CardSource {
   lorebook: LoreEntry[];
 }
 
-const V2_TEXT = ['name', 'description', 'personality', 'scenario', 'first_mes', 'mes_example', 'creator_notes', 'system_prompt', 'post_history_instructions', 'creator', 'character_version'];
+const V2_TEXT = [
+  'name',
+  'description',
+  'personality',
+  'scenario',
+  'first_mes',
+  'mes_example',
+  'creator_notes',
+  'system_prompt',
+  'post_history_instructions',
+  'creator',
+  'character_version',
+];
 
 /**
  * The card to export: the stored card with the character's current values written over it (only what changed;
@@ -25,7 +37,9 @@ const V2_TEXT = ['name', 'description', 'personality', 'scenario', 'first_mes', 
  * references to them are left out.
  */
 export function exportCardJson(source: CardSource): Json {
-  const base: Json = source.card ? structuredClone(source.card) : { spec: 'chara_card_v2', spec_version: '2.0', data: { creator: source.creator, extensions: {} } };
+  const base: Json = source.card
+    ? structuredClone(source.card)
+    : { spec: 'chara_card_v2', spec_version: '2.0', data: { creator: source.creator, extensions: {} } };
   const card = writeCardFields(base, source.fields);
   const data = dataOf(card);
   for (const key of V2_TEXT) if (!Object.hasOwn(data, key)) data[key] = '';

@@ -37,7 +37,10 @@ export async function parseCard(buffer: Buffer): Promise<ParsedCard> {
   if (buffer.length > CARD_LIMITS.fileBytes) throw new UserError(`That card is larger than ${CARD_LIMITS.fileBytes / 1024 / 1024} MB.`);
   if (isZip(buffer)) return parseCharx(buffer);
   const png = isPng(buffer);
-  const raw = parseJson(png ? cardJsonFromPng(buffer) : buffer.toString('utf8'), png ? 'The card inside this PNG is not valid JSON.' : 'That file is neither a PNG card nor valid JSON.');
+  const raw = parseJson(
+    png ? cardJsonFromPng(buffer) : buffer.toString('utf8'),
+    png ? 'The card inside this PNG is not valid JSON.' : 'That file is neither a PNG card nor valid JSON.',
+  );
   return { ...fromJson(raw, png ? 'png' : 'json'), ...(png ? { avatar: buffer } : {}) };
 }
 
@@ -48,17 +51,23 @@ export function fromJson(raw: unknown, container: ParsedCard['container']): Pars
   const data = card.data as Json;
   const book = isObject(data.character_book) ? data.character_book : undefined;
   const entries = book ? (entriesOfBook(book) ?? []) : [];
-  if (entries.length > CARD_LIMITS.loreEntries) throw new UserError(`The card's lorebook has ${entries.length} entries; the most kept is ${CARD_LIMITS.loreEntries}.`);
+  if (entries.length > CARD_LIMITS.loreEntries)
+    throw new UserError(`The card's lorebook has ${entries.length} entries; the most kept is ${CARD_LIMITS.loreEntries}.`);
   const lorebook = entries.map((entry) => loreFromJson(entry, 'card'));
   const longest = Math.max(0, ...lorebook.map((entry) => entry.content.length));
-  if (longest > CARD_LIMITS.loreEntryChars) throw new UserError(`A lorebook entry of this card is ${longest} characters long; the most kept is ${CARD_LIMITS.loreEntryChars}.`);
-  if (lorebook.reduce((sum, entry) => sum + entry.content.length, 0) > CARD_LIMITS.loreTotal) throw new UserError('The card’s lorebook is too large.');
+  if (longest > CARD_LIMITS.loreEntryChars)
+    throw new UserError(`A lorebook entry of this card is ${longest} characters long; the most kept is ${CARD_LIMITS.loreEntryChars}.`);
+  if (lorebook.reduce((sum, entry) => sum + entry.content.length, 0) > CARD_LIMITS.loreTotal)
+    throw new UserError('The card’s lorebook is too large.');
   const stored = structuredClone(card);
   if (book) (stored.data as Json).character_book = { ...book, entries: [] };
   const notes = dropped.map((what) => `${what} were left out`);
   const assets = Array.isArray(data.assets) ? data.assets.filter(isObject) : [];
   const extra = assets.filter((asset) => !(asset.type === 'icon' && asset.name === 'main'));
-  if (extra.length) notes.push(`the card's ${extra.length} extra asset${extra.length === 1 ? '' : 's'} (${describeAssets(extra)}) were not kept: DreamChat keeps only the main picture`);
+  if (extra.length)
+    notes.push(
+      `the card's ${extra.length} extra asset${extra.length === 1 ? '' : 's'} (${describeAssets(extra)}) were not kept: DreamChat keeps only the main picture`,
+    );
   return { format, container, card: stored, fields, lorebook, notes };
 }
 

@@ -45,16 +45,37 @@ export class TavernCardValidator {
     const data = this.card.data as Record<string, unknown> | undefined;
     if (!data) return this.#fail('No tavern card data found');
     const required = [
-      'name', 'description', 'personality', 'scenario', 'first_mes', 'mes_example', 'creator_notes', 'system_prompt',
-      'post_history_instructions', 'alternate_greetings', 'tags', 'creator', 'character_version', 'extensions',
+      'name',
+      'description',
+      'personality',
+      'scenario',
+      'first_mes',
+      'mes_example',
+      'creator_notes',
+      'system_prompt',
+      'post_history_instructions',
+      'alternate_greetings',
+      'tags',
+      'creator',
+      'character_version',
+      'extensions',
     ];
-    return this.#has(data, required, 'data.') && Array.isArray(data.alternate_greetings) && Array.isArray(data.tags) && typeof data.extensions === 'object';
+    return (
+      this.#has(data, required, 'data.') &&
+      Array.isArray(data.alternate_greetings) &&
+      Array.isArray(data.tags) &&
+      typeof data.extensions === 'object'
+    );
   }
 
   #characterBookV2(): boolean {
     const book = (this.card.data as Record<string, unknown>).character_book as Record<string, unknown> | undefined;
     if (!book) return true;
-    return this.#has(book, ['extensions', 'entries'], 'data.character_book.') && Array.isArray(book.entries) && typeof book.extensions === 'object';
+    return (
+      this.#has(book, ['extensions', 'entries'], 'data.character_book.') &&
+      Array.isArray(book.entries) &&
+      typeof book.extensions === 'object'
+    );
   }
 
   #has(object: Record<string, unknown>, fields: string[], prefix: string): boolean {

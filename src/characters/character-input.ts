@@ -82,7 +82,10 @@ const characterFields = z.object({
 });
 
 /** A character made here needs a description; an imported card may come without one (SillyTavern allows it). */
-const described: [(input: { personalityPrompt?: string; card?: unknown }) => boolean, { path: string[]; message: string; when: () => boolean }] = [
+const described: [
+  (input: { personalityPrompt?: string; card?: unknown }) => boolean,
+  { path: string[]; message: string; when: () => boolean },
+] = [
   (input) => typeof input.personalityPrompt !== 'string' || Boolean(input.personalityPrompt.trim()) || Boolean(input.card),
   // `when`: checked even when other fields are wrong, so one answer names every problem.
   { path: ['personalityPrompt'], message: 'cannot be empty', when: () => true },
@@ -116,6 +119,9 @@ export function describeIssues(error: z.ZodError): string {
 }
 
 function humanize(field: string): string {
-  const spaced = field.replace(/([A-Z])/g, ' $1').replace(/_/g, ' ').toLowerCase();
+  const spaced = field
+    .replace(/([A-Z])/g, ' $1')
+    .replace(/_/g, ' ')
+    .toLowerCase();
   return spaced.charAt(0).toUpperCase() + spaced.slice(1);
 }

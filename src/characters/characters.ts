@@ -2,16 +2,9 @@ import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { Character, type ICharacter } from '../db/entities/index.js';
 import { UserError } from '../errors.js';
 import type { Actor } from '../core/identity.js';
-import {
-  characterInputSchema,
-  characterPatchSchema,
-  describeIssues,
-  type CharacterInput,
-  type CharacterPatch,
-} from './character-input.js';
+import { characterInputSchema, characterPatchSchema, describeIssues, type CharacterInput, type CharacterPatch } from './character-input.js';
 import { withoutNul } from '../core/text.js';
 import { isUuid } from '../core/uuid.js';
-
 
 /** Characters the actor may chat with: their own, their server's, and public ones. */
 export function usableBy(actor: Actor): FilterQuery<ICharacter> {
@@ -23,12 +16,7 @@ export function usableBy(actor: Actor): FilterQuery<ICharacter> {
 /** The creator may change a character; so may a server's admins for that server's characters. */
 export function canEdit(actor: Actor, character: ICharacter): boolean {
   if (character.user.id === actor.user.id) return true;
-  return (
-    actor.isGuildAdmin &&
-    character.visibility === 'guild' &&
-    actor.guild !== undefined &&
-    character.guild?.id === actor.guild.id
-  );
+  return actor.isGuildAdmin && character.visibility === 'guild' && actor.guild !== undefined && character.guild?.id === actor.guild.id;
 }
 
 export async function createCharacter(em: EntityManager, actor: Actor, input: CharacterInput): Promise<ICharacter> {
@@ -49,12 +37,7 @@ export async function createCharacter(em: EntityManager, actor: Actor, input: Ch
   return character as ICharacter;
 }
 
-export async function updateCharacter(
-  em: EntityManager,
-  actor: Actor,
-  character: ICharacter,
-  patch: CharacterPatch,
-): Promise<ICharacter> {
+export async function updateCharacter(em: EntityManager, actor: Actor, character: ICharacter, patch: CharacterPatch): Promise<ICharacter> {
   if (!canEdit(actor, character)) {
     throw new UserError(`Only the creator of ${character.name} (or a server admin, for server characters) can change it.`);
   }

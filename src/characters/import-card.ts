@@ -90,6 +90,10 @@ export async function cardOf(em: EntityManager, character: ICharacter): Promise<
 
 /** An earlier import of exactly this file by this person, if there is one. */
 export async function findImport(em: EntityManager, actor: Actor, fileHash: string): Promise<ICharacter | null> {
-  const found = await em.findOne(Character, { user: actor.user.id, attributes: { card: { sha256: fileHash } } }, { populate: ['user', 'guild'] });
+  const found = await em.findOne(
+    Character,
+    { user: actor.user.id, attributes: { card: { sha256: fileHash } } },
+    { populate: ['user', 'guild'] },
+  );
   return found as ICharacter | null;
 }

@@ -88,7 +88,9 @@ export async function generate(
   const build = (shown: HistoryEntry[]) => buildPrompt({ ...promptInput, history: shown, personas });
   const answering = { provider: resolved.provider, model: resolved.model, vision: resolved.vision };
   const showImages = (pixels: boolean) =>
-    deps.images ? deps.images.forPrompt(em, history, { actor: input.actor, character, answering, pixels }) : { history, pixels: 0, imageIds: [] };
+    deps.images
+      ? deps.images.forPrompt(em, history, { actor: input.actor, character, answering, pixels })
+      : { history, pixels: 0, imageIds: [] };
   let seen = await showImages(deps.images?.seesImages(character, answering) ?? false);
   let prompt = build(seen.history);
   await saveLoreState();
@@ -130,7 +132,14 @@ export async function generate(
     prompt,
     imageIds: seen.imageIds,
     ...(deps.images && seen.imageIds.length
-      ? { captionImages: () => deps.images!.captionMissing(em, history.map((entry) => entry.id), { actor: input.actor, character, answering }) }
+      ? {
+          captionImages: () =>
+            deps.images!.captionMissing(
+              em,
+              history.map((entry) => entry.id),
+              { actor: input.actor, character, answering },
+            ),
+        }
       : {}),
   };
 }

@@ -13,7 +13,9 @@ export const HISTORY_FETCH_LIMIT = 400;
 
 /** How many messages a conversation has (SillyTavern's chat.length, for lore's timed effects). */
 export async function messageCount(em: EntityManager, conversationId: string): Promise<number> {
-  const [row] = await em.execute<{ count: string | number }[]>(`select count(*) as count from messages where conversation_id = ?`, [conversationId]);
+  const [row] = await em.execute<{ count: string | number }[]>(`select count(*) as count from messages where conversation_id = ?`, [
+    conversationId,
+  ]);
   return Number(row?.count ?? 0);
 }
 
@@ -25,7 +27,14 @@ export async function messageCount(em: EntityManager, conversationId: string): P
  */
 export async function storeUserMessage(
   em: EntityManager,
-  input: { conversation: IConversation; author: IUser; authorName: string; content: string; discordMessageId?: string; metadata?: Record<string, unknown> },
+  input: {
+    conversation: IConversation;
+    author: IUser;
+    authorName: string;
+    content: string;
+    discordMessageId?: string;
+    metadata?: Record<string, unknown>;
+  },
 ): Promise<{ id: string; createdAt: Date } | undefined> {
   const [row] = await em.execute<{ id: string; created_at: Date | string }[]>(
     `insert into messages (conversation_id, role, content, author_id, author_name, discord_message_id, metadata)
@@ -55,7 +64,12 @@ export async function recentHistory(em: EntityManager, conversationId: string, l
  * oldest first. Plain SQL: on every reply's path, and hydrating sixty
  * entities cost 3 ms of the bot's overhead where the query takes 0.6 ms.
  */
-async function historyRows(em: EntityManager, conversationId: string, limit: number, range: { before?: Date; since?: Date }): Promise<HistoryEntry[]> {
+async function historyRows(
+  em: EntityManager,
+  conversationId: string,
+  limit: number,
+  range: { before?: Date; since?: Date },
+): Promise<HistoryEntry[]> {
   const rows = await em.execute<HistoryRow[]>(
     `select m.id, m.role, m.content, m.author_id, m.author_name, m.created_at, c.name as character_name, m.metadata -> 'persona' as persona
        from messages m left join characters c on c.id = m.character_id

@@ -35,7 +35,8 @@ export function fillMacros(text: string, context: MacroContext): string {
   if (!text) return text;
   const now = context.now ?? new Date();
   const random = context.random ?? Math.random;
-  const date = (options: Intl.DateTimeFormatOptions) => new Intl.DateTimeFormat('en-US', { timeZone: context.timeZone, ...options }).format(now);
+  const date = (options: Intl.DateTimeFormatOptions) =>
+    new Intl.DateTimeFormat('en-US', { timeZone: context.timeZone, ...options }).format(now);
   const group = context.group?.length ? context.group.join(', ') : context.char;
   const fields = context.fields ?? {};
   const simple: Record<string, () => string> = {
@@ -72,7 +73,12 @@ export function fillMacros(text: string, context: MacroContext): string {
   const originals = (out.match(/\{\{original\}\}/gi) ?? []).length;
   if (originals) out = out.replace(/\{\{original\}\}/i, context.original ?? '').replace(/\{\{original\}\}/gi, '');
   out = out.replace(/\{\{(random|pick)\s?::?([^}]*)\}\}/gi, (_, __, list: string) => {
-    const options = list.includes('::') ? list.split('::') : list.replace(/\\,/g, '\u0000').split(',').map((item) => item.replace(/\u0000/g, ','));
+    const options = list.includes('::')
+      ? list.split('::')
+      : list
+          .replace(/\\,/g, '\u0000')
+          .split(',')
+          .map((item) => item.replace(/\u0000/g, ','));
     return options.length ? options[Math.floor(random() * options.length)]!.trim() : '';
   });
   out = out.replace(/\{\{roll[\s:]+([^}]+)\}\}/gi, (whole, formula: string) => roll(formula.trim(), random) ?? whole);

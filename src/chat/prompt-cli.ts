@@ -39,7 +39,14 @@ async function main(): Promise<void> {
   const { config, logger } = startProcess('prompt');
   const deps = await createDeps(config, logger);
   try {
-    process.stdout.write(await inspectPrompt(deps, { character: values.character, conversation: values.conversation, message: values.message, user: values.user }));
+    process.stdout.write(
+      await inspectPrompt(deps, {
+        character: values.character,
+        conversation: values.conversation,
+        message: values.message,
+        user: values.user,
+      }),
+    );
   } finally {
     await deps.close();
   }
@@ -66,7 +73,10 @@ export async function inspectPrompt(
     contextWindow = resolved.contextWindow;
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
-    contextWindow = contextWindowOf(character.config.model ?? '', { character: character.config.context_window, operator: deps.config.contextWindow });
+    contextWindow = contextWindowOf(character.config.model ?? '', {
+      character: character.config.context_window,
+      operator: deps.config.contextWindow,
+    });
     notes.push(`No provider answers here (${error.message}); the context size is assumed.`);
   }
 
@@ -98,7 +108,10 @@ export async function inspectPrompt(
   });
   const personas = withPersonaMacros(await personasIn(em, history), character.name);
   const prompt = buildPrompt({ ...promptInput, personas });
-  const lore = activated.map((entry) => `${entry.item.name} (${entry.trigger}, ${entry.position}${entry.position === 'at_depth' ? ` ${entry.depth} as ${entry.role}` : ''})`);
+  const lore = activated.map(
+    (entry) =>
+      `${entry.item.name} (${entry.trigger}, ${entry.position}${entry.position === 'at_depth' ? ` ${entry.depth} as ${entry.role}` : ''})`,
+  );
   return render(prompt, { character: character.name, conversation: conversation?.discordChannelId, model, contextWindow, lore, notes });
 }
 
@@ -123,7 +136,8 @@ function render(
 
 async function findCharacter(em: EntityManager, key: string): Promise<ICharacter> {
   const byId = isUuid(key) ? await em.findOne(Character, key) : null;
-  const found = byId ?? (await em.findOne(Character, { name: { $ilike: key.replace(/[%_\\]/g, '\\$&') } }, { orderBy: { updatedAt: 'desc' } }));
+  const found =
+    byId ?? (await em.findOne(Character, { name: { $ilike: key.replace(/[%_\\]/g, '\\$&') } }, { orderBy: { updatedAt: 'desc' } }));
   if (!found) throw new UserError(`No character is called “${key}”.`);
   return found as ICharacter;
 }

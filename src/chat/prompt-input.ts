@@ -84,10 +84,10 @@ export async function assemblePrompt(
   const changed = JSON.stringify(timed) !== JSON.stringify(previous ?? { sticky: {}, cooldown: {} });
   const saveLoreState = async () => {
     if (input.dryRun || !changed) return;
-    await em.execute(`update conversations set settings = jsonb_set(coalesce(settings, '{}'::jsonb), '{timedWorldInfo}', ?::jsonb) where id = ?`, [
-      JSON.stringify(timed),
-      conversation.id,
-    ]);
+    await em.execute(
+      `update conversations set settings = jsonb_set(coalesce(settings, '{}'::jsonb), '{timedWorldInfo}', ?::jsonb) where id = ?`,
+      [JSON.stringify(timed), conversation.id],
+    );
   };
   return { promptInput, activated: entries, saveLoreState };
 }
@@ -95,7 +95,8 @@ export async function assemblePrompt(
 /** The card's fields as written, and its depth_prompt (`extensions.depth_prompt`, ST's character's note). */
 export function promptCharacter(character: ICharacter): PromptCharacter {
   const depth = cardExtensions(character).depth_prompt as { prompt?: unknown; depth?: unknown; role?: unknown } | undefined;
-  const role = typeof depth?.role === 'string' && ['system', 'user', 'assistant'].includes(depth.role) ? (depth.role as LoreRole) : undefined;
+  const role =
+    typeof depth?.role === 'string' && ['system', 'user', 'assistant'].includes(depth.role) ? (depth.role as LoreRole) : undefined;
   return {
     name: character.name,
     personalityPrompt: character.personalityPrompt,
@@ -119,8 +120,7 @@ export function promptCharacter(character: ICharacter): PromptCharacter {
  */
 export function macroContext(history: HistoryEntry[], actor?: Actor, now?: Date): Omit<MacroContext, 'char'> {
   const people = history.filter((entry) => entry.role === 'user');
-  const answered =
-    (actor ? people.findLast((entry) => entry.authorId === actor.user.id) : undefined) ?? people.at(-1);
+  const answered = (actor ? people.findLast((entry) => entry.authorId === actor.user.id) : undefined) ?? people.at(-1);
   const user = answered?.speaker ?? actor?.user.username ?? 'User';
   const theirs = people.filter((entry) => (answered?.authorId ? entry.authorId === answered.authorId : entry.speaker === user));
   const context: Omit<MacroContext, 'char'> = {
@@ -140,6 +140,8 @@ function toPromptLore(entry: ActivatedLore): PromptLore {
     position: entry.position,
     depth: entry.depth,
     role: entry.role,
-    source: { label: `${entry.item.name} (${entry.trigger === 'constant' ? 'always on' : entry.trigger.startsWith('@@') || entry.trigger === 'sticky' ? entry.trigger : `keyword “${entry.trigger}”`})` },
+    source: {
+      label: `${entry.item.name} (${entry.trigger === 'constant' ? 'always on' : entry.trigger.startsWith('@@') || entry.trigger === 'sticky' ? entry.trigger : `keyword “${entry.trigger}”`})`,
+    },
   };
 }

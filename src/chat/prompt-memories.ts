@@ -59,7 +59,10 @@ export function pickMemories(
 
 /** A heading on its own ("## Chapter 3"), or fewer than five words: nothing to remember. */
 function tooSmall(text: string): boolean {
-  const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
   if (lines.every((line) => /^#{1,6}\s/.test(line) || /^\*\*[^*]+\*\*:?$/.test(line))) return true;
   return (text.match(/[\p{L}\p{N}']+/gu) ?? []).length < 5;
 }

@@ -42,7 +42,11 @@ export function exampleBlocks(text: string | null | undefined, names: { user: st
         if (current && content) messages.push({ role: 'system', name: current.name, content });
       };
       for (const line of block.split('\n')) {
-        const speaker = line.startsWith(`${names.user}:`) ? 'example_user' : line.startsWith(`${names.char}:`) ? 'example_assistant' : undefined;
+        const speaker = line.startsWith(`${names.user}:`)
+          ? 'example_user'
+          : line.startsWith(`${names.char}:`)
+            ? 'example_assistant'
+            : undefined;
         if (speaker && speaker !== current?.name) {
           flush();
           current = { name: speaker, lines: [] };

@@ -227,7 +227,11 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
 
   const lore = input.lore ?? [];
   const loreAt = (...positions: LorePosition[]) => lore.filter((entry) => positions.includes(entry.position));
-  const joined = (entries: PromptLore[]) => entries.map((entry) => fill(entry.content)).filter(Boolean).join('\n');
+  const joined = (entries: PromptLore[]) =>
+    entries
+      .map((entry) => fill(entry.content))
+      .filter(Boolean)
+      .join('\n');
   const main = fill(character.systemPrompt?.trim() ? character.systemPrompt : ST_DEFAULTS.main, fill(ST_DEFAULTS.main));
   const postHistory = [fill(character.postHistoryInstructions, ''), input.finalInstruction?.trim() ?? ''].filter(Boolean).join('\n');
   const newChat = fill(group ? ST_DEFAULTS.newGroupChat : ST_DEFAULTS.newChat);
@@ -253,7 +257,11 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
   if (authorsNote) injections.push({ depth: ST_DEFAULTS.authorsNoteDepth, role: 'system', content: authorsNote });
   const depthPrompt = fill(character.depthPrompt?.prompt);
   if (depthPrompt) {
-    injections.push({ depth: character.depthPrompt?.depth ?? ST_DEFAULTS.depthPromptDepth, role: character.depthPrompt?.role ?? 'system', content: depthPrompt });
+    injections.push({
+      depth: character.depthPrompt?.depth ?? ST_DEFAULTS.depthPromptDepth,
+      role: character.depthPrompt?.role ?? 'system',
+      content: depthPrompt,
+    });
   }
   for (const entry of loreAt('at_depth')) injections.push({ depth: entry.depth, role: entry.role, content: fill(entry.content) });
 
@@ -306,13 +314,19 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
   const emBottom = joined(loreAt('em_bottom'));
   const blocks = exampleBlocks(fill(character.exampleDialogue), { user, char: character.name });
   for (const block of blocks) {
-    const blockParts = [part('examples', ST_DEFAULTS.newExampleChat)!, ...block.map((message) => ({ section: 'examples', message, tokens: cost(message.content) }))];
+    const blockParts = [
+      part('examples', ST_DEFAULTS.newExampleChat)!,
+      ...block.map((message) => ({ section: 'examples', message, tokens: cost(message.content) })),
+    ];
     const tokens = blockParts.reduce((sum, p) => sum + p.tokens, 0);
     if (tokens > exampleRoom) break;
     exampleRoom -= tokens;
     examples.push(...blockParts);
   }
-  for (const [content, atStart] of [[emTop, true], [emBottom, false]] as const) {
+  for (const [content, atStart] of [
+    [emTop, true],
+    [emBottom, false],
+  ] as const) {
     const p = part('world info (examples)', content);
     if (p && p.tokens <= exampleRoom) {
       exampleRoom -= p.tokens;
@@ -336,7 +350,10 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
   });
 
   head.push(...[fixedBefore[0], summaryPart, ...memoryParts, ...fixedBefore.slice(1)].filter((p): p is PromptPart => Boolean(p)));
-  const historyMessages = injectAtDepth(kept.map((item) => item.message), injections);
+  const historyMessages = injectAtDepth(
+    kept.map((item) => item.message),
+    injections,
+  );
   const historyParts = historyMessages.map((message) => ({
     section: kept.some((item) => item.message === message) ? 'history' : 'depth injection',
     message,

@@ -68,7 +68,10 @@ export function dispatchReplies(queue: JobQueue, options: { patienceMs?: number 
  * conversation's draft, which the next reply there takes over.
  */
 export function replyJobHandler(deps: ReplyWorkerDeps) {
-  return async (data: ReplyJob & { waits?: number }, context: JobContext): Promise<{ outcome: 'replied' | 'answered' | 'busy' | 'gone' }> => {
+  return async (
+    data: ReplyJob & { waits?: number },
+    context: JobContext,
+  ): Promise<{ outcome: 'replied' | 'answered' | 'busy' | 'gone' }> => {
     const release = await deps.locks.tryAcquire(`conversation:${data.conversationId}`, deps.lockTtlMs ?? 30_000);
     if (!release) {
       const waits = (data.waits ?? 0) + 1;
@@ -103,7 +106,10 @@ export function replyJobHandler(deps: ReplyWorkerDeps) {
           // A reply cut short (the database went away mid-reply): its half-written text must not stay looking
           // like a reply. The job runs again and writes it anew; after the last try, the error is all there is.
           const last = context.attempt >= REPLY_ATTEMPTS;
-          await sinks.interrupt(last ? 'This reply could not be written. Send your message again to retry.' : 'Interrupted: writing this reply again…', last);
+          await sinks.interrupt(
+            last ? 'This reply could not be written. Send your message again to retry.' : 'Interrupted: writing this reply again…',
+            last,
+          );
           throw error;
         }
         return { outcome: 'replied' };

@@ -1,12 +1,5 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import {
-  Conversation,
-  Message,
-  StoryBranch,
-  type ICharacter,
-  type IConversation,
-  type IMessage,
-} from '../db/entities/index.js';
+import { Conversation, Message, StoryBranch, type ICharacter, type IConversation, type IMessage } from '../db/entities/index.js';
 import type { Embedder } from '../embeddings/embedder.js';
 import { resolveActor, type Actor, type DiscordGuildRef, type DiscordUserRef } from '../core/identity.js';
 import { UserError } from '../errors.js';
@@ -356,7 +349,10 @@ export class Responder {
     const { reply, character } = await this.#latestReply(em, messageId);
     const branches = await em.find(StoryBranch, { message: reply.id }, { orderBy: { branchOrder: 'asc' } });
     if (branches.length < 2) throw new UserError('There is only one version of this reply. Press 🔄 to write another.');
-    const current = Math.max(0, branches.findIndex((branch) => branch.isSelected));
+    const current = Math.max(
+      0,
+      branches.findIndex((branch) => branch.isSelected),
+    );
     const next = (current + step + branches.length) % branches.length;
     branches.forEach((branch, i) => (branch.isSelected = i === next));
     reply.content = branches[next]!.content;
@@ -368,7 +364,9 @@ export class Responder {
       messageId: reply.id,
       model: reply.model ?? '',
       alternative: { index: next + 1, count: branches.length },
-      sources: ((reply.metadata as { sources?: unknown[] }).sources ?? []).length + ((reply.metadata as { images?: unknown[] }).images ?? []).length,
+      sources:
+        ((reply.metadata as { sources?: unknown[] }).sources ?? []).length +
+        ((reply.metadata as { images?: unknown[] }).images ?? []).length,
     });
     await rememberShown(em, reply, shown.messageIds);
     await this.#memorize(reply);
@@ -391,7 +389,9 @@ export class Responder {
     const persona = message.persona;
     const fetched = message.images?.length && this.#deps.images ? await this.#deps.images.fetch(message.images) : undefined;
     if (fetched?.refused.length) {
-      await message.notice?.(fetched.refused.join('\n')).catch((error: unknown) => this.#deps.logger.warn({ err: error }, 'could not give a notice'));
+      await message
+        .notice?.(fetched.refused.join('\n'))
+        .catch((error: unknown) => this.#deps.logger.warn({ err: error }, 'could not give a notice'));
     }
     if (!message.content.trim() && !fetched?.images.length) return { actor };
     const stored = await storeUserMessage(em, {
@@ -423,7 +423,13 @@ export class Responder {
   }
 
   /** Once the prompt no longer holds the whole conversation, older messages are summarised in the background. */
-  async #summarizeIfLong(conversation: IConversation, character: ICharacter, actor: Actor, history: HistoryEntry[], generation: Generation) {
+  async #summarizeIfLong(
+    conversation: IConversation,
+    character: ICharacter,
+    actor: Actor,
+    history: HistoryEntry[],
+    generation: Generation,
+  ) {
     const windowStartId = generation.prompt.includedHistory[0];
     const full = generation.prompt.droppedHistory > 0 || history.length >= (this.#deps.historyLimit ?? HISTORY_FETCH_LIMIT);
     if (!this.#deps.queue || !full || !windowStartId || character.config.memory_enabled === false) return;
@@ -494,9 +500,13 @@ export class Responder {
   }
 
   async #latestReply(em: EntityManager, messageId: string) {
-    const reply = (await em.findOne(Message, { id: messageId, role: 'assistant' }, {
-      populate: ['conversation', 'character'],
-    })) as IMessage | null;
+    const reply = (await em.findOne(
+      Message,
+      { id: messageId, role: 'assistant' },
+      {
+        populate: ['conversation', 'character'],
+      },
+    )) as IMessage | null;
     if (!reply?.character) throw new UserError('That reply no longer exists.');
     const latest = await em.findOne(
       Message,
@@ -573,12 +583,15 @@ function branchParams(generation: Generation, character: ICharacter): Record<str
 /** The lore its rules brought in, then the recalled memories. */
 function sourcesOf(prompt: Generation['prompt']): ReplySource[] {
   const lore: ReplySource[] = prompt.lore.map((entry) => ({ kind: 'lore', id: entry.id, ...entry.source }));
-  return [...lore, ...prompt.memories.map((memory) => ({
-    kind: memory.kind,
-    id: memory.id,
-    ...(memory.score === undefined ? {} : { score: Math.round(memory.score * 1000) / 1000 }),
-    ...memory.source,
-  }))];
+  return [
+    ...lore,
+    ...prompt.memories.map((memory) => ({
+      kind: memory.kind,
+      id: memory.id,
+      ...(memory.score === undefined ? {} : { score: Math.round(memory.score * 1000) / 1000 }),
+      ...memory.source,
+    })),
+  ];
 }
 
 function finishInfo(reply: IMessage, generation: Generation, index: number, count: number) {

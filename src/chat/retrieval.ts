@@ -194,7 +194,11 @@ function toMemory(hit: MemoryHit, kind: PromptMemory['kind']): PromptMemory {
             // A web page's passages link to it; uploaded files have no lasting link (Discord's attachment links expire).
             url: meta.source && /^https?:\/\//.test(meta.source) ? meta.source : undefined,
           }
-        : { label: meta.at ? `said ${meta.at.slice(0, 10)}` : 'an earlier exchange', jump: lastMessage(meta), userId: hit.userId ?? undefined },
+        : {
+            label: meta.at ? `said ${meta.at.slice(0, 10)}` : 'an earlier exchange',
+            jump: lastMessage(meta),
+            userId: hit.userId ?? undefined,
+          },
   };
 }
 

@@ -13,9 +13,7 @@ export interface Database {
 
 /** Connects to DATABASE_URL, or starts the embedded PostgreSQL when it is not set. */
 export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
-  const embedded = config.database.url
-    ? undefined
-    : await startEmbeddedPostgres({ dataDir: config.database.dataDir, logger });
+  const embedded = config.database.url ? undefined : await startEmbeddedPostgres({ dataDir: config.database.dataDir, logger });
   const clientUrl = config.database.url ?? embedded!.url;
   try {
     const orm = await MikroORM.init({

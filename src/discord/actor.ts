@@ -39,7 +39,12 @@ export function placeOf(channel: Channel | null, channelId: string, guildId: str
   if (channel.isDMBased()) return { kind: 'dm', channelId: channel.id, nsfw: false };
   if (channel.isThread()) {
     const parent = channel.parent;
-    return { kind: 'thread', channelId: channel.id, parentId: channel.parentId ?? undefined, nsfw: Boolean(parent && 'nsfw' in parent && parent.nsfw) };
+    return {
+      kind: 'thread',
+      channelId: channel.id,
+      parentId: channel.parentId ?? undefined,
+      nsfw: Boolean(parent && 'nsfw' in parent && parent.nsfw),
+    };
   }
   return { kind: 'channel', channelId: channel.id, nsfw: 'nsfw' in channel && Boolean(channel.nsfw) };
 }

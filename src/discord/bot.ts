@@ -45,7 +45,12 @@ export async function startBot(options: BotOptions): Promise<Client> {
     partials: [Partials.Channel, Partials.Message, Partials.Reaction, Partials.User],
     rest: options.apiUrl ? { api: options.apiUrl } : {},
   });
-  const webhooks = new WebhookCache({ rest: client.rest, applicationId: () => client.application?.id, logger: deps.logger, locks: deps.locks });
+  const webhooks = new WebhookCache({
+    rest: client.rest,
+    applicationId: () => client.application?.id,
+    logger: deps.logger,
+    locks: deps.locks,
+  });
   const context: CommandContext = { ...deps, rest: client.rest, webhooks, replyButtons };
   client.once(Events.ClientReady, (ready) => {
     deps.logger.info({ user: ready.user.tag, guilds: ready.guilds.cache.size }, 'connected to Discord');

@@ -1,10 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  MessageFlags,
-  type MessageComponentInteraction,
-  type ModalSubmitInteraction,
-  type RepliableInteraction,
-} from 'discord.js';
+import { MessageFlags, type MessageComponentInteraction, type ModalSubmitInteraction, type RepliableInteraction } from 'discord.js';
 import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { isDiscordError } from './webhooks.js';
@@ -24,7 +19,8 @@ export async function handleInteractionError(
     content = error.message;
     logger.info({ reason: error.message }, 'user error');
   } else if (isDiscordError(error, 50013) || isDiscordError(error, 50001)) {
-    content = 'Discord did not let me do that here: I am missing a permission in this channel (for scenes: Create Public Threads, Send Messages in Threads and Manage Webhooks).';
+    content =
+      'Discord did not let me do that here: I am missing a permission in this channel (for scenes: Create Public Threads, Send Messages in Threads and Manage Webhooks).';
     logger.warn({ err: error }, 'missing Discord permission');
   } else {
     const errorId = randomUUID().slice(0, 8);

@@ -110,9 +110,7 @@ async function onMessage(
   if (blocked) return notices.replies.give(message, `${blocked} It does not answer here.`);
   notices.replies.clear(message.channelId);
   const botId = client.user?.id;
-  const repliedTo = message.reference?.messageId
-    ? await message.fetchReference().catch(() => null)
-    : null;
+  const repliedTo = message.reference?.messageId ? await message.fetchReference().catch(() => null) : null;
   // A reply to a character is addressed to it; a reply to someone's persona is not.
   const addressed =
     (botId !== undefined && message.mentions.users.has(botId)) ||

@@ -13,7 +13,13 @@ export async function ownProxiedMessage(context: CommandContext, messageId: stri
 }
 
 /** Rewrites a persona's message through the webhook that posted it; the history follows, and the memories quoting it. */
-export async function editProxiedMessage(context: CommandContext, channel: Channel | null, channelId: string, messageId: string, content: string): Promise<void> {
+export async function editProxiedMessage(
+  context: CommandContext,
+  channel: Channel | null,
+  channelId: string,
+  messageId: string,
+  content: string,
+): Promise<void> {
   await withChannelWebhook(context, channel, channelId, (route, query) =>
     context.rest.patch(route(messageId), { query, body: { content, allowed_mentions: { parse: [] } }, auth: false }),
   );
@@ -21,7 +27,12 @@ export async function editProxiedMessage(context: CommandContext, channel: Chann
 }
 
 /** Deletes a persona's message through its webhook; it leaves the history, with every memory quoting it. */
-export async function deleteProxiedMessage(context: CommandContext, channel: Channel | null, channelId: string, messageId: string): Promise<void> {
+export async function deleteProxiedMessage(
+  context: CommandContext,
+  channel: Channel | null,
+  channelId: string,
+  messageId: string,
+): Promise<void> {
   await withChannelWebhook(context, channel, channelId, (route, query) => context.rest.delete(route(messageId), { query, auth: false }));
   await deleteUserMessage(context.database.orm.em.fork(), messageId);
 }

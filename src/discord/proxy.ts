@@ -61,11 +61,16 @@ export async function repostAsPersona(
   const webhook = await context.webhooks.get(parentId ?? channel.id);
   if (!webhook) return { refusal: NO_WEBHOOKS };
   const total = message.attachments.reduce((sum, file) => sum + file.size, 0);
-  if (total > FILES_LIMIT) return { refusal: 'Your files are too large to repost through a webhook (10 MB in all), so the message stays as you wrote it.' };
+  if (total > FILES_LIMIT)
+    return { refusal: 'Your files are too large to repost through a webhook (10 MB in all), so the message stays as you wrote it.' };
   const fetcher = guardedFetch({ allowPrivate: context.config.secrets.allowPrivateEndpoints });
   const files: RawFile[] = [];
   for (const file of message.attachments.values()) {
-    files.push({ name: file.name, data: await download(file.url, { maxBytes: FILES_LIMIT, timeoutMs: 30_000 }, fetcher), contentType: file.contentType ?? undefined });
+    files.push({
+      name: file.name,
+      data: await download(file.url, { maxBytes: FILES_LIMIT, timeoutMs: 30_000 }, fetcher),
+      contentType: file.contentType ?? undefined,
+    });
   }
   const query = new URLSearchParams({ wait: 'true', ...(parentId ? { thread_id: channel.id } : {}) });
   const posted = (await context.rest.post(Routes.webhook(webhook.id, webhook.token), {
@@ -85,7 +90,10 @@ export async function repostAsPersona(
   } catch (error) {
     // Two copies would be worse than none reposted: take the repost back.
     await context.rest
-      .delete(Routes.webhookMessage(webhook.id, webhook.token, posted.id), { query: parentId ? new URLSearchParams({ thread_id: channel.id }) : undefined, auth: false })
+      .delete(Routes.webhookMessage(webhook.id, webhook.token, posted.id), {
+        query: parentId ? new URLSearchParams({ thread_id: channel.id }) : undefined,
+        auth: false,
+      })
       .catch(() => undefined);
     if (isDiscordError(error, MISSING_PERMISSIONS)) return { refusal: NO_MANAGE_MESSAGES };
     throw error;
@@ -99,7 +107,11 @@ async function replyEmbed(message: Message): Promise<APIEmbed[]> {
   const replied = await message.fetchReference().catch(() => null);
   if (!replied) return [];
   const excerpt = replied.cleanContent.length > 100 ? `${replied.cleanContent.slice(0, 99)}…` : replied.cleanContent;
-  return [{ description: `**[Reply to ${replied.member?.displayName ?? replied.author.displayName}](${replied.url})** ${excerpt}`.slice(0, 4000) }];
+  return [
+    {
+      description: `**[Reply to ${replied.member?.displayName ?? replied.author.displayName}](${replied.url})** ${excerpt}`.slice(0, 4000),
+    },
+  ];
 }
 
 export const NO_MANAGE_MESSAGES =
@@ -130,11 +142,21 @@ export async function speakAs(context: CommandContext, message: Message, persona
     const result = await repostAsPersona(context, message, plan);
     if ('posted' in result) {
       const files = result.posted.attachments.map((file) => ({ url: file.url, name: file.filename, size: file.size }));
-      return { content: plan.cleanText, discordMessageId: result.posted.id, persona: speaking(plan.persona), proxiedFrom: message.id, files };
+      return {
+        content: plan.cleanText,
+        discordMessageId: result.posted.id,
+        persona: speaking(plan.persona),
+        proxiedFrom: message.id,
+        files,
+      };
     }
     await notices.give(message, result.refusal);
   }
-  return { content: message.cleanContent, discordMessageId: message.id, ...(personas.active ? { persona: speaking(personas.active) } : {}) };
+  return {
+    content: message.cleanContent,
+    discordMessageId: message.id,
+    ...(personas.active ? { persona: speaking(personas.active) } : {}),
+  };
 }
 
 function speaking(persona: IPersona): SpeakingPersona {

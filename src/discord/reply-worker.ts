@@ -17,15 +17,19 @@ import { WebhookCache } from './webhooks.js';
 export function startReplyWorkers(deps: Deps, discord: DiscordContext): void {
   deps.queue.process(
     REPLY_QUEUE,
-    meteredJob(deps.metrics, REPLY_QUEUE, replyJobHandler({
-      orm: deps.database.orm,
-      responder: deps.responder,
-      locks: deps.locks,
-      drafts: deps.drafts,
-      queue: deps.queue,
-      sinksFor: conversationSinks(deps, discord),
-      logger: deps.logger,
-    })),
+    meteredJob(
+      deps.metrics,
+      REPLY_QUEUE,
+      replyJobHandler({
+        orm: deps.database.orm,
+        responder: deps.responder,
+        locks: deps.locks,
+        drafts: deps.drafts,
+        queue: deps.queue,
+        sinksFor: conversationSinks(deps, discord),
+        logger: deps.logger,
+      }),
+    ),
     { concurrency: deps.config.replyConcurrency },
   );
 }
@@ -54,7 +58,12 @@ export function conversationSinks(deps: Pick<Deps, 'logger'>, discord: DiscordCo
  * REST with the bot token, and the application id (to recognise the bot's
  * webhooks) asked once from Discord.
  */
-export async function restOnlyDiscord(options: { token: string; apiUrl?: string; logger: Deps['logger']; locks?: Deps['locks'] }): Promise<DiscordContext> {
+export async function restOnlyDiscord(options: {
+  token: string;
+  apiUrl?: string;
+  logger: Deps['logger'];
+  locks?: Deps['locks'];
+}): Promise<DiscordContext> {
   const rest = new REST(options.apiUrl ? { api: options.apiUrl } : {}).setToken(options.token);
   const application = (await rest.get(Routes.currentApplication())) as APIApplication;
   const webhooks = new WebhookCache({ rest, applicationId: () => application.id, logger: options.logger, locks: options.locks });

@@ -52,7 +52,9 @@ export function createEmbedder(config: Config): Embedder {
     case 'ollama': {
       const source = embedding.embedder === 'openai' ? systemProviders.openai : systemProviders.ollama;
       if (!source) {
-        throw new Error(`EMBEDDER=${embedding.embedder} needs ${embedding.embedder === 'openai' ? 'OPENAI_API_KEY' : 'OLLAMA_HOST'} to be set.`);
+        throw new Error(
+          `EMBEDDER=${embedding.embedder} needs ${embedding.embedder === 'openai' ? 'OPENAI_API_KEY' : 'OLLAMA_HOST'} to be set.`,
+        );
       }
       const model = embedding.model ?? (embedding.embedder === 'openai' ? 'text-embedding-3-small' : 'nomic-embed-text');
       const provider = createProvider({

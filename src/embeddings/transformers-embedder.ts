@@ -22,7 +22,10 @@ export interface TransformersEmbedderOptions {
   batchSize?: number;
 }
 
-type Extractor = (texts: string[], options: { pooling: 'mean'; normalize: boolean }) => Promise<{
+type Extractor = (
+  texts: string[],
+  options: { pooling: 'mean'; normalize: boolean },
+) => Promise<{
   tolist(): number[][];
   dims: number[];
   dispose?: () => void;

@@ -36,7 +36,11 @@ export interface ProviderSource {
  * /provider captioner), else the operator's (CAPTION_PROVIDER), else none. The
  * character's own provider, when it has vision, is the caller's last choice.
  */
-export async function configuredCaptioner(em: EntityManager, deps: { config: Config; providers: ProviderSource }, actor: Actor): Promise<Captioner | undefined> {
+export async function configuredCaptioner(
+  em: EntityManager,
+  deps: { config: Config; providers: ProviderSource },
+  actor: Actor,
+): Promise<Captioner | undefined> {
   const server = actor.guild ? serverCaptionerOf(actor.guild.settings) : undefined;
   if (server) {
     const instance = (await em.findOne(LlmProviderInstance, {
@@ -48,7 +52,11 @@ export async function configuredCaptioner(em: EntityManager, deps: { config: Con
   }
   const wanted = deps.config.images.captionProvider;
   if (!wanted) return undefined;
-  const instances = (await em.find(LlmProviderInstance, { scope: 'system', isEnabled: true }, { orderBy: { createdAt: 'asc' } })) as ILlmProviderInstance[];
+  const instances = (await em.find(
+    LlmProviderInstance,
+    { scope: 'system', isEnabled: true },
+    { orderBy: { createdAt: 'asc' } },
+  )) as ILlmProviderInstance[];
   const instance = instances.find((row) => {
     const config = row.config as ProviderConfig;
     return wanted === 'ollama' ? row.providerType === 'ollama' : config.envKey === wanted;
@@ -80,7 +88,13 @@ export async function writeCaption(
       {
         role: 'user',
         content: 'Describe this picture.',
-        images: [{ mimeType: image.mimeType, data: image.data.toString('base64'), tokens: imageTokens(captioner.provider.type, image.width, image.height) }],
+        images: [
+          {
+            mimeType: image.mimeType,
+            data: image.data.toString('base64'),
+            tokens: imageTokens(captioner.provider.type, image.width, image.height),
+          },
+        ],
       },
     ],
   });
@@ -105,9 +119,13 @@ export async function setServerCaptioner(
   if (!actor.guild) throw new UserError('A captioner is set for a server, from inside it.');
   if (!actor.isGuildAdmin) throw new UserError('You need the Manage Server permission to choose this server’s captioner.');
   if (instance && instance.scope === 'user') {
-    throw new UserError('The captioner must be one of this server’s providers or the operator’s: your own key would pay for everyone’s pictures.');
+    throw new UserError(
+      'The captioner must be one of this server’s providers or the operator’s: your own key would pay for everyone’s pictures.',
+    );
   }
-  const value = instance ? serverCaptionerSchema.parse({ instanceId: instance.id, ...(model?.trim() ? { model: model.trim() } : {}) }) : undefined;
+  const value = instance
+    ? serverCaptionerSchema.parse({ instanceId: instance.id, ...(model?.trim() ? { model: model.trim() } : {}) })
+    : undefined;
   await em.execute(
     value
       ? `update guilds set settings = coalesce(settings, '{}'::jsonb) || jsonb_build_object('captioner', ?::jsonb), updated_at = now() where id = ?`

@@ -39,21 +39,26 @@ export async function fetchImages(refs: ImageRef[], fetcher: typeof fetch, limit
   const wanted = refs.slice(0, limits.perMessage);
   if (refs.length > wanted.length) result.refused.push(`Only the first ${limits.perMessage} pictures of a message are looked at.`);
   const outcomes = await Promise.all(
-    wanted.map(async (ref) => {
-      if (ref.size !== undefined && ref.size > limits.maxBytes) {
-        throw new UserError(`“${ref.name}” is larger than the ${megabytes} MB limit for pictures.`);
-      }
-      const bytes = await download(ref.url, limits, fetcher).catch((error: unknown) => {
-        if (error instanceof UserError) throw new UserError(`“${ref.name}”: ${error.message.replace('That file', 'it')}`);
-        throw new UserError(`“${ref.name}” could not be downloaded.`, { cause: error });
-      });
-      return { ...(await prepareImage(bytes, ref.name)), name: ref.name };
-    }).map((pending, index) =>
-      pending.then(
-        (image) => ({ image }),
-        (error: unknown) => ({ error: error instanceof UserError ? error.message : `“${wanted[index]!.name}” could not be read.`, quiet: !wanted[index]!.uploaded }),
+    wanted
+      .map(async (ref) => {
+        if (ref.size !== undefined && ref.size > limits.maxBytes) {
+          throw new UserError(`“${ref.name}” is larger than the ${megabytes} MB limit for pictures.`);
+        }
+        const bytes = await download(ref.url, limits, fetcher).catch((error: unknown) => {
+          if (error instanceof UserError) throw new UserError(`“${ref.name}”: ${error.message.replace('That file', 'it')}`);
+          throw new UserError(`“${ref.name}” could not be downloaded.`, { cause: error });
+        });
+        return { ...(await prepareImage(bytes, ref.name)), name: ref.name };
+      })
+      .map((pending, index) =>
+        pending.then(
+          (image) => ({ image }),
+          (error: unknown) => ({
+            error: error instanceof UserError ? error.message : `“${wanted[index]!.name}” could not be read.`,
+            quiet: !wanted[index]!.uploaded,
+          }),
+        ),
       ),
-    ),
   );
   for (const outcome of outcomes) {
     if ('image' in outcome) result.images.push(outcome.image);

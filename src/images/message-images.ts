@@ -7,7 +7,7 @@ import { ProviderError } from '../llm/errors.js';
 import type { ChatProvider } from '../llm/types.js';
 import type { ChatImage, HistoryEntry } from '../chat/prompt.js';
 import { configuredCaptioner, writeCaption, type Captioner, type ProviderSource } from './captioner.js';
-import { fetchImages, IMAGE_LIMITS, type FetchedImages, type ImageRef } from './fetch-images.js';
+import { fetchImages, type IMAGE_LIMITS, type FetchedImages, type ImageRef } from './fetch-images.js';
 import { imageBytes, imageNote, imagesOf, saveCaption, saveImages, type StoredImage } from './store.js';
 import type { PreparedImage } from './prepare.js';
 import { acceptsImages, imageTokens } from './vision.js';
@@ -88,10 +88,17 @@ export class MessageImages {
     history: HistoryEntry[],
     input: { actor: Actor; character: ICharacter; answering: AnsweringModel; pixels: boolean },
   ): Promise<ImagesInPrompt> {
-    const images = await imagesOf(em, history.filter((entry) => entry.role === 'user').map((entry) => entry.id));
+    const images = await imagesOf(
+      em,
+      history.filter((entry) => entry.role === 'user').map((entry) => entry.id),
+    );
     if (!images.length) return { history, pixels: 0, imageIds: [] };
     const pixelIds = new Set(input.pixels ? images.slice(-PIXEL_IMAGES).map((image) => image.id) : []);
-    await this.#caption(em, images.filter((image) => !pixelIds.has(image.id)), input);
+    await this.#caption(
+      em,
+      images.filter((image) => !pixelIds.has(image.id)),
+      input,
+    );
     const bytes = await imageBytes(em, [...pixelIds]);
     const byMessage = new Map<string, StoredImage[]>();
     for (const image of images) byMessage.set(image.messageId, [...(byMessage.get(image.messageId) ?? []), image]);
@@ -102,25 +109,44 @@ export class MessageImages {
       const notes = own.map((image) => imageNote(entry.speaker, pixelIds.has(image.id) ? null : image.caption));
       const pixels: ChatImage[] = own
         .filter((image) => bytes.has(image.id))
-        .map((image) => ({ mimeType: image.mimeType, data: bytes.get(image.id)!.toString('base64'), tokens: imageTokens(type, image.width, image.height) }));
-      return { ...entry, content: [entry.content.trim(), ...notes].filter(Boolean).join('\n'), ...(pixels.length ? { images: pixels } : {}) };
+        .map((image) => ({
+          mimeType: image.mimeType,
+          data: bytes.get(image.id)!.toString('base64'),
+          tokens: imageTokens(type, image.width, image.height),
+        }));
+      return {
+        ...entry,
+        content: [entry.content.trim(), ...notes].filter(Boolean).join('\n'),
+        ...(pixels.length ? { images: pixels } : {}),
+      };
     });
     return { history: shown, pixels: bytes.size, imageIds: images.map((image) => image.id) };
   }
 
   /** Captions the images of these messages that have none yet (after a reply, so memory has them). */
-  async captionMissing(em: EntityManager, messageIds: string[], input: { actor: Actor; character: ICharacter; answering: AnsweringModel }): Promise<void> {
+  async captionMissing(
+    em: EntityManager,
+    messageIds: string[],
+    input: { actor: Actor; character: ICharacter; answering: AnsweringModel },
+  ): Promise<void> {
     const images = await imagesOf(em, messageIds);
     await this.#caption(em, images, input);
   }
 
   /** Writes the missing captions of `images` (in place); a captioner's failure leaves them without one. */
-  async #caption(em: EntityManager, images: StoredImage[], input: { actor: Actor; character: ICharacter; answering: AnsweringModel }): Promise<void> {
+  async #caption(
+    em: EntityManager,
+    images: StoredImage[],
+    input: { actor: Actor; character: ICharacter; answering: AnsweringModel },
+  ): Promise<void> {
     const missing = images.filter((image) => !image.caption);
     if (!missing.length) return;
     const captioner = await this.#captioner(em, input);
     if (!captioner) return;
-    const bytes = await imageBytes(em, missing.map((image) => image.id));
+    const bytes = await imageBytes(
+      em,
+      missing.map((image) => image.id),
+    );
     for (const image of missing) {
       const data = bytes.get(image.id);
       if (!data) continue;
@@ -136,7 +162,10 @@ export class MessageImages {
     }
   }
 
-  async #captioner(em: EntityManager, input: { actor: Actor; character: ICharacter; answering: AnsweringModel }): Promise<Captioner | undefined> {
+  async #captioner(
+    em: EntityManager,
+    input: { actor: Actor; character: ICharacter; answering: AnsweringModel },
+  ): Promise<Captioner | undefined> {
     const configured = await configuredCaptioner(em, this.#deps, input.actor);
     if (configured) return configured;
     if (!this.seesImages(input.character, input.answering)) return undefined;

@@ -26,7 +26,9 @@ export async function saveImages(em: EntityManager, messageId: string, images: P
 /** The images of these messages, in message order then position; without bytes. */
 export async function imagesOf(em: EntityManager, messageIds: string[]): Promise<StoredImage[]> {
   if (!messageIds.length) return [];
-  const rows = await em.execute<{ id: string; message_id: string; position: number; mime_type: string; width: number; height: number; caption: string | null }[]>(
+  const rows = await em.execute<
+    { id: string; message_id: string; position: number; mime_type: string; width: number; height: number; caption: string | null }[]
+  >(
     `select id, message_id, position, mime_type, width, height, caption from message_images
       where message_id = any(?::uuid[]) order by position`,
     [`{${messageIds.join(',')}}`],
@@ -48,7 +50,9 @@ export async function imagesOf(em: EntityManager, messageIds: string[]): Promise
 /** The bytes of these images, by id. */
 export async function imageBytes(em: EntityManager, ids: string[]): Promise<Map<string, Buffer>> {
   if (!ids.length) return new Map();
-  const rows = await em.execute<{ id: string; data: Buffer }[]>(`select id, data from message_images where id = any(?::uuid[])`, [`{${ids.join(',')}}`]);
+  const rows = await em.execute<{ id: string; data: Buffer }[]>(`select id, data from message_images where id = any(?::uuid[])`, [
+    `{${ids.join(',')}}`,
+  ]);
   return new Map(rows.map((row) => [row.id, row.data]));
 }
 

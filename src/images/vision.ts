@@ -8,17 +8,58 @@ import type { ProviderType } from '../llm/types.js';
  */
 const VISION_PREFIXES = [
   // OpenAI
-  'gpt-4o', 'gpt-4.1', 'gpt-4-turbo', 'gpt-4-vision', 'gpt-4.5', 'gpt-5', 'o1', 'o3', 'o4', 'chatgpt-4o',
+  'gpt-4o',
+  'gpt-4.1',
+  'gpt-4-turbo',
+  'gpt-4-vision',
+  'gpt-4.5',
+  'gpt-5',
+  'o1',
+  'o3',
+  'o4',
+  'chatgpt-4o',
   // Anthropic: Claude 3 and later (Claude 2 and Instant do not take images)
-  'claude-3', 'claude-sonnet-4', 'claude-opus-4', 'claude-haiku-4', 'claude-4',
+  'claude-3',
+  'claude-sonnet-4',
+  'claude-opus-4',
+  'claude-haiku-4',
+  'claude-4',
   // Google, Mistral, xAI and others reached through compatible servers
-  'gemini', 'gemma3', 'gemma-3', 'pixtral', 'grok-2-vision', 'grok-4', 'llama-4', 'llama4',
+  'gemini',
+  'gemma3',
+  'gemma-3',
+  'pixtral',
+  'grok-2-vision',
+  'grok-4',
+  'llama-4',
+  'llama4',
   // Ollama library names
-  'llava', 'bakllava', 'llama3.2-vision', 'qwen2.5vl', 'qwen2-vl', 'qwen2.5-vl', 'qwen3-vl', 'minicpm-v', 'moondream',
-  'mistral-small3.1', 'mistral-small3.2', 'granite3.2-vision', 'llama-3.2-11b-vision', 'llama-3.2-90b-vision',
+  'llava',
+  'bakllava',
+  'llama3.2-vision',
+  'qwen2.5vl',
+  'qwen2-vl',
+  'qwen2.5-vl',
+  'qwen3-vl',
+  'minicpm-v',
+  'moondream',
+  'mistral-small3.1',
+  'mistral-small3.2',
+  'granite3.2-vision',
+  'llama-3.2-11b-vision',
+  'llama-3.2-90b-vision',
 ];
 /** Models that carry a vision family's prefix but take no images. */
-const NOT_VISION_PREFIXES = ['o1-mini', 'o1-preview', 'o3-mini', 'gpt-4o-audio', 'gpt-4o-realtime', 'gpt-4o-mini-audio', 'gemma3:1b', 'gemma-3-1b'];
+const NOT_VISION_PREFIXES = [
+  'o1-mini',
+  'o1-preview',
+  'o3-mini',
+  'gpt-4o-audio',
+  'gpt-4o-realtime',
+  'gpt-4o-mini-audio',
+  'gemma3:1b',
+  'gemma-3-1b',
+];
 const VISION_MARKERS = ['vision', '-vl', 'vl-', 'llava'];
 
 /** Whether a model takes image input: the setting when there is one (character, then provider), else its name. */

@@ -102,7 +102,9 @@ function spans(text: string, start: number, end: number, separator: RegExp): { s
     const trail = raw.length - raw.trimEnd().length;
     if (raw.trim()) result.push({ start: start + a + lead, end: start + b - trail });
   };
-  for (const match of slice.matchAll(new RegExp(separator.source, separator.flags.includes('g') ? separator.flags : `${separator.flags}g`))) {
+  for (const match of slice.matchAll(
+    new RegExp(separator.source, separator.flags.includes('g') ? separator.flags : `${separator.flags}g`),
+  )) {
     push(from, match.index);
     from = match.index + match[0].length;
   }
@@ -118,7 +120,13 @@ function pack(text: string, pieces: Piece[], options: ChunkOptions): Omit<Chunk,
     if (!current.length) return;
     const start = current[0]!.start;
     const end = current.at(-1)!.end;
-    chunks.push({ text: text.slice(start, end), tokenCount: countTokens(text.slice(start, end)), start, end, heading: current[0]!.heading });
+    chunks.push({
+      text: text.slice(start, end),
+      tokenCount: countTokens(text.slice(start, end)),
+      start,
+      end,
+      heading: current[0]!.heading,
+    });
   };
   for (const piece of pieces) {
     // Each join between pieces may cost a token of whitespace: count one per piece.

@@ -34,7 +34,17 @@ export const extractText: ExtractText = async (buffer, hints) => {
     if (json !== undefined) return extractJson(json);
   }
   if (/\.html?$/.test(name) || /^<(!doctype html|html|head|body)/i.test(trimmed)) {
-    return { mimeType: 'text/html', text: htmlToText(text, { wordwrap: false, selectors: [{ selector: 'a', options: { ignoreHref: true } }, { selector: 'img', format: 'skip' }, { selector: 'nav', format: 'skip' }] }) };
+    return {
+      mimeType: 'text/html',
+      text: htmlToText(text, {
+        wordwrap: false,
+        selectors: [
+          { selector: 'a', options: { ignoreHref: true } },
+          { selector: 'img', format: 'skip' },
+          { selector: 'nav', format: 'skip' },
+        ],
+      }),
+    };
   }
   if (name.endsWith('.csv')) return extractCsv(text);
   return { mimeType: name.endsWith('.md') || /^#{1,6} /m.test(text) ? 'text/markdown' : 'text/plain', text };
@@ -86,7 +96,11 @@ function extractCsv(text: string): Extracted {
 function extractJson(json: unknown): Extracted {
   const book = characterBook(json);
   if (book) {
-    const text = book.filter((entry) => entry.enabled !== false).map((entry) => entry.content).filter((content) => content.trim()).join('\n\n');
+    const text = book
+      .filter((entry) => entry.enabled !== false)
+      .map((entry) => entry.content)
+      .filter((content) => content.trim())
+      .join('\n\n');
     return { mimeType: 'application/json', text, lorebook: book };
   }
   const lines: string[] = [];

@@ -73,10 +73,17 @@ export function ingestHandler(deps: IngestDeps) {
       if (extracted.lorebook?.length && deps.queue) {
         const have = await em.count(CharacterKnowledge, { character: item.character.id, sourceType: 'manual' });
         if (have + extracted.lorebook.length > LORE_LIMITS.maxEntriesPerCharacter) {
-          throw new UserError(`This file has ${extracted.lorebook.length} lore entries and the character ${have}; the most a character keeps is ${LORE_LIMITS.maxEntriesPerCharacter}.`);
+          throw new UserError(
+            `This file has ${extracted.lorebook.length} lore entries and the character ${have}; the most a character keeps is ${LORE_LIMITS.maxEntriesPerCharacter}.`,
+          );
         }
         const lore = buildLoreItems(em, item.character as ICharacter, item.uploadedBy, extracted.lorebook);
-        Object.assign(item, { mimeType: extracted.mimeType, rawContent: extracted.text, status: 'completed', processingInfo: { loreEntries: lore.length, durationMs: Date.now() - started } });
+        Object.assign(item, {
+          mimeType: extracted.mimeType,
+          rawContent: extracted.text,
+          status: 'completed',
+          processingInfo: { loreEntries: lore.length, durationMs: Date.now() - started },
+        });
         await em.flush();
         await queueLoreItems(deps.queue, lore);
         await progress({ stage: 'done', embedded: 0, total: 0 });
@@ -91,7 +98,12 @@ export function ingestHandler(deps: IngestDeps) {
       const batchSize = deps.batchSize ?? 32;
       for (let start = 0; start < chunks.length; start += batchSize) {
         context.signal.throwIfAborted();
-        vectors.push(...(await deps.embedder.embed(chunks.slice(start, start + batchSize).map((chunk) => chunk.text), context.signal)));
+        vectors.push(
+          ...(await deps.embedder.embed(
+            chunks.slice(start, start + batchSize).map((chunk) => chunk.text),
+            context.signal,
+          )),
+        );
         await progress({ stage: 'embedding', embedded: vectors.length, total: chunks.length });
       }
 

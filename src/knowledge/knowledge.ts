@@ -10,7 +10,6 @@ import { searchMemories, type MemoryHit } from '../memory/vector-store.js';
 import type { LoreEntry } from './types.js';
 import { isUuid } from '../core/uuid.js';
 
-
 export const INGEST_QUEUE = 'ingest';
 
 export interface KnowledgeLimits {
@@ -56,7 +55,9 @@ export async function addKnowledge(
   assertCanChangeKnowledge(actor, character);
   if (input.size !== undefined && input.size === 0) throw new UserError('That file is empty.');
   if (input.size !== undefined && input.size > limits.maxFileBytes) {
-    throw new UserError(`That file is ${(input.size / 1024 / 1024).toFixed(1)} MB; the limit is ${Math.round(limits.maxFileBytes / 1024 / 1024)} MB.`);
+    throw new UserError(
+      `That file is ${(input.size / 1024 / 1024).toFixed(1)} MB; the limit is ${Math.round(limits.maxFileBytes / 1024 / 1024)} MB.`,
+    );
   }
   // Lore entries are not sources: a card's 500-entry lorebook must not use up the files a character may learn.
   const count = await em.count(CharacterKnowledge, { character: character.id, sourceType: { $in: ['file', 'url'] } });
@@ -139,7 +140,12 @@ export async function createLoreItems(
 }
 
 /** The lore items of these entries, not yet flushed (for callers that checked who may add them). */
-export function buildLoreItems(em: EntityManager, character: ICharacter, uploadedBy: ICharacterKnowledge['uploadedBy'], entries: LoreEntry[]): ICharacterKnowledge[] {
+export function buildLoreItems(
+  em: EntityManager,
+  character: ICharacter,
+  uploadedBy: ICharacterKnowledge['uploadedBy'],
+  entries: LoreEntry[],
+): ICharacterKnowledge[] {
   // One millisecond apart, so that listing by creation time keeps the lorebook's order.
   const now = Date.now();
   return entries.map((entry, i) => {

@@ -26,7 +26,11 @@ function num(value: unknown): number | undefined {
   return undefined;
 }
 function strings(value: unknown): string[] | undefined {
-  if (typeof value === 'string') return value.split(',').map((key) => key.trim()).filter(Boolean);
+  if (typeof value === 'string')
+    return value
+      .split(',')
+      .map((key) => key.trim())
+      .filter(Boolean);
   return Array.isArray(value) ? value.filter((key): key is string => typeof key === 'string') : undefined;
 }
 const indexIn = <T>(list: readonly T[], value: unknown): T | undefined => {
@@ -46,7 +50,12 @@ interface Field {
 type Fields = Partial<Record<Exclude<keyof LoreEntry, 'original'>, Field>>;
 
 /** A setting kept in the card entry's `extensions` under `cardKey` and at the top of a world-info entry under `worldKey`. */
-function setting(cardKey: string, worldKey: string, read: (value: unknown) => unknown, write: (value: never) => unknown = (v) => v): [Field, Field] {
+function setting(
+  cardKey: string,
+  worldKey: string,
+  read: (value: unknown) => unknown,
+  write: (value: never) => unknown = (v) => v,
+): [Field, Field] {
   return [
     { read: (json) => read(ext(json)[cardKey]), write: (json, value) => setExt(json, cardKey, write(value)) },
     { read: (json) => read(json[worldKey]), write: (json, value) => void (json[worldKey] = write(value)) },
@@ -59,10 +68,20 @@ const top = (key: string, read: (value: unknown) => unknown, write: (value: neve
 
 const positionIndex = (value: never) => LORE_POSITIONS.indexOf(value);
 const shared = {
-  selectiveLogic: setting('selectiveLogic', 'selectiveLogic', (v) => indexIn(LORE_LOGICS, v), (v) => LORE_LOGICS.indexOf(v)),
+  selectiveLogic: setting(
+    'selectiveLogic',
+    'selectiveLogic',
+    (v) => indexIn(LORE_LOGICS, v),
+    (v) => LORE_LOGICS.indexOf(v),
+  ),
   matchWholeWords: setting('match_whole_words', 'matchWholeWords', bool),
   depth: setting('depth', 'depth', num),
-  role: setting('role', 'role', (v) => indexIn(ROLES, v), (v) => ROLES.indexOf(v)),
+  role: setting(
+    'role',
+    'role',
+    (v) => indexIn(ROLES, v),
+    (v) => ROLES.indexOf(v),
+  ),
   probability: setting('probability', 'probability', num),
   useProbability: setting('useProbability', 'useProbability', bool),
   scanDepth: setting('scan_depth', 'scanDepth', num),
@@ -85,7 +104,10 @@ const CARD_FIELDS: Fields = {
   secondaryKeys: top('secondary_keys', strings),
   content: top('content', str),
   // ST shows `comment` as the title; V2's `name` is the same thing for other apps.
-  name: { read: (json) => str(json.comment) || str(json.name) || undefined, write: (json, value) => Object.assign(json, { comment: value, name: value }) },
+  name: {
+    read: (json) => str(json.comment) || str(json.name) || undefined,
+    write: (json, value) => Object.assign(json, { comment: value, name: value }),
+  },
   enabled: top('enabled', bool),
   constant: top('constant', bool),
   selective: top('selective', bool),
@@ -101,7 +123,9 @@ const CARD_FIELDS: Fields = {
   priority: top('priority', num),
   insertionOrder: top('insertion_order', num),
   position: {
-    read: (json) => indexIn(LORE_POSITIONS, ext(json).position) ?? (json.position === 'before_char' || json.position === 'after_char' ? json.position : undefined),
+    read: (json) =>
+      indexIn(LORE_POSITIONS, ext(json).position) ??
+      (json.position === 'before_char' || json.position === 'after_char' ? json.position : undefined),
     write: (json, value) => {
       json.position = value === 'before_char' ? 'before_char' : 'after_char';
       setExt(json, 'position', positionIndex(value));
@@ -116,7 +140,11 @@ const WORLD_FIELDS: Fields = {
   secondaryKeys: top('keysecondary', strings),
   content: top('content', str),
   name: top('comment', (v) => str(v) || undefined),
-  enabled: top('disable', (v) => (bool(v) === undefined ? undefined : !v), (v) => !v),
+  enabled: top(
+    'disable',
+    (v) => (bool(v) === undefined ? undefined : !v),
+    (v) => !v,
+  ),
   constant: top('constant', bool),
   selective: top('selective', bool),
   caseSensitive: top('caseSensitive', bool),
@@ -155,7 +183,12 @@ export function loreFromJson(json: Json, format: EntryFormat = entryFormat(json)
     const value = field.read(json);
     if (value !== undefined) entry[key] = value;
   }
-  return { ...entry, keys: (entry.keys as string[] | undefined) ?? [], content: (entry.content as string | undefined) ?? '', original: structuredClone(json) };
+  return {
+    ...entry,
+    keys: (entry.keys as string[] | undefined) ?? [],
+    content: (entry.content as string | undefined) ?? '',
+    original: structuredClone(json),
+  };
 }
 
 /**
@@ -189,7 +222,20 @@ function seed(format: EntryFormat, index: number, from?: Json): Json {
   if (format === 'card') {
     const extensions: Json = from && isObject(from.extensions) ? structuredClone(from.extensions) : {};
     for (const [card, world] of CARRIED) if (from && from[world] !== undefined) extensions[card] = structuredClone(from[world]);
-    return { id: index, keys: [], secondary_keys: [], comment: '', content: '', constant: false, selective: true, insertion_order: 100, enabled: true, position: 'before_char', use_regex: false, extensions };
+    return {
+      id: index,
+      keys: [],
+      secondary_keys: [],
+      comment: '',
+      content: '',
+      constant: false,
+      selective: true,
+      insertion_order: 100,
+      enabled: true,
+      position: 'before_char',
+      use_regex: false,
+      extensions,
+    };
   }
   // ST's newWorldInfoEntryTemplate, with a card entry's extra settings carried across.
   const json: Json = {

@@ -42,12 +42,14 @@ export function compileKey(rawKey: string, options: KeyOptions): KeyCheck {
     const end = WORD_CHAR.test(key.at(-1)!) ? '(?![\\p{L}\\p{N}_])' : '';
     return { ok: true, regex: new RegExp(`${start}${escapeRegex(key)}${end}`, options.caseSensitive ? 'u' : 'iu') };
   }
-  if (key.length > MAX_REGEX_KEY_LENGTH) return { ok: false, reason: `a regular expression key may be at most ${MAX_REGEX_KEY_LENGTH} characters` };
+  if (key.length > MAX_REGEX_KEY_LENGTH)
+    return { ok: false, reason: `a regular expression key may be at most ${MAX_REGEX_KEY_LENGTH} characters` };
   const slashed = SLASH_FORM.exec(key);
   const pattern = slashed ? slashed[1]! : key;
   const flags = new Set([...(slashed?.[2] ?? '')].filter((flag) => KEPT_FLAGS.has(flag)));
   if (!options.caseSensitive) flags.add('i');
-  if (NESTED_QUANTIFIER.test(pattern)) return { ok: false, reason: 'a repeated group that holds a repetition, like (a+)+, can take very long to match' };
+  if (NESTED_QUANTIFIER.test(pattern))
+    return { ok: false, reason: 'a repeated group that holds a repetition, like (a+)+, can take very long to match' };
   try {
     return { ok: true, regex: new RegExp(pattern, [...flags].join('')) };
   } catch (error) {

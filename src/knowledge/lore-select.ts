@@ -126,7 +126,8 @@ export function activateLore(items: LoreItem[], scan: LoreScan): LoreResult {
       if (timed.isActive('delay', entry.item)) continue;
       if (timed.isActive('cooldown', entry.item) && !sticky) continue;
       if (state !== SCAN.recursion && lore.delayUntilRecursion && !sticky) continue;
-      if (state === SCAN.recursion && lore.delayUntilRecursion && delayLevelOf(lore.delayUntilRecursion) > currentDelayLevel && !sticky) continue;
+      if (state === SCAN.recursion && lore.delayUntilRecursion && delayLevelOf(lore.delayUntilRecursion) > currentDelayLevel && !sticky)
+        continue;
       if (state === SCAN.recursion && recursive && lore.excludeRecursion && !sticky) continue;
       if (entry.decorators.includes('@@activate')) {
         now.set(entry, '@@activate');
@@ -146,20 +147,31 @@ export function activateLore(items: LoreItem[], scan: LoreScan): LoreResult {
       const primary = lore.keys.find((key) => matches(entry, text, key));
       if (!primary) continue;
       const secondary = lore.selective !== false ? (lore.secondaryKeys ?? []).filter((key) => key.trim()) : [];
-      if (!secondary.length || secondaryHolds(lore.selectiveLogic ?? 'and_any', secondary.map((key) => matches(entry, text, key)))) {
+      if (
+        !secondary.length ||
+        secondaryHolds(
+          lore.selectiveLogic ?? 'and_any',
+          secondary.map((key) => matches(entry, text, key)),
+        )
+      ) {
         now.set(entry, primary.trim());
       }
     }
 
     // Sticky entries first, then the sorted order, for the probability and budget checks.
     const fresh = [...now.keys()].sort(
-      (a, b) => Number(timed.isActive('sticky', b.item)) - Number(timed.isActive('sticky', a.item)) || sorted.indexOf(a) - sorted.indexOf(b),
+      (a, b) =>
+        Number(timed.isActive('sticky', b.item)) - Number(timed.isActive('sticky', a.item)) || sorted.indexOf(a) - sorted.indexOf(b),
     );
-    filterByInclusionGroups(fresh, [...activated.values()].map((a) => a.entry), {
-      timed,
-      random,
-      score: (entry) => groupScore(entry, (key) => matches(entry, textOf(entry), key)),
-    });
+    filterByInclusionGroups(
+      fresh,
+      [...activated.values()].map((a) => a.entry),
+      {
+        timed,
+        random,
+        score: (entry) => groupScore(entry, (key) => matches(entry, textOf(entry), key)),
+      },
+    );
 
     let newContent = '';
     const scannedTokens = countTokens(activatedText);
@@ -262,7 +274,8 @@ function delayLevelOf(value: boolean | number | undefined): number {
  */
 export function parseDecorators(content: string): [string[], string] {
   if (!content.startsWith('@@')) return [[], content];
-  const known = (line: string) => KNOWN_DECORATORS.some((decorator) => (line.startsWith('@@@') ? line.slice(1) : line).startsWith(decorator));
+  const known = (line: string) =>
+    KNOWN_DECORATORS.some((decorator) => (line.startsWith('@@@') ? line.slice(1) : line).startsWith(decorator));
   const lines = content.split('\n');
   const decorators: string[] = [];
   let fallback = false;
@@ -279,7 +292,11 @@ export function parseDecorators(content: string): [string[], string] {
 }
 
 /** Kept for callers that only need what fires for some text (tests, /lore tools): no budget, no timed state. */
-export function selectLore(items: LoreItem[], recent: string[], options: { budgetTokens?: number; scanDepth?: number } = {}): ActivatedLore[] {
+export function selectLore(
+  items: LoreItem[],
+  recent: string[],
+  options: { budgetTokens?: number; scanDepth?: number } = {},
+): ActivatedLore[] {
   return activateLore(items, {
     messages: recent,
     budgetTokens: options.budgetTokens ?? Number.MAX_SAFE_INTEGER,

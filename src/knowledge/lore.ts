@@ -8,7 +8,6 @@ import { compileKey, isRegexKey, MAX_REGEX_KEY_LENGTH } from './lore-keys.js';
 import type { LoreEntry } from './types.js';
 import { isUuid } from '../core/uuid.js';
 
-
 export { activateLore, selectLore, loreBudget, LORE_DEFAULTS, type ActivatedLore, type LoreScan } from './lore-select.js';
 export { splitKeys } from './lore-keys.js';
 
@@ -44,7 +43,13 @@ export interface LoreInput {
 
 export type LorePatch = Partial<LoreInput> & { enabled?: boolean };
 
-export const LORE_LIMITS = { maxContentChars: 8000, maxKeys: 50, maxKeyChars: 200, maxNameChars: 200, maxEntriesPerCharacter: 1000 } as const;
+export const LORE_LIMITS = {
+  maxContentChars: 8000,
+  maxKeys: 50,
+  maxKeyChars: 200,
+  maxNameChars: 200,
+  maxEntriesPerCharacter: 1000,
+} as const;
 
 /** Every lore item of a character, whatever its embedding status (keywords work before embedding finishes). */
 export async function loadLore(em: EntityManager, characterId: string): Promise<LoreItem[]> {
@@ -65,7 +70,13 @@ export async function findLore(em: EntityManager, character: ICharacter, idOrNam
 }
 
 /** Adds a lore entry and queues its embedding; its keywords work at once. */
-export async function addLore(em: EntityManager, queue: JobQueue, actor: Actor, character: ICharacter, input: LoreInput): Promise<LoreItem> {
+export async function addLore(
+  em: EntityManager,
+  queue: JobQueue,
+  actor: Actor,
+  character: ICharacter,
+  input: LoreInput,
+): Promise<LoreItem> {
   assertCanChangeKnowledge(actor, character);
   const entry = checkLore(input);
   const count = await em.count(CharacterKnowledge, { character: character.id, sourceType: 'manual' });
@@ -98,7 +109,12 @@ export async function editLore(
   // Only what was given changes: an imported entry keeps its other settings and its original JSON.
   const checked = checkLore({ ...current.entry, name: current.name, ...given });
   const changed = Object.fromEntries(Object.entries(checked).filter(([key]) => key in given));
-  const entry: LoreEntry & { name: string } = { ...current.entry, ...changed, name: checked.name, ...(given.enabled === undefined ? {} : { enabled: given.enabled }) };
+  const entry: LoreEntry & { name: string } = {
+    ...current.entry,
+    ...changed,
+    name: checked.name,
+    ...(given.enabled === undefined ? {} : { enabled: given.enabled }),
+  };
   const contentChanged = entry.content !== current.entry.content;
   if (contentChanged) await assertContentNew(em, character, entry.content, row.id);
   // Disabled and empty entries are stored without embedding; switching one on learns it now.
@@ -122,7 +138,11 @@ export async function editLore(
 /** A lore entry of this character by id; the option is autocompleted, but a person may type anything. */
 async function findLoreRow(em: EntityManager, character: ICharacter, id: string): Promise<ICharacterKnowledge | null> {
   if (!isUuid(id.trim())) return null;
-  return (await em.findOne(CharacterKnowledge, { id: id.trim(), character: character.id, sourceType: 'manual' })) as ICharacterKnowledge | null;
+  return (await em.findOne(CharacterKnowledge, {
+    id: id.trim(),
+    character: character.id,
+    sourceType: 'manual',
+  })) as ICharacterKnowledge | null;
 }
 
 /** Deletes a lore entry; its passages leave recall at once. */
@@ -140,7 +160,9 @@ export function checkLore(input: LoreInput): LoreEntry & { name: string } {
   const content = input.content.trim();
   if (!content) throw new UserError('A lore entry needs content: what the character should know.');
   if (content.length > LORE_LIMITS.maxContentChars) {
-    throw new UserError(`That lore entry is ${content.length} characters long; the limit is ${LORE_LIMITS.maxContentChars}. Split it into several entries.`);
+    throw new UserError(
+      `That lore entry is ${content.length} characters long; the limit is ${LORE_LIMITS.maxContentChars}. Split it into several entries.`,
+    );
   }
   const options = { caseSensitive: input.caseSensitive, useRegex: input.useRegex };
   const keys = checkKeys(input.keys, options, 'keywords');
@@ -165,11 +187,13 @@ export function checkLore(input: LoreInput): LoreEntry & { name: string } {
 
 function checkKeys(raw: string[], options: { caseSensitive?: boolean; useRegex?: boolean }, what: string): string[] {
   const keys = [...new Set(raw.map((key) => key.trim()).filter(Boolean))];
-  if (keys.length > LORE_LIMITS.maxKeys) throw new UserError(`At most ${LORE_LIMITS.maxKeys} ${what} per entry (this one has ${keys.length}).`);
+  if (keys.length > LORE_LIMITS.maxKeys)
+    throw new UserError(`At most ${LORE_LIMITS.maxKeys} ${what} per entry (this one has ${keys.length}).`);
   for (const key of keys) {
     const regex = isRegexKey(key, options);
     const limit = regex ? MAX_REGEX_KEY_LENGTH : LORE_LIMITS.maxKeyChars;
-    if (key.length > limit) throw new UserError(`The keyword “${shorten(key, 40)}” is ${key.length} characters long; the limit is ${limit}.`);
+    if (key.length > limit)
+      throw new UserError(`The keyword “${shorten(key, 40)}” is ${key.length} characters long; the limit is ${limit}.`);
     const check = compileKey(key, options);
     if (!check.ok) throw new UserError(`The keyword “${shorten(key, 100)}” is not a usable regular expression: ${check.reason}.`);
   }
@@ -187,7 +211,11 @@ async function assertContentNew(em: EntityManager, character: ICharacter, conten
 }
 
 async function loreRows(em: EntityManager, characterId: string): Promise<LoreRow[]> {
-  const rows = await em.find(CharacterKnowledge, { character: characterId, sourceType: 'manual' }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+  const rows = await em.find(
+    CharacterKnowledge,
+    { character: characterId, sourceType: 'manual' },
+    { orderBy: { createdAt: 'asc', id: 'asc' } },
+  );
   return rows.flatMap((row) => loreOf(row as ICharacterKnowledge) ?? []);
 }
 

@@ -25,13 +25,20 @@ export async function extractPdf(buffer: Buffer, given: ExtractLimits, signal?: 
       worker.once('error', (error: Error & { code?: string }) =>
         reject(
           error.code === 'ERR_WORKER_OUT_OF_MEMORY'
-            ? new UserError(`That PDF needs more than ${limits.pdfMemoryMb} MB of memory to read, so it was stopped. Split it into smaller files.`)
+            ? new UserError(
+                `That PDF needs more than ${limits.pdfMemoryMb} MB of memory to read, so it was stopped. Split it into smaller files.`,
+              )
             : error,
         ),
       );
       worker.once('exit', (code) => reject(new Error(`The PDF reader stopped (exit code ${code}).`)));
       timer = setTimeout(
-        () => reject(new UserError(`That PDF took longer than ${Math.ceil(limits.pdfTimeoutMs / 1000)} s to read, so it was stopped. Split it into smaller files.`)),
+        () =>
+          reject(
+            new UserError(
+              `That PDF took longer than ${Math.ceil(limits.pdfTimeoutMs / 1000)} s to read, so it was stopped. Split it into smaller files.`,
+            ),
+          ),
         limits.pdfTimeoutMs,
       );
       onAbort = () => reject(signal!.reason ?? new Error('aborted'));

@@ -33,9 +33,7 @@ async function read(): Promise<void> {
   let chars = 0;
   for (let number = 1; number <= pdf.numPages; number++) {
     const content = await (await pdf.getPage(number)).getTextContent();
-    const text = content.items
-      .map((item) => ('str' in item ? item.str + (item.hasEOL ? '\n' : '') : ''))
-      .join('');
+    const text = content.items.map((item) => ('str' in item ? item.str + (item.hasEOL ? '\n' : '') : '')).join('');
     chars += text.length;
     if (chars > maxChars) {
       parentPort!.postMessage({ refused: 'text', pages: number });

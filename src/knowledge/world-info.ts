@@ -32,14 +32,23 @@ export async function readLoreFile(buffer: Buffer): Promise<LoreEntry[]> {
 }
 
 /** Adds the file's entries to the character's lorebook, in order, all kept (disabled ones stay off). */
-export async function importLoreFile(em: EntityManager, queue: JobQueue, actor: Actor, character: ICharacter, entries: LoreEntry[]): Promise<number> {
+export async function importLoreFile(
+  em: EntityManager,
+  queue: JobQueue,
+  actor: Actor,
+  character: ICharacter,
+  entries: LoreEntry[],
+): Promise<number> {
   assertCanChangeKnowledge(actor, character);
   if (entries.length === 0) throw new UserError('That file has no lore entries.');
   const longest = Math.max(...entries.map((entry) => entry.content.length));
-  if (longest > CARD_LIMITS.loreEntryChars) throw new UserError(`An entry of that file is ${longest} characters long; the most kept is ${CARD_LIMITS.loreEntryChars}.`);
+  if (longest > CARD_LIMITS.loreEntryChars)
+    throw new UserError(`An entry of that file is ${longest} characters long; the most kept is ${CARD_LIMITS.loreEntryChars}.`);
   const have = await em.count(CharacterKnowledge, { character: character.id, sourceType: 'manual' });
   if (have + entries.length > LORE_LIMITS.maxEntriesPerCharacter) {
-    throw new UserError(`${character.name} has ${have} lore entries and the file ${entries.length}; the most a character keeps is ${LORE_LIMITS.maxEntriesPerCharacter}.`);
+    throw new UserError(
+      `${character.name} has ${have} lore entries and the file ${entries.length}; the most a character keeps is ${LORE_LIMITS.maxEntriesPerCharacter}.`,
+    );
   }
   return (await createLoreItems(em, queue, actor, character, entries)).length;
 }

@@ -52,7 +52,9 @@ export function zipInflatesWithin(buffer: Buffer, maxBytes: number): Promise<'ok
               finish('too-big');
             }
           });
-          stream.on('error', (failure: Error) => finish(/too many bytes|too few bytes|expected/i.test(failure.message) ? 'lies' : 'damaged'));
+          stream.on('error', (failure: Error) =>
+            finish(/too many bytes|too few bytes|expected/i.test(failure.message) ? 'lies' : 'damaged'),
+          );
           stream.on('end', () => zip.readEntry());
         });
       });

@@ -86,7 +86,9 @@ export class AnthropicProvider implements ChatProvider {
 }
 
 type AnthropicImageType = 'image/jpeg' | 'image/png' | 'image/gif' | 'image/webp';
-type AnthropicBlock = { type: 'text'; text: string } | { type: 'image'; source: { type: 'base64'; media_type: AnthropicImageType; data: string } };
+type AnthropicBlock =
+  | { type: 'text'; text: string }
+  | { type: 'image'; source: { type: 'base64'; media_type: AnthropicImageType; data: string } };
 /** A turn's content: text blocks, and with pictures, image blocks (base64) before the text, as Anthropic advises. */
 export type AnthropicContent = AnthropicBlock[];
 
@@ -110,7 +112,14 @@ export function toAnthropicMessages(
   messages: { role: 'user' | 'assistant'; content: AnthropicContent }[];
 } {
   const named = (message: ChatMessage) => {
-    const speaker = message.name === 'example_user' ? names.user : message.name === 'example_assistant' ? names.char : message.role === 'system' ? undefined : message.name;
+    const speaker =
+      message.name === 'example_user'
+        ? names.user
+        : message.name === 'example_assistant'
+          ? names.char
+          : message.role === 'system'
+            ? undefined
+            : message.name;
     return speaker && !message.content.startsWith(`${speaker}: `) ? `${speaker}: ${message.content}` : message.content;
   };
   let first = 0;

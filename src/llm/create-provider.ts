@@ -44,12 +44,7 @@ export const VENDOR_NAMES: Record<ProviderType, string> = {
  * once per instance, and reused for every message. `apiKey` must be the plain
  * key (decrypted by the caller).
  */
-export function createProvider(input: {
-  type: ProviderType;
-  name: string;
-  config: ProviderConfig;
-  policy: EndpointPolicy;
-}): ChatProvider {
+export function createProvider(input: { type: ProviderType; name: string; config: ProviderConfig; policy: EndpointPolicy }): ChatProvider {
   const { type, config, policy } = input;
   const baseUrl = config.baseUrl ?? DEFAULT_BASE_URLS[type];
   if (!baseUrl) throw new Error(`A ${type} provider needs an endpoint URL.`);

@@ -57,7 +57,11 @@ export function toProviderError(error: unknown, label: ProviderLabel): ProviderE
   const detail = detailOf(error).toLowerCase();
   if (status === undefined) {
     if (isConnectionRefused(error)) {
-      return new ProviderError('connection_refused', `Could not reach ${who}: the connection was refused. Is the server running, and is the endpoint right?`, { cause: error });
+      return new ProviderError(
+        'connection_refused',
+        `Could not reach ${who}: the connection was refused. Is the server running, and is the endpoint right?`,
+        { cause: error },
+      );
     }
     return new ProviderError('connection_refused', `Could not reach ${who}. Check the endpoint with /provider test.`, { cause: error });
   }
@@ -76,12 +80,18 @@ export function toProviderError(error: unknown, label: ProviderLabel): ProviderE
     return new ProviderError('context_too_long', `The conversation is too long for this model's context window.`, { cause: error, status });
   }
   if (status === 404 || /model.*(not found|does not exist)|unknown model/.test(detail)) {
-    return new ProviderError('model_not_found', `${who} does not have that model. Pick one with /provider models.`, { cause: error, status });
+    return new ProviderError('model_not_found', `${who} does not have that model. Pick one with /provider models.`, {
+      cause: error,
+      status,
+    });
   }
   if (status >= 500) {
     return new ProviderError('server', `${who} had a server error (${status}). Try again in a moment.`, { cause: error, status });
   }
-  return new ProviderError('bad_request', `${who} refused the request (${status}): ${detailOf(error).slice(0, 200)}`, { cause: error, status });
+  return new ProviderError('bad_request', `${who} refused the request (${status}): ${detailOf(error).slice(0, 200)}`, {
+    cause: error,
+    status,
+  });
 }
 
 /**

@@ -60,10 +60,12 @@ export async function addInstance(
   deps: { secrets?: SecretBox; allowPrivateEndpoints: boolean },
 ): Promise<ILlmProviderInstance> {
   // The scope and type come from a form's custom_id, which a modified client can forge.
-  if (!PROVIDER_SCOPES.includes(input.scope)) throw new UserError('That is not a provider scope: choose yours, this server’s or the operator’s.');
+  if (!PROVIDER_SCOPES.includes(input.scope))
+    throw new UserError('That is not a provider scope: choose yours, this server’s or the operator’s.');
   if (!PROVIDER_TYPES.includes(input.type)) throw new UserError(`That is not a provider type. Supported: ${PROVIDER_TYPES.join(', ')}.`);
   assertCanManage(actor, input.scope);
-  if (input.baseUrl && input.baseUrl.length > MAX_URL_LENGTH) throw new UserError(`That endpoint URL is longer than ${MAX_URL_LENGTH} characters.`);
+  if (input.baseUrl && input.baseUrl.length > MAX_URL_LENGTH)
+    throw new UserError(`That endpoint URL is longer than ${MAX_URL_LENGTH} characters.`);
   const name = input.name.trim().slice(0, 100);
   if (!name) throw new UserError('Give the provider a name.');
   if (input.type === 'openai-compatible' && !input.baseUrl) throw new UserError('An OpenAI-compatible provider needs its endpoint URL.');
@@ -167,7 +169,13 @@ function ownerOf(instance: ILlmProviderInstance): object {
 
 /** Sets the model an instance uses when a character names none. */
 /** Sets an instance's default model and, when given, its context size in tokens (0 forgets it). */
-export async function setInstanceModel(em: EntityManager, actor: Actor, id: string, model: string, contextWindow?: number): Promise<ILlmProviderInstance> {
+export async function setInstanceModel(
+  em: EntityManager,
+  actor: Actor,
+  id: string,
+  model: string,
+  contextWindow?: number,
+): Promise<ILlmProviderInstance> {
   const instance = await findUsableInstance(em, actor, id);
   assertCanManage(actor, instance.scope, instance);
   const name = model.trim();
@@ -175,7 +183,8 @@ export async function setInstanceModel(em: EntityManager, actor: Actor, id: stri
   const config: ProviderConfig = { ...(instance.config as ProviderConfig), model: name };
   if (contextWindow === 0) delete config.contextWindow;
   else if (contextWindow !== undefined) {
-    if (contextWindow < 512 || contextWindow > 10_000_000) throw new UserError('Give a context size between 512 and 10,000,000 tokens (0 to forget it).');
+    if (contextWindow < 512 || contextWindow > 10_000_000)
+      throw new UserError('Give a context size between 512 and 10,000,000 tokens (0 to forget it).');
     config.contextWindow = contextWindow;
   }
   instance.config = config;
@@ -184,7 +193,12 @@ export async function setInstanceModel(em: EntityManager, actor: Actor, id: stri
 }
 
 /** Sets whether an instance's models are sent pictures: true, false, or undefined to go by the model's name. */
-export async function setInstanceVision(em: EntityManager, actor: Actor, id: string, vision: boolean | undefined): Promise<ILlmProviderInstance> {
+export async function setInstanceVision(
+  em: EntityManager,
+  actor: Actor,
+  id: string,
+  vision: boolean | undefined,
+): Promise<ILlmProviderInstance> {
   const instance = await findUsableInstance(em, actor, id);
   assertCanManage(actor, instance.scope, instance);
   const { vision: _old, ...config } = instance.config as ProviderConfig;

@@ -65,7 +65,10 @@ export const OLLAMA_CONTEXT_WINDOW = 8_192;
 
 /** A model's known context window (by family), or the fallback. */
 export function knownContextWindow(model: string): number {
-  const name = model.toLowerCase().replace(/^.*[/]/, '').replace(/^(anthropic|openai|meta|mistralai|google)\./, '');
+  const name = model
+    .toLowerCase()
+    .replace(/^.*[/]/, '')
+    .replace(/^(anthropic|openai|meta|mistralai|google)\./, '');
   const match = CONTEXT_WINDOWS.filter(([prefix]) => name.startsWith(prefix)).sort((a, b) => b[0].length - a[0].length)[0];
   return match?.[1] ?? FALLBACK_CONTEXT_WINDOW;
 }

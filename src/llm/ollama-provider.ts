@@ -53,9 +53,17 @@ export class OllamaProvider implements ChatProvider {
         iterator = await client.chat({
           model: request.model,
           // System messages stay where the prompt put them (Ollama's chat templates take them anywhere).
-          messages: request.messages.map(({ role, content, images }) => ({ role, content, ...(images?.length ? { images: images.map((image) => image.data) } : {}) })),
+          messages: request.messages.map(({ role, content, images }) => ({
+            role,
+            content,
+            ...(images?.length ? { images: images.map((image) => image.data) } : {}),
+          })),
           stream: true,
-          options: { temperature: request.temperature, num_predict: request.maxTokens, ...(request.contextWindow ? { num_ctx: request.contextWindow } : {}) },
+          options: {
+            temperature: request.temperature,
+            num_predict: request.maxTokens,
+            ...(request.contextWindow ? { num_ctx: request.contextWindow } : {}),
+          },
         });
         if (request.signal?.aborted) iterator.abort();
         for await (const chunk of iterator) {

@@ -82,8 +82,9 @@ export class OpenAIProvider implements ChatProvider {
     try {
       const models: ModelInfo[] = [];
       for await (const model of this.#client.models.list({ signal })) {
-        const window = (model as { context_length?: number; context_window?: number }).context_length
-          ?? (model as { context_window?: number }).context_window;
+        const window =
+          (model as { context_length?: number; context_window?: number }).context_length ??
+          (model as { context_window?: number }).context_window;
         models.push({ id: model.id, contextWindow: window });
       }
       return models.sort((a, b) => a.id.localeCompare(b.id));

@@ -58,7 +58,10 @@ export class ProviderRegistry {
     return provider;
   }
 
-  async resolve(em: EntityManager, request: { actor: Actor; character?: ICharacter }): Promise<ResolvedModel & { instance: ILlmProviderInstance }> {
+  async resolve(
+    em: EntityManager,
+    request: { actor: Actor; character?: ICharacter },
+  ): Promise<ResolvedModel & { instance: ILlmProviderInstance }> {
     const instance = await resolveInstance(em, request.actor, request.character);
     const config = instance.config as ProviderConfig;
     const model = request.character?.config.model || config.model || DEFAULT_MODELS[instance.providerType as ProviderType];

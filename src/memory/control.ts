@@ -10,7 +10,11 @@ export type ForgetRange = { discordMessageId: string } | { since: Date } | { eve
 
 /** The conversation of a channel, thread or DM (bound to a character or a scene), or a plain error. */
 export async function conversationIn(em: EntityManager, channelId: string): Promise<IConversation> {
-  const conversation = (await em.findOne(Conversation, { discordChannelId: channelId }, { populate: ['character', 'user'] })) as IConversation | null;
+  const conversation = (await em.findOne(
+    Conversation,
+    { discordChannelId: channelId },
+    { populate: ['character', 'user'] },
+  )) as IConversation | null;
   if (!conversation) throw new UserError('Nothing has been said with a character here yet.');
   return conversation;
 }
@@ -103,7 +107,10 @@ export async function* exportConversation(em: EntityManager, conversation: IConv
     const page = await em.find(
       Message,
       after
-        ? { conversation: conversation.id, $or: [{ createdAt: { $gt: after.createdAt } }, { createdAt: after.createdAt, id: { $gt: after.id } }] }
+        ? {
+            conversation: conversation.id,
+            $or: [{ createdAt: { $gt: after.createdAt } }, { createdAt: after.createdAt, id: { $gt: after.id } }],
+          }
         : { conversation: conversation.id },
       { orderBy: { createdAt: 'asc', id: 'asc' }, limit: 500, populate: ['character'] },
     );
@@ -192,6 +199,8 @@ function pgArray(ids: string[]): string {
 
 /** The conversation's settings as stored now (another process may have changed them). */
 async function freshSettings(em: EntityManager, conversationId: string): Promise<{ settings: Record<string, unknown> }> {
-  const [row] = await em.execute<{ settings: Record<string, unknown> | null }[]>('select settings from conversations where id = ?', [conversationId]);
+  const [row] = await em.execute<{ settings: Record<string, unknown> | null }[]>('select settings from conversations where id = ?', [
+    conversationId,
+  ]);
   return { settings: row?.settings ?? {} };
 }

@@ -55,17 +55,30 @@ export async function queueMemorize(queue: JobQueue, reply: { id: string }): Pro
 export function memorizeHandler(deps: { orm: MikroORM; embedder: Embedder }) {
   return async (data: { replyId: string }, context: JobContext): Promise<{ memorized: boolean }> => {
     const em = deps.orm.em.fork();
-    const reply = (await em.findOne(Message, { id: data.replyId, role: 'assistant' }, {
-      populate: ['conversation', 'conversation.guild', 'character'],
-    })) as IMessage | null;
+    const reply = (await em.findOne(
+      Message,
+      { id: data.replyId, role: 'assistant' },
+      {
+        populate: ['conversation', 'conversation.guild', 'character'],
+      },
+    )) as IMessage | null;
     if (!reply?.character || (reply.metadata as { greeting?: boolean }).greeting) return { memorized: false };
     const conversation = reply.conversation as IConversation;
     if (reply.character.config.memory_enabled === false || isMemoryPaused(conversation)) return { memorized: false };
     const exchange = await exchangeOf(em, reply);
     const people = exchange.filter((message) => message.role === 'user' && message.author);
     // Pictures are remembered by their captions, like text ("[Alice shared an image: …]").
-    const images = await imagesOf(em, exchange.filter((message) => message.role === 'user').map((message) => message.id));
-    if (!images.length && !worthRemembering(people.map((message) => message.content), reply.content)) {
+    const images = await imagesOf(
+      em,
+      exchange.filter((message) => message.role === 'user').map((message) => message.id),
+    );
+    if (
+      !images.length &&
+      !worthRemembering(
+        people.map((message) => message.content),
+        reply.content,
+      )
+    ) {
       // A new version that says nothing replaces a memory an earlier version left; the mark keeps it off requeueUnmemorized.
       await em.execute('delete from vector_memories where message_id = ?', [reply.id], 'run');
       await em.execute(
@@ -133,7 +146,6 @@ export function memorizeHandler(deps: { orm: MikroORM; embedder: Embedder }) {
 function union(older: string[] | undefined, newer: string[]): string[] {
   return [...new Set([...(older ?? []), ...newer])];
 }
-
 
 /**
  * Queues again the replies of the last day that have no memory yet: jobs an

@@ -24,7 +24,10 @@ async function main(): Promise<void> {
         logger.info({ done, total }, 're-embedding');
       },
     });
-    logger.info({ ...result, embedder: embedder.id, seconds: Math.round((Date.now() - started) / 1000) }, 'every memory is embedded with the current embedder');
+    logger.info(
+      { ...result, embedder: embedder.id, seconds: Math.round((Date.now() - started) / 1000) },
+      'every memory is embedded with the current embedder',
+    );
   } finally {
     await embedder.close?.();
     await database.close();

@@ -34,7 +34,9 @@ export async function reembedAll(
   const resized = current !== embedder.dimension;
   const stale = `(embedding is null or metadata->>'embedder' is distinct from ?)`;
   if (!resized) {
-    const [pending] = await em.execute<{ any: boolean }[]>(`select exists (select 1 from vector_memories where ${stale}) as any`, [embedder.id]);
+    const [pending] = await em.execute<{ any: boolean }[]>(`select exists (select 1 from vector_memories where ${stale}) as any`, [
+      embedder.id,
+    ]);
     // Nothing to do: keep the index rather than rebuilding it for nothing.
     if (!pending!.any) return { reembedded: 0 };
   }
@@ -46,10 +48,9 @@ export async function reembedAll(
       'run',
     );
   }
-  const [counted] = await em.execute<{ total: number }[]>(
-    `select count(*)::int as total from vector_memories where ${stale}`,
-    [embedder.id],
-  );
+  const [counted] = await em.execute<{ total: number }[]>(`select count(*)::int as total from vector_memories where ${stale}`, [
+    embedder.id,
+  ]);
   const total = counted!.total;
   let done = 0;
   let after = '00000000-0000-0000-0000-000000000000';

@@ -39,10 +39,9 @@ export async function replySources(
   const loreIds = stored.filter((source) => source.kind === 'lore').map((source) => source.id);
   const [memories, lore] = await Promise.all([
     memoryIds.length
-      ? em.execute<{ id: string; content: string }[]>(
-          `select id, content from vector_memories where id = any(?::uuid[])`,
-          [`{${memoryIds.join(',')}}`],
-        )
+      ? em.execute<{ id: string; content: string }[]>(`select id, content from vector_memories where id = any(?::uuid[])`, [
+          `{${memoryIds.join(',')}}`,
+        ])
       : [],
     loreIds.length ? em.find(CharacterKnowledge, { id: { $in: loreIds } }, { populate: ['rawContent'] }) : [],
   ]);

@@ -122,7 +122,13 @@ export async function saveSummary(
 }
 
 /** Messages before `before` and after `after`, oldest first, at most `limit`. */
-async function unsummarized(em: EntityManager, conversationId: string, before: Date, after: Date | undefined, limit: number): Promise<IMessage[]> {
+async function unsummarized(
+  em: EntityManager,
+  conversationId: string,
+  before: Date,
+  after: Date | undefined,
+  limit: number,
+): Promise<IMessage[]> {
   const rows = await em.find(
     Message,
     { conversation: conversationId, createdAt: after ? { $lt: before, $gt: after } : { $lt: before } },

@@ -76,7 +76,17 @@ export interface SearchOptions {
 /** A statement as run: its SQL and parameters. */
 export type QueryListener = (query: { sql: string; params: unknown[] }) => void;
 
-const COLUMNS = ['content', 'embedding', 'memory_type', 'conversation_id', 'character_id', 'knowledge_id', 'user_id', 'message_id', 'metadata'];
+const COLUMNS = [
+  'content',
+  'embedding',
+  'memory_type',
+  'conversation_id',
+  'character_id',
+  'knowledge_id',
+  'user_id',
+  'message_id',
+  'metadata',
+];
 const ROWS_PER_INSERT = 500;
 
 /** Inserts memories in multi-row batches; returns their ids in input order. */
@@ -110,11 +120,7 @@ export async function insertMemories(em: EntityManager, memories: MemoryInput[])
 
 /** Deletes every chunk of one knowledge item (before re-ingesting it, say). */
 export async function deleteKnowledgeMemories(em: EntityManager, knowledgeId: string): Promise<number> {
-  const result = await em.execute<{ affectedRows: number }>(
-    'delete from vector_memories where knowledge_id = ?',
-    [knowledgeId],
-    'run',
-  );
+  const result = await em.execute<{ affectedRows: number }>('delete from vector_memories where knowledge_id = ?', [knowledgeId], 'run');
   return result.affectedRows;
 }
 

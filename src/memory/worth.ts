@@ -14,17 +14,23 @@ const EMPTY_WORDS = new Set(
     'yep nope ok okay k kk sure fine cool nice great good well oh ah uh um hmm huh wow lol lmao haha hehe xd hi hey ' +
     'hello yo sup bye goodbye night morning evening thanks thank thx ty please pls np welcome sorry just really very ' +
     'too also still again maybe all any some much many more most less little lot now then today tonight doing going ' +
-    'how\'s what\'s i\'m you\'re it\'s that\'s don\'t doesn\'t didn\'t can\'t won\'t isn\'t aren\'t im youre dont cant ' +
+    "how's what's i'm you're it's that's don't doesn't didn't can't won't isn't aren't im youre dont cant " +
     'about like know think guess mean right alright anyway though'
   ).split(/\s+/),
 );
 
 /** A reply that says the character does not know. */
-const UNSURE = /^\W*(i['’]?m not (sure|certain)|i don['’]?t (know|remember|recall)|i (can['’]?t|cannot) (say|remember|recall)|no idea|not sure|i have no idea|who knows)\b/i;
+const UNSURE =
+  /^\W*(i['’]?m not (sure|certain)|i don['’]?t (know|remember|recall)|i (can['’]?t|cannot) (say|remember|recall)|no idea|not sure|i have no idea|who knows)\b/i;
 
 /** The words of a text that carry meaning (two characters or more, not in EMPTY_WORDS): names, numbers, nouns. */
 export function contentWords(text: string): string[] {
-  return (text.toLowerCase().replace(/’/g, "'").match(/[\p{L}\p{N}']+/gu) ?? []).filter((word) => word.length >= 2 && !EMPTY_WORDS.has(word));
+  return (
+    text
+      .toLowerCase()
+      .replace(/’/g, "'")
+      .match(/[\p{L}\p{N}']+/gu) ?? []
+  ).filter((word) => word.length >= 2 && !EMPTY_WORDS.has(word));
 }
 
 /**

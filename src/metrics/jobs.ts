@@ -60,6 +60,9 @@ export function meteredIngest<T extends { knowledgeId: string }>(
 }
 
 async function refused(orm: MikroORM, knowledgeId: string): Promise<boolean> {
-  const item = await orm.em.fork().findOne(CharacterKnowledge, knowledgeId, { fields: ['status'] }).catch(() => null);
+  const item = await orm.em
+    .fork()
+    .findOne(CharacterKnowledge, knowledgeId, { fields: ['status'] })
+    .catch(() => null);
   return item?.status === 'failed';
 }

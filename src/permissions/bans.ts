@@ -6,7 +6,6 @@ import { UserError } from '../errors.js';
 import { loadAccess, saveAccess, type GuildAccess } from './guild-settings.js';
 import { isUuid } from '../core/uuid.js';
 
-
 /** Only server admins (Manage Server) change a server's settings, whatever Discord's command permissions say. */
 export function assertServerAdmin(actor: Actor): asserts actor is Actor & { guild: NonNullable<Actor['guild']> } {
   if (!actor.guild) throw new UserError('Server settings are changed from inside the server.');
@@ -21,7 +20,9 @@ export function assertServerAdmin(actor: Actor): asserts actor is Actor & { guil
 async function charactersActiveIn(em: EntityManager, guildId: string): Promise<string[]> {
   const bound = await em.find(Conversation, { guild: guildId, character: { $ne: null } }, { fields: ['character'] });
   const cast = await em.find(ConversationParticipant, { conversation: { guild: guildId } }, { fields: ['character'] });
-  return [...new Set([...bound, ...cast].map((row) => (row.character as { id: string } | null)?.id).filter((id): id is string => Boolean(id)))];
+  return [
+    ...new Set([...bound, ...cast].map((row) => (row.character as { id: string } | null)?.id).filter((id): id is string => Boolean(id))),
+  ];
 }
 
 /** Characters an admin may ban here whose name contains `search` (or with this id), for autocomplete and the command. */
@@ -29,7 +30,11 @@ export async function searchBannable(em: EntityManager, actor: Actor, search: st
   assertServerAdmin(actor);
   const active = await charactersActiveIn(em, actor.guild.id);
   const key = search.trim();
-  const byKey: FilterQuery<ICharacter> = isUuid(key) ? { id: key } : key ? { name: { $ilike: `%${key.replace(/[\\%_]/g, (c) => `\\${c}`)}%` } } : {};
+  const byKey: FilterQuery<ICharacter> = isUuid(key)
+    ? { id: key }
+    : key
+      ? { name: { $ilike: `%${key.replace(/[\\%_]/g, (c) => `\\${c}`)}%` } }
+      : {};
   const where = { $and: [{ $or: [usableBy(actor), { id: { $in: active } }] }, byKey] } as FilterQuery<ICharacter>;
   return (await em.find(Character, where, { orderBy: { name: 'asc' }, limit, populate: ['user'] })) as ICharacter[];
 }
@@ -49,14 +54,23 @@ export async function banCharacter(em: EntityManager, actor: Actor, character: I
   return saveAccess(em, actor.guild, 'bannedCharacters', [...access.bannedCharacters, character.id]);
 }
 
-export async function unbanCharacter(em: EntityManager, actor: Actor, idOrName: string): Promise<ICharacter | { id: string; name: string }> {
+export async function unbanCharacter(
+  em: EntityManager,
+  actor: Actor,
+  idOrName: string,
+): Promise<ICharacter | { id: string; name: string }> {
   assertServerAdmin(actor);
   const access = await loadAccess(em, actor.guild.discordId);
   const banned = await bannedCharacters(em, access);
   const key = idOrName.trim().toLowerCase();
   const target = banned.find((c) => c.id === idOrName.trim() || c.name.toLowerCase() === key);
   if (!target) throw new UserError(`${idOrName} is not banned here.`);
-  await saveAccess(em, actor.guild, 'bannedCharacters', access.bannedCharacters.filter((id) => id !== target.id));
+  await saveAccess(
+    em,
+    actor.guild,
+    'bannedCharacters',
+    access.bannedCharacters.filter((id) => id !== target.id),
+  );
   return target;
 }
 

@@ -32,13 +32,23 @@ export function bannedRefusal(name: string): string {
  * Why this character may not run here (banned in the server, or NSFW in a
  * place that does not allow it), or null when it may.
  */
-export function characterBlock(character: CharacterRef, place: Place, access: GuildAccess | undefined, policy: ContentPolicy): string | null {
+export function characterBlock(
+  character: CharacterRef,
+  place: Place,
+  access: GuildAccess | undefined,
+  policy: ContentPolicy,
+): string | null {
   if (access?.bannedCharacters.includes(character.id)) return bannedRefusal(character.name);
   if (character.isNsfw && !nsfwAllowed(place, policy)) return nsfwRefusal(character.name, place);
   return null;
 }
 
-export function assertCharacterAllowed(character: CharacterRef, place: Place, access: GuildAccess | undefined, policy: ContentPolicy): void {
+export function assertCharacterAllowed(
+  character: CharacterRef,
+  place: Place,
+  access: GuildAccess | undefined,
+  policy: ContentPolicy,
+): void {
   const reason = characterBlock(character, place, access, policy);
   if (reason) throw new UserError(reason);
 }

@@ -31,10 +31,9 @@ export const DEFAULT_ROLE_RULES: Record<GuildAction, RoleRule> = {
 };
 
 const rolesSchema = z.object(
-  Object.fromEntries(GUILD_ACTIONS.map((action) => [action, roleRule.catch(DEFAULT_ROLE_RULES[action]).default(DEFAULT_ROLE_RULES[action])])) as Record<
-    GuildAction,
-    z.ZodDefault<z.ZodCatch<typeof roleRule>>
-  >,
+  Object.fromEntries(
+    GUILD_ACTIONS.map((action) => [action, roleRule.catch(DEFAULT_ROLE_RULES[action]).default(DEFAULT_ROLE_RULES[action])]),
+  ) as Record<GuildAction, z.ZodDefault<z.ZodCatch<typeof roleRule>>>,
 );
 
 /** all: every channel; allow: only the listed ones; deny: all but the listed ones. Threads follow their parent. */
@@ -67,7 +66,9 @@ export function accessOf(guild: { settings: Record<string, unknown> | null } | n
 /** The access settings of a Discord server by its id (defaults when the bot has not seen it yet). */
 export async function loadAccess(em: EntityManager, discordGuildId: string): Promise<GuildAccess> {
   // Read as is from the table: the identity map may hold a guild row upserted without its settings.
-  const rows = await em.execute<{ settings: Record<string, unknown> | null }[]>('select settings from guilds where discord_id = ?', [discordGuildId]);
+  const rows = await em.execute<{ settings: Record<string, unknown> | null }[]>('select settings from guilds where discord_id = ?', [
+    discordGuildId,
+  ]);
   return accessOf(rows[0] ?? null);
 }
 
@@ -80,7 +81,12 @@ export async function accessFor(em: EntityManager, actor: { guild?: Pick<IGuild,
  * Writes one part of a server's access settings, merged into the stored JSON
  * by the database so other keys of guilds.settings written meanwhile are kept.
  */
-export async function saveAccess<K extends GuildAccessKey>(em: EntityManager, guild: IGuild, key: K, value: GuildAccess[K]): Promise<GuildAccess> {
+export async function saveAccess<K extends GuildAccessKey>(
+  em: EntityManager,
+  guild: IGuild,
+  key: K,
+  value: GuildAccess[K],
+): Promise<GuildAccess> {
   const checked = guildAccessSchema.shape[key].parse(value) as GuildAccess[K];
   await em.execute(
     `update guilds set settings = coalesce(settings, '{}'::jsonb) || jsonb_build_object(?::text, ?::jsonb), updated_at = now() where id = ?`,

@@ -10,7 +10,12 @@ import type { GuildAccess } from './guild-settings.js';
  * Why whoever would answer here (the thread's scene, or the character bound
  * to the channel or DM) may not, or null when it may or nobody is here.
  */
-export async function blockedHere(em: EntityManager, place: Place, access: GuildAccess | undefined, policy: ContentPolicy): Promise<string | null> {
+export async function blockedHere(
+  em: EntityManager,
+  place: Place,
+  access: GuildAccess | undefined,
+  policy: ContentPolicy,
+): Promise<string | null> {
   if (place.kind === 'thread') {
     const scene = await findScene(em, place.channelId);
     if (scene && !scene.settings.endedAt) {
@@ -27,7 +32,12 @@ export async function blockedHere(em: EntityManager, place: Place, access: Guild
  * older replies, /scene next): the channel may have lost its age restriction,
  * or the character been banned, since. Throws the plain reason.
  */
-export async function assertMaySpeakHere(em: EntityManager, place: Place, access: GuildAccess | undefined, policy: ContentPolicy): Promise<void> {
+export async function assertMaySpeakHere(
+  em: EntityManager,
+  place: Place,
+  access: GuildAccess | undefined,
+  policy: ContentPolicy,
+): Promise<void> {
   const blocked = await blockedHere(em, place, access, policy);
   if (blocked) throw new UserError(`${blocked} It does not answer here.`);
 }

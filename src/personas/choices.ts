@@ -22,7 +22,13 @@ export interface PersonaContext {
 }
 
 /** Picks the persona for one scope (null: plain you there); a choice in a narrower scope still wins. */
-export async function usePersona(em: EntityManager, user: IUser, persona: IPersona | null, scope: PersonaScope, placeId = ''): Promise<void> {
+export async function usePersona(
+  em: EntityManager,
+  user: IUser,
+  persona: IPersona | null,
+  scope: PersonaScope,
+  placeId = '',
+): Promise<void> {
   await upsertChoice(em, user, scope, placeId, { persona: persona?.id ?? null });
 }
 
@@ -31,7 +37,8 @@ export async function usePersona(em: EntityManager, user: IUser, persona: IPerso
  * the person writes there is reposted as `persona` (or the one they wear there).
  */
 export async function setAutoproxy(em: EntityManager, user: IUser, channelId: string, on: boolean, persona?: IPersona): Promise<void> {
-  if (on && !persona) throw new UserError('Choose a persona to speak as: /persona autoproxy on persona:<name>, or wear one here first with /persona use.');
+  if (on && !persona)
+    throw new UserError('Choose a persona to speak as: /persona autoproxy on persona:<name>, or wear one here first with /persona use.');
   if (on) await upsertChoice(em, user, 'channel', channelId, { persona: persona!.id, autoproxy: true });
   // Off leaves the persona worn here, if one was: only the reposting stops.
   else await em.nativeUpdate(PersonaChoice, { user: user.id, scope: 'channel', placeId: channelId }, { autoproxy: false });
@@ -71,9 +78,17 @@ export async function personaContext(em: EntityManager, discordUserId: string, p
 }
 
 /** Where a person wears which persona, for /persona show and list. */
-export async function choicesOf(em: EntityManager, user: IUser): Promise<{ scope: PersonaScope; placeId: string; persona?: IPersona; autoproxy: boolean }[]> {
+export async function choicesOf(
+  em: EntityManager,
+  user: IUser,
+): Promise<{ scope: PersonaScope; placeId: string; persona?: IPersona; autoproxy: boolean }[]> {
   const rows = await em.find(PersonaChoice, { user: user.id }, { populate: ['persona'], orderBy: { scope: 'asc', placeId: 'asc' } });
-  return rows.map((row) => ({ scope: row.scope, placeId: row.placeId, persona: (row.persona ?? undefined) as IPersona | undefined, autoproxy: row.autoproxy }));
+  return rows.map((row) => ({
+    scope: row.scope,
+    placeId: row.placeId,
+    persona: (row.persona ?? undefined) as IPersona | undefined,
+    autoproxy: row.autoproxy,
+  }));
 }
 
 async function upsertChoice(

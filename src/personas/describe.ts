@@ -24,10 +24,15 @@ export async function personasIn(em: EntityManager, history: HistoryEntry[]): Pr
     [`{${[...latest.keys()].join(',')}}`],
   );
   const described = new Map(
-    rows.filter((row) => !row.is_nsfw || latest.get(row.id)!.nsfw).map((row) => [row.id, { name: latest.get(row.id)!.name, description: row.description }]),
+    rows
+      .filter((row) => !row.is_nsfw || latest.get(row.id)!.nsfw)
+      .map((row) => [row.id, { name: latest.get(row.id)!.name, description: row.description }]),
   );
   const userPersonaId = userLines.at(-1)?.persona?.id;
   const user = userPersonaId ? described.get(userPersonaId) : undefined;
-  const others = [...latest.keys()].filter((id) => id !== userPersonaId).map((id) => described.get(id)).filter((p) => p !== undefined);
+  const others = [...latest.keys()]
+    .filter((id) => id !== userPersonaId)
+    .map((id) => described.get(id))
+    .filter((p) => p !== undefined);
   return { ...(user ? { user } : {}), others };
 }

@@ -31,14 +31,18 @@ export function parsePersonaFile(text: string): { format: PersonaFileFormat; per
   try {
     data = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch {
-    throw new UserError('That file is not JSON. Export your personas from SillyTavern (Backup), Tupperbox (tb!export) or PluralKit (pk;export).');
+    throw new UserError(
+      'That file is not JSON. Export your personas from SillyTavern (Backup), Tupperbox (tb!export) or PluralKit (pk;export).',
+    );
   }
   if (!isObject(data)) throw new UserError('That file holds no personas.');
   const st = isObject(data.power_user) && isObject(data.power_user.personas) ? data.power_user : data;
   if (isObject(st.personas)) return { format: 'sillytavern', personas: fromSillyTavern(st.personas, st.persona_descriptions) };
   if (Array.isArray(data.tuppers)) return { format: 'tupperbox', personas: data.tuppers.filter(isObject).map(fromTupper) };
   if (Array.isArray(data.members)) return { format: 'pluralkit', personas: data.members.filter(isObject).map(fromMember) };
-  throw new UserError('I do not know this file. Export your personas from SillyTavern (Backup), Tupperbox (tb!export) or PluralKit (pk;export).');
+  throw new UserError(
+    'I do not know this file. Export your personas from SillyTavern (Backup), Tupperbox (tb!export) or PluralKit (pk;export).',
+  );
 }
 
 /** Creates the personas of a file; names already taken or refused are reported, not fatal. */
@@ -55,7 +59,9 @@ export async function importPersonas(
       // A description longer than the form holds is cut there, and said so.
       const description = persona.description.trim();
       const fits = description.length <= DESCRIPTION_LIMIT;
-      created.push(await createPersona(em.fork(), user, { ...persona, description: fits ? description : description.slice(0, DESCRIPTION_LIMIT) }));
+      created.push(
+        await createPersona(em.fork(), user, { ...persona, description: fits ? description : description.slice(0, DESCRIPTION_LIMIT) }),
+      );
       if (!fits) shortened.push(persona.name);
     } catch (error) {
       if (!(error instanceof UserError)) throw error;

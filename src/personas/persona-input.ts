@@ -20,7 +20,10 @@ const proxyTagSchema = z
 export const personaInputSchema = z.object({
   name: personaNameSchema,
   description: z.string().trim().max(4_000, 'must be at most 4000 characters').transform(withoutNul).default(''),
-  avatarUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) link to an image' }).max(2_000).nullish(),
+  avatarUrl: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) link to an image' })
+    .max(2_000)
+    .nullish(),
   proxyTags: z.array(proxyTagSchema).max(20, 'can be at most 20').optional(),
   isNsfw: z.boolean().optional(),
 });

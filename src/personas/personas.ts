@@ -58,7 +58,10 @@ export async function searchPersonas(
 /** One of the person's personas by id (what autocomplete sends) or by name. */
 export async function findPersona(em: EntityManager, user: IUser, idOrName: string): Promise<IPersona> {
   const key = idOrName.trim();
-  const persona = await em.findOne(Persona, isUuid(key) ? { id: key, user: user.id } : { user: user.id, name: { $ilike: escapeLike(key) } });
+  const persona = await em.findOne(
+    Persona,
+    isUuid(key) ? { id: key, user: user.id } : { user: user.id, name: { $ilike: escapeLike(key) } },
+  );
   if (!persona) {
     const shown = key.length > 80 ? `${key.slice(0, 79)}…` : key;
     throw new UserError(`You have no persona called “${shown}”. Try /persona list.`);

@@ -150,8 +150,14 @@ export class BullmqJobQueue implements JobQueue {
 
   async #close(): Promise<void> {
     // Workers first: each waits for its running jobs and takes no new ones.
-    await this.#settle('worker', [...this.#workers.values()].map((worker) => worker.close()));
-    await this.#settle('queue', [...this.#queues.values()].map((queue) => queue.close()));
+    await this.#settle(
+      'worker',
+      [...this.#workers.values()].map((worker) => worker.close()),
+    );
+    await this.#settle(
+      'queue',
+      [...this.#queues.values()].map((queue) => queue.close()),
+    );
     await this.#settle('connection', [this.#connection, this.#workerConnection].map(closeConnection));
   }
 

@@ -37,9 +37,12 @@ export class RedisLocks implements Locks {
     const token = randomUUID();
     const ok = await this.#redis.set(name, token, 'PX', ttlMs, 'NX');
     if (ok !== 'OK') return undefined;
-    const renew = setInterval(() => {
-      this.#redis.eval(RENEW, 1, name, token, String(ttlMs)).catch(() => {});
-    }, Math.max(100, Math.floor(ttlMs / 3)));
+    const renew = setInterval(
+      () => {
+        this.#redis.eval(RENEW, 1, name, token, String(ttlMs)).catch(() => {});
+      },
+      Math.max(100, Math.floor(ttlMs / 3)),
+    );
     renew.unref();
     let released = false;
     return async () => {

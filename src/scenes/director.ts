@@ -8,7 +8,16 @@ import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ReplyDrafts } from '../queue/drafts.js';
 import { explainFailure } from '../chat/failure.js';
-import { assertCanDirect, findScene, findSceneHeader, knowsSince, participantNamed, saveSettings, seatsOf, type SceneCast } from './scenes.js';
+import {
+  assertCanDirect,
+  findScene,
+  findSceneHeader,
+  knowsSince,
+  participantNamed,
+  saveSettings,
+  seatsOf,
+  type SceneCast,
+} from './scenes.js';
 import { chooseFollowUp, chooseSpeakers } from './turns.js';
 
 export interface DirectorDeps {
@@ -76,11 +85,16 @@ export class SceneDirector {
    * speaks now, after any reply in progress. Resolves once it is chosen;
    * `done` settles when it has spoken.
    */
-  async next(threadId: string, actor: Actor, characterName: string | undefined, sinks: SinkFactory): Promise<{ character: ICharacter; done: Promise<void> }> {
+  async next(
+    threadId: string,
+    actor: Actor,
+    characterName: string | undefined,
+    sinks: SinkFactory,
+  ): Promise<{ character: ICharacter; done: Promise<void> }> {
     const em = this.#deps.orm.em.fork();
     const scene = await findScene(em, threadId);
     if (!scene || scene.settings.endedAt) throw new UserError('This is not a running scene.');
-    let participant;
+    let participant: ReturnType<typeof participantNamed> | undefined;
     if (characterName) {
       participant = participantNamed(scene, characterName);
     } else {
@@ -141,7 +155,8 @@ export class SceneDirector {
       messages: [
         {
           role: 'system',
-          content: 'Summarise this role-play scene in three to five sentences: who took part, what happened, and how it ended. Plain prose, past tense.',
+          content:
+            'Summarise this role-play scene in three to five sentences: who took part, what happened, and how it ended. Plain prose, past tense.',
         },
         { role: 'user', content: transcript },
       ],

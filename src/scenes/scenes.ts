@@ -1,7 +1,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import type { Actor } from '../core/identity.js';
-import { Conversation, ConversationParticipant, type ICharacter, type IConversation, type IConversationParticipant } from '../db/entities/index.js';
+import {
+  Conversation,
+  ConversationParticipant,
+  type ICharacter,
+  type IConversation,
+  type IConversationParticipant,
+} from '../db/entities/index.js';
 import { UserError } from '../errors.js';
 import { STRATEGIES, type Seat } from './turns.js';
 
@@ -25,9 +31,7 @@ export const sceneSettingsSchema = z.object({
   lastRoundSpoke: z.array(z.string()).default([]),
   summary: z.string().nullish(),
   /** The round in progress: who speaks next, computed once and stored. */
-  round: z
-    .object({ queue: z.array(z.string()), autoTurnsLeft: z.number().int().min(0), spoke: z.array(z.string()) })
-    .nullish(),
+  round: z.object({ queue: z.array(z.string()), autoTurnsLeft: z.number().int().min(0), spoke: z.array(z.string()) }).nullish(),
   endedAt: z.string().nullish(),
 });
 export type SceneSettings = z.infer<typeof sceneSettingsSchema>;
@@ -41,7 +45,10 @@ export interface SceneCast {
 export type SceneHeader = Omit<SceneCast, 'participants'>;
 
 /** A thread's scene without its cast (one query: enough to store a message), or null. */
-export async function findSceneHeader(em: EntityManager, where: { threadId: string } | { conversationId: string }): Promise<SceneHeader | null> {
+export async function findSceneHeader(
+  em: EntityManager,
+  where: { threadId: string } | { conversationId: string },
+): Promise<SceneHeader | null> {
   const filter = 'threadId' in where ? { discordChannelId: where.threadId, kind: 'thread' as const } : { id: where.conversationId };
   const conversation = (await em.findOne(Conversation, filter)) as IConversation | null;
   const stored = (conversation?.settings as { scene?: unknown } | undefined)?.scene;
@@ -108,7 +115,8 @@ export function assertCanDirect(actor: Actor, scene: SceneHeader): void {
 export async function addToScene(em: EntityManager, actor: Actor, scene: SceneCast, character: ICharacter): Promise<void> {
   assertCanDirect(actor, scene);
   if (scene.participants.some((p) => p.character.id === character.id)) throw new UserError(`${character.name} is already in this scene.`);
-  if (scene.participants.length >= MAX_SCENE_CHARACTERS) throw new UserError(`A scene can have at most ${MAX_SCENE_CHARACTERS} characters.`);
+  if (scene.participants.length >= MAX_SCENE_CHARACTERS)
+    throw new UserError(`A scene can have at most ${MAX_SCENE_CHARACTERS} characters.`);
   const participant = em.create(ConversationParticipant, { conversation: scene.conversation, character });
   await em.flush();
   scene.participants.push(participant as IConversationParticipant);
@@ -125,7 +133,13 @@ export async function removeFromScene(em: EntityManager, actor: Actor, scene: Sc
 }
 
 /** Muted characters only speak when called with /scene next (seed `auto_respond`). */
-export async function setMuted(em: EntityManager, actor: Actor, scene: SceneCast, characterName: string, muted: boolean): Promise<ICharacter> {
+export async function setMuted(
+  em: EntityManager,
+  actor: Actor,
+  scene: SceneCast,
+  characterName: string,
+  muted: boolean,
+): Promise<ICharacter> {
   assertCanDirect(actor, scene);
   const participant = participantNamed(scene, characterName);
   participant.autoRespond = !muted;

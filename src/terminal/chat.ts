@@ -86,7 +86,11 @@ async function main(): Promise<void> {
 /** The character of `--card`, saying on stderr whether it was imported now and what of the card was not kept. */
 async function cardCharacter(...args: Parameters<typeof characterFromCard>) {
   const { character, imported, notes } = await characterFromCard(...args);
-  process.stderr.write(imported ? `Imported ${character.name}.${notes.length ? ` Not kept: ${notes.join('; ')}.` : ''}\n` : `Using ${character.name}, imported earlier from this file.\n`);
+  process.stderr.write(
+    imported
+      ? `Imported ${character.name}.${notes.length ? ` Not kept: ${notes.join('; ')}.` : ''}\n`
+      : `Using ${character.name}, imported earlier from this file.\n`,
+  );
   return character;
 }
 

@@ -15,7 +15,9 @@ export async function findTerminalCharacter(em: EntityManager, actor: Actor, nam
     return await findUsableCharacter(em, actor, name);
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
-    throw new UserError(error.message.replace('Try /character list.', 'See npm run chat -- --list, or import a card with --card path/to/card.png.'));
+    throw new UserError(
+      error.message.replace('Try /character list.', 'See npm run chat -- --list, or import a card with --card path/to/card.png.'),
+    );
   }
 }
 
@@ -29,9 +31,12 @@ export async function characterFromCard(
   actor: Actor,
   file: string,
 ): Promise<{ character: ICharacter; imported: boolean; notes: string[] }> {
-  const size = await stat(file).then((info) => info.size, () => {
-    throw new UserError(`There is no file at ${file}.`);
-  });
+  const size = await stat(file).then(
+    (info) => info.size,
+    () => {
+      throw new UserError(`There is no file at ${file}.`);
+    },
+  );
   if (size > CARD_LIMITS.fileBytes) throw new UserError(`That card is larger than ${CARD_LIMITS.fileBytes / 1024 / 1024} MB.`);
   const buffer = await readFile(file);
   const hash = cardHash(buffer);
@@ -40,7 +45,9 @@ export async function characterFromCard(
   const card = await parseCard(buffer);
   const { character, notes } = await importCard(em, queue, actor, card, { fileHash: hash }).catch((error: unknown) => {
     if (error instanceof UserError && /already have a character called/.test(error.message)) {
-      throw new UserError(`You already have a character called “${card.fields.name}” from another file. Chat with it with --character "${card.fields.name}".`);
+      throw new UserError(
+        `You already have a character called “${card.fields.name}” from another file. Chat with it with --character "${card.fields.name}".`,
+      );
     }
     throw error;
   });

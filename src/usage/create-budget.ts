@@ -8,7 +8,9 @@ import { loadGuildSettings } from './server-limits.js';
 
 /** The limiter every process shares through Redis when REDIS_URL is set, else this process's own. */
 export function createUsageBudget(config: Config, logger: Logger, orm?: MikroORM): { budget: UsageBudget; limiter: RateLimiter } {
-  const limiter = config.redis.url ? new RedisRateLimiter({ url: config.redis.url, logger, prefix: `${config.redis.prefix}:usage` }) : new MemoryRateLimiter();
+  const limiter = config.redis.url
+    ? new RedisRateLimiter({ url: config.redis.url, logger, prefix: `${config.redis.prefix}:usage` })
+    : new MemoryRateLimiter();
   const loadSettings = orm ? (discordGuildId: string) => loadGuildSettings(orm.em.fork(), discordGuildId) : undefined;
   return { budget: new UsageBudget({ limiter, limits: config.usage.limits, logger, loadSettings }), limiter };
 }

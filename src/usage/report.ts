@@ -103,7 +103,12 @@ function reportOf(rows: ModelRow[]): UsageReport {
   const period = (pick: (row: ModelRow) => ModelUsage): PeriodUsage => {
     const byModel = rows.map(pick).filter((line) => line.replies > 0);
     const sum = (key: 'replies' | 'tokens' | 'costUsd') => byModel.reduce((total, line) => total + line[key], 0);
-    return { replies: sum('replies'), tokens: sum('tokens'), costUsd: sum('costUsd'), byModel: byModel.sort((a, b) => b.tokens - a.tokens) };
+    return {
+      replies: sum('replies'),
+      tokens: sum('tokens'),
+      costUsd: sum('costUsd'),
+      byModel: byModel.sort((a, b) => b.tokens - a.tokens),
+    };
   };
   return {
     today: period((row) => ({ model: row.model, replies: row.replies_today, tokens: row.tokens_today, costUsd: row.cost_today })),

@@ -22,7 +22,8 @@ export async function saveServerLimits(
 ): Promise<Partial<UsageLimits>> {
   for (const [name, value] of Object.entries(changes)) {
     if (!LIMIT_NAMES.includes(name as (typeof LIMIT_NAMES)[number])) throw new Error(`unknown limit ${name}`);
-    if (!Number.isInteger(value) || value! < 0) throw new UserError('Limits are whole numbers, 0 or more (0 removes the server’s own limit).');
+    if (!Number.isInteger(value) || value! < 0)
+      throw new UserError('Limits are whole numbers, 0 or more (0 removes the server’s own limit).');
   }
   const current = serverLimits(await loadGuildSettings(em, guild.discordId));
   const next = Object.fromEntries(

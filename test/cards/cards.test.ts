@@ -19,7 +19,8 @@ function pngWith(chunksText: [string, string][]): Buffer {
   return Buffer.from(encodeChunks(chunks));
 }
 /** What an import followed by an untouched export gives (the character's values are the card's own). */
-const exportOf = (parsed: ParsedCard) => exportCardJson({ card: parsed.card, fields: parsed.fields, creator: 'importer', lorebook: parsed.lorebook });
+const exportOf = (parsed: ParsedCard) =>
+  exportCardJson({ card: parsed.card, fields: parsed.fields, creator: 'importer', lorebook: parsed.lorebook });
 const chunksOf = (png: Buffer) =>
   Object.fromEntries(
     extractChunks(new Uint8Array(png))
@@ -49,7 +50,11 @@ describe('lossless cards', () => {
     valid(cardAs(exported, 'v2'), 'v2');
     valid(cardAs(exported, 'v3'), 'v3');
     // The stored card keeps the book's own fields and leaves its entries to the lore items.
-    expect((parsed.card.data as { character_book: Json }).character_book).toMatchObject({ name: 'Eldoria lore', scan_depth: 4, entries: [] });
+    expect((parsed.card.data as { character_book: Json }).character_book).toMatchObject({
+      name: 'Eldoria lore',
+      scan_depth: 4,
+      entries: [],
+    });
   });
 
   it('writes both chunks into the PNG (V2 in chara, V3 in ccv3), and a re-import reads the same character', async () => {
@@ -129,7 +134,9 @@ describe('lossless cards', () => {
 
   it('writes only what changed, merging extensions and keeping creator and character_version', async () => {
     const parsed = await parseCard(json(v2Card()));
-    const lorebook = parsed.lorebook.map((entry, i) => (i === 1 ? { ...entry, content: 'Changed.', position: 'at_depth' as const, depth: 9 } : entry));
+    const lorebook = parsed.lorebook.map((entry, i) =>
+      i === 1 ? { ...entry, content: 'Changed.', position: 'at_depth' as const, depth: 9 } : entry,
+    );
     const exported = exportCardJson({
       card: parsed.card,
       fields: { ...parsed.fields, description: 'Now a mountain guardian.', talkativeness: 0.2 },
@@ -145,12 +152,21 @@ describe('lossless cards', () => {
     expect(data.extensions).toEqual({ ...(v2Card().data as { extensions: Json }).extensions, talkativeness: '0.2' });
     const entry = data.character_book.entries[1]!;
     const before = fullEntry(1) as Json & { extensions: Json };
-    expect(entry).toEqual({ ...before, content: 'Changed.', position: 'after_char', extensions: { ...before.extensions, position: 4, depth: 9 } });
+    expect(entry).toEqual({
+      ...before,
+      content: 'Changed.',
+      position: 'after_char',
+      extensions: { ...before.extensions, position: 4, depth: 9 },
+    });
     expect(data.character_book.entries[2]).toEqual(fullEntry(2));
   });
 
   it('turns V1, Pygmalion and Agnai cards into V2 that comes back the same, their own keys kept', async () => {
-    for (const [raw, format] of [[v1Card(), 'v1'], [pygmalionCard(), 'pygmalion'], [agnaiCard(), 'agnai']] as const) {
+    for (const [raw, format] of [
+      [v1Card(), 'v1'],
+      [pygmalionCard(), 'pygmalion'],
+      [agnaiCard(), 'agnai'],
+    ] as const) {
       const parsed = await parseCard(json(raw));
       expect(parsed.format).toBe(format);
       const exported = exportOf(parsed);
@@ -199,15 +215,38 @@ describe('lossless cards', () => {
       systemPrompt: 'Be terse.',
       tags: ['desert'],
     });
-    expect(agnai.lorebook).toEqual([expect.objectContaining({ keys: ['oasis'], content: 'The oasis lies east.', name: 'Oasis', priority: 5, insertionOrder: 10 })]);
-    expect(agnai.card.data).toMatchObject({ creator: 'agnai-user', character_version: '2', extensions: { agnai: { persona: agnaiCard().persona } } });
+    expect(agnai.lorebook).toEqual([
+      expect.objectContaining({ keys: ['oasis'], content: 'The oasis lies east.', name: 'Oasis', priority: 5, insertionOrder: 10 }),
+    ]);
+    expect(agnai.card.data).toMatchObject({
+      creator: 'agnai-user',
+      character_version: '2',
+      extensions: { agnai: { persona: agnaiCard().persona } },
+    });
   });
 
   it('tolerates nulls and odd types as SillyTavern does, and lists what it left out', async () => {
     const card = v2Card(1) as { data: Json };
-    const loose = { ...card, data: { ...card.data, personality: null, scenario: 7, system_prompt: undefined, tags: 'one, two', alternate_greetings: 'Hi.', extensions: null } };
+    const loose = {
+      ...card,
+      data: {
+        ...card.data,
+        personality: null,
+        scenario: 7,
+        system_prompt: undefined,
+        tags: 'one, two',
+        alternate_greetings: 'Hi.',
+        extensions: null,
+      },
+    };
     const parsed = await parseCard(json(loose));
-    expect(parsed.fields).toMatchObject({ personality: '', scenario: '7', systemPrompt: '', tags: ['one', 'two'], alternateGreetings: ['Hi.'] });
+    expect(parsed.fields).toMatchObject({
+      personality: '',
+      scenario: '7',
+      systemPrompt: '',
+      tags: ['one', 'two'],
+      alternateGreetings: ['Hi.'],
+    });
     expect(parsed.fields.talkativeness).toBeUndefined();
     const exported = exportOf(parsed);
     valid(cardAs(exported, 'v2'), 'v2');
@@ -233,15 +272,37 @@ describe('lossless cards', () => {
 
   it('reads the first ccv3 chunk, else the first chara chunk (ST character-card-parser.js read)', async () => {
     const named = (name: string, spec = 'chara_card_v2') => b64({ ...v2Card(0), spec, data: { ...(v2Card(0).data as Json), name } });
-    expect((await parseCard(pngWith([['chara', named('First')], ['chara', named('Second')]]))).fields.name).toBe('First');
-    expect((await parseCard(pngWith([['chara', named('V2')], ['ccv3', named('V3 one', 'chara_card_v3')], ['ccv3', named('V3 two', 'chara_card_v3')]]))).fields.name).toBe('V3 one');
+    expect(
+      (
+        await parseCard(
+          pngWith([
+            ['chara', named('First')],
+            ['chara', named('Second')],
+          ]),
+        )
+      ).fields.name,
+    ).toBe('First');
+    expect(
+      (
+        await parseCard(
+          pngWith([
+            ['chara', named('V2')],
+            ['ccv3', named('V3 one', 'chara_card_v3')],
+            ['ccv3', named('V3 two', 'chara_card_v3')],
+          ]),
+        )
+      ).fields.name,
+    ).toBe('V3 one');
   });
 
   it('imports a CHARX: card.json and its main icon as the avatar', async () => {
     const icon = placeholderPng(16, [1, 2, 3]);
     const card = v3Card() as { data: Json };
     const charx = zipOf({
-      'card.json': JSON.stringify({ ...card, data: { ...card.data, assets: [{ type: 'icon', uri: 'embeded://assets/icon/images/main.png', name: 'main', ext: 'png' }] } }),
+      'card.json': JSON.stringify({
+        ...card,
+        data: { ...card.data, assets: [{ type: 'icon', uri: 'embeded://assets/icon/images/main.png', name: 'main', ext: 'png' }] },
+      }),
       'assets/icon/images/main.png': icon,
     });
     const parsed = await parseCard(charx);
@@ -262,9 +323,15 @@ describe('lossless cards', () => {
     await refuse(json({ spec: 'something_else', data: {} }), /Unknown card format/);
     await refuse(json({ spec: 'chara_card_v2', data: { description: 'no name' } }), /has no name/);
     await refuse(json({ spec: 'chara_card_v2', data: { name: 'X', description: { nested: 1 } } }), /data\.description should be text/);
-    await refuse(json({ spec: 'chara_card_v2', data: { name: 'X', description: 'x'.repeat(200_000) } }), /description is 200000 characters long; the most a character holds is 128000/);
+    await refuse(
+      json({ spec: 'chara_card_v2', data: { name: 'X', description: 'x'.repeat(200_000) } }),
+      /description is 200000 characters long; the most a character holds is 128000/,
+    );
     const manyEntries = Array.from({ length: 1001 }, (_, i) => ({ keys: [`k${i}`], content: 'c', enabled: true, insertion_order: i }));
-    await refuse(json({ spec: 'chara_card_v2', data: { name: 'X', character_book: { entries: manyEntries } } }), /1001 entries; the most kept is 1000/);
+    await refuse(
+      json({ spec: 'chara_card_v2', data: { name: 'X', character_book: { entries: manyEntries } } }),
+      /1001 entries; the most kept is 1000/,
+    );
     await refuse(json({ hello: 'world' }), /not a character card/);
     const hugeLength = Buffer.from(png);
     hugeLength.writeUInt32BE(0x7fffffff, 33);

@@ -64,14 +64,18 @@ describe('card import and export through the database', () => {
     expect(character.config.talkativeness).toBe(0.8);
     const items = await em().find(CharacterKnowledge, { character: character.id }, { orderBy: { createdAt: 'asc' } });
     expect(items).toHaveLength(8);
-    await expect.poll(async () => (await em().find(CharacterKnowledge, { character: character.id, status: 'completed' })).length, { timeout: 20_000 }).toBe(8);
+    await expect
+      .poll(async () => (await em().find(CharacterKnowledge, { character: character.id, status: 'completed' })).length, { timeout: 20_000 })
+      .toBe(8);
     // Entry 3 is disabled, entry 6 empty, entry 7 disabled: nothing of them reaches recall.
     const skipped = (await em().find(CharacterKnowledge, { character: character.id }, { orderBy: { createdAt: 'asc' } })).map(
       (item) => (item.processingInfo as { skipped?: string } | null)?.skipped ?? null,
     );
     expect(skipped).toEqual([null, null, null, 'disabled', null, null, 'empty', 'disabled']);
     const recalled = await em().find(VectorMemory, { character: character.id });
-    expect(recalled.map((memory) => memory.content).sort()).toEqual([0, 1, 2, 4, 5].map((i) => `What the character knows about thing ${i}.`).sort());
+    expect(recalled.map((memory) => memory.content).sort()).toEqual(
+      [0, 1, 2, 4, 5].map((i) => `What the character knows about thing ${i}.`).sort(),
+    );
   });
 
   it('exports exactly the card it imported (every key, every entry), and again after a round trip', async () => {
@@ -110,7 +114,9 @@ describe('card import and export through the database', () => {
 
   it('refuses a duplicate name without storing anything', async () => {
     const before = await em().count(CharacterKnowledge, {});
-    await expect(importCard(em(), queue, actor, await parseCard(json(v2Card())), {})).rejects.toThrow(/already have a character called “Seraphina”/);
+    await expect(importCard(em(), queue, actor, await parseCard(json(v2Card())), {})).rejects.toThrow(
+      /already have a character called “Seraphina”/,
+    );
     expect(await em().count(CharacterKnowledge, {})).toBe(before);
   });
 });

@@ -58,7 +58,9 @@ describe('characters', () => {
       avatarUrl: 'javascript:alert(1)',
     });
     await expect(attempt).rejects.toBeInstanceOf(UserError);
-    await expect(attempt).rejects.toThrow(/Name must be at most 100 characters\..*Personality prompt cannot be empty\..*Avatar url must be an http\(s\) link/s);
+    await expect(attempt).rejects.toThrow(
+      /Name must be at most 100 characters\..*Personality prompt cannot be empty\..*Avatar url must be an http\(s\) link/s,
+    );
   });
 
   it('shows private characters to their creator only, server characters in their server, public ones everywhere', async () => {
@@ -93,9 +95,7 @@ describe('characters', () => {
     expect(reloaded.config).toEqual({ temperature: 1.1 });
     await updateCharacter(work, bobAdmin, mine, { config: { ...mine.config, shared_memory: 'everywhere' } });
     expect((await em().findOneOrFail(Character, mine.id)).config).toEqual({ temperature: 1.1, shared_memory: 'everywhere' });
-    await expect(
-      updateCharacter(work, bobAdmin, mine, { config: { shared_memory: 'galaxy' } as never }),
-    ).rejects.toThrow(/Config/);
+    await expect(updateCharacter(work, bobAdmin, mine, { config: { shared_memory: 'galaxy' } as never })).rejects.toThrow(/Config/);
   });
 
   it('answers a name with a NUL character in plain words instead of failing in the database', async () => {

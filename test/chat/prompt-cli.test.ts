@@ -18,9 +18,16 @@ beforeAll(async () => {
   db = await createTestDatabase({ embeddingDimension: 32 });
   const actor = await resolveActor(em(), { user: { id: '990000000000000001', username: 'Alex' } });
   const work = em();
-  const mira = await createCharacter(work, actor, { name: 'Mira', personalityPrompt: '{{char}} navigates the Heron for {{user}}.', scenario: 'Night watch.' });
+  const mira = await createCharacter(work, actor, {
+    name: 'Mira',
+    personalityPrompt: '{{char}} navigates the Heron for {{user}}.',
+    scenario: 'Night watch.',
+  });
   const stored = await work.findOneOrFail(Character, mira.id);
-  stored.card = { spec: 'chara_card_v2', data: { extensions: { depth_prompt: { prompt: '{{char}} is tired.', depth: 1, role: 'system' } } } };
+  stored.card = {
+    spec: 'chara_card_v2',
+    data: { extensions: { depth_prompt: { prompt: '{{char}} is tired.', depth: 1, role: 'system' } } },
+  };
   await work.flush();
   await createLoreItems(work, noQueue, actor, mira, [
     { keys: ['wreck'], content: 'The wreck hides gold.', name: 'Wreck' },
@@ -28,8 +35,17 @@ beforeAll(async () => {
   ]);
   const conversation = await bindCharacter(work, actor, { id: '990000000000000009', kind: 'dm', name: 'dm' }, mira);
   const user = actor.user;
-  for (const [role, content] of [['user', 'Is there a wreck near?'], ['assistant', 'Two miles north.']] as const) {
-    work.create(Message, { conversation, role, content, ...(role === 'user' ? { author: user, authorName: 'Alex' } : { character: stored }), metadata: {} });
+  for (const [role, content] of [
+    ['user', 'Is there a wreck near?'],
+    ['assistant', 'Two miles north.'],
+  ] as const) {
+    work.create(Message, {
+      conversation,
+      role,
+      content,
+      ...(role === 'user' ? { author: user, authorName: 'Alex' } : { character: stored }),
+      metadata: {},
+    });
     await work.flush();
   }
 });
@@ -43,8 +59,26 @@ describe('npm run prompt', () => {
     const output = await new Promise<string>((resolve, reject) => {
       execFile(
         process.execPath,
-        [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), path.join(ROOT, 'src/chat/prompt-cli.ts'), '--character', 'mira', '--message', 'And the lighthouse?'],
-        { cwd: ROOT, env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url, EMBEDDER: 'hashing', EMBEDDING_DIMENSION: '32', LOG_LEVEL: 'silent', HEALTH_PORT: '0' }, timeout: 90_000 },
+        [
+          path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'),
+          path.join(ROOT, 'src/chat/prompt-cli.ts'),
+          '--character',
+          'mira',
+          '--message',
+          'And the lighthouse?',
+        ],
+        {
+          cwd: ROOT,
+          env: {
+            PATH: process.env.PATH ?? '',
+            DATABASE_URL: db.url,
+            EMBEDDER: 'hashing',
+            EMBEDDING_DIMENSION: '32',
+            LOG_LEVEL: 'silent',
+            HEALTH_PORT: '0',
+          },
+          timeout: 90_000,
+        },
         (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout)),
       );
     });
@@ -56,7 +90,9 @@ describe('npm run prompt', () => {
     expect(output).toMatch(/── main prompt · system · \d+ tokens ──\nWrite Mira's next reply in a fictional chat between Mira and Alex\./);
     expect(output).toMatch(/── world info \(before\) · system · \d+ tokens ──\nBrannoc keeps the lighthouse\./);
     expect(output).toMatch(/── description · system · \d+ tokens ──\nMira navigates the Heron for Alex\./);
-    expect(output).toMatch(/── depth injection · system · \d+ tokens ──\nMira is tired\.\n\n── history · user · \d+ tokens ──\nAnd the lighthouse\?/);
+    expect(output).toMatch(
+      /── depth injection · system · \d+ tokens ──\nMira is tired\.\n\n── history · user · \d+ tokens ──\nAnd the lighthouse\?/,
+    );
     expect(output).not.toContain('The wreck hides gold.');
     expect(output.indexOf('── chat start')).toBeLessThan(output.indexOf('Is there a wreck near?'));
     expect(await em().count(Message, {})).toBe(before);

@@ -55,7 +55,13 @@ function assemble(history: HistoryEntry[], user: string) {
     budgetTokens: 2000,
     substitute,
   }).entries;
-  const lore: PromptLore[] = activated.map((entry) => ({ id: entry.item.id, content: entry.content, position: entry.position, depth: entry.depth, role: entry.role }));
+  const lore: PromptLore[] = activated.map((entry) => ({
+    id: entry.item.id,
+    content: entry.content,
+    position: entry.position,
+    depth: entry.depth,
+    role: entry.role,
+  }));
   return buildPrompt({
     character: card,
     history,
@@ -95,7 +101,10 @@ describe('the assembled prompt, in SillyTavern’s order', () => {
       'post-history instructions',
     ]);
     expect(prompt.messages).toEqual([
-      { role: 'system', content: "Write Mira's next reply in a fictional chat between Mira and Alex. Stay in the voice of a ship’s navigator." },
+      {
+        role: 'system',
+        content: "Write Mira's next reply in a fictional chat between Mira and Alex. Stay in the voice of a ship’s navigator.",
+      },
       { role: 'system', content: '[Summary: Alex joined the Heron in spring.]' },
       { role: 'system', content: 'Related information:\n- Veyra’s harbour freezes every winter, from December to March.' },
       // Lower insertion order first: world (10, constant), lighthouse (50, found by recursion in the storm entry's
@@ -142,7 +151,9 @@ describe('the assembled prompt, in SillyTavern’s order', () => {
     ];
     const prompt = assemble(history, 'Alex');
     const byText = (start: string) => prompt.messages.find((m) => m.content.startsWith(start));
-    expect(prompt.messages[0]!.content).toBe("Write Mira's next reply in a fictional chat between Mira, Bob and Alex. Stay in the voice of a ship’s navigator.");
+    expect(prompt.messages[0]!.content).toBe(
+      "Write Mira's next reply in a fictional chat between Mira, Bob and Alex. Stay in the voice of a ship’s navigator.",
+    );
     expect(byText('Mira is the navigator')!.content).toBe('Mira is the navigator of the Heron. She trusts Alex.');
     expect(byText('[Start a new group chat')!.content).toBe('[Start a new group chat. Group members: Mira, Bob]');
     expect(prompt.messages.filter((m) => m.role === 'user').map((m) => m.content)).toEqual([
@@ -169,8 +180,19 @@ describe('vendor adapters keep positions and roles (real SDKs against loopback f
     const server = servers[type]!;
     server.reset();
     server.reply('Aye.');
-    const provider = createProvider({ type, name: 'Test', config: { baseUrl: server.url, apiKey: 'sk-test-1234567890', timeoutMs: 5000, maxRetries: 0 }, policy: { allowPrivate: true } });
-    const stream = provider.stream({ model: type === 'anthropic' ? 'claude-sonnet-4-5' : 'm', messages, maxTokens: 64, names: { user: 'Alex', char: 'Mira' }, contextWindow: 8192 });
+    const provider = createProvider({
+      type,
+      name: 'Test',
+      config: { baseUrl: server.url, apiKey: 'sk-test-1234567890', timeoutMs: 5000, maxRetries: 0 },
+      policy: { allowPrivate: true },
+    });
+    const stream = provider.stream({
+      model: type === 'anthropic' ? 'claude-sonnet-4-5' : 'm',
+      messages,
+      maxTokens: 64,
+      names: { user: 'Alex', char: 'Mira' },
+      contextWindow: 8192,
+    });
     for await (const _ of stream) void _;
     return server.requests.at(-1)!.body;
   }
@@ -192,13 +214,22 @@ describe('vendor adapters keep positions and roles (real SDKs against loopback f
   it('Anthropic: leading system messages are the system prompt; later ones stay after the history as user blocks', async () => {
     const prompt = assemble(oneToOne, 'Alex');
     const body = await send('anthropic', prompt.messages);
-    const leading = prompt.messages.slice(0, prompt.messages.findIndex((m) => m.role !== 'system'));
+    const leading = prompt.messages.slice(
+      0,
+      prompt.messages.findIndex((m) => m.role !== 'system'),
+    );
     expect(body.system).toEqual(leading.map((m) => ({ type: 'text', text: m.content })));
     // convertClaudeMessages: the first non-system message is Mira's greeting, so Claude gets ST's placeholder first.
     expect(body.messages).toEqual([
       { role: 'user', content: [{ type: 'text', text: "Let's get started." }] },
       { role: 'assistant', content: [{ type: 'text', text: 'Evening, Alex.' }] },
-      { role: 'user', content: [{ type: 'text', text: 'Evening. Is the Heron ready?' }, { type: 'text', text: 'Mira is tired tonight.' }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Evening. Is the Heron ready?' },
+          { type: 'text', text: 'Mira is tired tonight.' },
+        ],
+      },
       { role: 'assistant', content: [{ type: 'text', text: 'Ready as she will ever be.' }] },
       {
         role: 'user',

@@ -24,7 +24,11 @@ const memories: PromptMemory[] = Array.from({ length: 40 }, (_, i) => ({
 }));
 
 const total = (messages: { content: string }[]) => messages.reduce((sum, m) => sum + countTokens(m.content) + MESSAGE_OVERHEAD_TOKENS, 0);
-const systemText = (messages: { role: string; content: string }[]) => messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n');
+const systemText = (messages: { role: string; content: string }[]) =>
+  messages
+    .filter((m) => m.role === 'system')
+    .map((m) => m.content)
+    .join('\n');
 
 describe('buildPrompt: budget', () => {
   it('stays within the context window minus the reply, measured with the real tokenizer', () => {
@@ -48,12 +52,19 @@ describe('buildPrompt: budget', () => {
 
   it('shrinks the reply reserve before refusing, and refuses plainly below its floor', () => {
     const big = { ...character, personalityPrompt: 'word '.repeat(600) };
-    const prompt = buildPrompt({ character: big, history: history.slice(-1), memories: [], budget: { contextWindow: 1024, maxOutputTokens: 1024 } });
+    const prompt = buildPrompt({
+      character: big,
+      history: history.slice(-1),
+      memories: [],
+      budget: { contextWindow: 1024, maxOutputTokens: 1024 },
+    });
     expect(prompt.maxOutputTokens).toBeLessThan(1024);
     expect(prompt.maxOutputTokens).toBeGreaterThanOrEqual(256);
     expect(prompt.promptTokens + prompt.maxOutputTokens).toBeLessThanOrEqual(1024);
     const huge = { ...character, personalityPrompt: 'word '.repeat(5000) };
-    expect(() => buildPrompt({ character: huge, history, memories, budget: { contextWindow: 4096, maxOutputTokens: 512 } })).toThrow(PromptTooLargeError);
+    expect(() => buildPrompt({ character: huge, history, memories, budget: { contextWindow: 4096, maxOutputTokens: 512 } })).toThrow(
+      PromptTooLargeError,
+    );
   });
 
   it('leaves no gap after the summary: messages after its end take the memory share before memories do', () => {
@@ -91,11 +102,20 @@ describe('buildPrompt: budget', () => {
       { id: 'exchange-in-window', kind: 'conversation', content: 'Ione: something\nAria: else entirely', messageIds: ['x', 'b'] },
       { id: 'quoted', kind: 'knowledge', content: 'my sister is called Ione and she lives by the sea' },
       // Spread over both window messages: one message alone would not hold it.
-      { id: 'spread', kind: 'conversation', content: 'Ione: she lives by the sea in Port Calder.\nAria: What a lovely name for a lovely sister!' },
+      {
+        id: 'spread',
+        kind: 'conversation',
+        content: 'Ione: she lives by the sea in Port Calder.\nAria: What a lovely name for a lovely sister!',
+      },
       { id: 'heading', kind: 'knowledge', content: '## Chapter Three: The Harbour' },
       { id: 'twin-1', kind: 'knowledge', content: 'The lighthouse keeper of Port Calder is named Brannoc Vey.' },
       { id: 'twin-2', kind: 'other', content: 'The lighthouse keeper of Port Calder is named Brannoc Vey!' },
-      { id: 'new', kind: 'conversation', content: 'Ione: I am allergic to peanuts.\nAria: Noted, no peanuts for you.', messageIds: ['old1', 'old2'] },
+      {
+        id: 'new',
+        kind: 'conversation',
+        content: 'Ione: I am allergic to peanuts.\nAria: Noted, no peanuts for you.',
+        messageIds: ['old1', 'old2'],
+      },
     ];
     const prompt = buildPrompt({ character, history: recent, memories: candidates, budget: { contextWindow: 4000, maxOutputTokens: 200 } });
     expect(prompt.includedMemories).toEqual(['twin-1', 'new']);

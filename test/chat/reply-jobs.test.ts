@@ -38,7 +38,6 @@ const sinks = recordingSinks();
 const em = () => db.orm.em.fork();
 let discordIds = 0n;
 
-
 async function channel(name: string): Promise<{ id: string; conversation: IConversation }> {
   const actor = await resolveActor(em(), { user: ione, guild });
   const work = em();
@@ -66,7 +65,12 @@ beforeAll(async () => {
   await seedSystemInstances(em(), config);
   const providers = new ProviderRegistry({ config });
   const prefix = `test-${randomBytes(4).toString('hex')}`;
-  const base = { orm: db.orm, embedder: new HashingEmbedder(DIMENSION), resolveModel: (r: Parameters<ProviderRegistry['resolve']>[1]) => providers.resolve(em(), r), logger };
+  const base = {
+    orm: db.orm,
+    embedder: new HashingEmbedder(DIMENSION),
+    resolveModel: (r: Parameters<ProviderRegistry['resolve']>[1]) => providers.resolve(em(), r),
+    logger,
+  };
   enqueue = createJobQueue({ redisUrl, logger, prefix });
   gateway = new Responder({ ...base, dispatch: dispatchReplies(enqueue) });
   drafts = createReplyDrafts({ redisUrl, prefix });
@@ -75,7 +79,11 @@ beforeAll(async () => {
     const locks = createLocks({ redisUrl, prefix });
     const own = redisUrl ? createReplyDrafts({ redisUrl, prefix }) : drafts;
     const responder = new Responder({ ...base, queue });
-    queue.process(REPLY_QUEUE, replyJobHandler({ orm: db.orm, responder, locks, drafts: own, queue, sinksFor: async () => sinks, logger }), { concurrency: 4 });
+    queue.process(
+      REPLY_QUEUE,
+      replyJobHandler({ orm: db.orm, responder, locks, drafts: own, queue, sinksFor: async () => sinks, logger }),
+      { concurrency: 4 },
+    );
     workers.push({ queue, locks, drafts: own });
   }
 });
@@ -162,7 +170,10 @@ describe('replies through the reply queue', () => {
     fake.replyWith(() => ({ chunks: ['Word ', 'by ', 'word.'], chunkDelayMs: 300 }));
     await say(id, 'Take your time.');
     const draft = await waitFor(() => drafts.get(conversation.id), 'the draft of the reply being written');
-    expect(draft).toEqual({ speaker: expect.objectContaining({ name: 'Edda' }), messageIds: [`posted-${conversation.character!.id.slice(0, 8)}`] });
+    expect(draft).toEqual({
+      speaker: expect.objectContaining({ name: 'Edda' }),
+      messageIds: [`posted-${conversation.character!.id.slice(0, 8)}`],
+    });
     await waitFor(async () => (await replies(conversation)).length, 'the reply');
     await waitFor(async () => (await drafts.get(conversation.id)) === undefined || undefined, 'the draft to be forgotten');
     fake.reset();
@@ -186,7 +197,10 @@ describe('replies through the reply queue', () => {
 
   it('mark a left draft no reply takes over (another character speaks now) as interrupted', async () => {
     const { id, conversation } = await channel('Gale');
-    await drafts.save(conversation.id, { speaker: { characterId: '00000000-0000-4000-8000-000000000001', name: 'Old' }, messageIds: ['881'] });
+    await drafts.save(conversation.id, {
+      speaker: { characterId: '00000000-0000-4000-8000-000000000001', name: 'Old' },
+      messageIds: ['881'],
+    });
     fake.next({ text: 'A fresh reply.' });
     await say(id, 'Hello, Gale.');
     // Settled once the new reply is written, and then forgotten.

@@ -29,7 +29,10 @@ const guild = { id: '930000000000000001', name: 'Inn' };
 let nextMessageId = 1n;
 const say = (author: { id: string; username: string }, content: string, sinks = recordingSinks()) =>
   responder
-    .onMessage({ channelId, discordMessageId: String(940000000000000000n + nextMessageId++), author, guild, content, addressed: true }, sinks)
+    .onMessage(
+      { channelId, discordMessageId: String(940000000000000000n + nextMessageId++), author, guild, content, addressed: true },
+      sinks,
+    )
     .then((outcome) => ({ outcome, sinks }));
 const ione = { id: '120000000000000001', username: 'Ione' };
 const marcus = { id: '120000000000000002', username: 'Marcus' };
@@ -126,7 +129,14 @@ describe('Responder', () => {
 
   it('answers a Discord message handled twice (delivered again, or retried after a lost connection) once', async () => {
     fake.reply('Once is enough.');
-    const message = { channelId, discordMessageId: String(940000000000000000n + nextMessageId++), author: ione, guild, content: 'Aria, just once?', addressed: true };
+    const message = {
+      channelId,
+      discordMessageId: String(940000000000000000n + nextMessageId++),
+      author: ione,
+      guild,
+      content: 'Aria, just once?',
+      addressed: true,
+    };
     const chats = () => fake.requests.filter((r) => r.path === '/v1/chat/completions').length;
     const before = chats();
     expect(await responder.onMessage(message, recordingSinks())).toBe('replied');
@@ -140,7 +150,12 @@ describe('Responder', () => {
   it('recalls the character’s knowledge that matches the conversation', async () => {
     const [vector] = await embedder.embed(['The lighthouse keeper of Veyra is called Orin and he hates seagulls.']);
     await insertMemories(em(), [
-      { content: 'The lighthouse keeper of Veyra is called Orin and he hates seagulls.', embedding: vector!, memoryType: 'character', characterId: character.id },
+      {
+        content: 'The lighthouse keeper of Veyra is called Orin and he hates seagulls.',
+        embedding: vector!,
+        memoryType: 'character',
+        characterId: character.id,
+      },
     ]);
     await say(ione, 'Who is the lighthouse keeper of Veyra?');
     const messages = fake.requests.at(-1)!.body.messages as { role: string; content: string }[];
@@ -194,7 +209,11 @@ describe('Responder', () => {
   });
 
   it('refuses to regenerate an older reply', async () => {
-    const older = await em().findOneOrFail(Message, { conversation: conversation.id, role: 'assistant' }, { orderBy: { createdAt: 'asc' } });
+    const older = await em().findOneOrFail(
+      Message,
+      { conversation: conversation.id, role: 'assistant' },
+      { orderBy: { createdAt: 'asc' } },
+    );
     await expect(responder.regenerate(older.id, actor, recordingSinks())).rejects.toThrow(/Only the latest reply/);
   });
 
@@ -211,11 +230,17 @@ describe('Responder', () => {
       recordingSinks(),
     );
     expect(named).toBe('replied');
-    expect(await responder.onMessage({ channelId: '999', author: ione, content: 'hi', addressed: true }, recordingSinks())).toBe('not-bound');
+    expect(await responder.onMessage({ channelId: '999', author: ione, content: 'hi', addressed: true }, recordingSinks())).toBe(
+      'not-bound',
+    );
   });
 
   it('does not let a character banned from the server speak, even when its reply is regenerated', async () => {
-    const latest = await em().findOneOrFail(Message, { conversation: conversation.id, role: 'assistant' }, { orderBy: { createdAt: 'desc' } });
+    const latest = await em().findOneOrFail(
+      Message,
+      { conversation: conversation.id, role: 'assistant' },
+      { orderBy: { createdAt: 'desc' } },
+    );
     await em().nativeUpdate(Guild, { id: actor.guild!.id }, { settings: { bannedCharacters: [character.id] } });
     const banned = await resolveActor(em(), { user: ione, guild });
     const requests = fake.requests.length;

@@ -18,7 +18,8 @@ describe.runIf(!inject('embedded'))('processes starting together', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase({ embeddingDimension: 16, migrate: false });
-    for (let i = 0; i < 3; i++) processes.push(await MikroORM.init(createOrmOptions({ clientUrl: db.url, embeddingDimension: 16, poolSize: 4 })));
+    for (let i = 0; i < 3; i++)
+      processes.push(await MikroORM.init(createOrmOptions({ clientUrl: db.url, embeddingDimension: 16, poolSize: 4 })));
   });
   afterAll(async () => {
     for (const orm of processes) await orm.close(true);

@@ -22,13 +22,20 @@ describe.runIf(!inject('embedded'))('work on a connection the server cut', () =>
   /** Runs a slow query and terminates its backend while it runs; resolves with the query's error. */
   async function cutQuery(): Promise<unknown> {
     const tag = `cut-${Math.random().toString(36).slice(2)}`;
-    const running = db.orm.em.fork().execute(`select pg_sleep(10) /* ${tag} */`).then(
-      () => undefined,
-      (error: unknown) => error,
-    );
+    const running = db.orm.em
+      .fork()
+      .execute(`select pg_sleep(10) /* ${tag} */`)
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
     const admin = db.orm.em.fork();
     const pidOf = async () =>
-      (await admin.execute<{ pid: number }[]>(`select pid from pg_stat_activity where query like ? and pid <> pg_backend_pid()`, [`%${tag}%`]))[0]?.pid;
+      (
+        await admin.execute<{ pid: number }[]>(`select pid from pg_stat_activity where query like ? and pid <> pg_backend_pid()`, [
+          `%${tag}%`,
+        ])
+      )[0]?.pid;
     const pid = await waitFor(pidOf, 'the slow query to start', 5_000);
     await admin.execute('select pg_terminate_backend(?)', [pid]);
     return running;

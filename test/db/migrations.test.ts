@@ -146,7 +146,8 @@ describe('migrations', () => {
   });
 
   it('have the usage-by-person index, which the migration before removes again', async () => {
-    const indexes = () => query<{ name: string }>(`select indexname as name from pg_indexes where indexname = 'idx_messages_spent_by_created'`);
+    const indexes = () =>
+      query<{ name: string }>(`select indexname as name from pg_indexes where indexname = 'idx_messages_spent_by_created'`);
     expect(await indexes()).toHaveLength(1);
     await revertThrough('Migration20261201180000_usage_by_person_index');
     expect(await indexes()).toEqual([]);
@@ -154,7 +155,9 @@ describe('migrations', () => {
 
   it('have the (user_id, character_id, memory_type) index, which migrating down puts back to (user_id, character_id)', async () => {
     const indexes = () =>
-      query<{ name: string }>(`select indexname as name from pg_indexes where tablename = 'vector_memories' and indexname like 'idx\\_vector\\_memories\\_user%' order by 1`);
+      query<{ name: string }>(
+        `select indexname as name from pg_indexes where tablename = 'vector_memories' and indexname like 'idx\\_vector\\_memories\\_user%' order by 1`,
+      );
     expect((await indexes()).map((row) => row.name)).toEqual(['idx_vector_memories_user_character_type']);
     await revertThrough('Migration20261201170000_user_character_type_index');
     expect((await indexes()).map((row) => row.name)).toEqual(['idx_vector_memories_user_character']);
@@ -178,7 +181,10 @@ describe('migrations', () => {
   });
 
   it('have recall’s (scope, memory_type) indexes, which the migration before removes again', async () => {
-    const indexes = () => query<{ name: string }>(`select indexname as name from pg_indexes where tablename = 'vector_memories' and indexname like '%\\_type' order by 1`);
+    const indexes = () =>
+      query<{ name: string }>(
+        `select indexname as name from pg_indexes where tablename = 'vector_memories' and indexname like '%\\_type' order by 1`,
+      );
     expect((await indexes()).map((row) => row.name)).toEqual([
       'idx_vector_memories_character_type',
       'idx_vector_memories_conversation_type',
@@ -201,7 +207,9 @@ describe('migrations', () => {
 
   it('know whether a conversation is readable by its whole server, which the migration before removes again', async () => {
     const columns = () =>
-      query<{ name: string }>(`select column_name as name from information_schema.columns where table_name = 'conversations' and column_name = 'is_public'`);
+      query<{ name: string }>(
+        `select column_name as name from information_schema.columns where table_name = 'conversations' and column_name = 'is_public'`,
+      );
     expect((await columns()).map((row) => row.name)).toEqual(['is_public']);
     await revertThrough('Migration20261203171505_conversation_visibility');
     expect(await columns()).toEqual([]);

@@ -85,7 +85,13 @@ describe('interactions', () => {
       await interaction.editReply('thought about it');
       await interaction.followUp('one more thing');
     });
-    const interaction = discord.slashCommand({ name: 'chat', subcommand: 'start', options: { character: 'Aria' }, userId: aliceId, channelId: channel.id });
+    const interaction = discord.slashCommand({
+      name: 'chat',
+      subcommand: 'start',
+      options: { character: 'Aria' },
+      userId: aliceId,
+      channelId: channel.id,
+    });
     await handled;
     expect(interaction.responses.map((response) => response.kind)).toEqual(['callback', 'edit-original', 'followup']);
     expect(interaction.callback?.type).toBe(5);
@@ -100,7 +106,14 @@ describe('interactions', () => {
       const typed = interaction.options.getFocused();
       await interaction.respond([{ name: `Aria (${typed})`, value: 'aria' }]);
     });
-    const interaction = discord.autocomplete({ name: 'chat', subcommand: 'start', focused: 'character', options: { character: 'Ar' }, userId: aliceId, channelId: channel.id });
+    const interaction = discord.autocomplete({
+      name: 'chat',
+      subcommand: 'start',
+      focused: 'character',
+      options: { character: 'Ar' },
+      userId: aliceId,
+      channelId: channel.id,
+    });
     await handled;
     expect(await interaction.waitForChoices()).toEqual([{ name: 'Aria (Ar)', value: 'aria' }]);
   });
@@ -118,7 +131,13 @@ describe('interactions', () => {
         );
       await interaction.showModal(modal);
     });
-    const command = discord.slashCommand({ name: 'chat', subcommand: 'start', options: { character: 'x' }, userId: aliceId, channelId: channel.id });
+    const command = discord.slashCommand({
+      name: 'chat',
+      subcommand: 'start',
+      options: { character: 'x' },
+      userId: aliceId,
+      channelId: channel.id,
+    });
     await shown;
     expect((await command.waitForModal()).custom_id).toBe('character:create');
 
@@ -158,7 +177,13 @@ describe('interactions', () => {
       await interaction.deferReply({ flags: MessageFlags.Ephemeral });
       await interaction.followUp('done');
     });
-    const interaction = discord.slashCommand({ name: 'chat', subcommand: 'start', options: { character: 'Aria' }, userId: aliceId, channelId: channel.id });
+    const interaction = discord.slashCommand({
+      name: 'chat',
+      subcommand: 'start',
+      options: { character: 'Aria' },
+      userId: aliceId,
+      channelId: channel.id,
+    });
     await handled;
     expect((await interaction.waitForReply()).content).toBe('done');
     expect(interaction.followUps).toEqual([]);
@@ -190,7 +215,21 @@ describe('interactions', () => {
   it('delivers select menu choices', async () => {
     const sent = await textChannel().send({
       content: 'Pick one',
-      components: [{ type: 1, components: [{ type: 3, custom_id: 'pick', options: [{ label: 'Aria', value: 'aria' }, { label: 'Bram', value: 'bram' }] }] }],
+      components: [
+        {
+          type: 1,
+          components: [
+            {
+              type: 3,
+              custom_id: 'pick',
+              options: [
+                { label: 'Aria', value: 'aria' },
+                { label: 'Bram', value: 'bram' },
+              ],
+            },
+          ],
+        },
+      ],
     });
     const handled = nextInteraction(async (interaction) => {
       if (!interaction.isStringSelectMenu()) return undefined;

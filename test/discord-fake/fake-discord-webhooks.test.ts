@@ -25,11 +25,19 @@ describe('webhooks', () => {
   it('sends as a character with username, avatar and thread_id, and edits in the thread', async () => {
     const webhook = await textChannel().createWebhook({ name: 'DreamChat' });
     const thread = discord.addThread(channel.id, { name: 'Scene' });
-    const sent = await webhook.send({ content: 'Greetings.', username: 'Aria', avatarURL: 'https://example.com/aria.png', threadId: thread.id });
+    const sent = await webhook.send({
+      content: 'Greetings.',
+      username: 'Aria',
+      avatarURL: 'https://example.com/aria.png',
+      threadId: thread.id,
+    });
     const [posted] = discord.webhookMessages(thread.id);
     expect(posted).toMatchObject({ content: 'Greetings.', webhook_id: webhook.id, author: { username: 'Aria' } });
     expect(posted?.fake.avatarUrl).toBe('https://example.com/aria.png');
-    expect(discord.requestsTo({ method: 'POST', route: '/webhooks/:webhookId/:token' }).at(-1)?.query).toMatchObject({ wait: 'true', thread_id: thread.id });
+    expect(discord.requestsTo({ method: 'POST', route: '/webhooks/:webhookId/:token' }).at(-1)?.query).toMatchObject({
+      wait: 'true',
+      thread_id: thread.id,
+    });
 
     await webhook.editMessage(sent.id, { content: 'Greetings, traveller.', threadId: thread.id });
     expect(discord.message(sent.id)?.content).toBe('Greetings, traveller.');
@@ -92,7 +100,12 @@ describe('rate limits', () => {
   it('makes discord.js retry a scripted 500', async () => {
     discord.failNext({ method: 'POST', route: '/channels/:channelId/typing', status: 500 });
     await textChannel().sendTyping();
-    expect(discord.requestsTo({ route: '/channels/:channelId/typing' }).map((call) => call.status).slice(-2)).toEqual([500, 204]);
+    expect(
+      discord
+        .requestsTo({ route: '/channels/:channelId/typing' })
+        .map((call) => call.status)
+        .slice(-2),
+    ).toEqual([500, 204]);
   });
 
   it('sends bucket headers that discord.js obeys without ever hitting a 429', async () => {

@@ -103,7 +103,12 @@ export class FakeDiscord extends UserActions {
 
   addRole(guildId: string, options: { name: string; permissions: bigint }): APIRole {
     const guild = this.store.guild(guildId);
-    const role = makeRole({ id: this.store.ids.next(), name: options.name, permissions: options.permissions, position: guild.roles.length });
+    const role = makeRole({
+      id: this.store.ids.next(),
+      name: options.name,
+      permissions: options.permissions,
+      position: guild.roles.length,
+    });
     guild.roles.push(role);
     this.ctx.dispatch('GUILD_ROLE_CREATE', { guild_id: guild.id, role });
     return role;
@@ -219,11 +224,19 @@ export class FakeDiscord extends UserActions {
 
   waitForRequest(match: RequestMatch, timeoutMs?: number): Promise<RecordedRequest> {
     const test = matcher(match);
-    return this.waitFor(() => this.requests.find((request) => request.status !== 0 && test(request)), timeoutMs, `a REST call matching ${describeMatch(match)}`);
+    return this.waitFor(
+      () => this.requests.find((request) => request.status !== 0 && test(request)),
+      timeoutMs,
+      `a REST call matching ${describeMatch(match)}`,
+    );
   }
 
   /** The first visible message in a channel matching `predicate` (already there or yet to come). */
-  waitForMessage(channelId: string, predicate: (message: StoredMessage) => boolean = () => true, timeoutMs?: number): Promise<StoredMessage> {
+  waitForMessage(
+    channelId: string,
+    predicate: (message: StoredMessage) => boolean = () => true,
+    timeoutMs?: number,
+  ): Promise<StoredMessage> {
     return this.waitFor(() => this.messages(channelId).find(predicate), timeoutMs, `a message in channel ${channelId}`);
   }
 

@@ -100,9 +100,18 @@ export class FakeGateway {
     this.#sockets.add(ws);
     this.stats.connections++;
     const query = new URL(request.url ?? '/', 'ws://127.0.0.1').searchParams;
-    if (query.get('v') !== '10') return ws.close(4012, 'Invalid API version');
-    if ((query.get('encoding') ?? 'json') !== 'json') return ws.close(4002, 'Only JSON encoding is supported by the fake');
-    if (query.has('compress')) return ws.close(4000, 'The fake does not support transport compression');
+    if (query.get('v') !== '10') {
+      ws.close(4012, 'Invalid API version');
+      return;
+    }
+    if ((query.get('encoding') ?? 'json') !== 'json') {
+      ws.close(4002, 'Only JSON encoding is supported by the fake');
+      return;
+    }
+    if (query.has('compress')) {
+      ws.close(4000, 'The fake does not support transport compression');
+      return;
+    }
     let session: Session | undefined;
     ws.on('message', (raw) => {
       let payload: { op?: number; d?: any };
@@ -220,7 +229,8 @@ export class FakeGateway {
       return { ...data, content: '', embeds: [], attachments: [], components: [], poll: undefined };
     }
     if (event === 'WEBHOOKS_UPDATE') return has(GatewayIntentBits.GuildWebhooks) ? data : undefined;
-    if (event === 'TYPING_START') return has(data.guild_id ? GatewayIntentBits.GuildMessageTyping : GatewayIntentBits.DirectMessageTyping) ? data : undefined;
+    if (event === 'TYPING_START')
+      return has(data.guild_id ? GatewayIntentBits.GuildMessageTyping : GatewayIntentBits.DirectMessageTyping) ? data : undefined;
     if (GUILD_EVENTS.test(event)) return has(GatewayIntentBits.Guilds) ? data : undefined;
     return data;
   }

@@ -39,7 +39,10 @@ export interface ThreadOptions {
   dispatch?: boolean;
 }
 
-export function addUser(ctx: FakeContext, options: { username: string; globalName?: string | null; bot?: boolean; avatar?: string | null; id?: string }): APIUser {
+export function addUser(
+  ctx: FakeContext,
+  options: { username: string; globalName?: string | null; bot?: boolean; avatar?: string | null; id?: string },
+): APIUser {
   const user = makeUser({ id: options.id ?? ctx.store.ids.next(), ...options });
   ctx.store.users.set(user.id, user);
   return user;
@@ -58,7 +61,13 @@ export function addGuild(ctx: FakeContext, options: GuildOptions = {}): StoredGu
     icon: null,
     roles: [
       makeRole({ id, name: '@everyone', permissions: options.everyonePermissions ?? DEFAULT_EVERYONE_PERMISSIONS, position: 0 }),
-      makeRole({ id: botRoleId, name: store.botUser.username, permissions: options.botPermissions ?? DEFAULT_BOT_PERMISSIONS, position: 1, botId: store.botUser.id }),
+      makeRole({
+        id: botRoleId,
+        name: store.botUser.username,
+        permissions: options.botPermissions ?? DEFAULT_BOT_PERMISSIONS,
+        position: 1,
+        botId: store.botUser.id,
+      }),
     ],
     botRoleId,
     members: new Map(),
@@ -71,7 +80,12 @@ export function addGuild(ctx: FakeContext, options: GuildOptions = {}): StoredGu
   return guild;
 }
 
-export function addMember(ctx: FakeContext, guild: StoredGuild, userId: string, options: { roles?: string[]; nick?: string } = {}): StoredMember {
+export function addMember(
+  ctx: FakeContext,
+  guild: StoredGuild,
+  userId: string,
+  options: { roles?: string[]; nick?: string } = {},
+): StoredMember {
   const member: StoredMember = { userId, roles: options.roles ?? [], nick: options.nick ?? null, joinedAt: discordTimestamp() };
   guild.members.set(userId, member);
   return member;
@@ -128,7 +142,9 @@ export function createThread(ctx: FakeContext, parentId: string, options: Thread
   }
   const duration = options.autoArchiveDuration ?? 4320;
   if (![60, 1440, 4320, 10080].includes(duration)) {
-    throw invalidForm([{ path: ['auto_archive_duration'], code: 'BASE_TYPE_CHOICES', message: 'Value must be one of {60, 1440, 4320, 10080}.' }]);
+    throw invalidForm([
+      { path: ['auto_archive_duration'], code: 'BASE_TYPE_CHOICES', message: 'Value must be one of {60, 1440, 4320, 10080}.' },
+    ]);
   }
   let starter: StoredMessage | undefined;
   if (options.fromMessageId) {

@@ -194,7 +194,12 @@ async function parseBody(raw: Buffer, contentType: string | undefined): Promise<
         if (field === 'payload_json') body = { ...body, ...parseJson(value) };
         else body[field] = value;
       } else {
-        files.push({ field, filename: value.name, contentType: value.type || 'application/octet-stream', data: Buffer.from(await value.arrayBuffer()) });
+        files.push({
+          field,
+          filename: value.name,
+          contentType: value.type || 'application/octet-stream',
+          data: Buffer.from(await value.arrayBuffer()),
+        });
       }
     }
     return { body, files };

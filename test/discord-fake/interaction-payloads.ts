@@ -1,5 +1,5 @@
 import type { APIApplicationCommand, APIApplicationCommandOption } from 'discord-api-types/v10';
-import { ApplicationCommandOptionType as OptionType, ChannelType, ComponentType, InteractionType } from 'discord-api-types/v10';
+import { ApplicationCommandOptionType as OptionType, ChannelType, ComponentType, type InteractionType } from 'discord-api-types/v10';
 import type { FakeContext } from './context.js';
 import { addMember } from './guild-setup.js';
 import { randomToken } from './ids.js';
@@ -111,13 +111,21 @@ function leafSchema(command: APIApplicationCommand, input: CommandInput, label: 
   const descend = (name: string | undefined, type: OptionType) => {
     const hasKind = options.some((option) => option.type === type);
     // Discord lets a command mix subcommands and groups at its top level: a group is needed only when there is nothing else.
-    const onlyKind = hasKind && options.every((option) => option.type === OptionType.Subcommand || option.type === OptionType.SubcommandGroup ? option.type === type : true);
+    const onlyKind =
+      hasKind &&
+      options.every((option) =>
+        option.type === OptionType.Subcommand || option.type === OptionType.SubcommandGroup ? option.type === type : true,
+      );
     if (!name) {
-      if (type === OptionType.SubcommandGroup ? onlyKind : hasKind) throw new Error(`${label}: the registered command needs a ${type === OptionType.Subcommand ? 'subcommand' : 'group'}`);
+      if (type === OptionType.SubcommandGroup ? onlyKind : hasKind)
+        throw new Error(`${label}: the registered command needs a ${type === OptionType.Subcommand ? 'subcommand' : 'group'}`);
       return;
     }
-    const found = options.find((option) => option.name === name && option.type === type) as { options?: APIApplicationCommandOption[] } | undefined;
-    if (!found) throw new Error(`${label}: the registered command has no ${name} (has: ${options.map((option) => option.name).join(', ')})`);
+    const found = options.find((option) => option.name === name && option.type === type) as
+      | { options?: APIApplicationCommandOption[] }
+      | undefined;
+    if (!found)
+      throw new Error(`${label}: the registered command has no ${name} (has: ${options.map((option) => option.name).join(', ')})`);
     options = found.options ?? [];
   };
   descend(input.group, OptionType.SubcommandGroup);
@@ -138,7 +146,8 @@ function leafOptions(
   if (focused && !(focused in values)) values[focused] = '';
   const options = Object.entries(values).map(([name, raw]) => {
     const declared = schema?.find((option) => option.name === name);
-    if (schema && !declared) throw new Error(`${label}: no option "${name}" (options: ${schema.map((option) => option.name).join(', ') || 'none'})`);
+    if (schema && !declared)
+      throw new Error(`${label}: no option "${name}" (options: ${schema.map((option) => option.name).join(', ') || 'none'})`);
     const explicit = typeof raw === 'object' && 'type' in raw && 'value' in raw ? raw : undefined;
     const type = explicit?.type ?? declared?.type ?? inferType(raw);
     const value = explicit?.value ?? raw;
@@ -160,7 +169,14 @@ function inferType(value: OptionValue): OptionType {
   return OptionType.String;
 }
 
-function resolveValue(ctx: FakeContext, type: OptionType, value: unknown, resolved: Resolved, where: InteractionWhere, guildId?: string): unknown {
+function resolveValue(
+  ctx: FakeContext,
+  type: OptionType,
+  value: unknown,
+  resolved: Resolved,
+  where: InteractionWhere,
+  guildId?: string,
+): unknown {
   const { store } = ctx;
   const guild = guildId ? store.guild(guildId) : undefined;
   const addUser = (id: string) => {
@@ -184,7 +200,10 @@ function resolveValue(ctx: FakeContext, type: OptionType, value: unknown, resolv
     }
     case OptionType.Channel: {
       const channel = store.channel(String(value));
-      resolved.channels[channel.id] = { ...channelPayload(store, channel), permissions: channelPermissions(store, channel, where.userId).toString() };
+      resolved.channels[channel.id] = {
+        ...channelPayload(store, channel),
+        permissions: channelPermissions(store, channel, where.userId).toString(),
+      };
       return channel.id;
     }
     case OptionType.Attachment: {
@@ -218,7 +237,11 @@ export function findComponent(message: StoredMessage, customId: string): Json | 
 }
 
 export function allCustomIds(message: StoredMessage): string[] {
-  return JSON.stringify(message.components ?? []).match(/"custom_id":"([^"]*)"/g)?.map((match) => match.slice(13, -1)) ?? [];
+  return (
+    JSON.stringify(message.components ?? [])
+      .match(/"custom_id":"([^"]*)"/g)
+      ?.map((match) => match.slice(13, -1)) ?? []
+  );
 }
 
 /** MESSAGE_COMPONENT data and the message it was on. */
@@ -252,10 +275,12 @@ export function modalSubmitComponents(modal: Json, values: Record<string, string
   };
   const components = ((modal.components as Json[] | undefined) ?? []).map((top): Json => {
     if (top.type === ComponentType.ActionRow) return { type: ComponentType.ActionRow, components: (top.components as Json[]).map(fill) };
-    if (top.type === ComponentType.Label) return { type: ComponentType.Label, ...(top.id ? { id: top.id } : {}), component: fill(top.component as Json) };
+    if (top.type === ComponentType.Label)
+      return { type: ComponentType.Label, ...(top.id ? { id: top.id } : {}), component: fill(top.component as Json) };
     return { type: top.type, ...(top.id ? { id: top.id } : {}) };
   });
   const unknown = Object.keys(values).filter((key) => !used.has(key));
-  if (unknown.length) throw new Error(`modal ${String(modal.custom_id)} has no field ${unknown.join(', ')} (fields: ${[...used].join(', ')})`);
+  if (unknown.length)
+    throw new Error(`modal ${String(modal.custom_id)} has no field ${unknown.join(', ')} (fields: ${[...used].join(', ')})`);
   return components;
 }

@@ -21,7 +21,13 @@ const R = InteractionResponseType;
 /** Which callbacks Discord accepts for each interaction type. */
 const ALLOWED_CALLBACKS: Record<number, InteractionResponseType[]> = {
   [InteractionType.ApplicationCommand]: [R.ChannelMessageWithSource, R.DeferredChannelMessageWithSource, R.Modal],
-  [InteractionType.MessageComponent]: [R.ChannelMessageWithSource, R.DeferredChannelMessageWithSource, R.DeferredMessageUpdate, R.UpdateMessage, R.Modal],
+  [InteractionType.MessageComponent]: [
+    R.ChannelMessageWithSource,
+    R.DeferredChannelMessageWithSource,
+    R.DeferredMessageUpdate,
+    R.UpdateMessage,
+    R.Modal,
+  ],
   [InteractionType.ApplicationCommandAutocomplete]: [R.ApplicationCommandAutocompleteResult],
   [InteractionType.ModalSubmit]: [R.ChannelMessageWithSource, R.DeferredChannelMessageWithSource, R.DeferredMessageUpdate, R.UpdateMessage],
 };
@@ -43,7 +49,13 @@ function callback(ctx: FakeContext, request: RouteRequest): RouteResult {
   const body = (request.body ?? {}) as { type?: number; data?: Json };
   const type = body.type as InteractionResponseType;
   if (!ALLOWED_CALLBACKS[interaction.type]?.includes(type)) {
-    throw invalidForm([{ path: ['type'], code: 'INTERACTION_RESPONSE_TYPE_INVALID', message: `Interaction response type ${String(type)} is not valid here.` }]);
+    throw invalidForm([
+      {
+        path: ['type'],
+        code: 'INTERACTION_RESPONSE_TYPE_INVALID',
+        message: `Interaction response type ${String(type)} is not valid here.`,
+      },
+    ]);
   }
   const data = (body.data ?? {}) as MessageBody & Json;
   const source = interaction.payload.message as { id: string; channel_id: string } | undefined;
@@ -58,7 +70,10 @@ function callback(ctx: FakeContext, request: RouteRequest): RouteResult {
       break;
     case R.DeferredMessageUpdate:
     case R.UpdateMessage:
-      if (!source) throw invalidForm([{ path: ['type'], code: 'INTERACTION_RESPONSE_TYPE_INVALID', message: 'This interaction has no message to update.' }]);
+      if (!source)
+        throw invalidForm([
+          { path: ['type'], code: 'INTERACTION_RESPONSE_TYPE_INVALID', message: 'This interaction has no message to update.' },
+        ]);
       message = ctx.store.message(source.channel_id, source.id);
       if (type === R.UpdateMessage) {
         validateMessageBody(data, { fileCount: request.files.length, isEdit: true });
@@ -190,13 +205,22 @@ function validateChoices(data: Json): void {
   const problems: FieldProblem[] = [];
   if (!Array.isArray(choices)) problems.push({ path: ['data', 'choices'], code: 'BASE_TYPE_REQUIRED', message: 'This field is required' });
   else {
-    if (choices.length > 25) problems.push({ path: ['data', 'choices'], code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 25 or fewer in length.' });
+    if (choices.length > 25)
+      problems.push({ path: ['data', 'choices'], code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 25 or fewer in length.' });
     choices.forEach((choice, index) => {
       if (typeof choice.name !== 'string' || choice.name.length < 1 || choice.name.length > 100) {
-        problems.push({ path: ['data', 'choices', index, 'name'], code: 'BASE_TYPE_BAD_LENGTH', message: 'Must be between 1 and 100 in length.' });
+        problems.push({
+          path: ['data', 'choices', index, 'name'],
+          code: 'BASE_TYPE_BAD_LENGTH',
+          message: 'Must be between 1 and 100 in length.',
+        });
       }
       if (typeof choice.value === 'string' && choice.value.length > 100) {
-        problems.push({ path: ['data', 'choices', index, 'value'], code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 100 or fewer in length.' });
+        problems.push({
+          path: ['data', 'choices', index, 'value'],
+          code: 'BASE_TYPE_MAX_LENGTH',
+          message: 'Must be 100 or fewer in length.',
+        });
       }
     });
   }

@@ -3,13 +3,7 @@ import type { FakeContext } from './context.js';
 import type { Json } from './payloads.js';
 import type { RecordedFile, StoredMessage } from './store.js';
 
-export type InteractionResponseKind =
-  | 'callback'
-  | 'edit-original'
-  | 'delete-original'
-  | 'followup'
-  | 'edit-followup'
-  | 'delete-followup';
+export type InteractionResponseKind = 'callback' | 'edit-original' | 'delete-original' | 'followup' | 'edit-followup' | 'delete-followup';
 
 /** One thing the bot did in answer to an interaction, in order of arrival. */
 export interface InteractionResponse {
@@ -132,7 +126,8 @@ export class FakeInteraction {
   #until<T>(check: () => T | undefined, timeoutMs: number | undefined, what: string): Promise<T> {
     const ms = timeoutMs ?? this.#ctx.timings.waitTimeoutMs;
     return this.#ctx.signal.until(check, ms, () => {
-      const got = this.responses.map((response) => `${response.kind}${response.type ? ` type ${response.type}` : ''}`).join(', ') || 'nothing';
+      const got =
+        this.responses.map((response) => `${response.kind}${response.type ? ` type ${response.type}` : ''}`).join(', ') || 'nothing';
       return `Interaction ${this.id} (${describe(this.payload)}): waited ${ms} ms for ${what}; the bot answered: ${got}.\n${this.#ctx.describeRecent()}`;
     });
   }

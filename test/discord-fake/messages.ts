@@ -184,9 +184,7 @@ function resolveReference(ctx: FakeContext, channel: StoredChannel, body: Messag
   const channelId = reference.channel_id ?? channel.id;
   if (!target || target.fake.deleted || target.channel_id !== channelId) {
     if (reference.fail_if_not_exists === false) return undefined;
-    throw invalidForm([
-      { path: ['message_reference'], code: 'MESSAGE_REFERENCE_UNKNOWN_MESSAGE', message: 'Unknown message' },
-    ]);
+    throw invalidForm([{ path: ['message_reference'], code: 'MESSAGE_REFERENCE_UNKNOWN_MESSAGE', message: 'Unknown message' }]);
   }
   return {
     authorId: target.author.id,

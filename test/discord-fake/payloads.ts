@@ -7,7 +7,13 @@ import { isThread } from './store.js';
 /** Plain JSON objects as Discord sends them; typed loosely on purpose (Discord adds fields often). */
 export type Json = Record<string, unknown>;
 
-export function makeUser(fields: { id: string; username: string; globalName?: string | null; bot?: boolean; avatar?: string | null }): APIUser {
+export function makeUser(fields: {
+  id: string;
+  username: string;
+  globalName?: string | null;
+  bot?: boolean;
+  avatar?: string | null;
+}): APIUser {
   const user: APIUser = {
     id: fields.id,
     username: fields.username,
@@ -44,7 +50,12 @@ export function makeRole(fields: { id: string; name: string; permissions: bigint
 }
 
 /** A guild member; `withUser` for REST and GUILD_CREATE, without for MESSAGE_CREATE's `member`. */
-export function memberPayload(store: FakeStore, guild: StoredGuild, userId: string, options: { withUser?: boolean; permissions?: bigint } = {}): Json {
+export function memberPayload(
+  store: FakeStore,
+  guild: StoredGuild,
+  userId: string,
+  options: { withUser?: boolean; permissions?: bigint } = {},
+): Json {
   const member = guild.members.get(userId);
   return {
     ...(options.withUser === false ? {} : { user: store.user(userId) }),
@@ -163,9 +174,7 @@ export function guildCreatePayload(store: FakeStore, guild: StoredGuild): Json {
     member_count: guild.members.size,
     members: [...guild.members.keys()].map((userId) => memberPayload(store, guild, userId)),
     channels: channels.filter((channel) => !isThread(channel)).map((channel) => channelPayload(store, channel)),
-    threads: channels
-      .filter((channel) => isThread(channel) && !channel.thread?.archived)
-      .map((channel) => channelPayload(store, channel)),
+    threads: channels.filter((channel) => isThread(channel) && !channel.thread?.archived).map((channel) => channelPayload(store, channel)),
     voice_states: [],
     presences: [],
     stage_instances: [],

@@ -105,21 +105,33 @@ export class RateLimiter {
   consume(method: string, route: string, major: string, options: { exemptFromGlobal: boolean }): LimitDecision {
     const now = Date.now();
     if (!options.exemptFromGlobal && now < this.#globalResetAt) {
-      return { headers: { 'x-ratelimit-global': 'true', 'x-ratelimit-scope': 'global' }, retryAfterMs: this.#globalResetAt - now, global: true };
+      return {
+        headers: { 'x-ratelimit-global': 'true', 'x-ratelimit-scope': 'global' },
+        retryAfterMs: this.#globalResetAt - now,
+        global: true,
+      };
     }
     const rule = this.#rule(method, route);
     const key = `${method} ${route}:${major}`;
     let state = this.#buckets.get(key);
     if (!state || state.resetAt <= now) this.#buckets.set(key, (state = { count: 0, resetAt: now + rule.windowMs }));
     if (state.count >= rule.limit) {
-      return { headers: { ...this.#headers(method, route, rule, 0, state.resetAt), 'x-ratelimit-scope': 'user' }, retryAfterMs: state.resetAt - now };
+      return {
+        headers: { ...this.#headers(method, route, rule, 0, state.resetAt), 'x-ratelimit-scope': 'user' },
+        retryAfterMs: state.resetAt - now,
+      };
     }
     state.count++;
     return { headers: this.#headers(method, route, rule, rule.limit - state.count, state.resetAt) };
   }
 
   /** Status, headers and body for a scripted failure; a 429 also blocks its bucket until retry_after passes. */
-  failureResponse(rule: FailureRule, method: string, route: string, major: string): { status: number; headers: Record<string, string>; body: unknown } {
+  failureResponse(
+    rule: FailureRule,
+    method: string,
+    route: string,
+    major: string,
+  ): { status: number; headers: Record<string, string>; body: unknown } {
     if (rule.status !== 429) {
       const text = rule.status >= 500 ? 'Internal Server Error' : 'Error';
       const body = rule.body ?? { message: rule.message ?? `${rule.status}: ${text}`, code: rule.code ?? 0 };

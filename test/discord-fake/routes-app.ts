@@ -77,9 +77,8 @@ export const appRoutes: Route[] = [
     path: '/guilds/:guildId',
     handle: (request, ctx) => {
       const guild = ctx.store.guild(request.params.guildId!);
-      const counts = request.query.get('with_counts') === 'true'
-        ? { approximate_member_count: guild.members.size, approximate_presence_count: 0 }
-        : {};
+      const counts =
+        request.query.get('with_counts') === 'true' ? { approximate_member_count: guild.members.size, approximate_presence_count: 0 } : {};
       return { body: { ...guildPayload(guild), ...counts } };
     },
   },

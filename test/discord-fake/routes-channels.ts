@@ -86,7 +86,12 @@ export const channelRoutes: Route[] = [
       const after = request.query.get('after');
       let messages = ctx.store.listMessages(channel.id).reverse();
       if (before) messages = messages.filter((message) => BigInt(message.id) < BigInt(before));
-      if (after) messages = messages.filter((message) => BigInt(message.id) > BigInt(after)).reverse().slice(0, limit).reverse();
+      if (after)
+        messages = messages
+          .filter((message) => BigInt(message.id) > BigInt(after))
+          .reverse()
+          .slice(0, limit)
+          .reverse();
       return { body: messages.slice(0, limit).map(messagePayload) };
     },
   },

@@ -82,14 +82,24 @@ function optionProblems(options: OptionBody[], path: (string | number)[]): Field
     if (!NAME.test(name) || name !== name.toLowerCase()) {
       problems.push({ path: [...at, 'name'], code: 'APPLICATION_COMMAND_INVALID_NAME', message: 'Command name is invalid' });
     }
-    if (names.has(name)) problems.push({ path: [...at, 'name'], code: 'APPLICATION_COMMAND_OPTIONS_NAME_ALREADY_EXISTS', message: 'Option name already exists' });
+    if (names.has(name))
+      problems.push({
+        path: [...at, 'name'],
+        code: 'APPLICATION_COMMAND_OPTIONS_NAME_ALREADY_EXISTS',
+        message: 'Option name already exists',
+      });
     names.add(name);
     problems.push(...descriptionProblems(option.description, [...at, 'description']));
-    if ((option.choices?.length ?? 0) > 25) problems.push({ path: [...at, 'choices'], code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 25 or fewer in length.' });
+    if ((option.choices?.length ?? 0) > 25)
+      problems.push({ path: [...at, 'choices'], code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 25 or fewer in length.' });
     const nested = option.type === ApplicationCommandOptionType.Subcommand || option.type === ApplicationCommandOptionType.SubcommandGroup;
     if (nested) problems.push(...optionProblems(option.options ?? [], [...at, 'options']));
     else if (option.required && optionalSeen) {
-      problems.push({ path: at, code: 'APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID', message: 'Required options must be placed before non-required options' });
+      problems.push({
+        path: at,
+        code: 'APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID',
+        message: 'Required options must be placed before non-required options',
+      });
     } else if (!option.required) optionalSeen = true;
   });
   return problems;
@@ -102,7 +112,12 @@ function overwrite(request: RouteRequest, ctx: FakeContext) {
   const seen = new Set<string>();
   bodies.forEach((body, index) => {
     const id = `${body.type ?? 1}:${body.name}`;
-    if (seen.has(id)) problems.push({ path: [index, 'name'], code: 'APPLICATION_COMMANDS_DUPLICATE_NAME', message: `Application command names must be unique` });
+    if (seen.has(id))
+      problems.push({
+        path: [index, 'name'],
+        code: 'APPLICATION_COMMANDS_DUPLICATE_NAME',
+        message: `Application command names must be unique`,
+      });
     seen.add(id);
   });
   if (bodies.filter((body) => (body.type ?? 1) === 1).length > 100) {
@@ -137,7 +152,10 @@ function findOne(request: RouteRequest, ctx: FakeContext): APIApplicationCommand
 function deleteOne(request: RouteRequest, ctx: FakeContext) {
   const key = scope(request, ctx);
   const command = findOne(request, ctx);
-  ctx.store.commands.set(key, (ctx.store.commands.get(key) ?? []).filter((candidate) => candidate.id !== command.id));
+  ctx.store.commands.set(
+    key,
+    (ctx.store.commands.get(key) ?? []).filter((candidate) => candidate.id !== command.id),
+  );
   ctx.signal.notify();
   return { status: 204 };
 }

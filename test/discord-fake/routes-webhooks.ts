@@ -3,12 +3,7 @@ import { PermissionFlagsBits } from 'discord-api-types/v10';
 import type { FakeContext } from './context.js';
 import { invalidForm, invalidWebhookToken, tooManyWebhooks, unknownChannel, unknownMessage, wrongChannelType } from './errors.js';
 import { randomToken } from './ids.js';
-import {
-  deleteInteractionMessage,
-  editInteractionMessage,
-  followUp,
-  getInteractionMessage,
-} from './interaction-responses.js';
+import { deleteInteractionMessage, editInteractionMessage, followUp, getInteractionMessage } from './interaction-responses.js';
 import { createMessage, deleteMessage, editMessage } from './messages.js';
 import { makeUser, messagePayload, webhookPayload } from './payloads.js';
 import { requireBotPermissions } from './permissions.js';

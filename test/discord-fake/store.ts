@@ -1,10 +1,4 @@
-import type {
-  APIApplicationCommand,
-  APIMessage,
-  APIOverwrite,
-  APIRole,
-  APIUser,
-} from 'discord-api-types/v10';
+import type { APIApplicationCommand, APIMessage, APIOverwrite, APIRole, APIUser } from 'discord-api-types/v10';
 import { ChannelType } from 'discord-api-types/v10';
 import { unknownChannel, unknownGuild, unknownMessage, unknownUser, unknownWebhook } from './errors.js';
 import { Snowflakes } from './ids.js';

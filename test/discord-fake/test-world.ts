@@ -5,7 +5,12 @@ import { startFakeDiscord, type FakeDiscord, type FakeDiscordOptions, type Store
 /** The real discord.js client as the bot configures it, pointed at a fake. */
 export function newClient(fake: FakeDiscord): Client {
   return new Client({
-    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent, GatewayIntentBits.DirectMessages],
+    intents: [
+      GatewayIntentBits.Guilds,
+      GatewayIntentBits.GuildMessages,
+      GatewayIntentBits.MessageContent,
+      GatewayIntentBits.DirectMessages,
+    ],
     partials: [Partials.Channel],
     rest: { api: fake.restUrl },
   });

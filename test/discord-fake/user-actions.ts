@@ -96,7 +96,15 @@ export class UserActions {
     const reactions = (message.reactions ??= []);
     const existing = reactions.find((reaction) => reaction.emoji.name === emoji && !reaction.emoji.id);
     if (existing) existing.count++;
-    else reactions.push({ count: 1, count_details: { burst: 0, normal: 1 }, me: false, me_burst: false, burst_colors: [], emoji: { id: null, name: emoji } });
+    else
+      reactions.push({
+        count: 1,
+        count_details: { burst: 0, normal: 1 },
+        me: false,
+        me_burst: false,
+        burst_colors: [],
+        emoji: { id: null, name: emoji },
+      });
     const guild = message.guild_id ? this.ctx.store.guild(message.guild_id) : undefined;
     this.ctx.dispatch('MESSAGE_REACTION_ADD', {
       user_id: userId,
@@ -119,7 +127,10 @@ export class UserActions {
   messageCommand(input: InteractionWhere & { name: string; targetId: string }): FakeInteraction {
     const target = this.#message(input.targetId);
     const channel = this.ctx.store.channel(input.channelId);
-    const registered = [...(this.ctx.store.commands.get('global') ?? []), ...(channel.guildId ? (this.ctx.store.commands.get(channel.guildId) ?? []) : [])];
+    const registered = [
+      ...(this.ctx.store.commands.get('global') ?? []),
+      ...(channel.guildId ? (this.ctx.store.commands.get(channel.guildId) ?? []) : []),
+    ];
     const command = registered.find((candidate) => candidate.name === input.name && candidate.type === ApplicationCommandType.Message);
     if (registered.length && !command) throw new Error(`no message command "${input.name}" is registered`);
     const data = {
@@ -144,7 +155,12 @@ export class UserActions {
   }
 
   /** A user presses a button on a message (INTERACTION_CREATE type 3). Throws if the message has no such enabled button. */
-  pressButton(messageId: string, customId: string, userId: string, options: Omit<InteractionWhere, 'userId' | 'channelId'> = {}): FakeInteraction {
+  pressButton(
+    messageId: string,
+    customId: string,
+    userId: string,
+    options: Omit<InteractionWhere, 'userId' | 'channelId'> = {},
+  ): FakeInteraction {
     return this.#component(messageId, customId, userId, options, undefined);
   }
 
@@ -163,7 +179,13 @@ export class UserActions {
   }
 
   /** A user picks values in a select menu on a message. */
-  selectMenu(messageId: string, customId: string, values: string[], userId: string, options: Omit<InteractionWhere, 'userId' | 'channelId'> = {}): FakeInteraction {
+  selectMenu(
+    messageId: string,
+    customId: string,
+    values: string[],
+    userId: string,
+    options: Omit<InteractionWhere, 'userId' | 'channelId'> = {},
+  ): FakeInteraction {
     return this.#component(messageId, customId, userId, options, values);
   }
 
@@ -174,7 +196,10 @@ export class UserActions {
     const extra: Json = {};
     if (input.from) {
       const modal = input.from.modal;
-      if (!modal) throw new Error(`interaction ${input.from.id} showed no modal (responses: ${input.from.responses.map((r) => r.kind).join(', ') || 'none'})`);
+      if (!modal)
+        throw new Error(
+          `interaction ${input.from.id} showed no modal (responses: ${input.from.responses.map((r) => r.kind).join(', ') || 'none'})`,
+        );
       customId = modal.custom_id as string;
       components = modalSubmitComponents(modal, input.values);
       if (input.from.payload.message) extra.message = input.from.payload.message;
@@ -193,15 +218,25 @@ export class UserActions {
     return this.#interact(InteractionType.ModalSubmit, where, { custom_id: customId, components }, extra);
   }
 
-  #component(messageId: string, customId: string, userId: string, options: Omit<InteractionWhere, 'userId' | 'channelId'>, values?: string[]): FakeInteraction {
+  #component(
+    messageId: string,
+    customId: string,
+    userId: string,
+    options: Omit<InteractionWhere, 'userId' | 'channelId'>,
+    values?: string[],
+  ): FakeInteraction {
     const message = this.#message(messageId);
     const component = findComponent(message, customId);
-    if (!component) throw new Error(`message ${messageId} has no component "${customId}" (has: ${allCustomIds(message).join(', ') || 'none'})`);
+    if (!component)
+      throw new Error(`message ${messageId} has no component "${customId}" (has: ${allCustomIds(message).join(', ') || 'none'})`);
     if (component.disabled) throw new Error(`component "${customId}" on message ${messageId} is disabled`);
     const isButton = component.type === ComponentType.Button;
-    if (isButton !== (values === undefined)) throw new Error(`component "${customId}" is ${isButton ? 'a button: use pressButton' : 'a select menu: use selectMenu'}`);
+    if (isButton !== (values === undefined))
+      throw new Error(`component "${customId}" is ${isButton ? 'a button: use pressButton' : 'a select menu: use selectMenu'}`);
     const { data, message: payload } = componentData(message, component, values);
-    return this.#interact(InteractionType.MessageComponent, { ...options, userId, channelId: message.channel_id }, data, { message: payload });
+    return this.#interact(InteractionType.MessageComponent, { ...options, userId, channelId: message.channel_id }, data, {
+      message: payload,
+    });
   }
 
   #interact(type: InteractionType, where: InteractionWhere, data: Json, extra: Json = {}): FakeInteraction {

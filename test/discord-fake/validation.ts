@@ -124,11 +124,12 @@ function validateEmbeds(embeds: EmbedBody[], problems: FieldProblem[]): void {
       [['thumbnail', 'url'], embed.thumbnail?.url],
     ] as const) {
       if (url !== undefined && !isHttpUrl(url) && !url.startsWith('attachment://')) {
-        problems.push({ path: at(...path), code: 'URL_TYPE_INVALID_SCHEME', message: 'Scheme must be one of (\'http\', \'https\').' });
+        problems.push({ path: at(...path), code: 'URL_TYPE_INVALID_SCHEME', message: "Scheme must be one of ('http', 'https')." });
       }
     }
   });
-  if (total > 6000) problems.push({ path: ['embeds'], code: 'MAX_EMBED_SIZE_EXCEEDED', message: 'Embed size exceeds maximum size of 6000' });
+  if (total > 6000)
+    problems.push({ path: ['embeds'], code: 'MAX_EMBED_SIZE_EXCEEDED', message: 'Embed size exceeds maximum size of 6000' });
 }
 
 function validateComponents(components: ComponentBody[], v2: boolean, problems: FieldProblem[]): void {
@@ -144,14 +145,19 @@ function validateComponents(components: ComponentBody[], v2: boolean, problems: 
     if (component.custom_id !== undefined) {
       if (component.custom_id.length > 100) problems.push(maxLength([...path, 'custom_id'], 100));
       if (seen.has(component.custom_id)) {
-        problems.push({ path: [...path, 'custom_id'], code: 'COMPONENT_CUSTOM_ID_DUPLICATED', message: 'Component custom id cannot be duplicated' });
+        problems.push({
+          path: [...path, 'custom_id'],
+          code: 'COMPONENT_CUSTOM_ID_DUPLICATED',
+          message: 'Component custom id cannot be duplicated',
+        });
       }
       seen.add(component.custom_id);
     }
     if (component.type === 2) {
       if (typeof component.label === 'string' && component.label.length > 80) problems.push(maxLength([...path, 'label'], 80));
       const isLink = component.style === 5;
-      if (isLink && !component.url) problems.push({ path: [...path, 'url'], code: 'BASE_TYPE_REQUIRED', message: 'This field is required' });
+      if (isLink && !component.url)
+        problems.push({ path: [...path, 'url'], code: 'BASE_TYPE_REQUIRED', message: 'This field is required' });
       if (!isLink && component.style !== 6 && !component.custom_id) {
         problems.push({ path: [...path, 'custom_id'], code: 'BASE_TYPE_REQUIRED', message: 'This field is required' });
       }

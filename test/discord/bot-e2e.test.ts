@@ -29,12 +29,24 @@ afterAll(async () => {
 
 describe('the bot through a fake Discord, with the real discord.js client', () => {
   it('creates a character from /character create and its modal', async () => {
-    const command = discord.slashCommand({ name: 'character', subcommand: 'create', options: { visibility: 'guild' }, userId: alice, channelId: channel.id });
+    const command = discord.slashCommand({
+      name: 'character',
+      subcommand: 'create',
+      options: { visibility: 'guild' },
+      userId: alice,
+      channelId: channel.id,
+    });
     const shown = await command.waitForResponse();
     expect(shown.type).toBe(9);
     const submit = discord.submitModal({
       from: command,
-      values: { name: 'Aria', personality: 'A cheerful bard who loves puns.', greeting: 'Hello {{user}}, pull up a chair!', examples: '', avatar: 'https://cdn.example.org/aria.png' },
+      values: {
+        name: 'Aria',
+        personality: 'A cheerful bard who loves puns.',
+        greeting: 'Hello {{user}}, pull up a chair!',
+        examples: '',
+        avatar: 'https://cdn.example.org/aria.png',
+      },
     });
     const reply = await submit.waitForResponse();
     expect(reply.data.content).toContain('**Aria** is ready');
@@ -42,7 +54,13 @@ describe('the bot through a fake Discord, with the real discord.js client', () =
   });
 
   it('binds the character with /chat start, which greets through a webhook with its name and avatar', async () => {
-    const start = discord.slashCommand({ name: 'chat', subcommand: 'start', options: { character: 'Aria', answers: 'all' }, userId: alice, channelId: channel.id });
+    const start = discord.slashCommand({
+      name: 'chat',
+      subcommand: 'start',
+      options: { character: 'Aria', answers: 'all' },
+      userId: alice,
+      channelId: channel.id,
+    });
     const reply = await start.waitForResponse();
     expect(reply.data.content).toContain('**Aria** is here');
     const greeting = await discord.waitForMessage(channel.id, (m) => Boolean(m.webhook_id) && m.content.startsWith('Hello'));
@@ -55,7 +73,11 @@ describe('the bot through a fake Discord, with the real discord.js client', () =
   it('answers a message as the character, editing the webhook message as tokens stream', async () => {
     llm.next({ chunks: ['Well, ', 'well, ', 'a ', 'visitor! ', 'Sit ', 'down.'], chunkDelayMs: 400 });
     discord.userSays(channel.id, alice, 'Hi Aria, any news from the harbour?');
-    const reply = await discord.waitForMessage(channel.id, (m) => Boolean(m.webhook_id) && m.fake.edits.some((e) => e.content === 'Well, well, a visitor! Sit down.'), 20_000);
+    const reply = await discord.waitForMessage(
+      channel.id,
+      (m) => Boolean(m.webhook_id) && m.fake.edits.some((e) => e.content === 'Well, well, a visitor! Sit down.'),
+      20_000,
+    );
     expect(reply.author.username).toBe('Aria');
     expect(reply.fake.edits.length).toBeGreaterThan(1);
     const first = reply.content.length ? reply.fake.edits[0]!.content : '';
@@ -72,7 +94,9 @@ describe('the bot through a fake Discord, with the real discord.js client', () =
     const before = chats().length;
     discord.userSays(channel.id, bob, 'I am Bob, the blacksmith.');
     await expect.poll(() => chats().length, { timeout: 15_000 }).toBeGreaterThan(before);
-    const lines = chats().at(-1)!.body.messages.map((m: { content: string }) => m.content);
+    const lines = chats()
+      .at(-1)!
+      .body.messages.map((m: { content: string }) => m.content);
     expect(lines).toContain('Alice: Hi Aria, any news from the harbour?');
     expect(lines).toContain('Bob: I am Bob, the blacksmith.');
     await expect.poll(() => webhookMessages().at(-1)?.content, { timeout: 15_000 }).toBe('Hello there!');
@@ -85,7 +109,15 @@ describe('the bot through a fake Discord, with the real discord.js client', () =
     discord.userSays(channel.id, alice, 'Sing me the long ballad.');
     await expect.poll(() => webhookMessages().length, { timeout: 15_000 }).toBeGreaterThanOrEqual(count + 2);
     await expect
-      .poll(() => webhookMessages().slice(count).map((m) => m.content).join('\n\n').replace(/\s+/g, ' '), { timeout: 15_000 })
+      .poll(
+        () =>
+          webhookMessages()
+            .slice(count)
+            .map((m) => m.content)
+            .join('\n\n')
+            .replace(/\s+/g, ' '),
+        { timeout: 15_000 },
+      )
       .toBe(long.replace(/\s+/g, ' ').trim());
     for (const message of webhookMessages().slice(count)) expect(message.content.length).toBeLessThanOrEqual(2000);
   });
@@ -124,13 +156,17 @@ describe('history, status, cards and permissions through Discord', () => {
     const said = discord.userSays(channel.id, bob, 'My hammer is made of bronze.');
     await expect.poll(() => deps.database.orm.em.fork().count(Message, { discordMessageId: said.id }), { timeout: 10_000 }).toBe(1);
     discord.userEdits(said.id, 'My hammer is made of iron.');
-    await expect.poll(async () => (await deps.database.orm.em.fork().findOne(Message, { discordMessageId: said.id }))?.content, { timeout: 10_000 }).toBe('My hammer is made of iron.');
+    await expect
+      .poll(async () => (await deps.database.orm.em.fork().findOne(Message, { discordMessageId: said.id }))?.content, { timeout: 10_000 })
+      .toBe('My hammer is made of iron.');
     discord.userDeletes(said.id);
     await expect.poll(() => deps.database.orm.em.fork().count(Message, { discordMessageId: said.id }), { timeout: 10_000 }).toBe(0);
   });
 
   it('shows /chat status and ends with /chat end', async () => {
-    const status = await discord.slashCommand({ name: 'chat', subcommand: 'status', userId: alice, channelId: channel.id }).waitForResponse();
+    const status = await discord
+      .slashCommand({ name: 'chat', subcommand: 'status', userId: alice, channelId: channel.id })
+      .waitForResponse();
     const embed = status.data.embeds[0];
     expect(embed.title).toBe('Aria in this channel');
     expect(JSON.stringify(embed.fields)).toContain('fake-model');
@@ -143,15 +179,49 @@ describe('history, status, cards and permissions through Discord', () => {
 
   it('imports a PNG card from an attachment and exports it back', async () => {
     const { exportCardPng } = await import('../../src/cards/export-card.js');
-    const png = exportCardPng({ spec: 'chara_card_v2', spec_version: '2.0', data: { name: 'Borin', description: 'A grumpy dwarf smith.', first_mes: 'Hrmph.', character_book: { extensions: {}, entries: [{ keys: ['anvil'], content: 'Borin’s anvil is older than the town.', enabled: true, insertion_order: 0, extensions: {} }] } } });
-    const command = discord.slashCommand({ name: 'character', subcommand: 'import', options: { file: { name: 'borin.png', data: png, contentType: 'image/png' } }, userId: alice, channelId: channel.id });
-    await expect.poll(() => command.responses.find((r) => r.kind === 'edit-original')?.data.content, { timeout: 15_000 }).toContain('Imported **Borin**, with 1 lore entries');
-    const exported = discord.slashCommand({ name: 'character', subcommand: 'export', options: { character: 'Borin' }, userId: alice, channelId: channel.id });
+    const png = exportCardPng({
+      spec: 'chara_card_v2',
+      spec_version: '2.0',
+      data: {
+        name: 'Borin',
+        description: 'A grumpy dwarf smith.',
+        first_mes: 'Hrmph.',
+        character_book: {
+          extensions: {},
+          entries: [
+            { keys: ['anvil'], content: 'Borin’s anvil is older than the town.', enabled: true, insertion_order: 0, extensions: {} },
+          ],
+        },
+      },
+    });
+    const command = discord.slashCommand({
+      name: 'character',
+      subcommand: 'import',
+      options: { file: { name: 'borin.png', data: png, contentType: 'image/png' } },
+      userId: alice,
+      channelId: channel.id,
+    });
+    await expect
+      .poll(() => command.responses.find((r) => r.kind === 'edit-original')?.data.content, { timeout: 15_000 })
+      .toContain('Imported **Borin**, with 1 lore entries');
+    const exported = discord.slashCommand({
+      name: 'character',
+      subcommand: 'export',
+      options: { character: 'Borin' },
+      userId: alice,
+      channelId: channel.id,
+    });
     await expect.poll(() => exported.responses.find((r) => r.files.length)?.files.length, { timeout: 15_000 }).toBe(1);
     const { parseCard } = await import('../../src/cards/parse-card.js');
     const file = exported.responses.find((r) => r.files.length)!.files[0]!;
     expect((await parseCard(file.data)).fields).toMatchObject({ name: 'Borin', greeting: 'Hrmph.' });
-    const broken = discord.slashCommand({ name: 'character', subcommand: 'import', options: { file: { name: 'bad.png', data: png.subarray(0, 200), contentType: 'image/png' } }, userId: alice, channelId: channel.id });
+    const broken = discord.slashCommand({
+      name: 'character',
+      subcommand: 'import',
+      options: { file: { name: 'bad.png', data: png.subarray(0, 200), contentType: 'image/png' } },
+      userId: alice,
+      channelId: channel.id,
+    });
     await expect.poll(() => broken.responses.map((r) => r.data?.content).join(' '), { timeout: 15_000 }).toMatch(/damaged or cut short/);
   });
 
@@ -161,7 +231,15 @@ describe('history, status, cards and permissions through Discord', () => {
       name: 'no-webhooks',
       permissionOverwrites: [{ id: guild.botRoleId, type: 0, allow: '0', deny: String(PermissionFlagsBits.ManageWebhooks) }],
     });
-    await discord.slashCommand({ name: 'chat', subcommand: 'start', options: { character: 'Aria', answers: 'all' }, userId: alice, channelId: other.id }).waitForResponse();
+    await discord
+      .slashCommand({
+        name: 'chat',
+        subcommand: 'start',
+        options: { character: 'Aria', answers: 'all' },
+        userId: alice,
+        channelId: other.id,
+      })
+      .waitForResponse();
     llm.next({ text: 'Fine, I will use my own voice.' });
     discord.userSays(other.id, alice, 'Hello?');
     const reply = await discord.waitForMessage(other.id, (m) => m.content.includes('Fine, I will use my own voice.'), 15_000);
@@ -182,7 +260,13 @@ describe('history, status, cards and permissions through Discord', () => {
       name: 'read-only',
       permissionOverwrites: [{ id: guild.botRoleId, type: 0, allow: '0', deny: mute }],
     });
-    const start = discord.slashCommand({ name: 'chat', subcommand: 'start', options: { character: 'Aria', answers: 'all' }, userId: alice, channelId: other.id });
+    const start = discord.slashCommand({
+      name: 'chat',
+      subcommand: 'start',
+      options: { character: 'Aria', answers: 'all' },
+      userId: alice,
+      channelId: other.id,
+    });
     expect((await start.waitForResponse()).data.content).toContain('**Aria** is here');
     const told = await start.waitForFollowUp(() => true, 15_000);
     expect(told.content).toMatch(/^Aria's greeting could not be posted here, so it was left out\. Aria still answers messages\./);
@@ -195,8 +279,6 @@ describe('history, status, cards and permissions through Discord', () => {
 
 /** The stored reply shown as this Discord message (its id is saved just after the reply is shown). */
 async function storedReply(discordMessageId: string) {
-  await expect
-    .poll(() => deps.database.orm.em.fork().count(Message, { discordMessageId }), { timeout: 10_000 })
-    .toBe(1);
+  await expect.poll(() => deps.database.orm.em.fork().count(Message, { discordMessageId }), { timeout: 10_000 }).toBe(1);
   return deps.database.orm.em.fork().findOneOrFail(Message, { discordMessageId });
 }

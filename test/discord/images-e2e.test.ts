@@ -31,7 +31,11 @@ const isCaptionRequest = (request: RecordedRequest) => CAPTION_SYSTEM.test(JSON.
 /** The OpenAI-shaped image parts of a request. */
 const openAIImages = (request: RecordedRequest): { url: string }[] =>
   (request.body.messages as { content: unknown }[]).flatMap((message) =>
-    Array.isArray(message.content) ? message.content.filter((part: { type: string }) => part.type === 'image_url').map((part: { image_url: { url: string } }) => part.image_url) : [],
+    Array.isArray(message.content)
+      ? message.content
+          .filter((part: { type: string }) => part.type === 'image_url')
+          .map((part: { image_url: { url: string } }) => part.image_url)
+      : [],
   );
 const replyRequests = (server: FakeServer) => server.requests.filter((request) => request.method === 'POST' && !isCaptionRequest(request));
 
@@ -41,7 +45,11 @@ async function picture(width: number, height: number, format: 'png' | 'gif' | 'w
 }
 
 /** Alice posts; resolves with the character's finished reply (its buttons are on it). */
-async function postAndWaitForReply(content: string, files: { name: string; data: Buffer; contentType?: string }[], author = alice): Promise<{ said: StoredMessage; reply: StoredMessage }> {
+async function postAndWaitForReply(
+  content: string,
+  files: { name: string; data: Buffer; contentType?: string }[],
+  author = alice,
+): Promise<{ said: StoredMessage; reply: StoredMessage }> {
   const before = new Set(discord.webhookMessages(channel.id).map((m) => m.id));
   const said = discord.userSays(channel.id, author, content, { attachments: files });
   const reply = await discord.waitForMessage(
@@ -58,7 +66,13 @@ async function storedUserMessage(discordMessageId: string) {
 }
 
 async function editAria(options: Record<string, string | boolean>) {
-  const edit = discord.slashCommand({ name: 'character', subcommand: 'edit', options: { character: 'Aria', ...options }, userId: alice, channelId: channel.id });
+  const edit = discord.slashCommand({
+    name: 'character',
+    subcommand: 'edit',
+    options: { character: 'Aria', ...options },
+    userId: alice,
+    channelId: channel.id,
+  });
   await edit.waitForReply();
 }
 
@@ -80,10 +94,26 @@ beforeAll(async () => {
   anthropic.replyWith(describe);
   ollama.replyWith(describe);
   await startWorkers(harness.deps);
-  const create = discord.slashCommand({ name: 'character', subcommand: 'create', options: { visibility: 'guild' }, userId: alice, channelId: channel.id });
+  const create = discord.slashCommand({
+    name: 'character',
+    subcommand: 'create',
+    options: { visibility: 'guild' },
+    userId: alice,
+    channelId: channel.id,
+  });
   await create.waitForModal();
-  await discord.submitModal({ from: create, values: { name: 'Aria', personality: 'A bard.', greeting: '', examples: '', avatar: '' } }).waitForReply();
-  await discord.slashCommand({ name: 'chat', subcommand: 'start', options: { character: 'Aria', answers: 'all' }, userId: alice, channelId: channel.id }).waitForResponse();
+  await discord
+    .submitModal({ from: create, values: { name: 'Aria', personality: 'A bard.', greeting: '', examples: '', avatar: '' } })
+    .waitForReply();
+  await discord
+    .slashCommand({
+      name: 'chat',
+      subcommand: 'start',
+      options: { character: 'Aria', answers: 'all' },
+      userId: alice,
+      channelId: channel.id,
+    })
+    .waitForResponse();
 }, 120_000);
 
 afterAll(async () => {
@@ -119,9 +149,9 @@ describe('pictures in the conversation', () => {
 
     // Memorized like text.
     const replyRow = await em().findOneOrFail(Message, { discordMessageId: reply.id });
-    await expect.poll(async () => (await em().findOne(VectorMemory, { message: replyRow.id }))?.content, { timeout: 15_000 }).toContain(
-      `[Alice shared an image: ${caption}]`,
-    );
+    await expect
+      .poll(async () => (await em().findOne(VectorMemory, { message: replyRow.id }))?.content, { timeout: 15_000 })
+      .toContain(`[Alice shared an image: ${caption}]`);
 
     // Shown in Sources.
     const button = JSON.stringify(reply.components).match(/"custom_id":"(memory:sources:[^"]+)"/)?.[1];
@@ -133,7 +163,9 @@ describe('pictures in the conversation', () => {
   it('gives a model without vision the caption instead of the picture, made before the reply', async () => {
     await editAria({ model: 'fake-text-model' });
     caption = 'a golden retriever catching a frisbee on a beach';
-    const { reply } = await postAndWaitForReply('What do you think of my dog?', [{ name: 'dog.gif', data: await picture(400, 300, 'gif'), contentType: 'image/gif' }]);
+    const { reply } = await postAndWaitForReply('What do you think of my dog?', [
+      { name: 'dog.gif', data: await picture(400, 300, 'gif'), contentType: 'image/gif' },
+    ]);
     expect(reply.content).toBe('What a picture!');
     const request = replyRequests(openai).at(-1)!;
     expect(request.body.model).toBe('fake-text-model');
@@ -149,9 +181,13 @@ describe('pictures in the conversation', () => {
     await editAria({ model: 'gpt-4o-refuser' });
     caption = 'a hand-drawn map of an island';
     const failedBefore = openai.requests.length;
-    const { reply } = await postAndWaitForReply('Here is my map.', [{ name: 'map.webp', data: await picture(800, 600, 'webp'), contentType: 'image/webp' }]);
+    const { reply } = await postAndWaitForReply('Here is my map.', [
+      { name: 'map.webp', data: await picture(800, 600, 'webp'), contentType: 'image/webp' },
+    ]);
     expect(reply.content).toBe('What a picture!');
-    const tries = replyRequests(openai).filter((request) => openai.requests.indexOf(request) >= failedBefore && request.body.model === 'gpt-4o-refuser');
+    const tries = replyRequests(openai).filter(
+      (request) => openai.requests.indexOf(request) >= failedBefore && request.body.model === 'gpt-4o-refuser',
+    );
     expect(tries).toHaveLength(2);
     expect(openAIImages(tries[0]!).length).toBeGreaterThan(0);
     expect(openAIImages(tries[1]!)).toEqual([]);
@@ -159,22 +195,47 @@ describe('pictures in the conversation', () => {
   });
 
   it('refuses, in plain words, a file that is too large or is no picture, and answers nothing for it', async () => {
-    const huge = discord.userSays(channel.id, alice, '', { attachments: [{ name: 'huge.png', data: Buffer.alloc(30 * 1024 * 1024, 1), contentType: 'image/png' }] });
-    const tooLarge = await discord.waitForMessage(channel.id, (m) => m.author.id === discord.botUser.id && m.message_reference?.message_id === huge.id, 15_000);
+    const huge = discord.userSays(channel.id, alice, '', {
+      attachments: [{ name: 'huge.png', data: Buffer.alloc(30 * 1024 * 1024, 1), contentType: 'image/png' }],
+    });
+    const tooLarge = await discord.waitForMessage(
+      channel.id,
+      (m) => m.author.id === discord.botUser.id && m.message_reference?.message_id === huge.id,
+      15_000,
+    );
     expect(tooLarge.content).toBe('“huge.png” is larger than the 20 MB limit for pictures.');
-    const pdf = discord.userSays(channel.id, alice, '', { attachments: [{ name: 'notes.png', data: Buffer.from('%PDF-1.4 not a picture'), contentType: 'image/png' }] });
-    const notPicture = await discord.waitForMessage(channel.id, (m) => m.author.id === discord.botUser.id && m.message_reference?.message_id === pdf.id, 15_000);
+    const pdf = discord.userSays(channel.id, alice, '', {
+      attachments: [{ name: 'notes.png', data: Buffer.from('%PDF-1.4 not a picture'), contentType: 'image/png' }],
+    });
+    const notPicture = await discord.waitForMessage(
+      channel.id,
+      (m) => m.author.id === discord.botUser.id && m.message_reference?.message_id === pdf.id,
+      15_000,
+    );
     expect(notPicture.content).toBe('“notes.png” is not a picture I can look at (PNG, JPEG, WebP or GIF).');
     expect(await em().count(Message, { discordMessageId: { $in: [huge.id, pdf.id] } })).toBe(0);
   });
 
   it('sends Anthropic image blocks (base64) and counts the image tokens in the prompt', async () => {
     await editAria({ model: '' });
-    const add = discord.slashCommand({ name: 'provider', subcommand: 'add', options: { type: 'anthropic', scope: 'user' }, userId: alice, channelId: channel.id });
+    const add = discord.slashCommand({
+      name: 'provider',
+      subcommand: 'add',
+      options: { type: 'anthropic', scope: 'user' },
+      userId: alice,
+      channelId: channel.id,
+    });
     await add.waitForModal();
-    await discord.submitModal({ from: add, values: { name: 'My Claude', endpoint: anthropic.url, key: 'sk-ant-test-key-123456', model: 'claude-sonnet-4-5' } }).waitForReply();
+    await discord
+      .submitModal({
+        from: add,
+        values: { name: 'My Claude', endpoint: anthropic.url, key: 'sk-ant-test-key-123456', model: 'claude-sonnet-4-5' },
+      })
+      .waitForReply();
     caption = 'a lighthouse at dusk';
-    const { reply } = await postAndWaitForReply('Look!', [{ name: 'lighthouse.png', data: await picture(2000, 2000), contentType: 'image/png' }]);
+    const { reply } = await postAndWaitForReply('Look!', [
+      { name: 'lighthouse.png', data: await picture(2000, 2000), contentType: 'image/png' },
+    ]);
     expect(reply.content).toBe('Hello there!');
     const request = replyRequests(anthropic).at(-1)!;
     const last = request.body.messages.at(-1);
@@ -191,12 +252,32 @@ describe('pictures in the conversation', () => {
   });
 
   it('sends Ollama the pictures as `images` on the message', async () => {
-    const add = discord.slashCommand({ name: 'provider', subcommand: 'add', options: { type: 'ollama', scope: 'user' }, userId: alice, channelId: channel.id });
+    const add = discord.slashCommand({
+      name: 'provider',
+      subcommand: 'add',
+      options: { type: 'ollama', scope: 'user' },
+      userId: alice,
+      channelId: channel.id,
+    });
     await add.waitForModal();
-    await discord.submitModal({ from: add, values: { name: 'My Ollama', endpoint: ollama.url, key: '', model: 'llava:7b' } }).waitForReply();
-    const mine = await harness.deps.database.orm.em.fork().execute<{ id: string }[]>(`select id from llm_provider_instances where display_name = 'My Ollama'`);
-    await discord.slashCommand({ name: 'provider', subcommand: 'default', options: { provider: mine[0]!.id }, userId: alice, channelId: channel.id }).waitForReply();
-    const { reply } = await postAndWaitForReply('And this one?', [{ name: 'boat.jpg', data: await sharp(await picture(640, 480)).jpeg().toBuffer(), contentType: 'image/jpeg' }]);
+    await discord
+      .submitModal({ from: add, values: { name: 'My Ollama', endpoint: ollama.url, key: '', model: 'llava:7b' } })
+      .waitForReply();
+    const mine = await harness.deps.database.orm.em
+      .fork()
+      .execute<{ id: string }[]>(`select id from llm_provider_instances where display_name = 'My Ollama'`);
+    await discord
+      .slashCommand({ name: 'provider', subcommand: 'default', options: { provider: mine[0]!.id }, userId: alice, channelId: channel.id })
+      .waitForReply();
+    const { reply } = await postAndWaitForReply('And this one?', [
+      {
+        name: 'boat.jpg',
+        data: await sharp(await picture(640, 480))
+          .jpeg()
+          .toBuffer(),
+        contentType: 'image/jpeg',
+      },
+    ]);
     expect(reply.content).toBe('Hello there!');
     const request = replyRequests(ollama).at(-1)!;
     const last = request.body.messages.at(-1);
@@ -210,7 +291,14 @@ describe('pictures in the conversation', () => {
 
   it('removes a picture and its caption with /memory forget, and everything of a person with delete-my-data', async () => {
     const cat = await em().findOneOrFail(MessageImage, { caption: 'a tabby cat asleep on a keyboard' }, { populate: ['message'] });
-    const forgotten = discord.slashCommand({ name: 'memory', group: 'forget', subcommand: 'message', options: { message: cat.message.discordMessageId! }, userId: alice, channelId: channel.id });
+    const forgotten = discord.slashCommand({
+      name: 'memory',
+      group: 'forget',
+      subcommand: 'message',
+      options: { message: cat.message.discordMessageId! },
+      userId: alice,
+      channelId: channel.id,
+    });
     await forgotten.waitForReply();
     expect(await em().count(MessageImage, { id: cat.id })).toBe(0);
 

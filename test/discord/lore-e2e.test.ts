@@ -17,15 +17,27 @@ const lore = (options: Record<string, string | number | boolean>, subcommand: st
 /** The text fields of a modal the bot showed, by custom id. */
 const fields = (modal: unknown) =>
   Object.fromEntries(
-    (modal as { components: { components: { custom_id: string; value?: string }[] }[] }).components.map((row) => [row.components[0]!.custom_id, row.components[0]!.value ?? '']),
+    (modal as { components: { components: { custom_id: string; value?: string }[] }[] }).components.map((row) => [
+      row.components[0]!.custom_id,
+      row.components[0]!.value ?? '',
+    ]),
   );
 
 beforeAll(async () => {
   harness = await startBotHarness();
   ({ discord, channel, alice, bob } = harness);
-  const create = discord.slashCommand({ name: 'character', subcommand: 'create', options: { visibility: 'guild' }, userId: alice, channelId: channel.id });
+  const create = discord.slashCommand({
+    name: 'character',
+    subcommand: 'create',
+    options: { visibility: 'guild' },
+    userId: alice,
+    channelId: channel.id,
+  });
   await create.waitForModal();
-  const made = discord.submitModal({ from: create, values: { name: 'Mira', personality: 'A ship’s navigator.', greeting: '', examples: '', avatar: '' } });
+  const made = discord.submitModal({
+    from: create,
+    values: { name: 'Mira', personality: 'A ship’s navigator.', greeting: '', examples: '', avatar: '' },
+  });
   expect((await made.waitForReply()).content).toContain('**Mira** is ready');
   characterId = (await em().findOneOrFail(Character, { name: 'Mira' })).id;
 });
@@ -36,12 +48,18 @@ afterAll(async () => {
 
 describe('/lore through a fake Discord', () => {
   it('adds an entry and lists it, privately', async () => {
-    const add = lore({ keys: 'harbour, /ships?/i', content: 'The harbour of Veyra freezes in winter.', name: 'Harbour', priority: 5 }, 'add');
+    const add = lore(
+      { keys: 'harbour, /ships?/i', content: 'The harbour of Veyra freezes in winter.', name: 'Harbour', priority: 5 },
+      'add',
+    );
     const reply = await add.waitForReply();
     expect(reply.content).toContain('Added the lore entry **Harbour** of **Mira** (keys: harbour, /ships?/i).');
     expect(reply.flags! & 64).toBe(64);
     const [item] = await loadLore(em(), characterId);
-    expect(item).toMatchObject({ name: 'Harbour', entry: { keys: ['harbour', '/ships?/i'], priority: 5, content: 'The harbour of Veyra freezes in winter.' } });
+    expect(item).toMatchObject({
+      name: 'Harbour',
+      entry: { keys: ['harbour', '/ships?/i'], priority: 5, content: 'The harbour of Veyra freezes in winter.' },
+    });
 
     const list = await lore({}, 'list').waitForReply();
     const embed = list.embeds[0]!;
@@ -63,9 +81,23 @@ describe('/lore through a fake Discord', () => {
 
   it('autocompletes entries by name or keyword', async () => {
     const [item] = await loadLore(em(), characterId);
-    const byKey = discord.autocomplete({ name: 'lore', subcommand: 'edit', focused: 'entry', options: { character: characterId, entry: 'SHIP' }, userId: alice, channelId: channel.id });
+    const byKey = discord.autocomplete({
+      name: 'lore',
+      subcommand: 'edit',
+      focused: 'entry',
+      options: { character: characterId, entry: 'SHIP' },
+      userId: alice,
+      channelId: channel.id,
+    });
     expect(await byKey.waitForChoices()).toEqual([{ name: 'Harbour — harbour, /ships?/i', value: item!.id }]);
-    const none = discord.autocomplete({ name: 'lore', subcommand: 'edit', focused: 'entry', options: { character: characterId, entry: 'dragon' }, userId: alice, channelId: channel.id });
+    const none = discord.autocomplete({
+      name: 'lore',
+      subcommand: 'edit',
+      focused: 'entry',
+      options: { character: characterId, entry: 'dragon' },
+      userId: alice,
+      channelId: channel.id,
+    });
     expect(await none.waitForChoices()).toEqual([]);
   });
 
@@ -74,19 +106,39 @@ describe('/lore through a fake Discord', () => {
     const edit = lore({ entry: item!.id, case_sensitive: true }, 'edit');
     const modal = await edit.waitForModal();
     expect(modal.custom_id).toBe(`lore:save:${characterId}:${item!.id}`);
-    expect(fields(modal)).toEqual({ name: 'Harbour', keys: 'harbour\n/ships?/i', secondary: '', content: 'The harbour of Veyra freezes in winter.', content2: '' });
+    expect(fields(modal)).toEqual({
+      name: 'Harbour',
+      keys: 'harbour\n/ships?/i',
+      secondary: '',
+      content: 'The harbour of Veyra freezes in winter.',
+      content2: '',
+    });
     // The flag given with the command is saved at once.
     expect((await loadLore(em(), characterId))[0]!.entry.caseSensitive).toBe(true);
 
     const submit = discord.submitModal({
       from: edit,
-      values: { name: 'Port', keys: 'harbour\nport, quay\n/docks?/', secondary: 'winter', content: 'The port of Veyra freezes', content2: 'every winter since the war.' },
+      values: {
+        name: 'Port',
+        keys: 'harbour\nport, quay\n/docks?/',
+        secondary: 'winter',
+        content: 'The port of Veyra freezes',
+        content2: 'every winter since the war.',
+      },
     });
-    expect((await submit.waitForReply()).content).toContain('Saved the lore entry **Port** of **Mira** (keys: harbour, port, quay, /docks?/).');
+    expect((await submit.waitForReply()).content).toContain(
+      'Saved the lore entry **Port** of **Mira** (keys: harbour, port, quay, /docks?/).',
+    );
     const [saved] = await loadLore(em(), characterId);
     expect(saved).toMatchObject({
       name: 'Port',
-      entry: { keys: ['harbour', 'port, quay', '/docks?/'], secondaryKeys: ['winter'], selective: true, caseSensitive: true, content: 'The port of Veyra freezes\nevery winter since the war.' },
+      entry: {
+        keys: ['harbour', 'port, quay', '/docks?/'],
+        secondaryKeys: ['winter'],
+        selective: true,
+        caseSensitive: true,
+        content: 'The port of Veyra freezes\nevery winter since the war.',
+      },
     });
     const row = await em().findOneOrFail(CharacterKnowledge, item!.id);
     expect(row.name).toBe('Port');
@@ -115,10 +167,16 @@ describe('/lore through a fake Discord', () => {
   it('imports a SillyTavern world-info file and exports the lorebook back as one', async () => {
     const { worldInfo } = await import('../cards/corpus.js');
     const file = { name: 'places.json', data: Buffer.from(JSON.stringify(worldInfo(3))), contentType: 'application/json' };
-    const imported = discord.slashCommand({ name: 'lore', subcommand: 'import', options: { character: 'Mira', file }, userId: alice, channelId: channel.id });
-    await expect.poll(() => imported.responses.find((r) => r.kind === 'edit-original')?.data.content, { timeout: 15_000 }).toBe(
-      'Added 3 lore entries to **Mira** (1 of them switched off, as in the file). See /lore list.',
-    );
+    const imported = discord.slashCommand({
+      name: 'lore',
+      subcommand: 'import',
+      options: { character: 'Mira', file },
+      userId: alice,
+      channelId: channel.id,
+    });
+    await expect
+      .poll(() => imported.responses.find((r) => r.kind === 'edit-original')?.data.content, { timeout: 15_000 })
+      .toBe('Added 3 lore entries to **Mira** (1 of them switched off, as in the file). See /lore list.');
     const before = (await loadLore(em(), characterId)).length;
     const exported = lore({}, 'export');
     const reply = await exported.waitForReply();
@@ -127,6 +185,14 @@ describe('/lore through a fake Discord', () => {
     expect(sent.filename).toBe('Mira-lore.json');
     const world = JSON.parse(Buffer.from(sent.data).toString('utf8')) as { entries: Record<string, { key: string[]; disable: boolean }> };
     expect(Object.keys(world.entries)).toHaveLength(before);
-    expect(Object.values(world.entries).slice(-3).map((entry) => [entry.key, entry.disable])).toEqual([[['place0'], false], [['place1'], false], [['place2'], true]]);
+    expect(
+      Object.values(world.entries)
+        .slice(-3)
+        .map((entry) => [entry.key, entry.disable]),
+    ).toEqual([
+      [['place0'], false],
+      [['place1'], false],
+      [['place2'], true],
+    ]);
   });
 });

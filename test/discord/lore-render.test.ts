@@ -38,7 +38,9 @@ describe('lore rendering within Discord’s limits', () => {
   });
 
   it('keeps a page of long entries under the embed limits, with buttons only when there is more than a page', () => {
-    const rows = Array.from({ length: 23 }, (_, i) => row(i, { secondaryKeys: ['s'.repeat(300)], selective: true, priority: 3, constant: true }));
+    const rows = Array.from({ length: 23 }, (_, i) =>
+      row(i, { secondaryKeys: ['s'.repeat(300)], selective: true, priority: 3, constant: true }),
+    );
     const first = loreListPage('c', 'Mira', rows, 0);
     const description = first.embeds[0]!.toJSON().description!;
     expect(description.length).toBeLessThanOrEqual(4096);

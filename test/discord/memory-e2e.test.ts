@@ -41,9 +41,17 @@ beforeAll(async () => {
   harness = await startBotHarness();
   ({ discord, llm, channel, alice, bob } = harness);
   await startWorkers(harness.deps);
-  const create = discord.slashCommand({ name: 'character', subcommand: 'create', options: { visibility: 'guild' }, userId: alice, channelId: channel.id });
+  const create = discord.slashCommand({
+    name: 'character',
+    subcommand: 'create',
+    options: { visibility: 'guild' },
+    userId: alice,
+    channelId: channel.id,
+  });
   await create.waitForModal();
-  await discord.submitModal({ from: create, values: { name: 'Aria', personality: 'A bard.', greeting: '', examples: '', avatar: '' } }).waitForReply();
+  await discord
+    .submitModal({ from: create, values: { name: 'Aria', personality: 'A bard.', greeting: '', examples: '', avatar: '' } })
+    .waitForReply();
   const lore = discord.slashCommand({
     name: 'lore',
     subcommand: 'add',
@@ -52,7 +60,15 @@ beforeAll(async () => {
     channelId: channel.id,
   });
   await lore.waitForReply();
-  await discord.slashCommand({ name: 'chat', subcommand: 'start', options: { character: 'Aria', answers: 'all' }, userId: alice, channelId: channel.id }).waitForResponse();
+  await discord
+    .slashCommand({
+      name: 'chat',
+      subcommand: 'start',
+      options: { character: 'Aria', answers: 'all' },
+      userId: alice,
+      channelId: channel.id,
+    })
+    .waitForResponse();
 });
 
 afterAll(async () => {
@@ -63,7 +79,10 @@ describe('memory through a fake Discord', () => {
   it('remembers exchanges and shows, on a 📚 Sources button, what went into a reply', async () => {
     await exchange('My sister is called Ione and she sails the northern sea.', 'What a lovely name.');
     const { reply } = await exchange('Will the harbour freeze? My sister Ione sails from there.', 'Every winter, I am afraid.');
-    const prompt = llm.requests.at(-1)!.body.messages.map((m: { content: string }) => m.content).join('\n');
+    const prompt = llm.requests
+      .at(-1)!
+      .body.messages.map((m: { content: string }) => m.content)
+      .join('\n');
     expect(prompt).toContain('The harbour of Veyra freezes every winter.');
     const sourcesButton = JSON.stringify(reply.components).match(/"custom_id":"(memory:sources:[^"]+)"/)?.[1];
     expect(sourcesButton).toBeDefined();
@@ -118,7 +137,11 @@ describe('memory through a fake Discord', () => {
     await expect.poll(() => exported.responses.find((r) => r.files.length)?.files.length, { timeout: 15_000 }).toBe(1);
     expect(exported.ephemeral).toBe(true);
     const file = exported.responses.find((r) => r.files.length)!.files[0]!;
-    const lines = file.data.toString('utf8').trimEnd().split('\n').map((line: string) => JSON.parse(line));
+    const lines = file.data
+      .toString('utf8')
+      .trimEnd()
+      .split('\n')
+      .map((line: string) => JSON.parse(line));
     expect(lines[0]).toMatchObject({ role: 'user', content: 'My sister is called Ione and she sails the northern sea.' });
     expect(lines.some((line: { content: string }) => line.content === 'I am allergic to peanuts.')).toBe(false);
     expect(lines.some((line: { content: string }) => line.content === 'Noted, no peanuts.')).toBe(true);

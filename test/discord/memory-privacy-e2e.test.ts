@@ -48,11 +48,25 @@ beforeAll(async () => {
     ],
   });
   await startWorkers(harness.deps);
-  const create = discord.slashCommand({ name: 'character', subcommand: 'create', options: { visibility: 'guild' }, userId: alice, channelId: tavern.id });
+  const create = discord.slashCommand({
+    name: 'character',
+    subcommand: 'create',
+    options: { visibility: 'guild' },
+    userId: alice,
+    channelId: tavern.id,
+  });
   await create.waitForModal();
-  await discord.submitModal({ from: create, values: { name: 'Aria', personality: 'A bard.', greeting: '', examples: '', avatar: '' } }).waitForReply();
-  for (const [channel, answers] of [[tavern, 'mentions'], [square, 'all'], [staff, 'all']] as const) {
-    await discord.slashCommand({ name: 'chat', subcommand: 'start', options: { character: 'Aria', answers }, userId: alice, channelId: channel.id }).waitForResponse();
+  await discord
+    .submitModal({ from: create, values: { name: 'Aria', personality: 'A bard.', greeting: '', examples: '', avatar: '' } })
+    .waitForReply();
+  for (const [channel, answers] of [
+    [tavern, 'mentions'],
+    [square, 'all'],
+    [staff, 'all'],
+  ] as const) {
+    await discord
+      .slashCommand({ name: 'chat', subcommand: 'start', options: { character: 'Aria', answers }, userId: alice, channelId: channel.id })
+      .waitForResponse();
   }
 });
 
@@ -73,14 +87,19 @@ describe('what a character recalls of other channels, through a fake Discord', (
     // Recall of other channels works: Alice's own words bring back what she said in public #square.
     expect(prompt).toContain('My cat is called Pixel');
     // The adapter recorded who can read each channel.
-    const visibility = async (channel: StoredChannel) => (await em().findOneOrFail(Conversation, { discordChannelId: channel.id })).isPublic;
+    const visibility = async (channel: StoredChannel) =>
+      (await em().findOneOrFail(Conversation, { discordChannelId: channel.id })).isPublic;
     expect(await visibility(staff)).toBe(false);
     expect(await visibility(square)).toBe(true);
     expect(await visibility(tavern)).toBe(true);
   });
 
   it('stores an exchange under the person it answered, with everyone who spoke in it', async () => {
-    const [memory] = await em().find(VectorMemory, { conversation: { discordChannelId: tavern.id } }, { orderBy: { createdAt: 'desc' }, limit: 1 });
+    const [memory] = await em().find(
+      VectorMemory,
+      { conversation: { discordChannelId: tavern.id } },
+      { orderBy: { createdAt: 'desc' }, limit: 1 },
+    );
     const users = await em().find(Message, { conversation: { discordChannelId: tavern.id }, role: 'user' }, { populate: ['author'] });
     const aliceId = users.find((message) => message.author?.discordId === alice)!.author!.id;
     const bobId = users.find((message) => message.author?.discordId === bob)!.author!.id;

@@ -20,7 +20,12 @@ let lateScene: string;
 let owner: string;
 let alice: string;
 let bob: string;
-const roles: Record<'creators' | 'scenes' | 'librarians' | 'providers', string> = { creators: '', scenes: '', librarians: '', providers: '' };
+const roles: Record<'creators' | 'scenes' | 'librarians' | 'providers', string> = {
+  creators: '',
+  scenes: '',
+  librarians: '',
+  providers: '',
+};
 const members: Record<keyof typeof roles, string> = { creators: '', scenes: '', librarians: '', providers: '' };
 const ids: Record<string, string> = {};
 
@@ -62,10 +67,20 @@ beforeAll(async () => {
   }
   // Registered like `npm run deploy-commands`, so the fake checks every option against the definitions.
   const commands = await loadCommands();
-  await harness.client.rest.put(Routes.applicationCommands(discord.applicationId), { body: [...commands.values()].map((c) => c.data.toJSON()) });
+  await harness.client.rest.put(Routes.applicationCommands(discord.applicationId), {
+    body: [...commands.values()].map((c) => c.data.toJSON()),
+  });
   const actor = await resolveActor(em(), { user: { id: alice, username: 'alice' }, guild: { id: guild.id, name: 'Tavern' } });
   const make = async (name: string, visibility: 'private' | 'guild' | 'public', isNsfw = false) => {
-    ids[name] = (await createCharacter(em(), actor, { name, personalityPrompt: `${name} is a character.`, greeting: `${name} waves.`, visibility, isNsfw })).id;
+    ids[name] = (
+      await createCharacter(em(), actor, {
+        name,
+        personalityPrompt: `${name} is a character.`,
+        greeting: `${name} waves.`,
+        visibility,
+        isNsfw,
+      })
+    ).id;
   };
   await make('Aria', 'guild');
   await make('Borin', 'guild');
@@ -108,7 +123,9 @@ describe('role gates', () => {
   it('character creation: the allowed role passes, another role is refused with the roles named, admins always pass', async () => {
     expect(await settings('allow', { action: 'createCharacters', role: roles.creators }, 'roles')).toContain(`<@&${roles.creators}>`);
     const refused = command(members.scenes, roleplay.id, 'character', 'create');
-    expect((await refused.waitForReply()).content).toBe(`In this server only members with <@&${roles.creators}> (and server admins) may create characters.`);
+    expect((await refused.waitForReply()).content).toBe(
+      `In this server only members with <@&${roles.creators}> (and server admins) may create characters.`,
+    );
     expect(refused.ephemeral).toBe(true);
     expect((await command(members.creators, roleplay.id, 'character', 'create').waitForModal()).custom_id).toMatch(/^character:create/);
     expect((await command(owner, roleplay.id, 'character', 'create').waitForModal()).custom_id).toMatch(/^character:create/);
@@ -116,7 +133,10 @@ describe('role gates', () => {
     const opened = command(members.creators, roleplay.id, 'character', 'create');
     await opened.waitForModal();
     await settings('remove', { action: 'createCharacters', role: roles.creators }, 'roles');
-    const sent = discord.submitModal({ from: opened, values: { name: 'Late', personality: 'Too late.', greeting: '', examples: '', avatar: '' } });
+    const sent = discord.submitModal({
+      from: opened,
+      values: { name: 'Late', personality: 'Too late.', greeting: '', examples: '', avatar: '' },
+    });
     expect((await sent.waitForReply()).content).toContain('only server admins may create characters');
     expect(await em().count(Character, { name: 'Late' })).toBe(0);
     // In DMs the server's rules do not apply.
@@ -127,8 +147,12 @@ describe('role gates', () => {
 
   it('scenes: only the allowed role (and admins) may start one', async () => {
     await settings('allow', { action: 'startScenes', role: roles.scenes }, 'roles');
-    expect(await says(bob, roleplay.id, 'scene', 'start', { characters: 'Aria, Borin' })).toContain(`only members with <@&${roles.scenes}>`);
-    expect(await says(members.scenes, roleplay.id, 'scene', 'start', { characters: 'Aria, Borin', title: 'Allowed' })).toContain('has started');
+    expect(await says(bob, roleplay.id, 'scene', 'start', { characters: 'Aria, Borin' })).toContain(
+      `only members with <@&${roles.scenes}>`,
+    );
+    expect(await says(members.scenes, roleplay.id, 'scene', 'start', { characters: 'Aria, Borin', title: 'Allowed' })).toContain(
+      'has started',
+    );
     expect(await says(owner, roleplay.id, 'scene', 'start', { characters: 'Aria, Borin', title: 'By the admin' })).toContain('has started');
     await settings('reset', { action: 'startScenes' }, 'roles');
   });
@@ -137,11 +161,17 @@ describe('role gates', () => {
     await settings('allow', { action: 'uploadKnowledge', role: roles.librarians }, 'roles');
     for (const user of [bob, members.librarians]) {
       const actor = await resolveActor(em(), { user: { id: user, username: user }, guild: { id: guild.id } });
-      ids[user] = (await createCharacter(em(), actor, { name: `Own${user.slice(-4)}`, personalityPrompt: 'Mine.', visibility: 'private' })).id;
+      ids[user] = (
+        await createCharacter(em(), actor, { name: `Own${user.slice(-4)}`, personalityPrompt: 'Mine.', visibility: 'private' })
+      ).id;
     }
     const lore = { keys: 'harbour', content: 'The harbour is closed at night.' };
-    expect(await says(bob, roleplay.id, 'lore', 'add', { character: ids[bob]!, ...lore })).toContain(`only members with <@&${roles.librarians}>`);
-    expect(await says(bob, roleplay.id, 'knowledge', 'add-url', { character: ids[bob]!, url: 'https://example.org/a' })).toContain('may change knowledge and lore');
+    expect(await says(bob, roleplay.id, 'lore', 'add', { character: ids[bob]!, ...lore })).toContain(
+      `only members with <@&${roles.librarians}>`,
+    );
+    expect(await says(bob, roleplay.id, 'knowledge', 'add-url', { character: ids[bob]!, url: 'https://example.org/a' })).toContain(
+      'may change knowledge and lore',
+    );
     // Reading stays open.
     expect(await says(bob, roleplay.id, 'lore', 'list', { character: ids[bob]! })).not.toContain('may change');
     expect(await says(members.librarians, roleplay.id, 'lore', 'add', { character: ids[members.librarians]!, ...lore })).toContain('Added');
@@ -150,13 +180,18 @@ describe('role gates', () => {
   });
 
   it('server providers: admins only by default; a granted role may add one, others may not', async () => {
-    expect(await says(bob, roleplay.id, 'provider', 'add', { type: 'ollama', scope: 'guild' })).toBe('In this server only server admins may add server AI providers.');
+    expect(await says(bob, roleplay.id, 'provider', 'add', { type: 'ollama', scope: 'guild' })).toBe(
+      'In this server only server admins may add server AI providers.',
+    );
     await command(owner, roleplay.id, 'provider', 'add', { type: 'ollama', scope: 'guild' }).waitForModal();
     await settings('allow', { action: 'addProviders', role: roles.providers }, 'roles');
     expect(await says(bob, roleplay.id, 'provider', 'add', { type: 'ollama', scope: 'guild' })).toContain(`<@&${roles.providers}>`);
     const form = command(members.providers, roleplay.id, 'provider', 'add', { type: 'ollama', scope: 'guild' });
     await form.waitForModal();
-    const added = discord.submitModal({ from: form, values: { name: 'Team Ollama', endpoint: 'http://127.0.0.1:11434', key: '', model: '' } });
+    const added = discord.submitModal({
+      from: form,
+      values: { name: 'Team Ollama', endpoint: 'http://127.0.0.1:11434', key: '', model: '' },
+    });
     expect((await added.waitForReply()).content).toContain('Added **Team Ollama** (this server');
     expect(await em().count(LlmProviderInstance, { displayName: 'Team Ollama', scope: 'guild' })).toBe(1);
     // Their own keys stay open to everyone.
@@ -183,7 +218,9 @@ describe('where the bot answers', () => {
     expect(refused.ephemeral).toBe(true);
     expect(await says(alice, scene.id, 'scene', 'next')).toContain('I do not answer in this channel');
     // /settings still works there, so an admin can undo it.
-    expect(JSON.stringify((await command(owner, roleplay.id, 'settings', 'show').waitForReply()).embeds)).toContain(`everywhere except <#${roleplay.id}>`);
+    expect(JSON.stringify((await command(owner, roleplay.id, 'settings', 'show').waitForReply()).embeds)).toContain(
+      `everywhere except <#${roleplay.id}>`,
+    );
     expect(await says(alice, ooc.id, 'chat', 'start', { character: 'Borin', answers: 'all' })).toContain('**Borin** is here');
   });
 
@@ -233,8 +270,18 @@ describe('NSFW characters and scenes', () => {
   it('the buttons under older replies and /scene next refuse too, once the channel is no longer age-restricted', async () => {
     await expect.poll(() => (harness.client.channels.cache.get(afterDark.id) as { nsfw?: boolean } | undefined)?.nsfw).toBe(true);
     const said = discord.userSays(afterDark.id, alice, 'Nyx, tell me a secret.');
-    const reply = await discord.waitForMessage(afterDark.id, (m) => BigInt(m.id) > BigInt(said.id) && (m.components?.length ?? 0) > 0, 15_000);
-    const stored = await waitFor(() => em().findOne(Message, { discordMessageId: reply.id, role: 'assistant' }).then((m) => m ?? undefined), 'the stored reply');
+    const reply = await discord.waitForMessage(
+      afterDark.id,
+      (m) => BigInt(m.id) > BigInt(said.id) && (m.components?.length ?? 0) > 0,
+      15_000,
+    );
+    const stored = await waitFor(
+      () =>
+        em()
+          .findOne(Message, { discordMessageId: reply.id, role: 'assistant' })
+          .then((m) => m ?? undefined),
+      'the stored reply',
+    );
     discord.setChannelNsfw(afterDark.id, false);
     await expect.poll(() => (harness.client.channels.cache.get(afterDark.id) as { nsfw?: boolean } | undefined)?.nsfw).toBe(false);
     const chatsBefore = harness.llm.requests.length;
@@ -280,7 +327,11 @@ describe('banned characters', () => {
   });
 
   it('keeps other keys of the server’s settings when it writes its own', async () => {
-    await em().nativeUpdate(Guild, { discordId: guild.id }, { settings: { ...(await em().findOneOrFail(Guild, { discordId: guild.id })).settings, allowUserKeys: false } });
+    await em().nativeUpdate(
+      Guild,
+      { discordId: guild.id },
+      { settings: { ...(await em().findOneOrFail(Guild, { discordId: guild.id })).settings, allowUserKeys: false } },
+    );
     await settings('ban-character', { character: 'Borin' });
     const stored = await em().findOneOrFail(Guild, { discordId: guild.id });
     expect(stored.settings).toMatchObject({ allowUserKeys: false, bannedCharacters: expect.arrayContaining([ids.Borin]) });
@@ -296,7 +347,11 @@ describe('private characters, knowledge and lore across servers', () => {
   });
 
   it('another user cannot read, use, edit or delete them, by name or by id, here or in another server (its admin included)', async () => {
-    for (const [user, channel] of [[bob, roleplay.id], [bob, elsewhere.id], [owner, roleplay.id]] as const) {
+    for (const [user, channel] of [
+      [bob, roleplay.id],
+      [bob, elsewhere.id],
+      [owner, roleplay.id],
+    ] as const) {
       for (const key of ['Secret', ids.Secret!]) {
         const missing = `No character called “${key}” that you can use here. Try /character list.`;
         expect(await says(user, channel, 'character', 'show', { character: key })).toBe(missing);
@@ -309,7 +364,16 @@ describe('private characters, knowledge and lore across servers', () => {
         expect(await says(user, channel, 'lore', 'list', { character: key })).toBe(missing);
         expect(await says(user, channel, 'lore', 'add', { character: key, keys: 'x', content: 'y' })).toBe(missing);
       }
-      const offered = await discord.autocomplete({ name: 'chat', subcommand: 'start', options: { character: 'Sec' }, focused: 'character', userId: user, channelId: channel }).waitForChoices();
+      const offered = await discord
+        .autocomplete({
+          name: 'chat',
+          subcommand: 'start',
+          options: { character: 'Sec' },
+          focused: 'character',
+          userId: user,
+          channelId: channel,
+        })
+        .waitForChoices();
       expect(offered).toEqual([]);
     }
     expect(await em().count(Character, { id: ids.Secret })).toBe(1);

@@ -10,13 +10,25 @@ let discord: FakeDiscord;
 const em = () => harness.deps.database.orm.em.fork();
 const chats = () => harness.llm.requests.filter((r) => r.path === '/v1/chat/completions');
 const system = (index = -1) => String(chats().at(index)!.body.messages[0].content);
-const lines = (index = -1) => chats().at(index)!.body.messages.map((m: { content: string }) => m.content) as string[];
+const lines = (index = -1) =>
+  chats()
+    .at(index)!
+    .body.messages.map((m: { content: string }) => m.content) as string[];
 
-function persona(subcommand: string, options: Record<string, string | boolean> = {}, userId = harness.alice, channelId = harness.channel.id) {
+function persona(
+  subcommand: string,
+  options: Record<string, string | boolean> = {},
+  userId = harness.alice,
+  channelId = harness.channel.id,
+) {
   return discord.slashCommand({ name: 'persona', subcommand, options, userId, channelId });
 }
 
-async function createPersonaByForm(values: { name: string; description?: string; avatar?: string; tags?: string }, userId = harness.alice, nsfw?: boolean) {
+async function createPersonaByForm(
+  values: { name: string; description?: string; avatar?: string; tags?: string },
+  userId = harness.alice,
+  nsfw?: boolean,
+) {
   const opened = persona('create', nsfw === undefined ? {} : { nsfw }, userId);
   await opened.waitForModal();
   return discord.submitModal({ from: opened, values: { description: '', avatar: '', tags: '', ...values } }).waitForReply();
@@ -27,7 +39,10 @@ async function sayAndWait(userId: string, text: string) {
   const before = chats().length;
   const said = discord.userSays(harness.channel.id, userId, text);
   await expect.poll(() => chats().length, { timeout: 15_000 }).toBeGreaterThan(before);
-  await discord.waitFor(() => discord.webhookMessages(harness.channel.id).some((m) => m.fake.edits.length > 0 && BigInt(m.id) > BigInt(said.id)), 15_000);
+  await discord.waitFor(
+    () => discord.webhookMessages(harness.channel.id).some((m) => m.fake.edits.length > 0 && BigInt(m.id) > BigInt(said.id)),
+    15_000,
+  );
   return said;
 }
 
@@ -42,7 +57,15 @@ beforeAll(async () => {
     greeting: 'Hello {{user}}!',
     visibility: 'guild',
   });
-  await discord.slashCommand({ name: 'chat', subcommand: 'start', options: { character: 'Aria', answers: 'all' }, userId: harness.alice, channelId: harness.channel.id }).waitForReply();
+  await discord
+    .slashCommand({
+      name: 'chat',
+      subcommand: 'start',
+      options: { character: 'Aria', answers: 'all' },
+      userId: harness.alice,
+      channelId: harness.channel.id,
+    })
+    .waitForReply();
   await discord.waitForMessage(harness.channel.id, (m) => Boolean(m.webhook_id));
 });
 afterAll(async () => {
@@ -66,16 +89,38 @@ describe('/persona, through the fake Discord', () => {
   it('refuses names Discord or the character rules refuse, and a second persona with the same name or tag', async () => {
     expect((await createPersonaByForm({ name: 'Discord Mod' })).content).toContain('cannot contain “discord” or “clyde”');
     expect((await createPersonaByForm({ name: 'kestrel' })).content).toContain('already have a persona called');
-    expect((await createPersonaByForm({ name: 'Wren', tags: 'k:text' })).content).toContain('Your persona “Kestrel” already uses the proxy tag k:text');
-    expect((await createPersonaByForm({ name: 'x'.repeat(81) }).catch((error: Error) => ({ content: error.message }))).content).toMatch(/longer than 80/);
+    expect((await createPersonaByForm({ name: 'Wren', tags: 'k:text' })).content).toContain(
+      'Your persona “Kestrel” already uses the proxy tag k:text',
+    );
+    expect((await createPersonaByForm({ name: 'x'.repeat(81) }).catch((error: Error) => ({ content: error.message }))).content).toMatch(
+      /longer than 80/,
+    );
     expect(await em().count(Persona, {})).toBe(1);
   });
 
   it('offers the person’s own personas (and none) in autocomplete, never someone else’s', async () => {
     await createPersonaByForm({ name: 'Mira', description: '{{user}} is a healer from the coast.' }, harness.bob);
-    const mine = await discord.autocomplete({ name: 'persona', subcommand: 'use', focused: 'persona', options: { persona: '' }, userId: harness.alice, channelId: harness.channel.id }).waitForChoices();
+    const mine = await discord
+      .autocomplete({
+        name: 'persona',
+        subcommand: 'use',
+        focused: 'persona',
+        options: { persona: '' },
+        userId: harness.alice,
+        channelId: harness.channel.id,
+      })
+      .waitForChoices();
     expect(mine.map((choice) => choice.name)).toEqual(['none (be plain you)', 'Kestrel']);
-    const edit = await discord.autocomplete({ name: 'persona', subcommand: 'edit', focused: 'persona', options: { persona: 'mi' }, userId: harness.bob, channelId: harness.channel.id }).waitForChoices();
+    const edit = await discord
+      .autocomplete({
+        name: 'persona',
+        subcommand: 'edit',
+        focused: 'persona',
+        options: { persona: 'mi' },
+        userId: harness.bob,
+        channelId: harness.channel.id,
+      })
+      .waitForChoices();
     expect(edit.map((choice) => choice.name)).toEqual(['Mira']);
   });
 
@@ -110,7 +155,9 @@ describe('/persona, through the fake Discord', () => {
     await sayAndWait(harness.alice, 'Quietly now.');
     expect(lines()).toContain('Sable: Quietly now.');
     expect((await persona('show').waitForReply()).embeds?.[0]?.title).toBe('Sable');
-    expect((await persona('use', { persona: 'none', where: 'channel' }).waitForReply()).content).toBe(`You are plain you in <#${harness.channel.id}> now.`);
+    expect((await persona('use', { persona: 'none', where: 'channel' }).waitForReply()).content).toBe(
+      `You are plain you in <#${harness.channel.id}> now.`,
+    );
     await sayAndWait(harness.alice, 'Loudly now.');
     expect(lines()).toContain('Alice: Loudly now.');
     // {{user}} is Alice again; the personas of earlier lines are still described, as the other people's.
@@ -132,7 +179,9 @@ describe('/persona, through the fake Discord', () => {
     const opened = persona('edit', { persona: 'Sable' });
     const modal = await opened.waitForModal();
     expect(JSON.stringify(modal)).toContain('is a thief');
-    const saved = await discord.submitModal({ from: opened, values: { name: 'Sable', description: '{{user}} is a reformed thief.', avatar: '', tags: 'S:text' } }).waitForReply();
+    const saved = await discord
+      .submitModal({ from: opened, values: { name: 'Sable', description: '{{user}} is a reformed thief.', avatar: '', tags: 'S:text' } })
+      .waitForReply();
     expect(saved.content).toBe('Saved.');
     expect((await em().findOneOrFail(Persona, { name: 'Sable' })).proxyTags).toEqual([{ prefix: 'S:' }]);
     const list = await persona('list').waitForReply();
@@ -146,22 +195,64 @@ describe('/persona, through the fake Discord', () => {
 
   it('imports a SillyTavern persona backup and settings.json, a Tupperbox export and a PluralKit export', async () => {
     const importFile = async (name: string, data: unknown, userId = harness.bob) =>
-      (await persona('import', { file: { name, data: JSON.stringify(data), contentType: 'application/json' } } as never, userId).waitForReply()).content;
+      (
+        await persona(
+          'import',
+          { file: { name, data: JSON.stringify(data), contentType: 'application/json' } } as never,
+          userId,
+        ).waitForReply()
+      ).content;
     // The shape of SillyTavern's persona backup: public/scripts/personas.js, onBackupPersonas.
     const backup = {
       personas: { 'user-default.png': 'Wren', '1701.png': 'Thorn' },
-      persona_descriptions: { 'user-default.png': { description: '{{user}} is a scout.', position: 0 }, '1701.png': { description: 'A knight.', position: 0 } },
+      persona_descriptions: {
+        'user-default.png': { description: '{{user}} is a scout.', position: 0 },
+        '1701.png': { description: 'A knight.', position: 0 },
+      },
       default_persona: 'user-default.png',
     };
     expect(await importFile('personas_20261203.json', backup)).toBe('Imported 2 persona(s) from SillyTavern: **Wren**, **Thorn**.');
     // settings.json keeps the same maps under power_user.
-    const settings = { main_api: 'openai', power_user: { personas: { 'a.png': 'Ash', 'b.png': 'Mira' }, persona_descriptions: { 'a.png': { description: 'Ash is quiet.' } } } };
-    expect(await importFile('settings.json', settings)).toMatch(/^Imported 1 persona\(s\) from SillyTavern: \*\*Ash\*\*\.\n❌ Mira: You already have a persona called “Mira”/);
+    const settings = {
+      main_api: 'openai',
+      power_user: { personas: { 'a.png': 'Ash', 'b.png': 'Mira' }, persona_descriptions: { 'a.png': { description: 'Ash is quiet.' } } },
+    };
+    expect(await importFile('settings.json', settings)).toMatch(
+      /^Imported 1 persona\(s\) from SillyTavern: \*\*Ash\*\*\.\n❌ Mira: You already have a persona called “Mira”/,
+    );
     // tb!export: tuppers with brackets as prefix/suffix pairs.
-    const tupperbox = { tuppers: [{ id: 1, name: 'Jay', avatar_url: 'https://cdn.example.org/jay.png', brackets: ['j:', '', '[j', 'j]'], description: 'A bird.', posts: 3 }], groups: [] };
+    const tupperbox = {
+      tuppers: [
+        {
+          id: 1,
+          name: 'Jay',
+          avatar_url: 'https://cdn.example.org/jay.png',
+          brackets: ['j:', '', '[j', 'j]'],
+          description: 'A bird.',
+          posts: 3,
+        },
+      ],
+      groups: [],
+    };
     expect(await importFile('tuppers.json', tupperbox)).toBe('Imported 1 persona(s) from Tupperbox: **Jay**.');
     // pk;export: members with proxy_tags; display_name is what PluralKit posts under.
-    const pluralkit = { version: 2, id: 'abcde', members: [{ id: 'fghij', name: 'rook', display_name: 'Rook', avatar_url: 'https://cdn.example.org/rook.png', description: 'A crow.', proxy_tags: [{ prefix: 'r;', suffix: null }, { prefix: null, suffix: '-r' }] }] };
+    const pluralkit = {
+      version: 2,
+      id: 'abcde',
+      members: [
+        {
+          id: 'fghij',
+          name: 'rook',
+          display_name: 'Rook',
+          avatar_url: 'https://cdn.example.org/rook.png',
+          description: 'A crow.',
+          proxy_tags: [
+            { prefix: 'r;', suffix: null },
+            { prefix: null, suffix: '-r' },
+          ],
+        },
+      ],
+    };
     expect(await importFile('system.json', pluralkit)).toBe('Imported 1 persona(s) from PluralKit: **Rook**.');
     const bobs = await em().find(Persona, { user: { discordId: harness.bob } }, { orderBy: { name: 'asc' } });
     expect(bobs.map((p) => [p.name, p.description, p.avatarUrl, p.proxyTags])).toEqual([
@@ -179,7 +270,9 @@ describe('/persona, through the fake Discord', () => {
     const bobPersonas = await em().count(Persona, { user: { discordId: harness.bob } });
     expect(bobPersonas).toBeGreaterThan(0);
     expect(await em().count(PersonaChoice, { user: { discordId: harness.alice } })).toBeGreaterThan(0);
-    const asked = await discord.slashCommand({ name: 'memory', subcommand: 'delete-my-data', userId: harness.alice, channelId: harness.channel.id }).waitForReply();
+    const asked = await discord
+      .slashCommand({ name: 'memory', subcommand: 'delete-my-data', userId: harness.alice, channelId: harness.channel.id })
+      .waitForReply();
     const confirmId = JSON.stringify(asked.components).match(/"custom_id":"(memory:delete-me)"/)?.[1];
     await discord.pressButton(asked.id, confirmId!, harness.alice).waitForResponse();
     expect(await em().count(User, { discordId: harness.alice })).toBe(0);

@@ -13,21 +13,37 @@ let harness: BotHarness;
 let discord: FakeDiscord;
 const em = () => harness.deps.database.orm.em.fork();
 const chats = () => harness.llm.requests.filter((r) => r.path === '/v1/chat/completions');
-const lines = (index = -1) => chats().at(index)!.body.messages.map((m: { content: string }) => m.content) as string[];
+const lines = (index = -1) =>
+  chats()
+    .at(index)!
+    .body.messages.map((m: { content: string }) => m.content) as string[];
 const stored = (discordMessageId: string) => em().findOne(Message, { discordMessageId }, { populate: ['author'] });
 const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
 
 /** Alice writes; returns her original and the persona's repost of it, once the original is gone. */
-async function proxied(content: string, options: Parameters<FakeDiscord['userSays']>[3] = {}, userId = harness.alice, channelId = harness.channel.id) {
+async function proxied(
+  content: string,
+  options: Parameters<FakeDiscord['userSays']>[3] = {},
+  userId = harness.alice,
+  channelId = harness.channel.id,
+) {
   const original = discord.userSays(channelId, userId, content, options);
-  const repost = await discord.waitForMessage(channelId, (m) => Boolean(m.webhook_id) && BigInt(m.id) > BigInt(original.id) && m.author.username !== 'Aria', 10_000);
+  const repost = await discord.waitForMessage(
+    channelId,
+    (m) => Boolean(m.webhook_id) && BigInt(m.id) > BigInt(original.id) && m.author.username !== 'Aria',
+    10_000,
+  );
   await discord.waitFor(() => discord.message(original.id)!.fake.deleted, 10_000, 'the original deleted');
   await expect.poll(() => stored(repost.id), { timeout: 10_000 }).toBeTruthy();
   return { original, repost };
 }
 
 async function ariaAnswers(after: StoredMessage): Promise<StoredMessage> {
-  return discord.waitForMessage(harness.channel.id, (m) => m.author.username === 'Aria' && BigInt(m.id) > BigInt(after.id) && m.content === 'Aria nods.', 15_000);
+  return discord.waitForMessage(
+    harness.channel.id,
+    (m) => m.author.username === 'Aria' && BigInt(m.id) > BigInt(after.id) && m.content === 'Aria nods.',
+    15_000,
+  );
 }
 
 beforeAll(async () => {
@@ -57,7 +73,12 @@ describe('speaking as a persona through the webhook', () => {
     // The repost goes through the channel's one webhook, the one the characters use.
     expect(discord.webhooks(harness.channel.id)).toHaveLength(1);
     const row = (await stored(repost.id))!;
-    expect(row).toMatchObject({ role: 'user', authorName: 'Kestrel', content: 'Hello Aria, any news?', metadata: { proxiedFrom: original.id } });
+    expect(row).toMatchObject({
+      role: 'user',
+      authorName: 'Kestrel',
+      content: 'Hello Aria, any news?',
+      metadata: { proxiedFrom: original.id },
+    });
     expect(row.author!.discordId).toBe(harness.alice);
     expect(await stored(original.id)).toBeNull();
     await ariaAnswers(repost);
@@ -76,9 +97,16 @@ describe('speaking as a persona through the webhook', () => {
   it('its author edits it from the message menu and the history follows; someone else may not', async () => {
     const { repost } = await proxied('K: I have two hawks.');
     await ariaAnswers(repost);
-    const refused = await discord.messageCommand({ name: 'Edit persona message', targetId: repost.id, userId: harness.bob, channelId: harness.channel.id }).waitForReply();
+    const refused = await discord
+      .messageCommand({ name: 'Edit persona message', targetId: repost.id, userId: harness.bob, channelId: harness.channel.id })
+      .waitForReply();
     expect(refused.content).toBe('Only the person who wrote it can change a persona’s message.');
-    const opened = discord.messageCommand({ name: 'Edit persona message', targetId: repost.id, userId: harness.alice, channelId: harness.channel.id });
+    const opened = discord.messageCommand({
+      name: 'Edit persona message',
+      targetId: repost.id,
+      userId: harness.alice,
+      channelId: harness.channel.id,
+    });
     expect(JSON.stringify(await opened.waitForModal())).toContain('I have two hawks.');
     expect((await discord.submitModal({ from: opened, values: { content: 'I have one hawk.' } }).waitForReply()).content).toBe('Edited.');
     expect(discord.message(repost.id)!.content).toBe('I have one hawk.');
@@ -99,13 +127,32 @@ describe('speaking as a persona through the webhook', () => {
     await expect.poll(() => stored(repost.id)).toBeNull();
     const second = await proxied('K: And this.');
     await ariaAnswers(second.repost);
-    expect((await discord.messageCommand({ name: 'Delete persona message', targetId: second.repost.id, userId: harness.alice, channelId: harness.channel.id }).waitForReply()).content).toBe('Deleted.');
+    expect(
+      (
+        await discord
+          .messageCommand({
+            name: 'Delete persona message',
+            targetId: second.repost.id,
+            userId: harness.alice,
+            channelId: harness.channel.id,
+          })
+          .waitForReply()
+      ).content,
+    ).toBe('Deleted.');
     expect(discord.message(second.repost.id)!.fake.deleted).toBe(true);
     expect(await stored(second.repost.id)).toBeNull();
   });
 
   it('autoproxy reposts every message as the persona worn here; a leading backslash sends one as plain you', async () => {
-    const autoproxy = await discord.slashCommand({ name: 'persona', subcommand: 'autoproxy', options: { on: true, persona: 'Kestrel' }, userId: harness.alice, channelId: harness.channel.id }).waitForReply();
+    const autoproxy = await discord
+      .slashCommand({
+        name: 'persona',
+        subcommand: 'autoproxy',
+        options: { on: true, persona: 'Kestrel' },
+        userId: harness.alice,
+        channelId: harness.channel.id,
+      })
+      .waitForReply();
     expect(autoproxy.content).toContain('reposted as **Kestrel**');
     const { repost } = await proxied('No tags needed now.');
     expect(repost.author.username).toBe('Kestrel');
@@ -113,7 +160,15 @@ describe('speaking as a persona through the webhook', () => {
     const plain = discord.userSays(harness.channel.id, harness.alice, '\\out of character: brb');
     await expect.poll(() => stored(plain.id), { timeout: 10_000 }).toBeTruthy();
     expect(discord.message(plain.id)!.fake.deleted).toBe(false);
-    await discord.slashCommand({ name: 'persona', subcommand: 'autoproxy', options: { on: false }, userId: harness.alice, channelId: harness.channel.id }).waitForReply();
+    await discord
+      .slashCommand({
+        name: 'persona',
+        subcommand: 'autoproxy',
+        options: { on: false },
+        userId: harness.alice,
+        channelId: harness.channel.id,
+      })
+      .waitForReply();
     await ariaAnswers(plain);
   });
 

@@ -93,7 +93,11 @@ describe('a worker without a gateway connection', () => {
       },
     );
     expect(outcome).toBe('queued');
-    const reply = await discord.waitForMessage(channel.id, (m) => Boolean(m.webhook_id) && m.content === 'Posted by a worker over REST.', 15_000);
+    const reply = await discord.waitForMessage(
+      channel.id,
+      (m) => Boolean(m.webhook_id) && m.content === 'Posted by a worker over REST.',
+      15_000,
+    );
     expect(reply.author.username).toBe('Aria');
     expect(reply.fake.avatarUrl).toBe('https://cdn.example.org/aria.png');
     expect(JSON.stringify(reply.components)).toContain('chat:regenerate');
@@ -127,20 +131,26 @@ describe('a worker without a gateway connection', () => {
     );
 
   it('writes the next reply into the half-written message a dead worker left, instead of a new one', async () => {
-    const conversation = await deps.database.orm.em.fork().findOneOrFail(Conversation, { discordChannelId: channel.id }, { populate: ['character'] });
+    const conversation = await deps.database.orm.em
+      .fork()
+      .findOneOrFail(Conversation, { discordChannelId: channel.id }, { populate: ['character'] });
     const left = await halfWritten('Once upon a time ▌');
     await deps.drafts.save(conversation.id, { speaker: { characterId: conversation.character!.id, name: 'Aria' }, messageIds: [left] });
     const before = discord.webhookMessages(channel.id).length;
     llm.next({ text: 'Once upon a time, a worker fell, and another finished its tale.' });
     expect(await ask('Finish the story?')).toBe('queued');
-    await expect.poll(() => discord.message(left)?.content, { timeout: 15_000 }).toBe('Once upon a time, a worker fell, and another finished its tale.');
+    await expect
+      .poll(() => discord.message(left)?.content, { timeout: 15_000 })
+      .toBe('Once upon a time, a worker fell, and another finished its tale.');
     expect(JSON.stringify(discord.message(left)!.components)).toContain('chat:regenerate');
     expect(discord.webhookMessages(channel.id)).toHaveLength(before);
     expect(await deps.drafts.get(conversation.id)).toBeUndefined();
   });
 
   it('posts the reply anew when someone deleted the half-written message meanwhile', async () => {
-    const conversation = await deps.database.orm.em.fork().findOneOrFail(Conversation, { discordChannelId: channel.id }, { populate: ['character'] });
+    const conversation = await deps.database.orm.em
+      .fork()
+      .findOneOrFail(Conversation, { discordChannelId: channel.id }, { populate: ['character'] });
     const left = await halfWritten('It was a dark and ▌');
     await deps.drafts.save(conversation.id, { speaker: { characterId: conversation.character!.id, name: 'Aria' }, messageIds: [left] });
     discord.userDeletes(left);

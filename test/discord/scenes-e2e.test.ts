@@ -46,8 +46,19 @@ beforeAll(async () => {
     return { text: lines.get(name)?.shift() ?? `${name} nods.` };
   });
   const actor = await resolveActor(em(), { user: { id: harness.alice, username: 'alice' }, guild: { id: harness.guild.id } });
-  for (const [name, greeting] of [['Aria', 'Welcome, travellers!'], ['Borin', 'Hrmph.'], ['Cass', 'Hello.'], ['Dorian', 'Greetings, all.']]) {
-    await createCharacter(em(), actor, { name: name!, personalityPrompt: `${name} is an adventurer.`, greeting, visibility: 'guild', avatarUrl: `https://cdn.example.org/${name}.png` });
+  for (const [name, greeting] of [
+    ['Aria', 'Welcome, travellers!'],
+    ['Borin', 'Hrmph.'],
+    ['Cass', 'Hello.'],
+    ['Dorian', 'Greetings, all.'],
+  ]) {
+    await createCharacter(em(), actor, {
+      name: name!,
+      personalityPrompt: `${name} is an adventurer.`,
+      greeting,
+      visibility: 'guild',
+      avatarUrl: `https://cdn.example.org/${name}.png`,
+    });
   }
   // Nobody speaks up unprompted, so who answers is decided by names alone.
   await em().nativeUpdate(Character, {}, { config: { talkativeness: 0 } });
@@ -86,7 +97,11 @@ describe('scenes in threads, through the fake Discord', () => {
     await say(harness.alice, 'Cass, what do you see by the fire?');
     // Cass was named; Cass names Borin, Borin names Aria: two automatic turns, then the scene waits (Aria named Cass).
     expect(await speakersSince(before)).toEqual(['Cass', 'Borin', 'Aria']);
-    expect(posts().slice(-3).map((m) => m.author.username)).toEqual(['Cass', 'Borin', 'Aria']);
+    expect(
+      posts()
+        .slice(-3)
+        .map((m) => m.author.username),
+    ).toEqual(['Cass', 'Borin', 'Aria']);
     // Each character's prompt carries its own card, and the others' lines with their names.
     const borin = chats()[before + 1]!;
     expect(promptText(borin)).toContain('Borin is an adventurer.');
@@ -121,7 +136,9 @@ describe('scenes in threads, through the fake Discord', () => {
     const before = chats().length;
     await say(harness.alice, 'Dorian, the password is mellon.');
     expect(await speakersSince(before)).toEqual(['Dorian']);
-    const dorian = chats().filter((r) => speakerOf(r) === 'Dorian').at(-1)!;
+    const dorian = chats()
+      .filter((r) => speakerOf(r) === 'Dorian')
+      .at(-1)!;
     expect(promptText(dorian)).toContain('the password is mellon');
     expect(promptText(dorian)).not.toContain('hooded stranger');
     // Regenerating Dorian's reply keeps to what he could know.
@@ -130,13 +147,17 @@ describe('scenes in threads, through the fake Discord', () => {
     lines.set('Dorian', ['Mellon, you say?']);
     discord.pressButton(shown.id, `chat:regenerate:${stored.id}`, harness.alice);
     await expect.poll(() => discord.message(shown.id)?.content, { timeout: 15_000 }).toBe('Mellon, you say?');
-    const again = chats().filter((r) => speakerOf(r) === 'Dorian').at(-1)!;
+    const again = chats()
+      .filter((r) => speakerOf(r) === 'Dorian')
+      .at(-1)!;
     expect(promptText(again)).toContain('the password is mellon');
     expect(promptText(again)).not.toContain('hooded stranger');
     // The founding characters heard everything.
     await command('next', { character: 'Aria' });
     await speakersSince(0);
-    const aria = chats().filter((r) => speakerOf(r) === 'Aria').at(-1)!;
+    const aria = chats()
+      .filter((r) => speakerOf(r) === 'Aria')
+      .at(-1)!;
     expect(promptText(aria)).toContain('hooded stranger');
   });
 

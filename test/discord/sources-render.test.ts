@@ -17,10 +17,15 @@ describe('the Sources view', () => {
     expect(loadConfig({}).discord.webUrl).toBe('https://discord.com');
     const standard = sourcesEmbed('Aria', [earlier], loadConfig({}).discord.webUrl).data.description;
     expect(standard).toContain('[said 2026-01-02](https://discord.com/channels/930000000000000001/940000000000000001/950000000000000001)');
-    const own = sourcesEmbed('Aria', [earlier], loadConfig({ DISCORD_WEB_URL: 'https://chat.example.org/' }).discord.webUrl).data.description;
+    const own = sourcesEmbed('Aria', [earlier], loadConfig({ DISCORD_WEB_URL: 'https://chat.example.org/' }).discord.webUrl).data
+      .description;
     expect(own).toContain('(https://chat.example.org/channels/930000000000000001/940000000000000001/950000000000000001)');
     // A direct message has no server: Discord's @me.
-    const direct = sourcesEmbed('Aria', [{ ...earlier, jump: { channelId: '940000000000000002', messageId: '950000000000000002' } }], 'https://discord.com');
+    const direct = sourcesEmbed(
+      'Aria',
+      [{ ...earlier, jump: { channelId: '940000000000000002', messageId: '950000000000000002' } }],
+      'https://discord.com',
+    );
     expect(direct.data.description).toContain('(https://discord.com/channels/@me/940000000000000002/950000000000000002)');
   });
 });

@@ -56,7 +56,11 @@ describe('TransformersEmbedder on a local model (remote models off)', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'dreamchat-bert-'));
     try {
       await writeBertModel(path.join(dir, TINY), TINY_SHAPE);
-      for (const file of [...(await readdir(path.join(MODELS, TINY))).filter((f) => f.includes('.')), 'onnx/model.onnx', 'onnx/model_quantized.onnx']) {
+      for (const file of [
+        ...(await readdir(path.join(MODELS, TINY))).filter((f) => f.includes('.')),
+        'onnx/model.onnx',
+        'onnx/model_quantized.onnx',
+      ]) {
         expect(Buffer.compare(await readFile(path.join(dir, TINY, file)), await readFile(path.join(MODELS, TINY, file))), file).toBe(0);
       }
     } finally {

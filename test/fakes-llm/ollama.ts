@@ -16,8 +16,10 @@ export function startFakeOllama(): Promise<FakeServer> {
       const model = request.body.model as string;
       const at = '2026-11-22T00:00:00Z';
       response.writeHead(200, { 'content-type': 'application/x-ndjson' });
-      const finished = await streamChunks(response, script, (chunk) =>
-        `${JSON.stringify({ model, created_at: at, message: { role: 'assistant', content: chunk }, done: false })}\n`,
+      const finished = await streamChunks(
+        response,
+        script,
+        (chunk) => `${JSON.stringify({ model, created_at: at, message: { role: 'assistant', content: chunk }, done: false })}\n`,
       );
       if (!finished) return;
       const usage = script.usage ?? { input: 42, output: chunksOf(script).length };
@@ -28,7 +30,11 @@ export function startFakeOllama(): Promise<FakeServer> {
     'GET /api/tags': (_request, script, response) => {
       if (fail(response, script)) return;
       response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ models: [{ name: 'llama3.2:3b', model: 'llama3.2:3b', modified_at: '2026-01-01T00:00:00Z', size: 1, digest: 'x', details: {} }] }));
+      response.end(
+        JSON.stringify({
+          models: [{ name: 'llama3.2:3b', model: 'llama3.2:3b', modified_at: '2026-01-01T00:00:00Z', size: 1, digest: 'x', details: {} }],
+        }),
+      );
     },
     'POST /api/embed': (request, script, response) => {
       if (fail(response, script)) return;

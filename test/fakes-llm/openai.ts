@@ -17,8 +17,11 @@ export function startFakeOpenAI(): Promise<FakeServer> {
       const model = request.body.model as string;
       const base = { id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1, model };
       response.writeHead(200, { 'content-type': 'text/event-stream', ...script.headers });
-      const finished = await streamChunks(response, script, (chunk, index) =>
-        `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: index === 0 ? { role: 'assistant', content: chunk } : { content: chunk }, finish_reason: null }] })}\n\n`,
+      const finished = await streamChunks(
+        response,
+        script,
+        (chunk, index) =>
+          `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: index === 0 ? { role: 'assistant', content: chunk } : { content: chunk }, finish_reason: null }] })}\n\n`,
       );
       if (!finished) return;
       response.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
@@ -33,7 +36,15 @@ export function startFakeOpenAI(): Promise<FakeServer> {
     'GET /v1/models': (_request, script, response) => {
       if (fail(response, script)) return;
       response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ object: 'list', data: [{ id: 'gpt-4o-mini', object: 'model', created: 1, owned_by: 'fake' }, { id: 'gpt-4o', object: 'model', created: 1, owned_by: 'fake' }] }));
+      response.end(
+        JSON.stringify({
+          object: 'list',
+          data: [
+            { id: 'gpt-4o-mini', object: 'model', created: 1, owned_by: 'fake' },
+            { id: 'gpt-4o', object: 'model', created: 1, owned_by: 'fake' },
+          ],
+        }),
+      );
     },
     'POST /v1/embeddings': (request, script, response) => {
       if (fail(response, script)) return;

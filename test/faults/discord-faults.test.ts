@@ -81,7 +81,9 @@ describe('Discord REST returning 429 and 5xx', () => {
     const since = mark();
     const lost = world.say(0, 'Aria, are you there?');
     const unseen = async () =>
-      (await checkEndState(gateway.deps.database.orm, world.discord, [lost.channel_id], world.sent)).problems.filter((p) => p.includes('never shown on Discord'));
+      (await checkEndState(gateway.deps.database.orm, world.discord, [lost.channel_id], world.sent)).problems.filter((p) =>
+        p.includes('never shown on Discord'),
+      );
     // The reply is written and stored, but every render of it (a streaming one, then the final one) is refused.
     await expect.poll(unseen, { timeout: 20_000 }).toHaveLength(1);
     await expect.poll(() => logs.messages(), { timeout: 20_000 }).toContain('could not update the reply on Discord');

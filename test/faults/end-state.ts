@@ -33,21 +33,31 @@ const after = (message: StoredMessage, id: string) => BigInt(message.id) > BigIn
  * - no finished-looking character message on Discord is owned by no stored reply (a doubled post).
  */
 export async function checkEndState(orm: MikroORM, discord: FakeDiscord, channelIds: string[], sent: StoredMessage[]): Promise<EndState> {
-  const rows = await orm.em.fork().getConnection().execute<Row[]>(
-    `select m.role, m.created_at, m.discord_message_id, m.metadata, c.discord_channel_id as channel
+  const rows = await orm.em
+    .fork()
+    .getConnection()
+    .execute<Row[]>(
+      `select m.role, m.created_at, m.discord_message_id, m.metadata, c.discord_channel_id as channel
        from messages m join conversations c on c.id = m.conversation_id
       where c.discord_channel_id in (${channelIds.map(() => '?').join(', ') || 'null'})
       order by m.created_at, m.id`,
-    channelIds,
-  );
+      channelIds,
+    );
   const state: EndState = { problems: [], humans: 0, replies: 0, answeredByError: 0, orphans: [] };
   const storedIds = new Set(rows.map((row) => row.discord_message_id).filter(Boolean));
   for (const message of sent) {
     if (storedIds.has(message.id)) continue;
     const shown = discord.messages(message.channel_id).some((other) => isError(other) && after(other, message.id));
-    if (!shown) state.problems.push(`"${message.content}" in ${message.channel_id} was never stored, and no error was shown (silently dropped)`);
+    if (!shown)
+      state.problems.push(`"${message.content}" in ${message.channel_id} was never stored, and no error was shown (silently dropped)`);
   }
-  for (const channelId of channelIds) checkChannel(discord, channelId, rows.filter((row) => row.channel === channelId), state);
+  for (const channelId of channelIds)
+    checkChannel(
+      discord,
+      channelId,
+      rows.filter((row) => row.channel === channelId),
+      state,
+    );
   return state;
 }
 
@@ -65,7 +75,8 @@ function checkChannel(discord: FakeDiscord, channelId: string, rows: Row[], stat
   for (const reply of replies) {
     const upTo = Date.parse(reply.metadata.answeredUpTo ?? '');
     if (Number.isNaN(upTo)) state.problems.push(`a reply in ${channelId} has no answeredUpTo`);
-    else if (upTo === previous) state.problems.push(`two replies in ${channelId} cover the same newest message (${reply.metadata.answeredUpTo})`);
+    else if (upTo === previous)
+      state.problems.push(`two replies in ${channelId} cover the same newest message (${reply.metadata.answeredUpTo})`);
     previous = upTo;
     covers.push(upTo);
     const ids = reply.metadata.discordMessageIds ?? (reply.discord_message_id ? [reply.discord_message_id] : []);
@@ -85,12 +96,18 @@ function checkChannel(discord: FakeDiscord, channelId: string, rows: Row[], stat
     if (covers.some((upTo) => upTo >= at)) continue;
     const error = human.discord_message_id && onDiscord.some((other) => isError(other) && after(other, human.discord_message_id!));
     if (error) state.answeredByError += 1;
-    else state.problems.push(`a message in ${channelId} at ${new Date(human.created_at).toISOString()} has neither a reply nor a visible error`);
+    else
+      state.problems.push(
+        `a message in ${channelId} at ${new Date(human.created_at).toISOString()} has neither a reply nor a visible error`,
+      );
   }
   for (const message of onDiscord) {
     if (!message.webhook_id || owned.has(message.id) || isError(message)) continue;
     if (message.content.includes(CURSOR) && !message.components?.length) state.orphans.push(message);
-    else state.problems.push(`character message ${message.id} in ${channelId} looks like a finished reply, but no stored reply owns it (doubled?)`);
+    else
+      state.problems.push(
+        `character message ${message.id} in ${channelId} looks like a finished reply, but no stored reply owns it (doubled?)`,
+      );
   }
 }
 

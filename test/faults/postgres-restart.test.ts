@@ -41,14 +41,28 @@ describe.runIf(process.env.DATABASE_URL && hasPostgresServer && hasRedisServer)(
     await pg.startServer();
     for (let i = 0; i < rooms; i += 1) world.say(i, `Aria, after the storm ${i}`);
 
-    const state = await settledEndState(gateway.deps.database.orm, world.discord, world.channels.map((c) => c.id), world.sent, 60_000);
-    if (state.problems.length) console.log(logs.entries().filter((e) => e.level >= 40).map((e) => `${e.msg}: ${JSON.stringify(e.err ?? '').slice(0, 300)}`));
+    const state = await settledEndState(
+      gateway.deps.database.orm,
+      world.discord,
+      world.channels.map((c) => c.id),
+      world.sent,
+      60_000,
+    );
+    if (state.problems.length)
+      console.log(
+        logs
+          .entries()
+          .filter((e) => e.level >= 40)
+          .map((e) => `${e.msg}: ${JSON.stringify(e.err ?? '').slice(0, 300)}`),
+      );
     expect(state.problems).toEqual([]);
     expect(state.orphans).toEqual([]);
     expect(state.humans).toBe(world.sent.length);
     const interrupted = world.channels.flatMap((c) => world.discord.messages(c.id)).filter((m) => m.content.includes('Interrupted'));
     const retried = logs.messages().filter((m) => m === 'job failed; it will be retried').length;
-    console.info(`PostgreSQL restart: ${state.replies} replies for ${state.humans} messages, ${retried} reply jobs retried, ${interrupted.length} half-written replies marked`);
+    console.info(
+      `PostgreSQL restart: ${state.replies} replies for ${state.humans} messages, ${retried} reply jobs retried, ${interrupted.length} half-written replies marked`,
+    );
   }, 90_000);
 
   it('a message that arrives while the database is down', async () => {
@@ -57,7 +71,13 @@ describe.runIf(process.env.DATABASE_URL && hasPostgresServer && hasRedisServer)(
     await sleep(2_000);
     await pg.startServer();
     const state = await settledEndState(gateway.deps.database.orm, world.discord, [world.channels[0]!.id], [during], 30_000);
-    if (state.problems.length) console.log(logs.entries().filter((e) => e.level >= 40).map((e) => `${e.msg}: ${JSON.stringify(e.err ?? '').slice(0, 300)}`));
+    if (state.problems.length)
+      console.log(
+        logs
+          .entries()
+          .filter((e) => e.level >= 40)
+          .map((e) => `${e.msg}: ${JSON.stringify(e.err ?? '').slice(0, 300)}`),
+      );
     expect(state.problems).toEqual([]);
   }, 60_000);
 });

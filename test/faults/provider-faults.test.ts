@@ -27,7 +27,9 @@ describe('the provider returning 500s and timeouts for a while', () => {
         `update llm_provider_instances set config = config || '{"timeoutMs": 1500, "maxRetries": 1}'::jsonb, updated_at = now()
           where scope = 'system'`,
       );
-    world.llm.replyWith(() => (mode === '500' ? { status: 500, message: 'upstream exploded' } : mode === 'hang' ? { hang: true } : undefined));
+    world.llm.replyWith(() =>
+      mode === '500' ? { status: 500, message: 'upstream exploded' } : mode === 'hang' ? { hang: true } : undefined,
+    );
     world.llm.reply('All good again.', { chunkDelayMs: 20 });
   });
 
@@ -68,10 +70,21 @@ describe('the provider returning 500s and timeouts for a while', () => {
     // One error per failed reply, one finished reply per later message: nothing doubled.
     for (const [index, channel] of world.channels.entries()) {
       const shown = world.discord.messages(channel.id).filter((m) => m.webhook_id);
-      expect(shown.filter((m) => m.content.includes('⚠️')), `errors in room ${index}`).toHaveLength(1);
-      expect(shown.filter((m) => m.content === 'All good again.'), `replies in room ${index}`).toHaveLength(1);
+      expect(
+        shown.filter((m) => m.content.includes('⚠️')),
+        `errors in room ${index}`,
+      ).toHaveLength(1);
+      expect(
+        shown.filter((m) => m.content === 'All good again.'),
+        `replies in room ${index}`,
+      ).toHaveLength(1);
     }
-    const state = await settledEndState(gateway.deps.database.orm, world.discord, world.channels.map((c) => c.id), world.sent);
+    const state = await settledEndState(
+      gateway.deps.database.orm,
+      world.discord,
+      world.channels.map((c) => c.id),
+      world.sent,
+    );
     expect(state.problems).toEqual([]);
     expect(state.orphans).toEqual([]);
     // The reply after an error answers the failed message too (it is in the history): all covered.

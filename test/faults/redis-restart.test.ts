@@ -51,8 +51,18 @@ describe.runIf(process.env.DATABASE_URL && hasRedisServer)('Redis restarted mid-
     await redis.restart();
     for (let i = 1; i < rooms; i += 1) world.say(i, `Aria, after the restart ${i}`);
 
-    const state = await settledEndState(gateway.deps.database.orm, world.discord, world.channels.map((c) => c.id), world.sent, 60_000);
-    if (state.problems.length) console.log(logs.entries().filter((e) => e.level >= 40), worker.lines.filter((l) => !l.includes('"level":30')));
+    const state = await settledEndState(
+      gateway.deps.database.orm,
+      world.discord,
+      world.channels.map((c) => c.id),
+      world.sent,
+      60_000,
+    );
+    if (state.problems.length)
+      console.log(
+        logs.entries().filter((e) => e.level >= 40),
+        worker.lines.filter((l) => !l.includes('"level":30')),
+      );
     expect(state.problems).toEqual([]);
     expect(state.orphans).toEqual([]);
     expect(state.humans).toBe(world.sent.length);

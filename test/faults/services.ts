@@ -117,7 +117,18 @@ export class PostgresCluster {
     const cluster = new PostgresCluster(await freePort(), dir);
     cluster.#run('initdb', ['-D', cluster.#data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
     await cluster.startServer();
-    cluster.#run('psql', ['-h', '127.0.0.1', '-p', String(cluster.port), '-U', 'postgres', '-d', 'postgres', '-qc', 'create database dreamchat']);
+    cluster.#run('psql', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(cluster.port),
+      '-U',
+      'postgres',
+      '-d',
+      'postgres',
+      '-qc',
+      'create database dreamchat',
+    ]);
     return cluster;
   }
 

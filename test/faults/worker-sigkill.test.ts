@@ -72,7 +72,9 @@ describe.runIf(process.env.DATABASE_URL && hasRedisServer)('a worker killed with
     for (let i = 0; i < world.channels.length; i += 1) await say(i, `Aria, a story please (${i}) ${randomBytes(2).toString('hex')}`);
     // Every reply is streaming and at least one is on Discord, half written.
     await until(() => world.llm.requests.filter((r) => r.path.endsWith('/chat/completions')).length >= world.channels.length);
-    await world.discord.waitFor(() => world.discord.requestsTo({ method: 'PATCH', route: '/webhooks/:webhookId/:token/messages/:messageId' }).length >= 1);
+    await world.discord.waitFor(
+      () => world.discord.requestsTo({ method: 'PATCH', route: '/webhooks/:webhookId/:token/messages/:messageId' }).length >= 1,
+    );
     // The worker streaming from the provider right now holds replies: kill it.
     const victim = workers.find((worker) => streamingFrom(worker.pid, world.llm.url)) ?? workers[0]!;
     const survivor = workers.find((worker) => worker !== victim)!;
@@ -80,7 +82,13 @@ describe.runIf(process.env.DATABASE_URL && hasRedisServer)('a worker killed with
     const cursor = (m: { content: string }) => m.content.endsWith('▌');
     const halfWritten = world.channels.flatMap((c) => world.discord.messages(c.id)).filter((m) => m.webhook_id && cursor(m));
 
-    const state = await settledEndState(gatewayDeps.database.orm, world.discord, world.channels.map((c) => c.id), world.sent, 100_000);
+    const state = await settledEndState(
+      gatewayDeps.database.orm,
+      world.discord,
+      world.channels.map((c) => c.id),
+      world.sent,
+      100_000,
+    );
     expect(state.problems).toEqual([]);
     expect(state.humans).toBe(world.channels.length);
     expect(state.replies).toBe(world.channels.length);

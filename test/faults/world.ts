@@ -109,7 +109,12 @@ export async function bindAria(deps: OwnedDeps, world: FaultWorld): Promise<void
  * embedded one) and, when that is a real server and redis-server is installed,
  * a private Redis, so replies go through the reply queue as in production.
  */
-export async function runServices(): Promise<{ databaseUrl: string; redisUrl?: string; env: Record<string, string>; close(): Promise<void> }> {
+export async function runServices(): Promise<{
+  databaseUrl: string;
+  redisUrl?: string;
+  env: Record<string, string>;
+  close(): Promise<void>;
+}> {
   const db = await createTestDatabase({ embeddingDimension: 64 });
   // The bot opens its own pool; the embedded server has one session, so the test's pool steps aside.
   await db.orm.close();

@@ -34,7 +34,19 @@ let ctx: FakeContext;
 const crashes: string[] = [];
 const onRejection = (reason: unknown) => crashes.push(`unhandledRejection: ${String((reason as Error)?.stack ?? reason)}`);
 const onException = (error: unknown) => crashes.push(`uncaughtException: ${String((error as Error)?.stack ?? error)}`);
-const ids = { aria: '', hidden: '', conversation: '', reply: '', replyDiscord: '', bobProvider: '', mallory: '', foreignReply: '', foreignDiscord: '', foreignConversation: '', foreignContent: '' };
+const ids = {
+  aria: '',
+  hidden: '',
+  conversation: '',
+  reply: '',
+  replyDiscord: '',
+  bobProvider: '',
+  mallory: '',
+  foreignReply: '',
+  foreignDiscord: '',
+  foreignConversation: '',
+  foreignContent: '',
+};
 const findings: Finding[] = [];
 const counts: Record<string, number> = {};
 const timings: Record<string, number> = {};
@@ -56,26 +68,55 @@ beforeAll(async () => {
   });
   ids.aria = await createCharacter(h.alice, 'Aria', 'guild');
   ids.hidden = await createCharacter(h.bob, 'Hidden', 'private');
-  await h.discord.slashCommand({ name: 'chat', subcommand: 'start', options: { character: 'Aria', answers: 'all' }, userId: h.alice, channelId: h.channel.id }).waitForResponse();
+  await h.discord
+    .slashCommand({
+      name: 'chat',
+      subcommand: 'start',
+      options: { character: 'Aria', answers: 'all' },
+      userId: h.alice,
+      channelId: h.channel.id,
+    })
+    .waitForResponse();
   const greeting = await h.discord.waitForMessage(h.channel.id, (m) => Boolean(m.webhook_id) && m.content.startsWith('Hello'), 15_000);
   const em = h.deps.database.orm.em.fork();
   const stored = await waitForStored(greeting.id);
   ids.reply = stored.id;
   ids.replyDiscord = greeting.id;
   ids.conversation = (await em.findOneOrFail(Conversation, { discordChannelId: h.channel.id })).id;
-  const provider = h.discord.slashCommand({ name: 'provider', subcommand: 'add', options: { type: 'openai-compatible' }, userId: h.bob, channelId: h.channel.id });
+  const provider = h.discord.slashCommand({
+    name: 'provider',
+    subcommand: 'add',
+    options: { type: 'openai-compatible' },
+    userId: h.bob,
+    channelId: h.channel.id,
+  });
   await provider.waitForModal();
-  await h.discord.submitModal({ from: provider, values: { name: 'Bob key', endpoint: h.llm.url, key: 'sk-bob-0123456789', model: '' } }).waitForResponse();
+  await h.discord
+    .submitModal({ from: provider, values: { name: 'Bob key', endpoint: h.llm.url, key: 'sk-bob-0123456789', model: '' } })
+    .waitForResponse();
   const [row] = await em.getConnection().execute<{ id: string }[]>(`select id from llm_provider_instances where display_name = 'Bob key'`);
   ids.bobProvider = row!.id;
   // A reply in another server: forged buttons and forms name it (and its conversation) from this channel.
   const elsewhere = h.discord.addGuild({ name: 'Elsewhere', ownerId: h.bob });
   const lobby = h.discord.addTextChannel(elsewhere.id, { name: 'lobby' });
   await createCharacter(h.bob, 'Roamer', 'public', lobby.id);
-  await h.discord.slashCommand({ name: 'chat', subcommand: 'start', options: { character: 'Roamer', answers: 'all' }, userId: h.bob, channelId: lobby.id }).waitForResponse();
+  await h.discord
+    .slashCommand({
+      name: 'chat',
+      subcommand: 'start',
+      options: { character: 'Roamer', answers: 'all' },
+      userId: h.bob,
+      channelId: lobby.id,
+    })
+    .waitForResponse();
   const foreign = await h.discord.waitForMessage(lobby.id, (m) => Boolean(m.webhook_id) && m.content.startsWith('Hello'), 15_000);
   const foreignRow = await waitForStored(foreign.id);
-  Object.assign(ids, { foreignReply: foreignRow.id, foreignDiscord: foreign.id, foreignContent: foreign.content, foreignConversation: foreignRow.conversation.id });
+  Object.assign(ids, {
+    foreignReply: foreignRow.id,
+    foreignDiscord: foreign.id,
+    foreignContent: foreign.content,
+    foreignConversation: foreignRow.conversation.id,
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -91,7 +132,20 @@ describe(`fuzz (seed ${seed})`, () => {
     const started = Date.now();
     for (let n = 0; n < CASES; n++) {
       const roll = rng.next();
-      const kind = roll < 0.42 ? 'slash' : roll < 0.52 ? 'autocomplete' : roll < 0.62 ? 'modal' : roll < 0.72 ? 'component' : roll < 0.78 ? 'forged' : roll < 0.82 ? 'context-menu' : 'message';
+      const kind =
+        roll < 0.42
+          ? 'slash'
+          : roll < 0.52
+            ? 'autocomplete'
+            : roll < 0.62
+              ? 'modal'
+              : roll < 0.72
+                ? 'component'
+                : roll < 0.78
+                  ? 'forged'
+                  : roll < 0.82
+                    ? 'context-menu'
+                    : 'message';
       counts[kind] = (counts[kind] ?? 0) + 1;
       if (kind === 'message') {
         const content = messageContent(rng, [h.alice, h.bob, ids.mallory], h.discord.botUser.id);
@@ -100,22 +154,30 @@ describe(`fuzz (seed ${seed})`, () => {
         continue;
       }
       const { interaction, input, wellFormed } =
-        kind === 'slash' ? slashCase(slash, false)
-        : kind === 'autocomplete' ? slashCase(slash, true)
-        : kind === 'modal' ? modalCase()
-        : kind === 'component' ? componentCase()
-        : kind === 'forged' ? forgedCase()
-        : contextMenuCase();
+        kind === 'slash'
+          ? slashCase(slash, false)
+          : kind === 'autocomplete'
+            ? slashCase(slash, true)
+            : kind === 'modal'
+              ? modalCase()
+              : kind === 'component'
+                ? componentCase()
+                : kind === 'forged'
+                  ? forgedCase()
+                  : contextMenuCase();
       const caseStarted = Date.now();
       const finding = await checkAnswer(interaction, { kind, input, wellFormed, seed, n });
       if (finding) findings.push(finding);
       timings[kind] = (timings[kind] ?? 0) + Date.now() - caseStarted;
-      if (Date.now() - caseStarted > 3000) console.log(`slow case #${n} (${Date.now() - caseStarted} ms): ${describeCase(kind, input).slice(0, 200)}`);
+      if (Date.now() - caseStarted > 3000)
+        console.log(`slow case #${n} (${Date.now() - caseStarted} ms): ${describeCase(kind, input).slice(0, 200)}`);
       expect(h.client.isReady(), `the client fell over after case ${n}: ${describeCase(kind, input)}`).toBe(true);
     }
     // Let replies to the awful messages and queued ingestion finish.
     await settle();
-    console.log(`fuzz: ${JSON.stringify(counts)} (ms by kind: ${JSON.stringify(timings)}) in ${Date.now() - started} ms; ${findings.length} findings`);
+    console.log(
+      `fuzz: ${JSON.stringify(counts)} (ms by kind: ${JSON.stringify(timings)}) in ${Date.now() - started} ms; ${findings.length} findings`,
+    );
     for (const finding of findings) console.log(`  [${finding.severity}] ${finding.problem}\n      ${finding.input}`);
     expect(crashes).toEqual([]);
     expect(h.client.isReady()).toBe(true);
@@ -138,7 +200,15 @@ describe(`fuzz (seed ${seed})`, () => {
     h.llm.replyWith(() => ({ text: 'All is well.' }));
     const name = 'Afterwards';
     await createCharacter(h.alice, name, 'guild');
-    const start = await h.discord.slashCommand({ name: 'chat', subcommand: 'start', options: { character: name, answers: 'all' }, userId: h.alice, channelId: h.channel.id }).waitForResponse(undefined, 15_000);
+    const start = await h.discord
+      .slashCommand({
+        name: 'chat',
+        subcommand: 'start',
+        options: { character: name, answers: 'all' },
+        userId: h.alice,
+        channelId: h.channel.id,
+      })
+      .waitForResponse(undefined, 15_000);
     expect(start.data.content).toContain(name);
     h.discord.userSays(h.channel.id, h.alice, 'Hello, is everything all right?');
     await h.discord.waitForMessage(h.channel.id, (m) => Boolean(m.webhook_id) && m.content === 'All is well.', 30_000);
@@ -158,7 +228,12 @@ async function settle(): Promise<void> {
 async function createCharacter(userId: string, name: string, visibility: string, channelId = h.channel.id): Promise<string> {
   const command = h.discord.slashCommand({ name: 'character', subcommand: 'create', options: { visibility }, userId, channelId });
   await command.waitForModal(15_000);
-  await h.discord.submitModal({ from: command, values: { name, personality: `${name} is a test.`, greeting: 'Hello {{user}}.', examples: '', avatar: '' } }).waitForResponse(undefined, 15_000);
+  await h.discord
+    .submitModal({
+      from: command,
+      values: { name, personality: `${name} is a test.`, greeting: 'Hello {{user}}.', examples: '', avatar: '' },
+    })
+    .waitForResponse(undefined, 15_000);
   const character = await h.deps.database.orm.em.fork().findOneOrFail(Character, { name }, { orderBy: { createdAt: 'desc' } });
   return character.id;
 }
@@ -171,7 +246,22 @@ async function waitForStored(discordMessageId: string) {
 }
 
 const actor = () => rng.pick([h.alice, h.alice, h.bob, ids.mallory]);
-const someId = () => rng.pick([ids.aria, ids.hidden, ids.conversation, ids.reply, ids.replyDiscord, ids.bobProvider, h.bob, h.alice, h.channel.id, '0', '-1', 'NaN', '']);
+const someId = () =>
+  rng.pick([
+    ids.aria,
+    ids.hidden,
+    ids.conversation,
+    ids.reply,
+    ids.replyDiscord,
+    ids.bobProvider,
+    h.bob,
+    h.alice,
+    h.channel.id,
+    '0',
+    '-1',
+    'NaN',
+    '',
+  ]);
 
 /** A value for one declared option: usually the right shape, sometimes the wrong one. Returns whether Discord would send it. */
 function optionValue(option: Json): { value: OptionValue; ok: boolean } {
@@ -179,13 +269,28 @@ function optionValue(option: Json): { value: OptionValue; ok: boolean } {
   const choices = option.choices as { value: string | number }[] | undefined;
   if (rng.chance(0.12)) {
     const wrong = rng.pick([T.String, T.Integer, T.Number, T.Boolean].filter((t) => t !== type));
-    const value = wrong === T.String ? nastyString(rng, [someId()]) : wrong === T.Boolean ? rng.chance(0.5) : rng.pick([0, -1, 1e12, 1.5, Number.MAX_SAFE_INTEGER]);
+    const value =
+      wrong === T.String
+        ? nastyString(rng, [someId()])
+        : wrong === T.Boolean
+          ? rng.chance(0.5)
+          : rng.pick([0, -1, 1e12, 1.5, Number.MAX_SAFE_INTEGER]);
     return { value: { type: wrong, value }, ok: false };
   }
   switch (type) {
     case T.String: {
       if (choices && rng.chance(0.7)) return { value: rng.pick(choices).value as string, ok: true };
-      const value = rng.chance(0.35) ? rng.pick(['Aria', 'Hidden', ids.aria, ids.hidden, ids.bobProvider, h.bob, `https://discord.com/channels/${h.guild.id}/${h.channel.id}/${ids.replyDiscord}`]) : nastyString(rng, [someId()]);
+      const value = rng.chance(0.35)
+        ? rng.pick([
+            'Aria',
+            'Hidden',
+            ids.aria,
+            ids.hidden,
+            ids.bobProvider,
+            h.bob,
+            `https://discord.com/channels/${h.guild.id}/${h.channel.id}/${ids.replyDiscord}`,
+          ])
+        : nastyString(rng, [someId()]);
       const max = (option.max_length as number | undefined) ?? 6000;
       return { value, ok: !choices && value.length <= max && value.length > 0 };
     }
@@ -233,7 +338,7 @@ function slashCase(commands: Json[], autocomplete: boolean) {
     path.subcommand = picked.name as string;
     leaf = (picked.options as Json[]) ?? [];
   }
-  if (autocomplete && !leaf.some((o) => o.autocomplete)) path = {}, leaf = [];
+  if (autocomplete && !leaf.some((o) => o.autocomplete)) (path = {}), (leaf = []);
   const options: Record<string, OptionValue> = {};
   let wellFormed = true;
   for (const option of leaf) {
@@ -266,7 +371,21 @@ function modalCase() {
     `lore:save:${rng.pick([ids.aria, ids.hidden, someId()])}:${someId()}`,
     garbageCustomId(),
   ]);
-  const fields = ['name', 'personality', 'greeting', 'examples', 'avatar', 'endpoint', 'key', 'model', 'text', 'keys', 'secondary', 'content', 'content2'];
+  const fields = [
+    'name',
+    'personality',
+    'greeting',
+    'examples',
+    'avatar',
+    'endpoint',
+    'key',
+    'model',
+    'text',
+    'keys',
+    'secondary',
+    'content',
+    'content2',
+  ];
   const values: Record<string, string> = {};
   for (const field of fields) if (rng.chance(0.6)) values[field] = rng.chance(0.3) ? '' : nastyString(rng, [someId()]).slice(0, 4000);
   if (rng.chance(0.2)) values[unicode(rng, 5)] = 'stray field';
@@ -275,7 +394,19 @@ function modalCase() {
 }
 
 function garbageCustomId(): string {
-  return rng.pick([':::', 'nope:x', 'chat', 'chat:', 'x'.repeat(100), unicode(rng, 30).slice(0, 100), 'memory:', 'provider:add', 'character:edit', 'lore:page', '\u200b:\u200b']);
+  return rng.pick([
+    ':::',
+    'nope:x',
+    'chat',
+    'chat:',
+    'x'.repeat(100),
+    unicode(rng, 30).slice(0, 100),
+    'memory:',
+    'provider:add',
+    'character:edit',
+    'lore:page',
+    '\u200b:\u200b',
+  ]);
 }
 
 function componentCase() {
@@ -283,19 +414,23 @@ function componentCase() {
   const select = rng.chance(0.15);
   const customId = select
     ? `Add to character knowledge:pick:${rng.pick([h.channel.id, someId()])}:${rng.pick([ids.replyDiscord, someId()])}`
-    : rng.pick([
-        `chat:${rng.pick(['swipe', 'regenerate', 'continue', 'position'])}:${rng.pick([ids.reply, someId()])}${rng.chance(0.5) ? `:${rng.pick(['1', '-1', '99', 'x'])}` : ''}`,
-        `memory:${rng.pick(['sources', 'edit-summary', 'forget-all', 'cancel', 'delete-me'])}:${rng.pick([ids.conversation, ids.reply, someId()])}`,
-        `character:page:${rng.pick(['0', '-5', 'NaN', '1e9'])}:${nastyString(rng).slice(0, 40)}`,
-        `lore:page:${rng.pick([ids.aria, ids.hidden, someId()])}:${rng.pick(['0', '-1', 'x'])}`,
-        garbageCustomId(),
-      ]).slice(0, 100);
+    : rng
+        .pick([
+          `chat:${rng.pick(['swipe', 'regenerate', 'continue', 'position'])}:${rng.pick([ids.reply, someId()])}${rng.chance(0.5) ? `:${rng.pick(['1', '-1', '99', 'x'])}` : ''}`,
+          `memory:${rng.pick(['sources', 'edit-summary', 'forget-all', 'cancel', 'delete-me'])}:${rng.pick([ids.conversation, ids.reply, someId()])}`,
+          `character:page:${rng.pick(['0', '-5', 'NaN', '1e9'])}:${nastyString(rng).slice(0, 40)}`,
+          `lore:page:${rng.pick([ids.aria, ids.hidden, someId()])}:${rng.pick(['0', '-1', 'x'])}`,
+          garbageCustomId(),
+        ])
+        .slice(0, 100);
   // delete-me is only pressed by mallory, so the fuzz keeps alice's and bob's things to work on.
   const userId = customId.startsWith('memory:delete-me') ? ids.mallory : actor();
   const data: Json = select
     ? { custom_id: customId, component_type: ComponentType.StringSelect, values: [rng.pick([ids.aria, ids.hidden, someId()])] }
     : { custom_id: customId, component_type: ComponentType.Button };
-  const interaction = dispatchRaw(InteractionType.MessageComponent, { userId, channelId: h.channel.id }, data, { message: messagePayload(message) });
+  const interaction = dispatchRaw(InteractionType.MessageComponent, { userId, channelId: h.channel.id }, data, {
+    message: messagePayload(message),
+  });
   return { interaction, input: { customId, userId, data }, wellFormed: false };
 }
 
@@ -325,7 +460,12 @@ function forgedCase() {
   ]);
   const values: Record<string, string> = customId.startsWith('memory')
     ? { text: 'A forged summary.' }
-    : { name: 'Forged', endpoint: rng.pick([h.llm.url, `https://example.com/${'a'.repeat(5000)}`, 'gopher://127.0.0.1/']), key: '', model: '' };
+    : {
+        name: 'Forged',
+        endpoint: rng.pick([h.llm.url, `https://example.com/${'a'.repeat(5000)}`, 'gopher://127.0.0.1/']),
+        key: '',
+        model: '',
+      };
   const input = { customId, values, userId, channelId: h.channel.id };
   return { interaction: h.discord.submitModal(input), input, wellFormed: true };
 }
@@ -333,10 +473,20 @@ function forgedCase() {
 function contextMenuCase() {
   const attachments = Array.from({ length: rng.int(0, 3) }, () => knowledgeFile(rng));
   const target = h.discord.userSays(h.channel.id, rng.pick([h.alice, h.bob]), rng.chance(0.5) ? '' : 'see attached', { attachments });
-  const data = { id: '1', name: 'Add to character knowledge', type: 3, target_id: target.id, resolved: { messages: { [target.id]: messagePayload(target) } } };
+  const data = {
+    id: '1',
+    name: 'Add to character knowledge',
+    type: 3,
+    target_id: target.id,
+    resolved: { messages: { [target.id]: messagePayload(target) } },
+  };
   const userId = actor();
   const interaction = dispatchRaw(InteractionType.ApplicationCommand, { userId, channelId: h.channel.id }, data);
-  return { interaction, input: { contextMenu: 'Add to character knowledge', files: attachments.map((a) => a.name), userId }, wellFormed: true };
+  return {
+    interaction,
+    input: { contextMenu: 'Add to character knowledge', files: attachments.map((a) => a.name), userId },
+    wellFormed: true,
+  };
 }
 
 /** An interaction with any data: custom ids no button carries, context menus the fake has no helper for. */

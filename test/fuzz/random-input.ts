@@ -28,7 +28,18 @@ export class Rng {
 const ZERO_WIDTH = ['\u200b', '\u200c', '\u200d', '\u2060', '\ufeff'];
 const DIRECTION = ['\u202e', '\u202d', '\u200f', '\u200e', '\u2066', '\u2069'];
 const NULL_LIKE = ['null', 'NULL', 'None', 'nil', 'undefined', 'NaN', '[object Object]', '{}', '[]', 'true', '0', '-0', '', ' '];
-const NASTY = ["'; DROP TABLE characters; --", '%s%s%n', '${process.env}', '{{char}}{{user}}{{random}}', '<script>alert(1)</script>', '\\', '../../etc/passwd', '\u0000', 'a\u0000b', '\r\n\r\n'];
+const NASTY = [
+  "'; DROP TABLE characters; --",
+  '%s%s%n',
+  '${process.env}',
+  '{{char}}{{user}}{{random}}',
+  '<script>alert(1)</script>',
+  '\\',
+  '../../etc/passwd',
+  '\u0000',
+  'a\u0000b',
+  '\r\n\r\n',
+];
 const EMOJI = ['😀', '👨‍👩‍👧‍👦', '🏳️‍🌈', '🇫🇷', '🧙🏽‍♀️', '❤️', '🫠'];
 
 /** Random Unicode: any plane, with combining marks, zero-width joiners, direction marks. */
@@ -41,7 +52,8 @@ export function unicode(rng: Rng, length: number): string {
     else if (kind === 2) out += '\u0301\u0308\u0327';
     else if (kind === 3) out += rng.pick(EMOJI);
     else if (kind === 4) out += String.fromCodePoint(rng.int(0x10000, 0x10ffff));
-    else if (kind === 5) out += String.fromCharCode(rng.int(0xd800, 0xdfff)); // a lone surrogate
+    else if (kind === 5)
+      out += String.fromCharCode(rng.int(0xd800, 0xdfff)); // a lone surrogate
     else out += String.fromCodePoint(rng.int(0x20, 0xfffd));
   }
   return out;
@@ -70,7 +82,15 @@ export function nastyString(rng: Rng, ids: string[] = []): string {
     case 6:
       return ids.length ? rng.pick(ids) : String(rng.int(0, 1e9));
     case 7:
-      return rng.pick(['00000000-0000-0000-0000-000000000000', '99999999999999999999', '-1', '1e309', 'NaN', '0x1F', '6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f']);
+      return rng.pick([
+        '00000000-0000-0000-0000-000000000000',
+        '99999999999999999999',
+        '-1',
+        '1e309',
+        'NaN',
+        '0x1F',
+        '6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f',
+      ]);
     case 8:
       return markdownBomb(rng, rng.int(50, 3000));
     case 9:
@@ -85,7 +105,16 @@ export function nastyString(rng: Rng, ids: string[] = []): string {
 export function mentionFlood(rng: Rng, count: number, userIds: string[]): string {
   const parts: string[] = [];
   for (let i = 0; i < count; i++) {
-    parts.push(rng.pick(['@everyone', '@here', `<@${rng.pick(userIds.length ? userIds : ['1'])}>`, `<@&${rng.int(1, 1e9)}>`, `<#${rng.int(1, 1e9)}>`, '<@!0>']));
+    parts.push(
+      rng.pick([
+        '@everyone',
+        '@here',
+        `<@${rng.pick(userIds.length ? userIds : ['1'])}>`,
+        `<@&${rng.int(1, 1e9)}>`,
+        `<#${rng.int(1, 1e9)}>`,
+        '<@!0>',
+      ]),
+    );
   }
   return parts.join(' ');
 }
@@ -146,7 +175,9 @@ function chunk(type: string, data: Buffer): Buffer {
 export function pngWithText(texts: Record<string, string>): Buffer {
   const ihdr = Buffer.from([0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0]);
   const idat = deflateRawSync(Buffer.from([0, 0, 0, 0, 0]));
-  const textChunks = Object.entries(texts).map(([key, value]) => chunk('tEXt', Buffer.concat([Buffer.from(key, 'latin1'), Buffer.from([0]), Buffer.from(value, 'latin1')])));
+  const textChunks = Object.entries(texts).map(([key, value]) =>
+    chunk('tEXt', Buffer.concat([Buffer.from(key, 'latin1'), Buffer.from([0]), Buffer.from(value, 'latin1')])),
+  );
   return Buffer.concat([PNG_SIGNATURE, chunk('IHDR', ihdr), ...textChunks, chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
 }
 
@@ -158,12 +189,24 @@ const b64 = (text: string) => Buffer.from(text).toString('base64');
 
 /** A character card file, broken in one of many ways (or, rarely, fine). */
 export function cardFile(rng: Rng): { name: string; data: Buffer; contentType: string } {
-  const good = exportCardPng({ spec: 'chara_card_v2', spec_version: '2.0', data: { name: 'Fuzzed', description: 'A test.', first_mes: 'Hi.', character_book: { extensions: {}, entries: [{ keys: ['k'], content: 'c', enabled: true, insertion_order: 0, extensions: {} }] } } });
+  const good = exportCardPng({
+    spec: 'chara_card_v2',
+    spec_version: '2.0',
+    data: {
+      name: 'Fuzzed',
+      description: 'A test.',
+      first_mes: 'Hi.',
+      character_book: { extensions: {}, entries: [{ keys: ['k'], content: 'c', enabled: true, insertion_order: 0, extensions: {} }] },
+    },
+  });
   const wrongTypes = [
     { spec: 'chara_card_v2', data: { name: 5, description: ['x'], character_book: 'no' } },
     { spec: 'chara_card_v3', data: { name: null, extensions: { talkativeness: 'loud' } } },
-    { spec: 'chara_card_v2', data: { name: 'x'.repeat(1000), character_book: { entries: Array.from({ length: 3 }, () => ({ keys: 'k', content: 7 })) } } },
-    { name: { toString: 'x' }, first_mes: 1e309 },
+    {
+      spec: 'chara_card_v2',
+      data: { name: 'x'.repeat(1000), character_book: { entries: Array.from({ length: 3 }, () => ({ keys: 'k', content: 7 })) } },
+    },
+    { name: { toString: 'x' }, first_mes: Number.POSITIVE_INFINITY },
     [],
     'a string',
     { spec: 'chara_card_v2', data: { name: '\u200b', description: '' } },
@@ -174,19 +217,37 @@ export function cardFile(rng: Rng): { name: string; data: Buffer; contentType: s
     case 1:
       return { name: 'noise.png', data: Buffer.concat([PNG_SIGNATURE, rng.bytes(rng.int(0, 4000))]), contentType: 'image/png' };
     case 2:
-      return { name: 'bad64.png', data: pngWithText({ chara: `!!!${unicode(rng, 50).replace(/[^\x20-\x7e]/g, '?')}` }), contentType: 'image/png' };
+      return {
+        name: 'bad64.png',
+        data: pngWithText({ chara: `!!!${unicode(rng, 50).replace(/[^\x20-\x7e]/g, '?')}` }),
+        contentType: 'image/png',
+      };
     case 3:
       return { name: 'notjson.png', data: pngWithText({ chara: b64(unicode(rng, 200)) }), contentType: 'image/png' };
     case 4:
-      return { name: 'huge.png', data: pngWithText({ chara: b64(JSON.stringify({ spec: 'chara_card_v2', data: { name: 'Big', description: 'x'.repeat(3_000_000) } })) }), contentType: 'image/png' };
+      return {
+        name: 'huge.png',
+        data: pngWithText({
+          chara: b64(JSON.stringify({ spec: 'chara_card_v2', data: { name: 'Big', description: 'x'.repeat(3_000_000) } })),
+        }),
+        contentType: 'image/png',
+      };
     case 5:
-      return { name: 'v3.png', data: pngWithText({ ccv3: b64(JSON.stringify(rng.pick(wrongTypes))), chara: b64('{') }), contentType: 'image/png' };
+      return {
+        name: 'v3.png',
+        data: pngWithText({ ccv3: b64(JSON.stringify(rng.pick(wrongTypes))), chara: b64('{') }),
+        contentType: 'image/png',
+      };
     case 6:
       return { name: 'deep.json', data: Buffer.from(deepJson(rng.pick([100, 5000, 100_000]))), contentType: 'application/json' };
     case 7:
       return { name: 'types.json', data: Buffer.from(JSON.stringify(rng.pick(wrongTypes))), contentType: 'application/json' };
     case 8:
-      return { name: rng.pick(['card.png', 'card.json', 'x']), data: Buffer.alloc(0), contentType: rng.pick(['image/png', 'application/json']) };
+      return {
+        name: rng.pick(['card.png', 'card.json', 'x']),
+        data: Buffer.alloc(0),
+        contentType: rng.pick(['image/png', 'application/json']),
+      };
     case 9:
       return { name: 'card.json', data: rng.bytes(rng.int(1, 3000)), contentType: 'application/json' };
     case 10:
@@ -196,11 +257,31 @@ export function cardFile(rng: Rng): { name: string; data: Buffer; contentType: s
   }
 }
 
-
 /** An attachment for /knowledge add: random bytes with misleading names and types, empty files, zip bombs. */
 export function knowledgeFile(rng: Rng): { name: string; data: Buffer; contentType: string } {
-  const names = ['notes.txt', 'book.pdf', 'doc.docx', 'page.html', 'data.csv', 'card.json', 'image.png', 'noext', '.txt', `${unicode(rng, 20)}.md`, 'a'.repeat(300) + '.txt'];
-  const types = ['text/plain', 'application/pdf', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', 'text/html', 'image/png', 'application/octet-stream', 'garbage/nonsense; charset=klingon', ''];
+  const names = [
+    'notes.txt',
+    'book.pdf',
+    'doc.docx',
+    'page.html',
+    'data.csv',
+    'card.json',
+    'image.png',
+    'noext',
+    '.txt',
+    `${unicode(rng, 20)}.md`,
+    'a'.repeat(300) + '.txt',
+  ];
+  const types = [
+    'text/plain',
+    'application/pdf',
+    'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+    'text/html',
+    'image/png',
+    'application/octet-stream',
+    'garbage/nonsense; charset=klingon',
+    '',
+  ];
   const data = (() => {
     switch (rng.int(0, 8)) {
       case 0:
@@ -212,7 +293,9 @@ export function knowledgeFile(rng: Rng): { name: string; data: Buffer; contentTy
       case 3:
         return Buffer.concat([Buffer.from('PK\x03\x04'), rng.bytes(rng.int(0, 2000))]);
       case 4:
-        return Buffer.from(`{"spec":"chara_card_v2","data":{"character_book":{"entries":${rng.pick(['"x"', '[1,2]', '[{"keys":5}]', '{}'])}}}}`);
+        return Buffer.from(
+          `{"spec":"chara_card_v2","data":{"character_book":{"entries":${rng.pick(['"x"', '[1,2]', '[{"keys":5}]', '{}'])}}}}`,
+        );
       case 5:
         return Buffer.from(`a,b\n"unclosed,${unicode(rng, 200)}\n`);
       case 6:

@@ -21,7 +21,10 @@ const em = () => db.orm.em.fork();
 
 beforeAll(async () => {
   db = await createTestDatabase({ embeddingDimension: 16 });
-  actor = await resolveActor(em(), { user: { id: '127000000000000001', username: 'alice' }, guild: { id: '937000000000000001', name: 'Tavern' } });
+  actor = await resolveActor(em(), {
+    user: { id: '127000000000000001', username: 'alice' },
+    guild: { id: '937000000000000001', name: 'Tavern' },
+  });
   aria = await createCharacter(em(), actor, { name: 'Aria', personalityPrompt: 'A bard.', visibility: 'guild' });
 });
 afterAll(() => db?.close());
@@ -30,10 +33,31 @@ describe('pictures without any captioner', () => {
   it('are never silent: a model without vision reads “[Alice shared an image]”', async () => {
     const work = em();
     const conversation = await bindCharacter(work, actor, { id: '927000000000000001', kind: 'channel' }, aria);
-    const said = work.create(Message, { conversation, role: 'user', content: '', author: actor.user, authorName: 'Alice', discordMessageId: '947000000000000001' }) as IMessage;
+    const said = work.create(Message, {
+      conversation,
+      role: 'user',
+      content: '',
+      author: actor.user,
+      authorName: 'Alice',
+      discordMessageId: '947000000000000001',
+    }) as IMessage;
     await work.flush();
-    const images = new MessageImages({ fetch, config: loadConfig({}), providers: { providerFor: () => { throw new Error('no captioner is set up'); } }, logger: createLogger('silent') });
-    const picture = await prepareImage(await sharp({ create: { width: 64, height: 64, channels: 3, background: '#336699' } }).png().toBuffer(), 'a.png');
+    const images = new MessageImages({
+      fetch,
+      config: loadConfig({}),
+      providers: {
+        providerFor: () => {
+          throw new Error('no captioner is set up');
+        },
+      },
+      logger: createLogger('silent'),
+    });
+    const picture = await prepareImage(
+      await sharp({ create: { width: 64, height: 64, channels: 3, background: '#336699' } })
+        .png()
+        .toBuffer(),
+      'a.png',
+    );
     await images.save(em(), said.id, [picture]);
     const answering = { provider: { type: 'openai' } as ChatProvider, model: 'fake-text-model' };
     expect(images.seesImages(aria, answering)).toBe(false);
@@ -44,7 +68,12 @@ describe('pictures without any captioner', () => {
     expect(shown.imageIds).toHaveLength(1);
     // A vision model gets the pixels, with the note but no caption.
     const vision = { provider: { type: 'anthropic' } as ChatProvider, model: 'claude-sonnet-4-5' };
-    const seen = await images.forPrompt(em(), history, { actor, character: aria, answering: vision, pixels: images.seesImages(aria, vision) });
+    const seen = await images.forPrompt(em(), history, {
+      actor,
+      character: aria,
+      answering: vision,
+      pixels: images.seesImages(aria, vision),
+    });
     expect(seen.pixels).toBe(1);
     expect(seen.history.at(-1)!.images![0]).toMatchObject({ mimeType: 'image/jpeg', tokens: Math.ceil((64 * 64) / 750) });
   });
@@ -52,7 +81,9 @@ describe('pictures without any captioner', () => {
 
 describe('image preparation', () => {
   it('tells the type by content, takes a GIF’s first frame and refuses what is no picture', async () => {
-    const gif = await sharp({ create: { width: 40, height: 20, channels: 3, background: '#ff0000' } }).gif().toBuffer();
+    const gif = await sharp({ create: { width: 40, height: 20, channels: 3, background: '#ff0000' } })
+      .gif()
+      .toBuffer();
     expect(sniffImage(gif)).toBe('gif');
     expect(sniffImage(Buffer.from('%PDF-1.7'))).toBeUndefined();
     const prepared = await prepareImage(gif, 'red.gif');

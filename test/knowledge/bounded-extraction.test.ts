@@ -53,7 +53,13 @@ async function learn(name: string, body: Buffer) {
   const path = `/${randomBytes(4).toString('hex')}/${name}`;
   files.set(path, body);
   const started = Date.now();
-  const item = await addKnowledge(em(), queue, actor, character, { url: `${base}${path}`, name, sourceName: name, sourceType: 'file', size: body.length });
+  const item = await addKnowledge(em(), queue, actor, character, {
+    url: `${base}${path}`,
+    name,
+    sourceName: name,
+    sourceType: 'file',
+    size: body.length,
+  });
   const done = await waitFor(
     async () => {
       const row = await em().findOneOrFail(CharacterKnowledge, item.id);
@@ -74,7 +80,11 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  queue = createJobQueue({ redisUrl: process.env.REDIS_URL, logger: createLogger('silent'), prefix: `dreamchat-test-${randomBytes(4).toString('hex')}` });
+  queue = createJobQueue({
+    redisUrl: process.env.REDIS_URL,
+    logger: createLogger('silent'),
+    prefix: `dreamchat-test-${randomBytes(4).toString('hex')}`,
+  });
   queue.process(
     INGEST_QUEUE,
     ingestHandler({
@@ -138,9 +148,9 @@ describe('bounded extraction', () => {
       last = now;
     }, 10);
     try {
-      await expect(extractPdf(big, { maxUnpackedBytes: 0, maxPdfPages: 1000, maxTextChars: 10_000_000, pdfTimeoutMs: 150 })).rejects.toThrow(
-        'That PDF took longer than 1 s to read, so it was stopped. Split it into smaller files.',
-      );
+      await expect(
+        extractPdf(big, { maxUnpackedBytes: 0, maxPdfPages: 1000, maxTextChars: 10_000_000, pdfTimeoutMs: 150 }),
+      ).rejects.toThrow('That PDF took longer than 1 s to read, so it was stopped. Split it into smaller files.');
     } finally {
       clearInterval(ticker);
     }
@@ -153,17 +163,25 @@ describe('bounded extraction', () => {
     const abort = new AbortController();
     const started = Date.now();
     setTimeout(() => abort.abort(new Error('the job lost its lock')), 50);
-    await expect(extractPdf(big, { maxUnpackedBytes: 0, maxPdfPages: 1000, maxTextChars: 10_000_000 }, abort.signal)).rejects.toThrow('the job lost its lock');
+    await expect(extractPdf(big, { maxUnpackedBytes: 0, maxPdfPages: 1000, maxTextChars: 10_000_000 }, abort.signal)).rejects.toThrow(
+      'the job lost its lock',
+    );
     expect(Date.now() - started).toBeLessThan(5000);
   }, 60_000);
 
-  it('lets one person hold only part of a server\'s ingest slots, so others can still add files', async () => {
+  it("lets one person hold only part of a server's ingest slots, so others can still add files", async () => {
     const idle = new MemoryJobQueue({ logger: createLogger('silent') });
     const guild = { id: '150000000000001600', name: 'Commons' };
     const greedy = await resolveActor(em(), { user: { id: '150000000000001601', username: 'greedy' }, guild, isGuildAdmin: true });
     const other = await resolveActor(em(), { user: { id: '150000000000001602', username: 'other' }, guild, isGuildAdmin: true });
     const shared = await createCharacter(em(), greedy, { name: 'Commoner', personalityPrompt: 'Shared by all.', visibility: 'guild' });
-    const file = (n: number) => ({ url: `${base}/slot-${n}.pdf`, name: `slot-${n}`, sourceName: `slot-${n}.pdf`, sourceType: 'file' as const, size: 10 });
+    const file = (n: number) => ({
+      url: `${base}/slot-${n}.pdf`,
+      name: `slot-${n}`,
+      sourceName: `slot-${n}.pdf`,
+      sourceType: 'file' as const,
+      size: 10,
+    });
     for (let n = 1; n <= DEFAULT_KNOWLEDGE_LIMITS.maxInFlightPerPerson; n++) await addKnowledge(em(), idle, greedy, shared, file(n));
     await expect(addKnowledge(em(), idle, greedy, shared, file(99))).rejects.toThrow(
       `You already have ${DEFAULT_KNOWLEDGE_LIMITS.maxInFlightPerPerson} files being learned in this server; one person may have ${DEFAULT_KNOWLEDGE_LIMITS.maxInFlightPerPerson} at once`,

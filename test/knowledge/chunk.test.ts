@@ -7,7 +7,12 @@ const paragraph = (i: number) =>
   'The fishermen come home at dusk and the tavern fills with songs about storms, nets and lost ships.';
 
 describe('chunkDocument', () => {
-  const text = ['# Veyra', ...Array.from({ length: 30 }, (_, i) => paragraph(i)), '## The lighthouse', ...Array.from({ length: 10 }, (_, i) => paragraph(100 + i))].join('\n\n');
+  const text = [
+    '# Veyra',
+    ...Array.from({ length: 30 }, (_, i) => paragraph(i)),
+    '## The lighthouse',
+    ...Array.from({ length: 10 }, (_, i) => paragraph(100 + i)),
+  ].join('\n\n');
   const chunks = chunkDocument({ text, mimeType: 'text/markdown' }, { maxTokens: 256, overlapTokens: 48 });
 
   it('respects the token budget, measured with the same tokenizer, and makes no empty chunk', () => {
@@ -48,7 +53,11 @@ describe('chunkDocument', () => {
 
   it('keeps page numbers from PDF sections', () => {
     const pages = ['First page text about ships.', 'Second page text about storms.'];
-    const result = chunkDocument({ text: pages.join('\n\n'), mimeType: 'application/pdf', sections: pages.map((p, i) => ({ text: p, page: i + 1 })) });
+    const result = chunkDocument({
+      text: pages.join('\n\n'),
+      mimeType: 'application/pdf',
+      sections: pages.map((p, i) => ({ text: p, page: i + 1 })),
+    });
     expect(result.map((c) => [c.page, c.text])).toEqual([
       [1, 'First page text about ships.'],
       [2, 'Second page text about storms.'],

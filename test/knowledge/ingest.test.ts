@@ -46,7 +46,6 @@ async function docx(paragraphs: string[]): Promise<Buffer> {
   return Packer.toBuffer(doc);
 }
 
-
 async function learn(name: string, body: Buffer | 'stall', size?: number) {
   const path = `/${randomBytes(4).toString('hex')}/${name}`;
   files.set(path, { body });
@@ -57,7 +56,9 @@ async function learn(name: string, body: Buffer | 'stall', size?: number) {
     sourceType: 'file',
     size: size ?? (body === 'stall' ? undefined : body.length),
   });
-  await expect.poll(async () => (await em().findOneOrFail(CharacterKnowledge, item.id)).status, { timeout: 20_000 }).toMatch(/completed|failed/);
+  await expect
+    .poll(async () => (await em().findOneOrFail(CharacterKnowledge, item.id)).status, { timeout: 20_000 })
+    .toMatch(/completed|failed/);
   return em().findOneOrFail(CharacterKnowledge, item.id);
 }
 
@@ -75,7 +76,11 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  queue = createJobQueue({ redisUrl: process.env.REDIS_URL, logger: createLogger('silent'), prefix: `dreamchat-test-${randomBytes(4).toString('hex')}` });
+  queue = createJobQueue({
+    redisUrl: process.env.REDIS_URL,
+    logger: createLogger('silent'),
+    prefix: `dreamchat-test-${randomBytes(4).toString('hex')}`,
+  });
   queue.process(
     INGEST_QUEUE,
     ingestHandler({
@@ -101,12 +106,42 @@ afterAll(async () => {
 describe('knowledge ingestion end to end', () => {
   it('learns a real PDF with page numbers, a DOCX, HTML, Markdown, CSV and a card lorebook', async () => {
     const items = await Promise.all([
-      learn('harbour.pdf', await pdf(['The harbour master of Veyra is named Corwin Hale and he keeps a pet otter.', 'On page two: the harbour closes during the winter storms.'])),
+      learn(
+        'harbour.pdf',
+        await pdf([
+          'The harbour master of Veyra is named Corwin Hale and he keeps a pet otter.',
+          'On page two: the harbour closes during the winter storms.',
+        ]),
+      ),
       learn('recipes.docx', await docx(['Grandmother Ilsa bakes saffron bread every midwinter.', 'The secret ingredient is cardamom.'])),
-      learn('page.html', Buffer.from('<html><head><script>alert(1)</script><style>p{}</style></head><body><nav>menu</nav><p>The observatory on Mount Pell has a brass telescope.</p></body></html>')),
-      learn('notes.md', Buffer.from('# Dragons\n\nThe silver dragon Aurith sleeps under the glacier.\n\n## Elves\n\nElves of Lindor sing at dawn.')),
+      learn(
+        'page.html',
+        Buffer.from(
+          '<html><head><script>alert(1)</script><style>p{}</style></head><body><nav>menu</nav><p>The observatory on Mount Pell has a brass telescope.</p></body></html>',
+        ),
+      ),
+      learn(
+        'notes.md',
+        Buffer.from('# Dragons\n\nThe silver dragon Aurith sleeps under the glacier.\n\n## Elves\n\nElves of Lindor sing at dawn.'),
+      ),
       learn('crew.csv', Buffer.from('name,role\nMara,navigator\nTobin,cook\n')),
-      learn('card.json', Buffer.from(JSON.stringify({ spec: 'chara_card_v2', data: { name: 'X', character_book: { entries: [{ keys: ['moon'], content: 'The moon of Veyra is green.', enabled: true }, { keys: ['sun'], content: 'The sun never sets in summer.', enabled: true }] } } }))),
+      learn(
+        'card.json',
+        Buffer.from(
+          JSON.stringify({
+            spec: 'chara_card_v2',
+            data: {
+              name: 'X',
+              character_book: {
+                entries: [
+                  { keys: ['moon'], content: 'The moon of Veyra is green.', enabled: true },
+                  { keys: ['sun'], content: 'The sun never sets in summer.', enabled: true },
+                ],
+              },
+            },
+          }),
+        ),
+      ),
     ]);
     expect(items.map((i) => [i.name, i.status])).toEqual(items.map((i) => [i.name, 'completed']));
     const pdfChunks = await em().find(VectorMemory, { knowledge: items[0]!.id });
@@ -128,14 +163,20 @@ describe('knowledge ingestion end to end', () => {
   });
 
   it('refuses the same file twice for one character', async () => {
-    const again = await learn('notes-copy.md', Buffer.from('# Dragons\n\nThe silver dragon Aurith sleeps under the glacier.\n\n## Elves\n\nElves of Lindor sing at dawn.'));
+    const again = await learn(
+      'notes-copy.md',
+      Buffer.from('# Dragons\n\nThe silver dragon Aurith sleeps under the glacier.\n\n## Elves\n\nElves of Lindor sing at dawn.'),
+    );
     expect(again.status).toBe('failed');
     expect(again.processingInfo).toMatchObject({ error: 'This file is already known as “notes.md”.' });
     expect(await em().count(VectorMemory, { knowledge: again.id })).toBe(0);
   });
 
   it('ends bad files in a clear failed state with no chunks', async () => {
-    const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a5f5d5a10000000049454e44ae426082', 'hex');
+    const png = Buffer.from(
+      '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a5f5d5a10000000049454e44ae426082',
+      'hex',
+    );
     const cases: [string, Buffer | 'stall', RegExp][] = [
       ['broken.pdf', Buffer.concat([Buffer.from('%PDF-1.7\n'), randomBytes(2000)]), /PDF could not be read/],
       ['bomb.docx', zipBomb(), /zip bomb/],
@@ -151,7 +192,13 @@ describe('knowledge ingestion end to end', () => {
       expect(await em().count(VectorMemory, { knowledge: item.id }), name).toBe(0);
     }
     await expect(
-      addKnowledge(em(), queue, actor, character, { url: `${base}/x`, name: 'empty', sourceName: 'empty.txt', sourceType: 'file', size: 0 }),
+      addKnowledge(em(), queue, actor, character, {
+        url: `${base}/x`,
+        name: 'empty',
+        sourceName: 'empty.txt',
+        sourceType: 'file',
+        size: 0,
+      }),
     ).rejects.toThrow(/empty/);
   });
 
@@ -168,7 +215,14 @@ describe('knowledge ingestion end to end', () => {
       limits: { maxBytes: 1024 * 1024, timeoutMs: 2000, maxUnpackedBytes: 1024 * 1024 },
       attempts: 1,
     });
-    const context = { id: 'x', queue: INGEST_QUEUE, attempt: 1, logger: createLogger('silent'), signal: new AbortController().signal, updateProgress: async () => {} };
+    const context = {
+      id: 'x',
+      queue: INGEST_QUEUE,
+      attempt: 1,
+      logger: createLogger('silent'),
+      signal: new AbortController().signal,
+      updateProgress: async () => {},
+    };
     await handler({ knowledgeId: item.id }, context);
     expect(await em().count(VectorMemory, { knowledge: item.id })).toBe(before);
     await removeKnowledge(em(), actor, character, item.id);
@@ -187,7 +241,13 @@ describe('knowledge ingestion end to end', () => {
     const guild = { id: '150000000000000900', name: 'Library' };
     const member = await resolveActor(em(), { user: { id: '150000000000000901', username: 'reader' }, guild, isGuildAdmin: true });
     const shared = await createCharacter(em(), member, { name: 'Librarian', personalityPrompt: 'Shelves books.', visibility: 'guild' });
-    const file = (n: number) => ({ url: `${base}/queued-${n}.txt`, name: `queued-${n}`, sourceName: `queued-${n}.txt`, sourceType: 'file' as const, size: 10 });
+    const file = (n: number) => ({
+      url: `${base}/queued-${n}.txt`,
+      name: `queued-${n}`,
+      sourceName: `queued-${n}.txt`,
+      sourceType: 'file' as const,
+      size: 10,
+    });
     await addKnowledge(em(), idle, member, shared, file(1), limits);
     await addKnowledge(em(), idle, member, shared, file(2), limits);
     await expect(addKnowledge(em(), idle, member, shared, file(3), limits)).rejects.toThrow(

@@ -31,7 +31,11 @@ const passages = async (id: string) => (await em().find(VectorMemory, { knowledg
 
 beforeAll(async () => {
   db = await createTestDatabase({ embeddingDimension: DIMENSION });
-  queue = createJobQueue({ redisUrl: process.env.REDIS_URL, logger: createLogger('silent'), prefix: `dreamchat-test-${randomBytes(4).toString('hex')}` });
+  queue = createJobQueue({
+    redisUrl: process.env.REDIS_URL,
+    logger: createLogger('silent'),
+    prefix: `dreamchat-test-${randomBytes(4).toString('hex')}`,
+  });
   queue.process(
     INGEST_QUEUE,
     ingestHandler({
@@ -61,9 +65,18 @@ describe('lore entries in the database', () => {
       content: '  The harbour of Veyra freezes every winter.  ',
       priority: 4,
     });
-    expect(item.entry).toMatchObject({ name: 'harbour, /ships?/', content: 'The harbour of Veyra freezes every winter.', priority: 4, constant: false });
+    expect(item.entry).toMatchObject({
+      name: 'harbour, /ships?/',
+      content: 'The harbour of Veyra freezes every winter.',
+      priority: 4,
+      constant: false,
+    });
     const [loaded] = await loadLore(em(), character.id);
-    expect(loaded).toEqual({ id: item.id, name: 'harbour, /ships?/', entry: expect.objectContaining({ keys: ['harbour', '/ships?/'], content: item.entry.content }) });
+    expect(loaded).toEqual({
+      id: item.id,
+      name: 'harbour, /ships?/',
+      entry: expect.objectContaining({ keys: ['harbour', '/ships?/'], content: item.entry.content }),
+    });
     // A /regex/ key's own flags decide case, as in SillyTavern's parseRegexFromString: /ships?/ is case-sensitive.
     expect(selectLore([loaded!], ['Two ships came in.']).map((s) => s.trigger)).toEqual(['/ships?/']);
     expect(selectLore([loaded!], ['Two SHIPS came in.'])).toEqual([]);
@@ -79,24 +92,48 @@ describe('lore entries in the database', () => {
     await expect(add({ content: '   ' })).rejects.toThrow('A lore entry needs content');
     await expect(add({ content: 'a'.repeat(8001) })).rejects.toThrow('8001 characters long; the limit is 8000');
     await expect(add({ keys: [' ', ''] })).rejects.toThrow('Give at least one keyword');
-    await expect(add({ keys: ['fine', '/(oops/'] })).rejects.toThrow(/keyword “\/\(oops\/” is not a usable regular expression: Unterminated group/);
+    await expect(add({ keys: ['fine', '/(oops/'] })).rejects.toThrow(
+      /keyword “\/\(oops\/” is not a usable regular expression: Unterminated group/,
+    );
     await expect(add({ keys: ['[a-'], useRegex: true })).rejects.toThrow(/keyword “\[a-” is not a usable regular expression/);
     await expect(add({ keys: ['/(a+)+/'] })).rejects.toThrow(/can take very long to match/);
-    await expect(add({ keys: Array.from({ length: 51 }, (_, i) => `k${i}`) })).rejects.toThrow('At most 50 keywords per entry (this one has 51)');
+    await expect(add({ keys: Array.from({ length: 51 }, (_, i) => `k${i}`) })).rejects.toThrow(
+      'At most 50 keywords per entry (this one has 51)',
+    );
     await expect(add({ content: 'The harbour of Veyra freezes every winter.' })).rejects.toThrow('already says exactly that');
-    await expect(addLore(em(), queue, stranger, character, { keys: ['x'], content: 'Intruder.' })).rejects.toThrow('Only the creator of Loremaster');
-    await expect(add({ keys: [], constant: true, content: 'Always true.' })).resolves.toMatchObject({ entry: { constant: true, keys: [] } });
+    await expect(addLore(em(), queue, stranger, character, { keys: ['x'], content: 'Intruder.' })).rejects.toThrow(
+      'Only the creator of Loremaster',
+    );
+    await expect(add({ keys: [], constant: true, content: 'Always true.' })).resolves.toMatchObject({
+      entry: { constant: true, keys: [] },
+    });
   });
 
   it('edits keys and flags without embedding again, and content by embedding again under a new job id', async () => {
-    const item = await addLore(em(), queue, owner, character, { name: 'Bell', keys: ['bell'], content: 'The bell of Saint Aurel rings thirteen times.' });
+    const item = await addLore(em(), queue, owner, character, {
+      name: 'Bell',
+      keys: ['bell'],
+      content: 'The bell of Saint Aurel rings thirteen times.',
+    });
     await settled(item.id);
-    const flagsOnly = await editLore(em(), queue, owner, character, item.id, { keys: ['bell', 'tower'], caseSensitive: true, enabled: false });
-    expect(flagsOnly.entry).toMatchObject({ keys: ['bell', 'tower'], caseSensitive: true, enabled: false, content: 'The bell of Saint Aurel rings thirteen times.' });
+    const flagsOnly = await editLore(em(), queue, owner, character, item.id, {
+      keys: ['bell', 'tower'],
+      caseSensitive: true,
+      enabled: false,
+    });
+    expect(flagsOnly.entry).toMatchObject({
+      keys: ['bell', 'tower'],
+      caseSensitive: true,
+      enabled: false,
+      content: 'The bell of Saint Aurel rings thirteen times.',
+    });
     expect((await em().findOneOrFail(CharacterKnowledge, item.id)).status).toBe('completed');
 
     const edited = await editLore(em(), queue, owner, character, item.id, { content: 'The bell of Saint Aurel fell silent in the war.' });
-    expect(edited).toMatchObject({ name: 'Bell', entry: { keys: ['bell', 'tower'], enabled: false, content: 'The bell of Saint Aurel fell silent in the war.' } });
+    expect(edited).toMatchObject({
+      name: 'Bell',
+      entry: { keys: ['bell', 'tower'], enabled: false, content: 'The bell of Saint Aurel fell silent in the war.' },
+    });
     const row = await em().findOneOrFail(CharacterKnowledge, item.id);
     expect(row.fileSize).toBe(Buffer.byteLength('The bell of Saint Aurel fell silent in the war.'));
     expect((await settled(item.id)).status).toBe('completed');
@@ -119,7 +156,13 @@ describe('lore entries in the database', () => {
     await expect(removeLore(em(), owner, character, bell.id)).resolves.toMatchObject({ name: 'Bell' });
     expect(await em().count(VectorMemory, { knowledge: bell.id })).toBe(0);
     expect((await listLore(em(), character)).map((row) => row.name)).not.toContain('Bell');
-    const file = await addKnowledge(em(), queue, owner, character, { url: 'http://127.0.0.1:9/none.txt', name: 'a file', sourceName: 'none.txt', sourceType: 'file', size: 10 });
+    const file = await addKnowledge(em(), queue, owner, character, {
+      url: 'http://127.0.0.1:9/none.txt',
+      name: 'a file',
+      sourceName: 'none.txt',
+      sourceType: 'file',
+      size: 10,
+    });
     await expect(removeLore(em(), owner, character, file.id)).rejects.toThrow('has no such lore entry');
     await expect(editLore(em(), queue, owner, character, file.id, { keys: ['x'] })).rejects.toThrow('has no such lore entry');
     expect((await loadLore(em(), character.id)).map((lore) => lore.name)).not.toContain('a file');
@@ -133,7 +176,11 @@ describe('lore entries in the database', () => {
       { keys: ['gone'], content: 'Disabled entries are kept, switched off, as SillyTavern keeps them.', enabled: false },
     ]);
     const items = await loadLore(em(), card.id);
-    expect(items.map((item) => [item.entry.keys, item.entry.enabled])).toEqual([[['moon'], undefined], [['/suns?/'], undefined], [['gone'], false]]);
+    expect(items.map((item) => [item.entry.keys, item.entry.enabled])).toEqual([
+      [['moon'], undefined],
+      [['/suns?/'], undefined],
+      [['gone'], false],
+    ]);
     const stored = await em().find(CharacterKnowledge, { character: card.id });
     expect(new Set(stored.map((row) => row.createdAt.getTime())).size).toBe(3);
     expect(selectLore(items, ['gone moon']).map((s) => s.item.name)).toEqual(['moon']);

@@ -104,9 +104,20 @@ describe('world-info files', () => {
       insertion_order: 103,
       enabled: true,
       position: 'after_char',
-      extensions: { position: 3, role: 0, selectiveLogic: 3, display_index: 3, some_app: { nested: { deep: [3, { x: null, y: [true, 'z'] }], empty: {} } } },
+      extensions: {
+        position: 3,
+        role: 0,
+        selectiveLogic: 3,
+        display_index: 3,
+        some_app: { nested: { deep: [3, { x: null, y: [true, 'z'] }], empty: {} } },
+      },
     });
-    expect(loreFromJson(entries[3]!)).toMatchObject({ position: 'an_bottom', role: 'system', selectiveLogic: 'and_all', insertionOrder: 103 });
+    expect(loreFromJson(entries[3]!)).toMatchObject({
+      position: 'an_bottom',
+      role: 'system',
+      selectiveLogic: 'and_all',
+      insertionOrder: 103,
+    });
   });
 
   it('takes the lorebook embedded in a card file, and writes card entries as world info ST reads', async () => {
@@ -139,10 +150,20 @@ describe('world-info files', () => {
   it('turns a world-info file added as knowledge into lore entries, not text', async () => {
     const mapper = await character('Mapper');
     files.set('/places.json', json(worldInfo(3)));
-    const item = await addKnowledge(em(), queue, actor, mapper, { url: `${base}/places.json`, name: 'places.json', sourceName: 'places.json', sourceType: 'file', size: 10 });
+    const item = await addKnowledge(em(), queue, actor, mapper, {
+      url: `${base}/places.json`,
+      name: 'places.json',
+      sourceName: 'places.json',
+      sourceType: 'file',
+      size: 10,
+    });
     await expect.poll(async () => (await em().findOneOrFail(CharacterKnowledge, item.id)).status, { timeout: 20_000 }).toBe('completed');
     expect((await em().findOneOrFail(CharacterKnowledge, item.id)).processingInfo).toMatchObject({ loreEntries: 3 });
     const lore = await loadLore(em(), mapper.id);
-    expect(lore.map((row) => [row.entry.keys, row.entry.enabled])).toEqual([[['place0'], true], [['place1'], true], [['place2'], false]]);
+    expect(lore.map((row) => [row.entry.keys, row.entry.enabled])).toEqual([
+      [['place0'], true],
+      [['place1'], true],
+      [['place2'], false],
+    ]);
   });
 });

@@ -7,8 +7,10 @@ import { startFakeOpenAI } from '../fakes-llm/openai.js';
 import type { FakeServer } from '../fakes-llm/fake-server.js';
 
 /** Resolves every name to the given address, as a hostile DNS record would. */
-const resolvesTo = (address: string): Lookup => (_host, _options, callback) =>
-  callback(null, [{ address, family: address.includes(':') ? 6 : 4 }]);
+const resolvesTo =
+  (address: string): Lookup =>
+  (_host, _options, callback) =>
+    callback(null, [{ address, family: address.includes(':') ? 6 : 4 }]);
 
 describe('endpoint guard', () => {
   let fake: FakeServer;
@@ -31,7 +33,20 @@ describe('endpoint guard', () => {
   });
 
   it('tells public addresses from private, loopback, link-local and mapped ones', () => {
-    for (const address of ['127.0.0.1', '10.1.2.3', '172.16.0.9', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::ffff:127.0.0.1', 'fe80::1', 'fd00::1', '224.0.0.1']) {
+    for (const address of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '172.16.0.9',
+      '192.168.1.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '0.0.0.0',
+      '::1',
+      '::ffff:127.0.0.1',
+      'fe80::1',
+      'fd00::1',
+      '224.0.0.1',
+    ]) {
       expect(isPublicAddress(address), address).toBe(false);
     }
     for (const address of ['93.184.216.34', '1.1.1.1', '2606:4700:4700::1111']) {
@@ -41,7 +56,16 @@ describe('endpoint guard', () => {
 
   it('refuses private literals, localhost and other schemes for users and guilds', () => {
     const policy = { allowPrivate: false };
-    for (const url of ['http://127.0.0.1:6379', 'http://169.254.169.254/latest', 'http://10.0.0.5/v1', 'http://[::1]:5432', 'http://[::ffff:127.0.0.1]/', 'http://localhost:11434', 'file:///etc/passwd', 'gopher://x']) {
+    for (const url of [
+      'http://127.0.0.1:6379',
+      'http://169.254.169.254/latest',
+      'http://10.0.0.5/v1',
+      'http://[::1]:5432',
+      'http://[::ffff:127.0.0.1]/',
+      'http://localhost:11434',
+      'file:///etc/passwd',
+      'gopher://x',
+    ]) {
       expect(() => checkEndpointUrl(url, policy), url).toThrow(/not allowed/);
     }
     expect(checkEndpointUrl('https://api.openai.com/v1', policy).hostname).toBe('api.openai.com');

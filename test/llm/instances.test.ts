@@ -46,24 +46,33 @@ describe('provider instances', () => {
 
   it('keeps the key encrypted in the stored config and shows it masked', async () => {
     const mine = await addInstance(em(), alice, { scope: 'user', type: 'openai', name: 'My key', apiKey: 'sk-proj-SECRET-abcd1234' }, deps);
-    const [row] = await em().getConnection().execute<{ config: unknown }[]>('select config from llm_provider_instances where id = ?', [mine.id]);
+    const [row] = await em()
+      .getConnection()
+      .execute<{ config: unknown }[]>('select config from llm_provider_instances where id = ?', [mine.id]);
     expect(JSON.stringify(row!.config)).not.toContain('SECRET');
     expect(viewInstance(mine, secrets).maskedKey).toBe('sk-…1234');
     expect(mine.isDefault).toBe(true);
   });
 
   it('lets only server admins add server providers, and only the operator system ones', async () => {
-    await expect(addInstance(em(), bob, { scope: 'guild', type: 'ollama', name: 'x', baseUrl: 'https://llm.example.org' }, deps)).rejects.toThrow(
-      /Manage Server permission/,
-    );
+    await expect(
+      addInstance(em(), bob, { scope: 'guild', type: 'ollama', name: 'x', baseUrl: 'https://llm.example.org' }, deps),
+    ).rejects.toThrow(/Manage Server permission/);
     await expect(addInstance(em(), aliceAdmin, { scope: 'system', type: 'ollama', name: 'x' }, deps)).rejects.toThrow(/operator/);
-    const server = await addInstance(em(), aliceAdmin, { scope: 'guild', type: 'openai-compatible', name: 'Server', baseUrl: 'https://llm.example.org/v1' }, deps);
+    const server = await addInstance(
+      em(),
+      aliceAdmin,
+      { scope: 'guild', type: 'openai-compatible', name: 'Server', baseUrl: 'https://llm.example.org/v1' },
+      deps,
+    );
     expect(server.isDefault).toBe(true);
   });
 
   it('refuses private endpoints from users and servers', async () => {
     for (const baseUrl of ['http://127.0.0.1:6379', 'http://169.254.169.254/', 'http://localhost:11434']) {
-      await expect(addInstance(em(), aliceAdmin, { scope: 'guild', type: 'ollama', name: 'x', baseUrl }, deps)).rejects.toThrow(/not allowed/);
+      await expect(addInstance(em(), aliceAdmin, { scope: 'guild', type: 'ollama', name: 'x', baseUrl }, deps)).rejects.toThrow(
+        /not allowed/,
+      );
     }
   });
 

@@ -180,7 +180,10 @@ describe('retries and connection failures', () => {
     const ollama = await startFakeOllama();
     try {
       const a = createProvider({ type: 'openai-compatible', name: 'A', config: { baseUrl: openai.url }, policy: { allowPrivate: true } });
-      expect(await a.embed!(['ab', 'abcd'], 'text-embedding-3-small')).toEqual([[2, 0, 1], [4, 1, 1]]);
+      expect(await a.embed!(['ab', 'abcd'], 'text-embedding-3-small')).toEqual([
+        [2, 0, 1],
+        [4, 1, 1],
+      ]);
       const b = createProvider({ type: 'ollama', name: 'B', config: { baseUrl: ollama.url }, policy: { allowPrivate: true } });
       expect(await b.embed!(['abc'], 'nomic-embed-text')).toEqual([[3, 2, 3]]);
     } finally {

@@ -17,7 +17,11 @@ const SMALL: LoadParams = { ...FULL_RUN, users: 20, channels: 5, scenes: 2, minu
 describe.runIf(servers)('load through a gateway and two worker processes (short)', () => {
   it('answers every message once per expected speaker, within Discord’s rate limits', { timeout: 420_000 }, async () => {
     const report = await runLoad(SMALL, { database: 'dreamchat_load_ci', redisDb: 8 });
-    const summary = JSON.stringify({ violations: report.violations, examples: report.examples, processErrors: report.processErrors, rest: report.discordRest }, null, 2);
+    const summary = JSON.stringify(
+      { violations: report.violations, examples: report.examples, processErrors: report.processErrors, rest: report.discordRest },
+      null,
+      2,
+    );
     expect(report.messages.sent, summary).toBeGreaterThan(5);
     expect(report.messages.stored, summary).toBe(report.messages.sent);
     expect(report.settled, summary).toBe(true);

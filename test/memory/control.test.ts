@@ -46,19 +46,37 @@ let discordIds = 0n;
 /** A conversation of `turns` exchanges (person, reply), each memorized, a minute apart starting at `start`. */
 async function conversationWith(turns: { by: Actor; text: string }[], start = new Date('2026-11-01T10:00:00Z')) {
   const work = em();
-  const conversation = await bindCharacter(work, ioneActor, { id: String(922000000000000000n + BigInt(channels++)), kind: 'channel' }, aria);
+  const conversation = await bindCharacter(
+    work,
+    ioneActor,
+    { id: String(922000000000000000n + BigInt(channels++)), kind: 'channel' },
+    aria,
+  );
   const replies: IMessage[] = [];
   const asked: IMessage[] = [];
   for (const [i, turn] of turns.entries()) {
     const at = new Date(start.getTime() + i * 60_000);
-    asked.push(work.create(Message, {
-      conversation, role: 'user', content: turn.text, author: turn.by.user, authorName: turn.by.user.username,
-      discordMessageId: String(942000000000000000n + discordIds++), createdAt: at,
-    }) as IMessage);
-    replies.push(work.create(Message, {
-      conversation, role: 'assistant', content: `Reply to “${turn.text}”`, character: aria,
-      discordMessageId: String(942000000000000000n + discordIds++), createdAt: new Date(at.getTime() + 1000),
-    }) as IMessage);
+    asked.push(
+      work.create(Message, {
+        conversation,
+        role: 'user',
+        content: turn.text,
+        author: turn.by.user,
+        authorName: turn.by.user.username,
+        discordMessageId: String(942000000000000000n + discordIds++),
+        createdAt: at,
+      }) as IMessage,
+    );
+    replies.push(
+      work.create(Message, {
+        conversation,
+        role: 'assistant',
+        content: `Reply to “${turn.text}”`,
+        character: aria,
+        discordMessageId: String(942000000000000000n + discordIds++),
+        createdAt: new Date(at.getTime() + 1000),
+      }) as IMessage,
+    );
   }
   await work.flush();
   for (const reply of replies) expect(await memorize()({ replyId: reply.id }, context)).toEqual({ memorized: true });
@@ -95,7 +113,9 @@ describe('/memory forget', () => {
       { by: ioneActor, text: 'Ione says something.' },
     ]);
     await expect(forget(em(), marcusActor, conversation, { discordMessageId: asked[1]!.discordMessageId! })).rejects.toThrow(UserError);
-    await expect(forget(em(), marcusActor, conversation, { everything: true })).rejects.toThrow(/started this conversation or a server admin/);
+    await expect(forget(em(), marcusActor, conversation, { everything: true })).rejects.toThrow(
+      /started this conversation or a server admin/,
+    );
     expect((await forget(em(), marcusActor, conversation, { discordMessageId: asked[0]!.discordMessageId! })).messages).toBe(1);
     const admin = { ...marcusActor, isGuildAdmin: true };
     expect((await forget(em(), admin, conversation, { everything: true })).messages).toBe(3);
@@ -146,7 +166,11 @@ describe('/memory pause, export and deleting a person’s data', () => {
     await expect(setMemoryPaused(em(), marcusActor, conversation, false)).rejects.toThrow(UserError);
     const work = em();
     work.create(Message, {
-      conversation: conversation.id, role: 'user', content: 'The lamp in the tower is blue.', author: ioneActor.user.id, authorName: 'ione',
+      conversation: conversation.id,
+      role: 'user',
+      content: 'The lamp in the tower is blue.',
+      author: ioneActor.user.id,
+      authorName: 'ione',
       createdAt: new Date(Date.now() - 1000),
     });
     const reply = work.create(Message, { conversation: conversation.id, role: 'assistant', content: 'Shh.', character: aria.id });
@@ -163,7 +187,10 @@ describe('/memory pause, export and deleting a person’s data', () => {
     ]);
     let text = '';
     for await (const line of exportConversation(em(), conversation)) text += line;
-    const lines = text.trimEnd().split('\n').map((line) => JSON.parse(line));
+    const lines = text
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(lines.map((line) => [line.role, line.speaker, line.content])).toEqual([
       ['user', 'ione', 'First.'],
       ['assistant', 'Aria', 'Reply to “First.”'],

@@ -79,7 +79,10 @@ describe('hybrid recall (full text beside pgvector)', () => {
     const a = { id: 'a' };
     const b = { id: 'b' };
     const c = { id: 'c' };
-    const fused = fuseRanks([[a, b], [c, b]]);
+    const fused = fuseRanks([
+      [a, b],
+      [c, b],
+    ]);
     expect(fused.map(({ item }) => item.id)).toEqual(['b', 'a', 'c']);
     expect(fused[0]!.score).toBeCloseTo(1 / 62 + 1 / 62);
     expect(orQuery('Or, where is Wilhelmina? where')).toBe('where or is or wilhelmina');

@@ -86,7 +86,12 @@ describe('vector recall and lore', () => {
       expect(hits.map((hit) => hit.content).sort()).toEqual([FILE_CHUNK, VECTOR_LORE].sort());
     }
     // The HNSW branch applies the same filter.
-    const approximate = await searchMemories(em(), query!, { memoryType: 'character', withoutKeywordLore: true }, { k: 2, exactScanLimit: 0 });
+    const approximate = await searchMemories(
+      em(),
+      query!,
+      { memoryType: 'character', withoutKeywordLore: true },
+      { k: 2, exactScanLimit: 0 },
+    );
     expect(approximate.map((hit) => hit.content).sort()).toEqual([FILE_CHUNK, VECTOR_LORE].sort());
   });
 });

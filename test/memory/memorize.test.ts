@@ -55,7 +55,6 @@ async function say(channelId: string, author: typeof ione, content: string, inGu
   return sinks.sinks.at(-1)!;
 }
 
-
 const memoryOf = async (replyId: string) => {
   const rows = await em().find(VectorMemory, { message: replyId });
   return rows.length === 1 ? rows[0]! : undefined;
@@ -94,7 +93,9 @@ describe('conversation memories', () => {
     const sink = await say(inn, ione, 'My sister is called Ione and she sails the northern sea.');
     const replyId = sink.finished!.info.messageId;
     const memory = await waitFor(() => memoryOf(replyId), 'the memory of the first exchange');
-    expect(memory.content).toBe('ione: My sister is called Ione and she sails the northern sea.\nAria: Ione is a lovely name for a sister!');
+    expect(memory.content).toBe(
+      'ione: My sister is called Ione and she sails the northern sea.\nAria: Ione is a lovely name for a sister!',
+    );
     expect(memory.memoryType).toBe('conversation');
     expect(memory.conversation?.id).toBe(conversation.id);
     expect(memory.character?.id).toBe(aria.id);
@@ -132,7 +133,8 @@ describe('conversation memories', () => {
     const marcusActor = await resolveActor(em(), { user: marcus });
     await bindCharacter(em(), marcusActor, { id: '921000000000000003', kind: 'dm' }, aria);
     fake.next({ text: 'A lighthouse too? What a coincidence.' });
-    const marcusReply = (await say('921000000000000003', marcus, 'I live in a lighthouse as well, at Port Calder.', false)).finished!.info.messageId;
+    const marcusReply = (await say('921000000000000003', marcus, 'I live in a lighthouse as well, at Port Calder.', false)).finished!.info
+      .messageId;
     await waitFor(() => memoryOf(marcusReply), 'Marcus’s memory');
 
     // Asked in a DM of Ione's (read by her alone): with 'everywhere', her DM memory with Aria is recalled wherever asked.
@@ -150,7 +152,10 @@ describe('conversation memories', () => {
     const other = everywhere.filter((memory) => memory.kind === 'other');
     expect(other.map((memory) => memory.content)).toEqual([expect.stringContaining('old lighthouse at Port Calder')]);
     // A direct message: no guild id (the link is made by the Discord layer, on DISCORD_WEB_URL).
-    expect(other[0]!.source?.jump).toEqual({ channelId: dm, messageId: ((await memoryOf(dmReply))!.metadata as { discordMessageIds: string[] }).discordMessageIds.at(-1) });
+    expect(other[0]!.source?.jump).toEqual({
+      channelId: dm,
+      messageId: ((await memoryOf(dmReply))!.metadata as { discordMessageIds: string[] }).discordMessageIds.at(-1),
+    });
     expect(everywhere.some((memory) => memory.kind === 'conversation' && memory.content.includes('sister is called Ione'))).toBe(true);
     // 'server' in a DM: from direct messages only, which this memory is.
     expect((await ask('server')).filter((memory) => memory.kind === 'other').map((memory) => memory.content)).toEqual([
@@ -252,10 +257,23 @@ describe('conversation memories', () => {
 describe('lorebooks in the prompt', () => {
   it('inject an entry when its keyword comes up, constant ones always, and list them as sources', async () => {
     const work = em();
-    await addLore(work, queue, actor, aria, { name: 'The lighthouse', keys: ['lighthouse'], content: 'The Port Calder lighthouse is haunted by a keeper named Brannoc.' });
-    await addLore(work, queue, actor, aria, { name: 'Setting', keys: [], constant: true, content: 'The story takes place in a cold harbour town.' });
+    await addLore(work, queue, actor, aria, {
+      name: 'The lighthouse',
+      keys: ['lighthouse'],
+      content: 'The Port Calder lighthouse is haunted by a keeper named Brannoc.',
+    });
+    await addLore(work, queue, actor, aria, {
+      name: 'Setting',
+      keys: [],
+      constant: true,
+      content: 'The story takes place in a cold harbour town.',
+    });
     await say(inn, ione, 'Tell me about the weather today.');
-    const text = () => fake.requests.at(-1)!.body.messages.map((m: { content: string }) => m.content).join('\n');
+    const text = () =>
+      fake.requests
+        .at(-1)!
+        .body.messages.map((m: { content: string }) => m.content)
+        .join('\n');
     const plain = text();
     expect(plain).toContain('The story takes place in a cold harbour town.');
     expect(plain).not.toContain('Brannoc');
@@ -264,10 +282,12 @@ describe('lorebooks in the prompt', () => {
     expect(system).toContain('The Port Calder lighthouse is haunted by a keeper named Brannoc.');
     const reply = await em().findOneOrFail(Message, sink.finished!.info.messageId);
     const sources = (reply.metadata as { sources: { kind: string; label: string }[] }).sources;
-    expect(sources.filter((source) => source.kind === 'lore').map((source) => source.label).sort()).toEqual([
-      'Setting (always on)',
-      'The lighthouse (keyword “lighthouse”)',
-    ]);
+    expect(
+      sources
+        .filter((source) => source.kind === 'lore')
+        .map((source) => source.label)
+        .sort(),
+    ).toEqual(['Setting (always on)', 'The lighthouse (keyword “lighthouse”)']);
   });
 });
 
@@ -279,9 +299,14 @@ describe('rolling summaries', () => {
       return { text: 'Noted.' };
     });
     for (let i = 0; i < 12; i++) await say(inn, ione, `Small talk number ${i} about the weather.`);
-    const summary = await waitFor(async () => summaryOf((await em().findOneOrFail(Conversation, conversation.id)) as IConversation), 'the summary');
+    const summary = await waitFor(
+      async () => summaryOf((await em().findOneOrFail(Conversation, conversation.id)) as IConversation),
+      'the summary',
+    );
     expect(summary.text).toBe('Ione has a sister called Ione and is allergic to peanuts.');
-    const summaryRequest = fake.requests.find((request) => String(request.body.messages[0].content).startsWith('You keep the running summary'))!;
+    const summaryRequest = fake.requests.find((request) =>
+      String(request.body.messages[0].content).startsWith('You keep the running summary'),
+    )!;
     const folded = String(summaryRequest.body.messages[1].content);
     expect(folded).toContain('Summary so far:\n(none yet)');
     expect(folded).toContain('ione: My sister is called Ione and she sails the northern sea.');

@@ -25,7 +25,13 @@ beforeAll(async () => {
   const vectors = await old.embed(FACTS);
   await insertMemories(
     em,
-    FACTS.map((content, i) => ({ content, embedding: vectors[i]!, memoryType: 'character' as const, characterId, metadata: { embedder: old.id, chunkIndex: i } })),
+    FACTS.map((content, i) => ({
+      content,
+      embedding: vectors[i]!,
+      memoryType: 'character' as const,
+      characterId,
+      metadata: { embedder: old.id, chunkIndex: i },
+    })),
   );
 });
 afterAll(async () => {

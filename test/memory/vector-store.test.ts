@@ -81,10 +81,9 @@ afterAll(() => db?.close());
 describe('vector store', () => {
   it('inserts in batches and returns ids in input order', async () => {
     expect(rows).toHaveLength(ROWS);
-    const [first] = await db.orm.em.fork().execute<{ content: string }[]>(
-      'select content from vector_memories where id = ?',
-      [rows[1234]!.id],
-    );
+    const [first] = await db.orm.em
+      .fork()
+      .execute<{ content: string }[]>('select content from vector_memories where id = ?', [rows[1234]!.id]);
     expect(first?.content).toBe('memory 1234');
   });
 
@@ -219,7 +218,11 @@ describe('vector store: a tiny and a huge scope side by side', () => {
     huge = { characterId: hugeCharacter!.id, conversationId: hugeConversation!.id, userId: user.id };
     const inputs: MemoryInput[] = [
       ...Array.from({ length: 3 }, () => ({ characterId: tiny.characterId, memoryType: 'character' as const })),
-      ...Array.from({ length: 4 }, () => ({ conversationId: tiny.conversationId, characterId: tiny.characterId, memoryType: 'conversation' as const })),
+      ...Array.from({ length: 4 }, () => ({
+        conversationId: tiny.conversationId,
+        characterId: tiny.characterId,
+        memoryType: 'conversation' as const,
+      })),
       ...Array.from({ length: HUGE }, () => ({ characterId: huge.characterId, memoryType: 'character' as const })),
       ...Array.from({ length: HUGE }, () => ({
         conversationId: huge.conversationId,
@@ -258,7 +261,11 @@ describe('vector store: a tiny and a huge scope side by side', () => {
         const hits = await searchMemories(db.orm.em.fork(), query, scope, { k: 10 });
         const expected = bruteForce(query, keep, 10).map((row) => row.id);
         expect(hits, name).toHaveLength(Math.min(10, inScope));
-        if (inScope <= 10) expect(hits.map((hit) => hit.id), name).toEqual(expected);
+        if (inScope <= 10)
+          expect(
+            hits.map((hit) => hit.id),
+            name,
+          ).toEqual(expected);
         found += hits.filter((hit) => expected.includes(hit.id)).length;
       }
       expect(found / (5 * Math.min(10, inScope)), name).toBeGreaterThanOrEqual(0.9);
@@ -270,9 +277,17 @@ describe('vector store: a tiny and a huge scope side by side', () => {
     const keep = (row: (typeof rows)[number]) => row.characterId === huge.characterId && row.memoryType === 'character';
     const query = vector();
     const statements: string[] = [];
-    const exact = await searchMemories(db.orm.em.fork(), query, scope, { k: 10, exactScanLimit: HUGE, onQuery: (q) => statements.push(q.sql) });
+    const exact = await searchMemories(db.orm.em.fork(), query, scope, {
+      k: 10,
+      exactScanLimit: HUGE,
+      onQuery: (q) => statements.push(q.sql),
+    });
     expect(exact.map((hit) => hit.id)).toEqual(bruteForce(query, keep, 10).map((row) => row.id));
-    const approximate = await searchMemories(db.orm.em.fork(), query, scope, { k: 10, exactScanLimit: HUGE - 1, onQuery: (q) => statements.push(q.sql) });
+    const approximate = await searchMemories(db.orm.em.fork(), query, scope, {
+      k: 10,
+      exactScanLimit: HUGE - 1,
+      onQuery: (q) => statements.push(q.sql),
+    });
     expect(approximate).toHaveLength(10);
     expect(approximate.every((hit) => hit.characterId === huge.characterId && hit.memoryType === 'character')).toBe(true);
     expect(statements).toHaveLength(2);

@@ -19,6 +19,11 @@ describe('which exchanges are worth remembering', () => {
     // Told something, the character may well be unsure: the telling is the fact.
     expect(worthRemembering(['The capital of Veyra is Orl.'], 'I’m not sure I knew that!')).toBe(true);
     // A long answer that starts unsure still answers.
-    expect(worthRemembering(['Where is Orl?'], `I'm not sure, but ${'the old maps put it north of the harbour, past the salt flats. '.repeat(3)}`)).toBe(true);
+    expect(
+      worthRemembering(
+        ['Where is Orl?'],
+        `I'm not sure, but ${'the old maps put it north of the harbour, past the salt flats. '.repeat(3)}`,
+      ),
+    ).toBe(true);
   });
 });

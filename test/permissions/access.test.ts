@@ -19,7 +19,12 @@ describe('guild settings', () => {
   });
 
   it('falls back to the defaults for malformed stored values instead of locking the server out', () => {
-    const parsed = access({ roles: { startScenes: 42, createCharacters: ['1'] }, channels: 'nope', bannedCharacters: [1], allowUserKeys: false });
+    const parsed = access({
+      roles: { startScenes: 42, createCharacters: ['1'] },
+      channels: 'nope',
+      bannedCharacters: [1],
+      allowUserKeys: false,
+    });
     expect(parsed.roles.startScenes).toBe('everyone');
     expect(parsed.roles.createCharacters).toEqual(['1']);
     expect(parsed.channels).toEqual({ mode: 'all', ids: [] });
@@ -33,7 +38,9 @@ describe('role gates', () => {
   it('lets a member with a listed role pass and refuses others, naming the roles that may', () => {
     expect(can(member(['11']), 'createCharacters', settings)).toBe(true);
     expect(can(member(['12']), 'createCharacters', settings)).toBe(false);
-    expect(() => assertCan(member(['12']), 'createCharacters', settings)).toThrow(/only members with <@&10> or <@&11> \(and server admins\) may create characters/);
+    expect(() => assertCan(member(['12']), 'createCharacters', settings)).toThrow(
+      /only members with <@&10> or <@&11> \(and server admins\) may create characters/,
+    );
   });
 
   it('always lets server admins pass, and applies no server rule in DMs', () => {

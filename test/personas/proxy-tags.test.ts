@@ -7,7 +7,11 @@ describe('proxy tags, as Tupperbox and PluralKit write them', () => {
     expect(parseProxyTags('k: text, {text}')).toEqual([{ prefix: 'k: ' }, { prefix: '{', suffix: '}' }]);
     expect(parseProxyTags('K>')).toEqual([{ prefix: 'K>' }]);
     expect(() => parseProxyTags('text')).toThrow(/needs something before or after/);
-    expect(['K:text', '[text]', 'text -k'].map((written) => writeProxyTag(parseProxyTags(written)[0]!))).toEqual(['K:text', '[text]', 'text -k']);
+    expect(['K:text', '[text]', 'text -k'].map((written) => writeProxyTag(parseProxyTags(written)[0]!))).toEqual([
+      'K:text',
+      '[text]',
+      'text -k',
+    ]);
   });
 
   it('matches case-insensitively, the longest tag first, and never to an empty message', () => {

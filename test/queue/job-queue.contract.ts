@@ -46,9 +46,7 @@ export function jobQueueContract(name: string, create: () => JobQueue): void {
       const { id } = await queue.add('q', data, { jobId: 'job-1' });
       expect(id).toBe('job-1');
       await waitForStatus(queue, 'q', id, 'completed');
-      expect(seen).toEqual([
-        { data: { ...data, at: '1970-01-01T00:00:00.000Z' }, id: 'job-1', queue: 'q', attempt: 1 },
-      ]);
+      expect(seen).toEqual([{ data: { ...data, at: '1970-01-01T00:00:00.000Z' }, id: 'job-1', queue: 'q', attempt: 1 }]);
       const job = await queue.getJob('q', id);
       expect(job).toMatchObject({ id: 'job-1', status: 'completed', attemptsMade: 1, returnValue: { chunks: 2 } });
       expect(job?.failedReason).toBeUndefined();

@@ -14,7 +14,7 @@ import { seededRandom } from '../../src/scenes/turns.js';
 import type { FakeServer } from '../fakes-llm/fake-server.js';
 import { startFakeOpenAI } from '../fakes-llm/openai.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { RecordingSink, recordingSinks } from '../support/recording-sink.js';
+import { type RecordingSink, recordingSinks } from '../support/recording-sink.js';
 
 let db: TestDatabase;
 let fake: FakeServer;
@@ -23,7 +23,9 @@ let director: SceneDirector;
 let cast: ICharacter[];
 const em = () => db.orm.em.fork();
 const threadId = '950000000000000001';
-const speaks = (request: { body?: any }) => ({ text: `${/^Write (.+?)'s next reply/.exec(request.body?.messages?.[0]?.content ?? '')?.[1]} speaks.` });
+const speaks = (request: { body?: any }) => ({
+  text: `${/^Write (.+?)'s next reply/.exec(request.body?.messages?.[0]?.content ?? '')?.[1]} speaks.`,
+});
 
 function newDirector(drafts?: ReplyDrafts): SceneDirector {
   const config = loadConfig({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'fake-model' });
@@ -40,7 +42,8 @@ beforeAll(async () => {
   await seedSystemInstances(em(), loadConfig({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'fake-model' }));
   actor = await resolveActor(em(), { user: { id: '960000000000000001', username: 'Ione' }, guild: { id: '970000000000000001' } });
   cast = [];
-  for (const name of ['Aria', 'Borin', 'Cass']) cast.push(await createCharacter(em(), actor, { name, personalityPrompt: `${name}.`, visibility: 'guild' }));
+  for (const name of ['Aria', 'Borin', 'Cass'])
+    cast.push(await createCharacter(em(), actor, { name, personalityPrompt: `${name}.`, visibility: 'guild' }));
   await createScene(em(), actor, { threadId, title: 'Inn', characters: cast, settings: { strategy: 'list', maxAutoTurns: 0 } });
 });
 // Each test starts from the same scene, whatever the one before left (even after it timed out): a new director once
@@ -73,16 +76,28 @@ describe('the scene director', () => {
     // What is stored when the first speaker starts (its typing indicator is awaited before its reply is asked for).
     let stored: string[] | undefined;
     const sinks = recordingSinks();
-    const factory = Object.assign((...args: Parameters<typeof sinks>) => {
-      const sink = sinks(...args) as RecordingSink;
-      if (sinks.sinks.length === 1) {
-        sink.typing = async () => {
-          stored = (await findScene(em(), threadId))?.settings.round?.queue;
-        };
-      }
-      return sink;
-    }, { sinks: sinks.sinks });
-    await director.onMessage({ channelId: threadId, discordMessageId: '980000000000000001', author: { id: '960000000000000001', username: 'Ione' }, content: 'Hello all.', addressed: false }, factory);
+    const factory = Object.assign(
+      (...args: Parameters<typeof sinks>) => {
+        const sink = sinks(...args) as RecordingSink;
+        if (sinks.sinks.length === 1) {
+          sink.typing = async () => {
+            stored = (await findScene(em(), threadId))?.settings.round?.queue;
+          };
+        }
+        return sink;
+      },
+      { sinks: sinks.sinks },
+    );
+    await director.onMessage(
+      {
+        channelId: threadId,
+        discordMessageId: '980000000000000001',
+        author: { id: '960000000000000001', username: 'Ione' },
+        content: 'Hello all.',
+        addressed: false,
+      },
+      factory,
+    );
     await director.idle();
     expect(sinks.sinks.map((sink) => sink.finished?.text)).toEqual(['Aria speaks.', 'Borin speaks.', 'Cass speaks.']);
     expect(stored).toEqual(cast.map((c) => c.id));
@@ -93,7 +108,16 @@ describe('the scene director', () => {
     const slow = { text: 'A slow line.', chunkDelayMs: 40 };
     fake.next(slow, slow, slow);
     const sinks = recordingSinks();
-    await director.onMessage({ channelId: threadId, discordMessageId: '980000000000000002', author: { id: '960000000000000001', username: 'Ione' }, content: 'Again.', addressed: false }, sinks);
+    await director.onMessage(
+      {
+        channelId: threadId,
+        discordMessageId: '980000000000000002',
+        author: { id: '960000000000000001', username: 'Ione' },
+        content: 'Again.',
+        addressed: false,
+      },
+      sinks,
+    );
     await expect.poll(() => sinks.sinks.length, { timeout: 20_000 }).toBeGreaterThan(0);
     await updateSceneSettings(em(), actor, (await findScene(em(), threadId))!, { maxAutoTurns: 5 });
     await director.idle();
@@ -105,7 +129,16 @@ describe('the scene director', () => {
   it('shows a failed provider call on that character’s reply, and the round goes on', async () => {
     fake.next({ status: 401, message: 'bad key' });
     const sinks = recordingSinks();
-    await director.onMessage({ channelId: threadId, discordMessageId: '980000000000000003', author: { id: '960000000000000001', username: 'Ione' }, content: 'One more.', addressed: false }, sinks);
+    await director.onMessage(
+      {
+        channelId: threadId,
+        discordMessageId: '980000000000000003',
+        author: { id: '960000000000000001', username: 'Ione' },
+        content: 'One more.',
+        addressed: false,
+      },
+      sinks,
+    );
     await director.idle();
     expect(sinks.sinks.map((sink) => sink.speaker.name)).toEqual(['Aria', 'Borin', 'Cass']);
     expect(sinks.sinks[0]!.failed).toMatch(/rejected the API key/);

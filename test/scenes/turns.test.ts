@@ -8,7 +8,15 @@ const seats: Seat[] = [
 ];
 
 function input(overrides: Partial<TurnInput>): TurnInput {
-  return { strategy: 'natural', seats, last: { content: 'Hello everyone.' }, spokeSinceHuman: [], allowSelfResponses: false, random: seededRandom(7), ...overrides };
+  return {
+    strategy: 'natural',
+    seats,
+    last: { content: 'Hello everyone.' },
+    spokeSinceHuman: [],
+    allowSelfResponses: false,
+    random: seededRandom(7),
+    ...overrides,
+  };
 }
 
 describe('turn-taking', () => {
@@ -37,7 +45,9 @@ describe('turn-taking', () => {
     const muted = seats.map((seat) => (seat.characterId === 'b' ? { ...seat, muted: true, talkativeness: 1 } : seat));
     for (let seed = 0; seed < 50; seed++) {
       for (const strategy of ['natural', 'list', 'pooled'] as const) {
-        expect(chooseSpeakers(input({ strategy, seats: muted, last: { content: 'Borin?' }, random: seededRandom(seed) }))).not.toContain('b');
+        expect(chooseSpeakers(input({ strategy, seats: muted, last: { content: 'Borin?' }, random: seededRandom(seed) }))).not.toContain(
+          'b',
+        );
       }
     }
   });

@@ -18,7 +18,15 @@ async function answer(interaction: ReturnType<BotHarness['discord']['slashComman
 }
 
 async function addUrl(url: string): Promise<string> {
-  return answer(h.discord.slashCommand({ name: 'knowledge', subcommand: 'add-url', options: { character: 'Scribe', url }, userId: h.alice, channelId: h.channel.id }));
+  return answer(
+    h.discord.slashCommand({
+      name: 'knowledge',
+      subcommand: 'add-url',
+      options: { character: 'Scribe', url },
+      userId: h.alice,
+      channelId: h.channel.id,
+    }),
+  );
 }
 
 async function createNamed(name: string): Promise<string> {
@@ -39,11 +47,26 @@ afterAll(async () => {
 describe('small abuses get a plain answer at once', () => {
   it('refuses links that are not http(s), or point at private addresses, before queueing anything', async () => {
     const cases: [string, string][] = [
-      ['gopher://example.com/notes', 'The link gopher://example.com/notes is not allowed: only http and https are allowed. Links must be public http(s) addresses.'],
-      ['file:///etc/passwd', 'The link file:///etc/passwd is not allowed: only http and https are allowed. Links must be public http(s) addresses.'],
-      ['http://127.0.0.1:6379/', 'The link http://127.0.0.1:6379/ is not allowed: it points at a private address. Links must be public http(s) addresses.'],
-      ['http://[::127.0.0.1]:5432/', 'The link http://[::127.0.0.1]:5432/ is not allowed: it points at a private address. Links must be public http(s) addresses.'],
-      ['http://[::ffff:169.254.169.254]/latest/meta-data/', 'The link http://[::ffff:169.254.169.254]/latest/meta-data/ is not allowed: it points at a private address. Links must be public http(s) addresses.'],
+      [
+        'gopher://example.com/notes',
+        'The link gopher://example.com/notes is not allowed: only http and https are allowed. Links must be public http(s) addresses.',
+      ],
+      [
+        'file:///etc/passwd',
+        'The link file:///etc/passwd is not allowed: only http and https are allowed. Links must be public http(s) addresses.',
+      ],
+      [
+        'http://127.0.0.1:6379/',
+        'The link http://127.0.0.1:6379/ is not allowed: it points at a private address. Links must be public http(s) addresses.',
+      ],
+      [
+        'http://[::127.0.0.1]:5432/',
+        'The link http://[::127.0.0.1]:5432/ is not allowed: it points at a private address. Links must be public http(s) addresses.',
+      ],
+      [
+        'http://[::ffff:169.254.169.254]/latest/meta-data/',
+        'The link http://[::ffff:169.254.169.254]/latest/meta-data/ is not allowed: it points at a private address. Links must be public http(s) addresses.',
+      ],
       [`https://example.com/${'a'.repeat(5000)}`, 'That link is longer than 2000 characters.'],
     ];
     for (const [url, expected] of cases) expect(await addUrl(url), url).toBe(expected);
@@ -57,21 +80,42 @@ describe('small abuses get a plain answer at once', () => {
     });
     await expect(download('http://files.example.test/notes.txt', { maxBytes: 1024, timeoutMs: 5000 }, fetcher)).rejects.toMatchObject({
       name: 'UserError',
-      message: 'The link files.example.test is not allowed: it resolves to the private address 10.0.0.7. Links must be public http(s) addresses.',
+      message:
+        'The link files.example.test is not allowed: it resolves to the private address 10.0.0.7. Links must be public http(s) addresses.',
     });
   });
 
   it('refuses a provider at [::127.0.0.1], and a forged provider type, in plain words', async () => {
-    const add = h.discord.slashCommand({ name: 'provider', subcommand: 'add', options: { type: 'openai-compatible' }, userId: h.alice, channelId: h.channel.id });
+    const add = h.discord.slashCommand({
+      name: 'provider',
+      subcommand: 'add',
+      options: { type: 'openai-compatible' },
+      userId: h.alice,
+      channelId: h.channel.id,
+    });
     await add.waitForModal(15_000);
-    const refused = await answer(h.discord.submitModal({ from: add, values: { name: 'Sneaky', endpoint: 'http://[::127.0.0.1]:11434/v1', key: '', model: '' } }));
-    expect(refused).toBe('The endpoint http://[::127.0.0.1]:11434/v1 is not allowed: it points at a private address. Endpoints must be public http(s) addresses.');
+    const refused = await answer(
+      h.discord.submitModal({ from: add, values: { name: 'Sneaky', endpoint: 'http://[::127.0.0.1]:11434/v1', key: '', model: '' } }),
+    );
+    expect(refused).toBe(
+      'The endpoint http://[::127.0.0.1]:11434/v1 is not allowed: it points at a private address. Endpoints must be public http(s) addresses.',
+    );
     const forged = await answer(
-      h.discord.submitModal({ customId: 'provider:add:user:gopher', values: { name: 'Forged', endpoint: 'https://example.com/v1', key: '', model: '' }, userId: h.alice, channelId: h.channel.id }),
+      h.discord.submitModal({
+        customId: 'provider:add:user:gopher',
+        values: { name: 'Forged', endpoint: 'https://example.com/v1', key: '', model: '' },
+        userId: h.alice,
+        channelId: h.channel.id,
+      }),
     );
     expect(forged).toBe('That is not a provider type. Supported: openai, openai-compatible, anthropic, ollama.');
     const scope = await answer(
-      h.discord.submitModal({ customId: 'provider:add:root:openai', values: { name: 'Forged', endpoint: '', key: '', model: '' }, userId: h.alice, channelId: h.channel.id }),
+      h.discord.submitModal({
+        customId: 'provider:add:root:openai',
+        values: { name: 'Forged', endpoint: '', key: '', model: '' },
+        userId: h.alice,
+        channelId: h.channel.id,
+      }),
     );
     expect(scope).toBe('That is not a provider scope: choose yours, this server’s or the operator’s.');
     expect(await em().count(LlmProviderInstance, { displayName: { $in: ['Sneaky', 'Forged'] } })).toBe(0);

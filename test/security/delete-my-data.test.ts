@@ -17,16 +17,38 @@ async function exchange(userId: string, text: string, answer: string) {
   h.llm.next({ text: answer });
   h.discord.userSays(h.channel.id, userId, text);
   const shown = await h.discord.waitForMessage(h.channel.id, (m) => m.content === answer && (m.components?.length ?? 0) > 0, 20_000);
-  return waitFor(() => em().findOne(Message, { discordMessageId: shown.id }).then((m) => m ?? undefined), 'the stored reply');
+  return waitFor(
+    () =>
+      em()
+        .findOne(Message, { discordMessageId: shown.id })
+        .then((m) => m ?? undefined),
+    'the stored reply',
+  );
 }
 
 beforeAll(async () => {
   h = await startBotHarness();
   await startWorkers(h.deps);
-  const create = h.discord.slashCommand({ name: 'character', subcommand: 'create', options: { visibility: 'guild' }, userId: h.alice, channelId: h.channel.id });
+  const create = h.discord.slashCommand({
+    name: 'character',
+    subcommand: 'create',
+    options: { visibility: 'guild' },
+    userId: h.alice,
+    channelId: h.channel.id,
+  });
   await create.waitForModal(15_000);
-  await h.discord.submitModal({ from: create, values: { name: 'Keeper', personality: 'Keeps an inn.', greeting: '', examples: '', avatar: '' } }).waitForReply(15_000);
-  await h.discord.slashCommand({ name: 'chat', subcommand: 'start', options: { character: 'Keeper', answers: 'all' }, userId: h.alice, channelId: h.channel.id }).waitForResponse(undefined, 15_000);
+  await h.discord
+    .submitModal({ from: create, values: { name: 'Keeper', personality: 'Keeps an inn.', greeting: '', examples: '', avatar: '' } })
+    .waitForReply(15_000);
+  await h.discord
+    .slashCommand({
+      name: 'chat',
+      subcommand: 'start',
+      options: { character: 'Keeper', answers: 'all' },
+      userId: h.alice,
+      channelId: h.channel.id,
+    })
+    .waitForResponse(undefined, 15_000);
 }, 60_000);
 
 afterAll(async () => {
@@ -46,10 +68,23 @@ describe('/memory delete-my-data', () => {
       `update conversations set settings = coalesce(settings, '{}'::jsonb) || jsonb_build_object('summary', jsonb_build_object('text', 'Bob owes the guild 40 crowns.', 'upToAt', now()::text, 'editedBy', ?::text)) where id = ?`,
       [bob.id, conversation.id],
     );
-    const source = JSON.stringify([{ kind: 'other', id: '00000000-0000-4000-8000-000000000001', userId: bob.id }, { kind: 'lore', id: '00000000-0000-4000-8000-000000000002' }]);
-    await connection().execute(`update messages set metadata = metadata || jsonb_build_object('sources', ?::jsonb) where id = ?`, [source, bobReply.id]);
-    await connection().execute(`update story_branches set generation_params = generation_params || jsonb_build_object('sources', ?::jsonb) where message_id = ?`, [source, bobReply.id]);
-    expect((await connection().execute<{ n: number }[]>(`select count(*)::int as n from messages where metadata::text like ?`, [`%${bob.id}%`]))[0]!.n).toBeGreaterThan(0);
+    const source = JSON.stringify([
+      { kind: 'other', id: '00000000-0000-4000-8000-000000000001', userId: bob.id },
+      { kind: 'lore', id: '00000000-0000-4000-8000-000000000002' },
+    ]);
+    await connection().execute(`update messages set metadata = metadata || jsonb_build_object('sources', ?::jsonb) where id = ?`, [
+      source,
+      bobReply.id,
+    ]);
+    await connection().execute(
+      `update story_branches set generation_params = generation_params || jsonb_build_object('sources', ?::jsonb) where message_id = ?`,
+      [source, bobReply.id],
+    );
+    expect(
+      (
+        await connection().execute<{ n: number }[]>(`select count(*)::int as n from messages where metadata::text like ?`, [`%${bob.id}%`])
+      )[0]!.n,
+    ).toBeGreaterThan(0);
 
     const ask = h.discord.slashCommand({ name: 'memory', subcommand: 'delete-my-data', userId: h.bob, channelId: h.channel.id });
     const asked = await ask.waitForReply(15_000);
@@ -61,7 +96,9 @@ describe('/memory delete-my-data', () => {
     );
     expect(tables.length).toBeGreaterThan(5);
     for (const { table_name: table } of tables) {
-      const rows = await connection().execute<{ row: string }[]>(`select t::text as row from "${table}" t where t::text like ?`, [`%${bob.id}%`]);
+      const rows = await connection().execute<{ row: string }[]>(`select t::text as row from "${table}" t where t::text like ?`, [
+        `%${bob.id}%`,
+      ]);
       expect(rows.map((r) => `${table}: ${r.row.slice(0, 3000)}`)).toEqual([]);
     }
     const after = await em().findOneOrFail(Conversation, conversation.id);

@@ -30,7 +30,9 @@ async function run(userId: string, channelId: string, name: string, subcommand: 
 async function createCharacter(userId: string, channelId: string, name: string, options: Record<string, string | boolean>) {
   const create = h.discord.slashCommand({ name: 'character', subcommand: 'create', options, userId, channelId });
   await create.waitForModal(15_000);
-  await h.discord.submitModal({ from: create, values: { name, personality: `${name} is a test.`, greeting: '', examples: '', avatar: '' } }).waitForReply(15_000);
+  await h.discord
+    .submitModal({ from: create, values: { name, personality: `${name} is a test.`, greeting: '', examples: '', avatar: '' } })
+    .waitForReply(15_000);
 }
 
 /** Someone talks to the character bound in `channelId`; resolves with its finished reply (buttons on it) and the stored row. */
@@ -38,8 +40,18 @@ async function replyIn(channelId: string, userId: string, text: string, answer: 
   h.llm.next({ text: answer });
   h.discord.userSays(channelId, userId, text);
   // In a DM the bot posts as itself, the character's name in bold first.
-  const shown = await h.discord.waitForMessage(channelId, (m) => m.content.endsWith(answer) && JSON.stringify(m.components ?? []).includes('chat:regenerate'), 20_000);
-  const stored = await waitFor(() => em().findOne(Message, { discordMessageId: shown.id }).then((m) => m ?? undefined), 'the stored reply');
+  const shown = await h.discord.waitForMessage(
+    channelId,
+    (m) => m.content.endsWith(answer) && JSON.stringify(m.components ?? []).includes('chat:regenerate'),
+    20_000,
+  );
+  const stored = await waitFor(
+    () =>
+      em()
+        .findOne(Message, { discordMessageId: shown.id })
+        .then((m) => m ?? undefined),
+    'the stored reply',
+  );
   return { discord: shown, id: stored.id };
 }
 
@@ -57,7 +69,9 @@ beforeAll(async () => {
   await createCharacter(h.alice, h.channel.id, 'Sunny', { visibility: 'guild' });
   const lore = await run(h.alice, h.channel.id, 'lore', 'add', { character: 'Nyx', keys: 'vault', content: SECRET_LORE, name: 'Vault' });
   expect(String(lore.content)).toContain('Added');
-  expect(String((await run(h.alice, afterDark.id, 'chat', 'start', { character: 'Nyx', answers: 'all' })).content)).toContain('**Nyx** is here');
+  expect(String((await run(h.alice, afterDark.id, 'chat', 'start', { character: 'Nyx', answers: 'all' })).content)).toContain(
+    '**Nyx** is here',
+  );
   nyxReply = await replyIn(afterDark.id, h.alice, 'Nyx, where is the vault?', 'Under the Velvet Room, darling.');
   // Bob's own server, and his DM with the bot, each with a character and a reply the forged presses are made on.
   const elsewhere = h.discord.addGuild({ name: 'Elsewhere', ownerId: h.bob });
@@ -83,13 +97,25 @@ describe('ids in buttons are bound to where they are pressed', () => {
       const posted = () => h.discord.messages(channel.id).filter((m) => !m.fake.ephemeral).length;
       const postedBefore = posted();
       const requestsBefore = h.discord.requests.length;
-      for (const customId of [`chat:regenerate:${nyxReply.id}`, `chat:continue:${nyxReply.id}`, `chat:swipe:${nyxReply.id}:1`, `chat:swipe:${nyxReply.id}:-1`]) {
+      for (const customId of [
+        `chat:regenerate:${nyxReply.id}`,
+        `chat:continue:${nyxReply.id}`,
+        `chat:swipe:${nyxReply.id}:1`,
+        `chat:swipe:${nyxReply.id}:-1`,
+      ]) {
         const press = h.discord.forgedComponent({ customId, userId: h.bob, channelId: channel.id, messageId: onMessage.id });
         const refusal = await refusalOf(press);
         expect(refusal.content, customId).toBe('That button does not belong to a reply in this channel, so it does nothing here.');
         expect(refusal.ephemeral, customId).toBe(true);
       }
-      const sources = await refusalOf(h.discord.forgedComponent({ customId: `memory:sources:${nyxReply.id}`, userId: h.bob, channelId: channel.id, messageId: onMessage.id }));
+      const sources = await refusalOf(
+        h.discord.forgedComponent({
+          customId: `memory:sources:${nyxReply.id}`,
+          userId: h.bob,
+          channelId: channel.id,
+          messageId: onMessage.id,
+        }),
+      );
       expect(sources.content).toBe('That button does not belong to a reply in this channel, so it does nothing here.');
       // Nothing was generated, posted or changed: no prompt, no message here, no new version of Nyx's reply, her message untouched.
       expect(chats()).toBe(chatsBefore);
@@ -105,7 +131,14 @@ describe('ids in buttons are bound to where they are pressed', () => {
 
   it('a garbage id gets the same plain refusal, never an internal error', async () => {
     for (const id of ['', 'x', "1' or '1'='1", '00000000-0000-0000-0000-000000000000', 'a'.repeat(90)]) {
-      const refusal = await refusalOf(h.discord.forgedComponent({ customId: `chat:regenerate:${id}`.slice(0, 100), userId: h.bob, channelId: lobby.id, messageId: lobbyMessage.id }));
+      const refusal = await refusalOf(
+        h.discord.forgedComponent({
+          customId: `chat:regenerate:${id}`.slice(0, 100),
+          userId: h.bob,
+          channelId: lobby.id,
+          messageId: lobbyMessage.id,
+        }),
+      );
       expect(refusal.content).toBe('That button does not belong to a reply in this channel, so it does nothing here.');
     }
   });
@@ -119,10 +152,14 @@ describe('ids in buttons are bound to where they are pressed', () => {
   it('checks an NSFW reply against its own character, not whoever is bound to the channel now', async () => {
     h.discord.setChannelNsfw(afterDark.id, false);
     await expect.poll(() => (h.client.channels.cache.get(afterDark.id) as { nsfw?: boolean } | undefined)?.nsfw).toBe(false);
-    expect(String((await run(h.alice, afterDark.id, 'chat', 'start', { character: 'Sunny', answers: 'all' })).content)).toContain('**Sunny** is here');
+    expect(String((await run(h.alice, afterDark.id, 'chat', 'start', { character: 'Sunny', answers: 'all' })).content)).toContain(
+      '**Sunny** is here',
+    );
     const chatsBefore = chats();
     const press = h.discord.pressButton(nyxReply.discord.id, `chat:regenerate:${nyxReply.id}`, h.alice);
-    expect((await press.waitForFollowUp(undefined, 15_000)).content).toContain('Nyx is marked NSFW and only runs in age-restricted channels');
+    expect((await press.waitForFollowUp(undefined, 15_000)).content).toContain(
+      'Nyx is marked NSFW and only runs in age-restricted channels',
+    );
     expect(chats()).toBe(chatsBefore);
     expect(await em().count(StoryBranch, { message: nyxReply.id })).toBe(1);
     expect(h.discord.message(nyxReply.discord.id)!.content).toBe('Under the Velvet Room, darling.');

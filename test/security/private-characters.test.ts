@@ -18,11 +18,19 @@ let bobServer: FakeServer;
 const chatsOf = (server: FakeServer) => server.requests.filter((r) => r.path === '/v1/chat/completions');
 
 async function run(userId: string, name: string, subcommand: string, options: Record<string, string> = {}, channelId = h.channel.id) {
-  return String((await h.discord.slashCommand({ name, subcommand, options, userId, channelId }).waitForResponse(undefined, 15_000)).data.content);
+  return String(
+    (await h.discord.slashCommand({ name, subcommand, options, userId, channelId }).waitForResponse(undefined, 15_000)).data.content,
+  );
 }
 
 async function createCharacter(userId: string, name: string, visibility: string, personality: string) {
-  const create = h.discord.slashCommand({ name: 'character', subcommand: 'create', options: { visibility }, userId, channelId: h.channel.id });
+  const create = h.discord.slashCommand({
+    name: 'character',
+    subcommand: 'create',
+    options: { visibility },
+    userId,
+    channelId: h.channel.id,
+  });
   await create.waitForModal(15_000);
   await h.discord.submitModal({ from: create, values: { name, personality, greeting: '', examples: '', avatar: '' } }).waitForReply(15_000);
 }
@@ -41,9 +49,17 @@ beforeAll(async () => {
   await createCharacter(h.alice, 'Marrow', 'private', CARD);
   expect(await run(h.alice, 'lore', 'add', { character: 'Marrow', keys: 'ledger', content: LORE, name: 'Ledger' })).toContain('Added');
   await createCharacter(h.alice, 'Pip', 'guild', 'Pip is a cheerful guide.');
-  const add = h.discord.slashCommand({ name: 'provider', subcommand: 'add', options: { type: 'openai-compatible' }, userId: h.bob, channelId: h.channel.id });
+  const add = h.discord.slashCommand({
+    name: 'provider',
+    subcommand: 'add',
+    options: { type: 'openai-compatible' },
+    userId: h.bob,
+    channelId: h.channel.id,
+  });
   await add.waitForModal(15_000);
-  const added = await h.discord.submitModal({ from: add, values: { name: 'Bob server', endpoint: bobServer.url, key: 'sk-bob-000000000000', model: 'bob-model' } }).waitForReply(15_000);
+  const added = await h.discord
+    .submitModal({ from: add, values: { name: 'Bob server', endpoint: bobServer.url, key: 'sk-bob-000000000000', model: 'bob-model' } })
+    .waitForReply(15_000);
   expect(added.content).toContain('Added **Bob server**');
 }, 120_000);
 
@@ -70,7 +86,9 @@ describe('whose provider answers for a private character', () => {
     await h.discord.waitFor(() => h.discord.message(reply.id)!.content === 'Still not for you.', 20_000, 'the regenerated reply');
     expect(bobServer.requests).toEqual([]);
     // /chat status tells Bob which model answers him here: the operator's.
-    const status = await h.discord.slashCommand({ name: 'chat', subcommand: 'status', userId: h.bob, channelId: h.channel.id }).waitForReply(15_000);
+    const status = await h.discord
+      .slashCommand({ name: 'chat', subcommand: 'status', userId: h.bob, channelId: h.channel.id })
+      .waitForReply(15_000);
     expect(JSON.stringify(status.embeds)).not.toContain('bob-model');
   }, 60_000);
 
@@ -89,8 +107,18 @@ describe('whose provider answers for a private character', () => {
     try {
       const before = h.discord.webhookMessages(h.channel.id).length;
       h.discord.userSays(h.channel.id, h.bob, 'Marrow, are you there?');
-      const notice = await h.discord.waitFor(() => h.discord.webhookMessages(h.channel.id).slice(before).find((m) => m.content.includes('private character')), 20_000, 'the refusal');
-      expect(notice.content).toContain('Marrow is someone\'s private character, so only this server\'s or the operator\'s AI provider may answer for it');
+      const notice = await h.discord.waitFor(
+        () =>
+          h.discord
+            .webhookMessages(h.channel.id)
+            .slice(before)
+            .find((m) => m.content.includes('private character')),
+        20_000,
+        'the refusal',
+      );
+      expect(notice.content).toContain(
+        "Marrow is someone's private character, so only this server's or the operator's AI provider may answer for it",
+      );
       expect(bobServer.requests.filter((r) => JSON.stringify(r.body).includes('Marrow'))).toEqual([]);
     } finally {
       await em.getConnection().execute(`update llm_provider_instances set is_enabled = true where scope = 'system'`);

@@ -76,7 +76,13 @@ describe('SECRET_KEYS', () => {
       ['Legacy', legacy.encrypt('sk-legacy')],
       ['Lost', stranger.encrypt('sk-lost')],
     ] as const) {
-      fork.create(LlmProviderInstance, { scope: 'system', providerType: 'openai', displayName: name, config: { apiKey }, isDefault: false });
+      fork.create(LlmProviderInstance, {
+        scope: 'system',
+        providerType: 'openai',
+        displayName: name,
+        config: { apiKey },
+        isDefault: false,
+      });
     }
     await fork.flush();
     const both = SecretBox.fromConfig(`${newKey},${oldKey}`);

@@ -16,9 +16,7 @@ export interface TestDatabase {
  * On a real server that is a new database, dropped by close(); on the embedded
  * server (one database, one connection) it is a freshly emptied public schema.
  */
-export async function createTestDatabase(
-  options: { embeddingDimension?: number; migrate?: boolean } = {},
-): Promise<TestDatabase> {
+export async function createTestDatabase(options: { embeddingDimension?: number; migrate?: boolean } = {}): Promise<TestDatabase> {
   const embeddingDimension = options.embeddingDimension ?? 8;
   const serverUrl = inject('databaseUrl');
   const embedded = inject('embedded');
@@ -39,9 +37,7 @@ export async function createTestDatabase(
       await withConnection(serverUrl, (orm) => orm.em.execute(`drop database if exists ${name} with (force)`, [], 'run'));
     };
   }
-  const orm = await MikroORM.init(
-    createOrmOptions({ clientUrl: url, embeddingDimension, poolSize: embedded ? 1 : 4 }),
-  );
+  const orm = await MikroORM.init(createOrmOptions({ clientUrl: url, embeddingDimension, poolSize: embedded ? 1 : 4 }));
   if (options.migrate !== false) await migrateUp(orm);
   return {
     orm,

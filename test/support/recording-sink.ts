@@ -20,7 +20,8 @@ export class RecordingSink implements ReplySink {
     if (this.events.at(-1) !== 'update') this.events.push('update');
     this.updates.push(text);
     // The first text of a new reply is "posted" as one message, as Discord's sink does.
-    if (this.updates.length === 1 && !this.messageIds.length && this.onPosted) void this.onPosted([`posted-${this.speaker.characterId.slice(0, 8)}`]);
+    if (this.updates.length === 1 && !this.messageIds.length && this.onPosted)
+      void this.onPosted([`posted-${this.speaker.characterId.slice(0, 8)}`]);
   }
   async finish(text: string, info: ReplyInfo): Promise<{ messageIds: string[] }> {
     this.events.push('finish');

@@ -57,7 +57,12 @@ describe('UsageBudget', () => {
   it('lets a server’s admins lower its limits, never raise them', async () => {
     const { budget } = budgetAt(Date.UTC(2030, 0, 1), { serverTokensPerDay: 0 });
     const lowered = actorOf('alice', { usage: { userMessagesPerMinute: 1, serverTokensPerDay: 50_000, userTokensPerDay: 9_999_999 } });
-    expect(await budget.limitsFor(lowered)).toEqual({ userMessagesPerMinute: 1, userTokensPerDay: 1000, serverMessagesPerMinute: 3, serverTokensPerDay: 50_000 });
+    expect(await budget.limitsFor(lowered)).toEqual({
+      userMessagesPerMinute: 1,
+      userTokensPerDay: 1000,
+      serverMessagesPerMinute: 3,
+      serverTokensPerDay: 50_000,
+    });
     expect(await budget.admit(lowered)).toBeUndefined();
     expect(await budget.admit(lowered)).toMatch(/reached 1 messages a minute/);
   });

@@ -93,9 +93,7 @@ export function rateLimiterContract(name: string, create: (now: () => number) =>
       const limiters = [limiter, open(), open(), open()];
       const user = { key: key('burst'), limit: 10, windowMs: MINUTE, cost: 1 };
       const server = { key: key('burst-server'), limit: 1000, windowMs: MINUTE, cost: 1 };
-      const results = await Promise.all(
-        Array.from({ length: 60 }, (_, i) => limiters[i % limiters.length]!.hit([server, user])),
-      );
+      const results = await Promise.all(Array.from({ length: 60 }, (_, i) => limiters[i % limiters.length]!.hit([server, user])));
       expect(results.filter((result) => result.allowed)).toHaveLength(10);
       expect((await limiter.peek([user, server])).map((state) => state.used)).toEqual([10, 10]);
     });

@@ -83,7 +83,10 @@ describe('Responder within usage limits', () => {
     expect(third.sink.events).toEqual(['fail']);
     expect(third.sink.failed).toBe("You've reached 2 messages a minute; try again in 42 s.");
     expect(chats().length).toBe(before);
-    expect(await em().findOne(Message, { discordMessageId: third.discordMessageId })).toMatchObject({ role: 'user', content: 'Three, too fast.' });
+    expect(await em().findOne(Message, { discordMessageId: third.discordMessageId })).toMatchObject({
+      role: 'user',
+      content: 'Three, too fast.',
+    });
     expect(await em().count(Message, { conversation: conversation.id, role: 'assistant' })).toBe(replies);
     expect(events.at(-1)).toMatchObject({ ok: false, failure: 'limit' });
     // Someone else is not held back, and the next minute is a new window.
@@ -92,7 +95,9 @@ describe('Responder within usage limits', () => {
     const later = await say(ione, 'Four, a minute later.');
     expect(later.sink.events).toContain('finish');
     // The next reply sees the refused message: nothing was lost.
-    const prompt = chats().at(-1)!.body.messages.map((m: { content: string }) => m.content);
+    const prompt = chats()
+      .at(-1)!
+      .body.messages.map((m: { content: string }) => m.content);
     expect(prompt).toContain('Ione: Three, too fast.');
   });
 

@@ -19,19 +19,35 @@ const usage = (userId: string, subcommand: string, options: Record<string, numbe
 async function answer(command: ReturnType<typeof usage>) {
   const first = await command.waitForResponse();
   expect(first.data.flags & 64).toBe(64); // private: deferred or replied as ephemeral
-  await expect.poll(() => command.responses.some((r) => r.data && (r.data.content || r.data.embeds?.length)), { timeout: 15_000 }).toBe(true);
+  await expect
+    .poll(() => command.responses.some((r) => r.data && (r.data.content || r.data.embeds?.length)), { timeout: 15_000 })
+    .toBe(true);
   return command.responses.filter((r) => r.data && (r.data.content || r.data.embeds?.length)).at(-1)!;
 }
 
 beforeAll(async () => {
   harness = await startBotHarness({ REPLY_FOOTER: 'true' });
   ({ llm, discord, channel, guild, alice, bob } = harness);
-  const create = discord.slashCommand({ name: 'character', subcommand: 'create', options: { visibility: 'guild' }, userId: alice, channelId: channel.id });
+  const create = discord.slashCommand({
+    name: 'character',
+    subcommand: 'create',
+    options: { visibility: 'guild' },
+    userId: alice,
+    channelId: channel.id,
+  });
   await create.waitForResponse();
   await discord
     .submitModal({ from: create, values: { name: 'Aria', personality: 'A cheerful bard.', greeting: '', examples: '', avatar: '' } })
     .waitForResponse();
-  await discord.slashCommand({ name: 'chat', subcommand: 'start', options: { character: 'Aria', answers: 'all' }, userId: alice, channelId: channel.id }).waitForResponse();
+  await discord
+    .slashCommand({
+      name: 'chat',
+      subcommand: 'start',
+      options: { character: 'Aria', answers: 'all' },
+      userId: alice,
+      channelId: channel.id,
+    })
+    .waitForResponse();
 });
 
 afterAll(async () => {
@@ -42,7 +58,11 @@ describe('usage and budgets through a fake Discord', () => {
   it('shows model and tokens under a finished reply, above the buttons', async () => {
     llm.next({ chunks: ['Well met, ', 'traveller!'], usage: { input: 812, output: 96 } });
     discord.userSays(channel.id, alice, 'Hello Aria!');
-    const reply = await discord.waitForMessage(channel.id, (m) => Boolean(m.webhook_id) && m.content.startsWith('Well met, traveller!\n-#'), 20_000);
+    const reply = await discord.waitForMessage(
+      channel.id,
+      (m) => Boolean(m.webhook_id) && m.content.startsWith('Well met, traveller!\n-#'),
+      20_000,
+    );
     expect(reply.content).toBe('Well met, traveller!\n-# fake-model · 812 → 96 tokens');
     expect(JSON.stringify(discord.message(reply.id)!.components)).toContain('chat:regenerate');
   });
@@ -52,12 +72,20 @@ describe('usage and budgets through a fake Discord', () => {
     llm.next({ chunks: [long], usage: { input: 1500, output: 1200 } });
     const count = webhookMessages().length;
     discord.userSays(channel.id, bob, 'Sing me the long ballad.');
-    await expect.poll(() => webhookMessages().at(-1)?.content.endsWith('-# fake-model · 1,500 → 1,200 tokens'), { timeout: 20_000 }).toBe(true);
+    await expect
+      .poll(() => webhookMessages().at(-1)?.content.endsWith('-# fake-model · 1,500 → 1,200 tokens'), { timeout: 20_000 })
+      .toBe(true);
     const parts = webhookMessages().slice(count);
     expect(parts.length).toBeGreaterThanOrEqual(2);
     for (const part of parts) expect(part.content.length).toBeLessThanOrEqual(2000);
     expect(parts.filter((part) => part.content.includes('-#'))).toHaveLength(1);
-    expect(parts.map((m) => m.content).join('\n\n').replace('\n-# fake-model · 1,500 → 1,200 tokens', '').replace(/\s+/g, ' ')).toBe(long.replace(/\s+/g, ' ').trim());
+    expect(
+      parts
+        .map((m) => m.content)
+        .join('\n\n')
+        .replace('\n-# fake-model · 1,500 → 1,200 tokens', '')
+        .replace(/\s+/g, ' '),
+    ).toBe(long.replace(/\s+/g, ' ').trim());
     expect(JSON.stringify(discord.message(parts.at(-1)!.id)!.components)).toContain('chat:regenerate');
   });
 

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { p } from '@mikro-orm/postgresql';
 
 /** Columns every table shares: a UUID key and creation/update times. */
-export const id = () => p
+export const id = () =>
+  p
     .uuid()
     .primary()
     .defaultRaw('gen_random_uuid()')

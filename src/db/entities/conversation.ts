@@ -18,11 +18,7 @@ export const Conversation = defineEntity({
     /** Who started it. A channel is shared, so losing that user keeps the conversation. */
     user: () => p.manyToOne(User).nullable().deleteRule('set null').index('idx_conversations_user_id'),
     /** The character bound to a plain channel or DM; null for a scene. */
-    character: () => p
-      .manyToOne(Character)
-      .nullable()
-      .deleteRule('cascade')
-      .index('idx_conversations_character_id'),
+    character: () => p.manyToOne(Character).nullable().deleteRule('cascade').index('idx_conversations_character_id'),
     title: p.string().length(255).nullable(),
     messageCount: p.integer().default(0),
     totalTokens: p.integer().default(0),

@@ -29,11 +29,7 @@ export const LlmProviderInstance = defineEntity({
         "(scope = 'user' and user_id is not null and guild_id is null)",
     },
   ],
-  indexes: [
-    defaultIndex('system', 'scope'),
-    defaultIndex('guild', 'guild_id'),
-    defaultIndex('user', 'user_id'),
-  ],
+  indexes: [defaultIndex('system', 'scope'), defaultIndex('guild', 'guild_id'), defaultIndex('user', 'user_id')],
   properties: {
     id: id(),
     providerType: p.enum(PROVIDER_TYPES).nativeEnumName('provider_type').index(),

@@ -39,7 +39,10 @@ export const VectorMemory = defineEntity({
     partialIndex('idx_vector_memories_user_character_type', 'user_id', 'character_id', 'memory_type'),
     { name: 'idx_vector_memories_type', properties: ['memoryType'] },
     // Full-text search (migration 20261203171506).
-    { name: 'idx_vector_memories_search', expression: 'create index "idx_vector_memories_search" on "vector_memories" using gin ("search")' },
+    {
+      name: 'idx_vector_memories_search',
+      expression: 'create index "idx_vector_memories_search" on "vector_memories" using gin ("search")',
+    },
     {
       name: 'idx_vector_memories_embedding',
       expression: 'create index "idx_vector_memories_embedding" on "vector_memories" using hnsw ("embedding" vector_cosine_ops)',

@@ -1,12 +1,4 @@
-import {
-  ActionRowBuilder,
-  ButtonBuilder,
-  ButtonStyle,
-  EmbedBuilder,
-  ModalBuilder,
-  TextInputBuilder,
-  TextInputStyle,
-} from 'discord.js';
+import { ActionRowBuilder, ButtonBuilder, ButtonStyle, EmbedBuilder, ModalBuilder, TextInputBuilder, TextInputStyle } from 'discord.js';
 import type { ICharacter } from '../../db/entities/index.js';
 import { customId } from '../command.js';
 
@@ -36,13 +28,10 @@ export function characterEmbed(character: ICharacter): EmbedBuilder {
 }
 
 /** One page of /character list, with ◀ ▶ buttons that carry the offset. */
-export function characterListPage(input: {
-  items: ICharacter[];
-  total: number;
-  offset: number;
-  pageSize: number;
-  search: string;
-}): { embeds: EmbedBuilder[]; components: ActionRowBuilder<ButtonBuilder>[] } {
+export function characterListPage(input: { items: ICharacter[]; total: number; offset: number; pageSize: number; search: string }): {
+  embeds: EmbedBuilder[];
+  components: ActionRowBuilder<ButtonBuilder>[];
+} {
   const { items, total, offset, pageSize } = input;
   const lines = items.map(
     (character, i) =>
@@ -73,7 +62,6 @@ export function characterListPage(input: {
 /** The longest text a Discord form field holds. */
 export const FORM_FIELD_MAX = 4000;
 
-
 /** Whether the form could not show this value (then the field is left empty, and empty means "unchanged"). */
 export function tooLongForForm(value: string | null | undefined): boolean {
   return (value?.length ?? 0) > FORM_FIELD_MAX;
@@ -87,7 +75,9 @@ export function characterModal(id: string, title: string, character?: ICharacter
   const field = (fieldId: string, label: string, style: TextInputStyle, max: number, value?: string | null, required = false) => {
     const input = new TextInputBuilder().setCustomId(fieldId).setLabel(label).setStyle(style).setMaxLength(max);
     if (value && value.length > max) {
-      input.setRequired(false).setPlaceholder(`${value.length} characters, too long for this form: kept as it is unless you type here.`.slice(0, 100));
+      input
+        .setRequired(false)
+        .setPlaceholder(`${value.length} characters, too long for this form: kept as it is unless you type here.`.slice(0, 100));
     } else {
       input.setRequired(required);
       if (value) input.setValue(value);
@@ -99,7 +89,14 @@ export function characterModal(id: string, title: string, character?: ICharacter
     .setTitle(title)
     .addComponents(
       field('name', 'Name', TextInputStyle.Short, 100, character?.name, true),
-      field('personality', 'Personality (who they are, how they talk)', TextInputStyle.Paragraph, FORM_FIELD_MAX, character?.personalityPrompt, true),
+      field(
+        'personality',
+        'Personality (who they are, how they talk)',
+        TextInputStyle.Paragraph,
+        FORM_FIELD_MAX,
+        character?.personalityPrompt,
+        true,
+      ),
       field('greeting', 'Greeting (first message)', TextInputStyle.Paragraph, FORM_FIELD_MAX, character?.greeting),
       field('examples', 'Example dialogue', TextInputStyle.Paragraph, FORM_FIELD_MAX, character?.exampleDialogue),
       field('avatar', 'Avatar image URL', TextInputStyle.Short, 2000, character?.avatarUrl),

@@ -11,7 +11,12 @@ export function progressBar(done: number, total: number, width = 16): string {
 }
 
 /** The reply to /knowledge add, edited as the ingest job advances. */
-export function ingestStatusText(name: string, characterName: string, progress: IngestProgress | undefined, item?: ICharacterKnowledge): string {
+export function ingestStatusText(
+  name: string,
+  characterName: string,
+  progress: IngestProgress | undefined,
+  item?: ICharacterKnowledge,
+): string {
   if (item?.status === 'completed') {
     const info = item.processingInfo as { chunks?: number; durationMs?: number } | null;
     return `✅ **${characterName}** now knows **${name}**: ${info?.chunks ?? 0} passages, learned in ${((info?.durationMs ?? 0) / 1000).toFixed(1)} s.`;

@@ -42,17 +42,27 @@ export function loreListPage(
   const start = current * LORE_PAGE_SIZE;
   const lines = rows.slice(start, start + LORE_PAGE_SIZE).map((row, i) => {
     const flags = flagsOf(row);
-    const secondary = row.entry.selective && row.entry.secondaryKeys?.length ? `\nalso needs: ${keyList(row.entry.secondaryKeys, 100)}` : '';
+    const secondary =
+      row.entry.selective && row.entry.secondaryKeys?.length ? `\nalso needs: ${keyList(row.entry.secondaryKeys, 100)}` : '';
     const failed = row.status === 'failed' && row.error ? `\n❌ ${clip(row.error, 120)}` : '';
     return `${STATUS_ICON[row.status] ?? ''} **${start + i + 1}. ${clip(row.name, 80)}**${flags ? ` · ${flags}` : ''}\nkeys: ${keyList(row.entry.keys, 160)}${secondary}${failed}`;
   });
   const embed = new EmbedBuilder()
     .setTitle(clip(`Lorebook of ${characterName}`, 256))
     .setDescription((lines.join('\n\n') || 'No lore entries yet. Add one with /lore add.').slice(0, 4096))
-    .setFooter({ text: `Page ${current + 1} of ${pages} · ${rows.length} entries · ⏳ being embedded, ✅ ready for recall (keywords work either way)` });
+    .setFooter({
+      text: `Page ${current + 1} of ${pages} · ${rows.length} entries · ⏳ being embedded, ✅ ready for recall (keywords work either way)`,
+    });
   const button = (target: number, label: string, disabled: boolean) =>
-    new ButtonBuilder().setCustomId(customId('lore', 'page', characterId, String(target))).setLabel(label).setStyle(ButtonStyle.Secondary).setDisabled(disabled);
-  const row = new ActionRowBuilder<ButtonBuilder>().addComponents(button(current - 1, '◀', current === 0), button(current + 1, '▶', current >= pages - 1));
+    new ButtonBuilder()
+      .setCustomId(customId('lore', 'page', characterId, String(target)))
+      .setLabel(label)
+      .setStyle(ButtonStyle.Secondary)
+      .setDisabled(disabled);
+  const row = new ActionRowBuilder<ButtonBuilder>().addComponents(
+    button(current - 1, '◀', current === 0),
+    button(current + 1, '▶', current >= pages - 1),
+  );
   return { embeds: [embed], components: pages > 1 ? [row] : [] };
 }
 

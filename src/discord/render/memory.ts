@@ -1,12 +1,4 @@
-import {
-  ActionRowBuilder,
-  ButtonBuilder,
-  ButtonStyle,
-  EmbedBuilder,
-  ModalBuilder,
-  TextInputBuilder,
-  TextInputStyle,
-} from 'discord.js';
+import { ActionRowBuilder, ButtonBuilder, ButtonStyle, EmbedBuilder, ModalBuilder, TextInputBuilder, TextInputStyle } from 'discord.js';
 import type { MessageRef } from '../../chat/prompt.js';
 import type { ConversationSummary } from '../../memory/summary.js';
 import { SUMMARY_MAX_CHARS } from '../../memory/summary.js';
@@ -28,7 +20,8 @@ export function messageUrl(webUrl: string, message: MessageRef): string {
 /** The ephemeral answer to a reply's 📚 Sources button; earlier exchanges link to their messages on `webUrl`. */
 export function sourcesEmbed(characterName: string, sources: ShownSource[], webUrl: string, images: ShownImage[] = []): EmbedBuilder {
   const embed = new EmbedBuilder().setTitle(`What ${characterName} had in mind`.slice(0, 256));
-  if (!sources.length && !images.length) return embed.setDescription('Nothing from memory, lore or knowledge went into this reply: only the recent messages.');
+  if (!sources.length && !images.length)
+    return embed.setDescription('Nothing from memory, lore or knowledge went into this reply: only the recent messages.');
   const lines = sources.map((source) => {
     const score = source.score === undefined ? '' : ` · ${source.score.toFixed(2)}`;
     const url = source.jump ? messageUrl(webUrl, source.jump) : source.url;
@@ -64,7 +57,10 @@ export function summaryView(summary: ConversationSummary | undefined, conversati
   const components = canEdit
     ? [
         new ActionRowBuilder<ButtonBuilder>().addComponents(
-          new ButtonBuilder().setCustomId(customId('memory', 'edit-summary', conversationId)).setLabel('Edit').setStyle(ButtonStyle.Secondary),
+          new ButtonBuilder()
+            .setCustomId(customId('memory', 'edit-summary', conversationId))
+            .setLabel('Edit')
+            .setStyle(ButtonStyle.Secondary),
         ),
       ]
     : [];
@@ -88,7 +84,10 @@ export function summaryModal(conversationId: string, text: string): ModalBuilder
 /** A red confirm button and a cancel button, for what cannot be undone. */
 export function confirmRow(action: string, label: string, ...args: string[]) {
   return new ActionRowBuilder<ButtonBuilder>().addComponents(
-    new ButtonBuilder().setCustomId(customId('memory', action, ...args)).setLabel(label).setStyle(ButtonStyle.Danger),
+    new ButtonBuilder()
+      .setCustomId(customId('memory', action, ...args))
+      .setLabel(label)
+      .setStyle(ButtonStyle.Danger),
     new ButtonBuilder().setCustomId(customId('memory', 'cancel')).setLabel('Cancel').setStyle(ButtonStyle.Secondary),
   );
 }

@@ -60,7 +60,15 @@ export function personaListPage(input: { items: IPersona[]; total: number; offse
 
 /** The create/edit form. */
 export function personaModal(id: string, title: string, persona?: IPersona): ModalBuilder {
-  const field = (fieldId: string, label: string, style: TextInputStyle, max: number, value?: string | null, required = false, placeholder?: string) => {
+  const field = (
+    fieldId: string,
+    label: string,
+    style: TextInputStyle,
+    max: number,
+    value?: string | null,
+    required = false,
+    placeholder?: string,
+  ) => {
     const input = new TextInputBuilder().setCustomId(fieldId).setLabel(label).setStyle(style).setMaxLength(max).setRequired(required);
     if (value) input.setValue(value.slice(0, max));
     if (placeholder) input.setPlaceholder(placeholder);
@@ -73,6 +81,14 @@ export function personaModal(id: string, title: string, persona?: IPersona): Mod
       field('name', 'Name (what characters call you)', TextInputStyle.Short, 80, persona?.name, true),
       field('description', 'Description (who you play, sent to the model)', TextInputStyle.Paragraph, 4000, persona?.description),
       field('avatar', 'Avatar image URL', TextInputStyle.Short, 2000, persona?.avatarUrl),
-      field('tags', 'Proxy tags, one per line', TextInputStyle.Paragraph, 500, persona ? proxyTagsText(persona) : '', false, 'K:text\n[text]\ntext -k'),
+      field(
+        'tags',
+        'Proxy tags, one per line',
+        TextInputStyle.Paragraph,
+        500,
+        persona ? proxyTagsText(persona) : '',
+        false,
+        'K:text\n[text]\ntext -k',
+      ),
     );
 }

@@ -24,7 +24,12 @@ export function replyButtons(info: ReplyInfo): APIActionRowComponent<APIComponen
       ],
     },
     ...(info.sources
-      ? [{ type: ComponentType.ActionRow as const, components: [button(customId('memory', 'sources', info.messageId), `📚 Sources (${info.sources})`)] }]
+      ? [
+          {
+            type: ComponentType.ActionRow as const,
+            components: [button(customId('memory', 'sources', info.messageId), `📚 Sources (${info.sources})`)],
+          },
+        ]
       : []),
   ];
 }

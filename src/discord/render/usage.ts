@@ -33,12 +33,7 @@ function limits(states: LimitState[], now: number): string {
 }
 
 /** `/usage show`: what the person used today and this month, their limits, and for an admin the server's. */
-export function usageEmbeds(input: {
-  mine: UsageReport;
-  limits: LimitState[];
-  server?: ServerUsageReport;
-  now: number;
-}): EmbedBuilder[] {
+export function usageEmbeds(input: { mine: UsageReport; limits: LimitState[]; server?: ServerUsageReport; now: number }): EmbedBuilder[] {
   const costNote = 'Costs are estimates from list prices; models without a known price count $0.';
   const mine = new EmbedBuilder()
     .setTitle('Your usage')
@@ -50,13 +45,18 @@ export function usageEmbeds(input: {
     .setFooter({ text: costNote });
   if (!input.server) return [mine];
   const top = input.server.topUsers
-    .map((user, i) => `${i + 1}. ${userMention(user.discordId)}: ${number(user.replies)} replies · ${number(user.tokens)} tokens · ~${formatCost(user.costUsd)}`)
+    .map(
+      (user, i) =>
+        `${i + 1}. ${userMention(user.discordId)}: ${number(user.replies)} replies · ${number(user.tokens)} tokens · ~${formatCost(user.costUsd)}`,
+    )
     .join('\n');
-  const server = new EmbedBuilder().setTitle('This server').addFields(
-    { name: 'Today (UTC)', value: period(input.server.today) },
-    { name: 'This month', value: period(input.server.month) },
-    { name: 'Top users this month', value: top || 'Nobody yet.' },
-  );
+  const server = new EmbedBuilder()
+    .setTitle('This server')
+    .addFields(
+      { name: 'Today (UTC)', value: period(input.server.today) },
+      { name: 'This month', value: period(input.server.month) },
+      { name: 'Top users this month', value: top || 'Nobody yet.' },
+    );
   return [mine, server];
 }
 
