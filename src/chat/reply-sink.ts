@@ -8,8 +8,11 @@ export interface ReplySink {
   typing(): Promise<void>;
   /** The whole text so far; the sink decides how often to show it. */
   update(text: string): void;
-  /** The reply is complete. Returns the ids of the messages that show it (Discord may need several). */
-  finish(text: string, info: ReplyInfo): Promise<{ messageIds: string[] }>;
+  /**
+   * The reply is complete. Returns the ids of the messages that show it (Discord may need several), and whether it
+   * was shown at all: a terminal shows it without ids; by default, shown means some message holds it.
+   */
+  finish(text: string, info: ReplyInfo): Promise<{ messageIds: string[]; shown?: boolean }>;
   /** The reply failed: leave a visible error, never a half-written reply without one. */
   fail(message: string): Promise<void>;
 }

@@ -202,7 +202,7 @@ export class Responder {
       model: 'greeting',
       alternative: { index: 1, count: 1 },
     });
-    if (!shown.messageIds.length) {
+    if (!(shown.shown ?? shown.messageIds.length > 0)) {
       // Nothing reached the channel (the sink logged why): the greeting is not part of the conversation, and the
       // person who brought the character in is told, rather than left looking at "is here" and silence.
       await em.remove(greeting).flush();

@@ -19,12 +19,13 @@ export class TerminalSink implements ReplySink {
     this.#printed = text.length;
   }
 
-  async finish(text: string, info: ReplyInfo): Promise<{ messageIds: string[] }> {
+  async finish(text: string, info: ReplyInfo): Promise<{ messageIds: string[]; shown: boolean }> {
     this.#start();
     this.out.write(`${text.slice(this.#printed)}\n`);
     this.#printed = text.length;
     if (info.inputTokens !== undefined) this.out.write(`  (${info.model}, ${info.inputTokens}+${info.outputTokens ?? 0} tokens)\n`);
-    return { messageIds: [] };
+    // Printed: shown, though no Discord message holds it.
+    return { messageIds: [], shown: true };
   }
 
   async fail(message: string): Promise<void> {
