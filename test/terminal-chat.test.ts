@@ -101,11 +101,15 @@ const promptTexts = (requests: RecordedRequest[]) =>
 describe('npm run chat', () => {
   it('answers every line on the terminal, keeps logs out of stdout, ignores Redis and the Discord limits, and memorizes', async () => {
     fake.next({ text: 'First answer.' }, { text: 'Second answer.' }, { text: 'Third answer.' });
-    const { stdout, stderr } = await chat(['--user', 'alice', '--wait-memory'], 'My sister is Wilhelmina.\nTell me about the harbour?\nAnd the sea?\n', {
-      REDIS_URL: redisUrl,
-      REPLIES_IN_QUEUE: 'true',
-      USAGE_USER_MESSAGES_PER_MINUTE: '1',
-    });
+    const { stdout, stderr } = await chat(
+      ['--user', 'alice', '--wait-memory'],
+      'My sister is Wilhelmina.\nTell me about the harbour?\nAnd the sea?\n',
+      {
+        REDIS_URL: redisUrl,
+        REPLIES_IN_QUEUE: 'true',
+        USAGE_USER_MESSAGES_PER_MINUTE: '1',
+      },
+    );
     expect(said(stdout)).toBe('Aria: Hi alice!\nAria: First answer.\nAria: Second answer.\nAria: Third answer.\n');
     // The logs went to stderr: the workers ran here, on the in-process queue.
     expect(stderr).toMatch(/"msg":"workers started"/);
