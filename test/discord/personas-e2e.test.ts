@@ -9,7 +9,12 @@ let harness: BotHarness;
 let discord: FakeDiscord;
 const em = () => harness.deps.database.orm.em.fork();
 const chats = () => harness.llm.requests.filter((r) => r.path === '/v1/chat/completions');
-const system = (index = -1) => String(chats().at(index)!.body.messages[0].content);
+/** The prompt's system parts (card, persona, lore: each is its own message, in SillyTavern's order), joined. */
+const system = (index = -1) =>
+  (chats().at(index)!.body.messages as { role: string; content: string }[])
+    .filter((m) => m.role === 'system')
+    .map((m) => String(m.content))
+    .join('\n\n');
 const lines = (index = -1) =>
   chats()
     .at(index)!
@@ -129,7 +134,8 @@ describe('/persona, through the fake Discord', () => {
     await sayAndWait(harness.alice, 'Hello Aria, any news?');
     expect(system()).toContain('A cheerful bard who greets Kestrel warmly.');
     expect(system()).toContain('Kestrel is a wandering ranger with a hawk, wary of Aria.');
-    expect(lines()).toContain('Kestrel: Hello Aria, any news?');
+    // One person in the conversation: ST sends their lines as written (names only in group chats), never as Alice.
+    expect(lines()).toEqual(expect.arrayContaining([expect.stringMatching(/^(Kestrel: )?Hello Aria, any news\?$/)]));
     expect(lines().join('\n')).not.toContain('Alice: Hello');
     // The stored message keeps its real author, with the persona as the speaker.
     const stored = await em().findOneOrFail(Message, { content: 'Hello Aria, any news?' }, { populate: ['author'] });
