@@ -247,6 +247,8 @@ describe('pictures in the conversation', () => {
     expect(size.width! * size.height!).toBeLessThanOrEqual(1_150_000);
     expect(last.content.at(-1)).toMatchObject({ type: 'text' });
     // Anthropic's rule: width × height / 750 tokens for the newest picture alone.
+    // The reply's Discord id is stored once the post is done, which the fake Discord may show first: wait for it.
+    await expect.poll(() => em().findOne(Message, { discordMessageId: reply.id }), { timeout: 30_000 }).toBeTruthy();
     const stored = await em().findOneOrFail(Message, { discordMessageId: reply.id });
     expect((stored.metadata as { promptTokens: number }).promptTokens).toBeGreaterThan((size.width! * size.height!) / 750);
   });
