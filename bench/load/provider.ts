@@ -42,9 +42,18 @@ export async function startPacedProvider(params: LoadParams, random: () => numbe
       tag,
       endsAt: request.at + chunks.length * chunkDelayMs,
       messageTags: new Set(prompt.match(/\bm\d+\b/g) ?? []),
-      speaker: /^You are ([^.\n]+)\./.exec(String(request.body?.messages?.[0]?.content ?? ''))?.[1],
+      speaker: speakerOf(String(request.body?.messages?.[0]?.content ?? '')),
     });
     return { chunks, chunkDelayMs };
   });
   return { server, calls };
+}
+
+/**
+ * Whom a prompt was written for, from its first message: SillyTavern's default main prompt ("Write Aria's next reply
+ * in a fictional chat …", src/chat/prompt-sections.ts) or a card's own "You are Aria." system prompt.
+ */
+function speakerOf(first: string): string | undefined {
+  const match = /^Write (.+?)'s next reply\b/.exec(first) ?? /^You are ([^.\n]+)\./.exec(first);
+  return match?.[1];
 }
