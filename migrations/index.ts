@@ -9,6 +9,7 @@ import { CONVERSATION_VISIBILITY_MIGRATION, ConversationVisibility } from './Mig
 import { MEMORY_FULL_TEXT_MIGRATION, MemoryFullText } from './Migration20261203171506_memory_full_text.js';
 import { PERSONAS_MIGRATION, Personas } from './Migration20261203171900_personas.js';
 import { MESSAGE_IMAGES_MIGRATION, MessageImages } from './Migration20261203171700_message_images.js';
+import { PERSON_NOTES_MIGRATION, PersonNotes } from './Migration20261203211500_person_notes.js';
 
 /**
  * Every migration, oldest first. They are listed here rather than found on
@@ -27,5 +28,6 @@ export function createMigrationsList(settings: SchemaSettings): MigrationObject[
     { name: MEMORY_FULL_TEXT_MIGRATION, class: MemoryFullText },
     { name: PERSONAS_MIGRATION, class: Personas },
     { name: MESSAGE_IMAGES_MIGRATION, class: MessageImages },
+    { name: PERSON_NOTES_MIGRATION, class: PersonNotes },
   ];
 }

@@ -13,6 +13,7 @@ const TABLES = [
   'llm_provider_instances',
   'message_images',
   'messages',
+  'person_notes',
   'persona_choices',
   'personas',
   'story_branches',
@@ -50,7 +51,7 @@ describe('migrations', () => {
   };
   const query = <T>(sql: string, params: unknown[] = []) => db.orm.em.execute<T[]>(sql, params);
   const tables = async () =>
-    (await query<{ name: string }>(`select tablename as name from pg_tables where schemaname = 'public' order by 1`))
+    (await query<{ name: string }>(`select tablename as name from pg_tables where schemaname = 'public' order by tablename collate "C"`))
       .map((row) => row.name)
       .filter((name) => name !== 'mikro_orm_migrations');
   const enums = async () =>
@@ -242,6 +243,29 @@ describe('migrations', () => {
     expect(await exists()).toBe(true);
     await revertThrough('Migration20261203171700_message_images');
     expect(await exists()).toBe(false);
+  });
+
+  it('keep notes about each person (gone with the person) and pinned messages, which the migration before removes again', async () => {
+    const [user] = await query<{ id: string }>(`insert into users (discord_id, username) values ('19000000000000002', 'n') returning id`);
+    const [character] = await query<{ id: string }>(
+      `insert into characters (name, personality_prompt, user_id) values ('Noted', 'x', ?) returning id`,
+      [user!.id],
+    );
+    await query(`insert into person_notes (user_id, character_id, content) values (?, ?, 'Has a sister, Ione.')`, [
+      user!.id,
+      character!.id,
+    ]);
+    await query(`delete from users where id = ?`, [user!.id]);
+    expect(await query(`select id from person_notes`)).toEqual([]);
+    const pinned = () =>
+      query<{ name: string }>(
+        `select column_name as name from information_schema.columns where table_name = 'messages' and column_name = 'pinned_at'
+         union all select indexname from pg_indexes where indexname = 'idx_messages_pinned'`,
+      );
+    expect((await pinned()).map((row) => row.name).sort()).toEqual(['idx_messages_pinned', 'pinned_at']);
+    await revertThrough('Migration20261203211500_person_notes');
+    expect((await tables()).includes('person_notes')).toBe(false);
+    expect(await pinned()).toEqual([]);
   });
 
   it('roll back cleanly and apply again', async () => {

@@ -7,6 +7,7 @@ import { ImportDocument } from './import-document.js';
 import { LlmProviderInstance } from './llm-provider-instance.js';
 import { Message } from './message.js';
 import { Persona, PersonaChoice } from './persona.js';
+import { PersonNote } from './person-note.js';
 import { MessageImage } from './message-image.js';
 import { StoryBranch } from './story-branch.js';
 import { User } from './user.js';
@@ -21,6 +22,7 @@ export * from './import-document.js';
 export * from './llm-provider-instance.js';
 export * from './message.js';
 export * from './persona.js';
+export * from './person-note.js';
 export * from './message-image.js';
 export * from './story-branch.js';
 export * from './user.js';
@@ -41,4 +43,5 @@ export const entities = [
   LlmProviderInstance,
   Persona,
   PersonaChoice,
+  PersonNote,
 ];

@@ -11,6 +11,11 @@ export const Message = defineEntity({
   tableName: 'messages',
   indexes: [
     { name: 'idx_messages_conversation_created', properties: ['conversation', 'createdAt'] },
+    // Pinned messages of a conversation (/memory pin).
+    {
+      name: 'idx_messages_pinned',
+      expression: `create index "idx_messages_pinned" on "messages" ("conversation_id") where "pinned_at" is not null`,
+    },
     // A person's usage: the replies they caused (metadata.spent.by), by time.
     {
       name: 'idx_messages_spent_by_created',
@@ -31,6 +36,8 @@ export const Message = defineEntity({
     tokensUsed: p.integer().nullable(),
     model: p.string().length(100).nullable(),
     metadata: jsonObject(),
+    /** Kept always in its conversation's prompt since then (/memory pin). */
+    pinnedAt: p.datetime().nullable(),
     createdAt: createdAt().index('idx_messages_created_at'),
   },
 });
