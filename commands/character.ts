@@ -163,17 +163,21 @@ export default {
     const actor = await actorOf(em, interaction);
     const character = await findUsableCharacter(em, actor, interaction.options.getString('character', true));
     if (sub === 'show') {
-      await interaction.reply({ embeds: [characterEmbed(character)], flags: MessageFlags.Ephemeral });
+      await interaction.reply({
+        embeds: [characterEmbed(character, await context.attachmentUrls.usable(character.avatarUrl))],
+        flags: MessageFlags.Ephemeral,
+      });
       return;
     }
     if (sub === 'export') {
       await interaction.deferReply({ flags: MessageFlags.Ephemeral });
       const fetcher = guardedFetch({ allowPrivate: context.config.secrets.allowPrivateEndpoints });
       const stored = await loadAvatar(context.config.database.dataDir, character.id);
+      const avatarUrl = stored ? undefined : await context.attachmentUrls.usable(character.avatarUrl);
       const avatar =
         stored ??
-        (character.avatarUrl
-          ? await download(character.avatarUrl, { maxBytes: CARD_LIMITS.fileBytes, timeoutMs: 15_000 }, fetcher).catch(() => undefined)
+        (avatarUrl
+          ? await download(avatarUrl, { maxBytes: CARD_LIMITS.fileBytes, timeoutMs: 15_000 }, fetcher).catch(() => undefined)
           : undefined);
       const png = exportCardPng(exportCardJson(await cardOf(em, character)), avatar && isPng(avatar) ? avatar : undefined);
       await interaction.editReply({

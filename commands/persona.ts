@@ -144,13 +144,18 @@ export default {
     if (sub === 'show' && !key) {
       const worn = await wornHere(context, interaction);
       if (!worn) throw new UserError('You wear no persona here. Pick one with /persona use.');
-      await interaction.reply({ embeds: [personaEmbed(worn, await wornIn(context, interaction, worn.id))], flags: MessageFlags.Ephemeral });
+      await interaction.reply({
+        embeds: [personaEmbed(worn, await wornIn(context, interaction, worn.id), await context.attachmentUrls.usable(worn.avatarUrl))],
+        flags: MessageFlags.Ephemeral,
+      });
       return;
     }
     const persona = await findPersona(em, user, key ?? '');
     if (sub === 'show') {
       await interaction.reply({
-        embeds: [personaEmbed(persona, await wornIn(context, interaction, persona.id))],
+        embeds: [
+          personaEmbed(persona, await wornIn(context, interaction, persona.id), await context.attachmentUrls.usable(persona.avatarUrl)),
+        ],
         flags: MessageFlags.Ephemeral,
       });
       return;

@@ -16,6 +16,7 @@ import { routeMessages } from './messages.js';
 import { replySinks } from './reply-sinks.js';
 import { startReplyWorkers } from './reply-worker.js';
 import { replyButtons } from './render/reply-buttons.js';
+import { AttachmentUrls } from './attachment-urls.js';
 import { WebhookCache } from './webhooks.js';
 
 export interface BotOptions {
@@ -51,7 +52,8 @@ export async function startBot(options: BotOptions): Promise<Client> {
     logger: deps.logger,
     locks: deps.locks,
   });
-  const context: CommandContext = { ...deps, rest: client.rest, webhooks, replyButtons };
+  const attachmentUrls = new AttachmentUrls({ rest: client.rest, logger: deps.logger });
+  const context: CommandContext = { ...deps, rest: client.rest, webhooks, attachmentUrls, replyButtons };
   client.once(Events.ClientReady, (ready) => {
     deps.logger.info({ user: ready.user.tag, guilds: ready.guilds.cache.size }, 'connected to Discord');
     // Reply jobs (when replies go through the queue) are taken once the application id is known, for the webhooks.

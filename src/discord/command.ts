@@ -13,12 +13,15 @@ import type { REST } from '@discordjs/rest';
 import type { APIActionRowComponent, APIComponentInMessageActionRow } from 'discord.js';
 import type { ReplyInfo } from '../chat/reply-sink.js';
 import type { Deps } from '../deps.js';
+import type { AttachmentUrls } from './attachment-urls.js';
 import type { WebhookCache } from './webhooks.js';
 
 /** What the Discord adapter adds to the process's dependencies. */
 export interface DiscordContext {
   rest: REST;
   webhooks: WebhookCache;
+  /** Avatar links that work now: Discord's signed attachment URLs are refreshed past their expiry. */
+  attachmentUrls: AttachmentUrls;
   /** Buttons under a finished character reply. */
   replyButtons: (info: ReplyInfo) => APIActionRowComponent<APIComponentInMessageActionRow>[];
 }

@@ -78,7 +78,7 @@ export async function repostAsPersona(
     body: {
       content: plan.text,
       username: webhookUsername(plan.persona.name),
-      avatar_url: plan.persona.avatarUrl ?? undefined,
+      avatar_url: await context.attachmentUrls.usable(plan.persona.avatarUrl),
       embeds: await replyEmbed(message),
       allowed_mentions: { parse: [] },
     },

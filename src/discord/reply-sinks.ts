@@ -22,6 +22,7 @@ export function replySinks(
       channelId: channel.id,
       parentChannelId: channel.parentId,
       speaker,
+      avatarUrl: (url) => context.attachmentUrls.usable(url),
       logger: context.logger,
       components: options.buttons === false ? undefined : context.replyButtons,
       onNoWebhook: options.onNoWebhook,

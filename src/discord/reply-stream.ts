@@ -16,6 +16,8 @@ export interface ReplyStreamOptions {
   /** For a thread: its parent channel, whose webhook posts into the thread. */
   parentChannelId?: string;
   speaker: Speaker;
+  /** The speaker's avatar as a link that works now (Discord's signed links expire); default: as stored. */
+  avatarUrl?: (url: string | null | undefined) => Promise<string | undefined>;
   logger: Logger;
   /** Buttons under the finished reply (regenerate, swipe, …). */
   components?: (info: ReplyInfo) => Row[];
@@ -184,7 +186,7 @@ export class DiscordReplyStream implements ReplySink {
         body: {
           content,
           username: webhookUsername(this.#options.speaker.name),
-          avatar_url: this.#options.speaker.avatarUrl ?? undefined,
+          avatar_url: await this.#avatarUrl(),
           components,
           allowed_mentions: { parse: [] },
         },
@@ -192,6 +194,11 @@ export class DiscordReplyStream implements ReplySink {
       })) as APIMessage;
       return message.id;
     });
+  }
+
+  async #avatarUrl(): Promise<string | undefined> {
+    const stored = this.#options.speaker.avatarUrl;
+    return this.#options.avatarUrl ? this.#options.avatarUrl(stored) : (stored ?? undefined);
   }
 
   async #edit(messageId: string, content: string, components: Row[]): Promise<void> {

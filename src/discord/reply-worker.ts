@@ -8,6 +8,7 @@ import type { DiscordContext } from './command.js';
 import { meteredJob } from '../metrics/jobs.js';
 import { replySinks } from './reply-sinks.js';
 import { replyButtons } from './render/reply-buttons.js';
+import { AttachmentUrls } from './attachment-urls.js';
 import { WebhookCache } from './webhooks.js';
 
 /**
@@ -67,5 +68,5 @@ export async function restOnlyDiscord(options: {
   const rest = new REST(options.apiUrl ? { api: options.apiUrl } : {}).setToken(options.token);
   const application = (await rest.get(Routes.currentApplication())) as APIApplication;
   const webhooks = new WebhookCache({ rest, applicationId: () => application.id, logger: options.logger, locks: options.locks });
-  return { rest, webhooks, replyButtons };
+  return { rest, webhooks, attachmentUrls: new AttachmentUrls({ rest, logger: options.logger }), replyButtons };
 }

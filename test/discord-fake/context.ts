@@ -1,3 +1,4 @@
+import type { FakeCdn } from './cdn.js';
 import type { FakeInteraction } from './interactions.js';
 import type { Json } from './payloads.js';
 import type { FakeStore } from './store.js';
@@ -19,6 +20,8 @@ export interface FakeContext {
   readonly timings: FakeTimings;
   /** Interactions by id (tokens are checked against them). */
   readonly interactions: Map<string, FakeInteraction>;
+  /** Signs attachment links and serves them until they expire, on a clock the test moves. */
+  readonly cdn: FakeCdn;
   /** `http://127.0.0.1:PORT`, for attachment URLs. */
   baseUrl(): string;
   /** Sends a gateway dispatch to every session (filtered by each session's intents) and records it. */

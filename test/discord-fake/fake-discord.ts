@@ -1,4 +1,5 @@
 import type { APIRole, APIUser } from 'discord-api-types/v10';
+import type { FakeCdn } from './cdn.js';
 import type { FakeContext } from './context.js';
 import type { FakeGateway, GatewayStats } from './gateway.js';
 import * as setup from './guild-setup.js';
@@ -25,6 +26,8 @@ export interface FakeDiscordOptions {
   rateLimits?: RateLimitMode;
   /** Intents the app is not approved for: IDENTIFY with them closes 4014. */
   disallowedIntents?: number;
+  /** How long an attachment link is signed for (Discord: about a day). */
+  attachmentTtlMs?: number;
 }
 
 export interface RecordedDispatch {
@@ -158,6 +161,14 @@ export class FakeDiscord extends UserActions {
     const webhook = this.store.webhook(webhookId);
     webhook.deleted = true;
     this.ctx.dispatch('WEBHOOKS_UPDATE', { guild_id: webhook.guildId, channel_id: webhook.channelId });
+  }
+
+  /**
+   * The CDN's clock, which signs attachment links and refuses them past their expiry: `set(time)`, `advance(ms)`,
+   * `reset()`. E.g. `set(Date.now() - 25 h)` before an upload makes its link one that expired an hour ago.
+   */
+  get cdnClock(): Pick<FakeCdn, 'now' | 'set' | 'advance' | 'reset'> {
+    return this.ctx.cdn;
   }
 
   // ── what happened ────────────────────────────────────────────────────────

@@ -165,6 +165,10 @@ export class FakeHttpServer {
   #serveAttachment(url: URL, response: ServerResponse): void {
     const id = url.pathname.split('/')[3] ?? '';
     const file = this.#deps.ctx.store.files.get(id);
+    if (file && !this.#deps.ctx.cdn.serves(url)) {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('This content is no longer available.');
+      return;
+    }
     if (!file) {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found');
       return;

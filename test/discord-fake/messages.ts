@@ -155,7 +155,7 @@ export function storeAttachment(
 ): APIAttachment {
   const id = ctx.store.ids.next();
   ctx.store.files.set(id, { data: file.data, contentType: file.contentType });
-  const url = `${ctx.baseUrl()}/attachments/${channelId}/${id}/${encodeURIComponent(file.filename)}`;
+  const url = ctx.cdn.sign(`${ctx.baseUrl()}/attachments/${channelId}/${id}/${encodeURIComponent(file.filename)}`);
   const size = pngSize(file.data);
   return {
     id,

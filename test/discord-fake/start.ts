@@ -1,3 +1,4 @@
+import { FakeCdn } from './cdn.js';
 import type { FakeContext } from './context.js';
 import { FakeDiscord, type FakeDiscordOptions, type RecordedDispatch } from './fake-discord.js';
 import { FakeGateway } from './gateway.js';
@@ -7,6 +8,7 @@ import { interactionRoutes } from './interaction-responses.js';
 import { guildCreatePayload, makeUser, type Json } from './payloads.js';
 import { RateLimiter } from './rate-limits.js';
 import { APPLICATION_FLAGS, appRoutes, gatewayUrl } from './routes-app.js';
+import { attachmentRoutes } from './routes-attachments.js';
 import { channelRoutes } from './routes-channels.js';
 import { commandRoutes } from './routes-commands.js';
 import { webhookRoutes } from './routes-webhooks.js';
@@ -39,6 +41,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       waitTimeoutMs: options.waitTimeoutMs ?? 5000,
     },
     interactions: new Map(),
+    cdn: new FakeCdn(options.attachmentTtlMs),
     baseUrl: () => `http://127.0.0.1:${http.port}`,
     dispatch: (t, d) => {
       dispatches.push({ t, d, at: Date.now() });
@@ -59,7 +62,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   const limiter = new RateLimiter(options.rateLimits);
   const http: FakeHttpServer = new FakeHttpServer({
     ctx,
-    routes: [...appRoutes, ...channelRoutes, ...webhookRoutes, ...interactionRoutes, ...commandRoutes],
+    routes: [...appRoutes, ...channelRoutes, ...webhookRoutes, ...interactionRoutes, ...commandRoutes, ...attachmentRoutes],
     limiter,
     token: () => token,
     requests,

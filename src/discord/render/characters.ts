@@ -9,13 +9,13 @@ function clip(text: string | null | undefined, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-/** The card of one character, as /character show renders it. */
-export function characterEmbed(character: ICharacter): EmbedBuilder {
+/** The card of one character, as /character show renders it; `avatarUrl`: the picture's link as it works now. */
+export function characterEmbed(character: ICharacter, avatarUrl: string | null | undefined = character.avatarUrl): EmbedBuilder {
   const config = character.config;
   return new EmbedBuilder()
     .setTitle(character.name)
     .setDescription(clip(character.personalityPrompt, 4000))
-    .setThumbnail(character.avatarUrl ?? null)
+    .setThumbnail(avatarUrl ?? null)
     .addFields(
       { name: 'Greeting', value: clip(character.greeting, 1000) },
       { name: 'Visibility', value: VISIBILITY_LABEL[character.visibility] ?? character.visibility, inline: true },

@@ -18,12 +18,16 @@ export function whereText(scope: PersonaScope, placeId: string): string {
   return scope === 'server' ? 'in this server' : `in <#${placeId}>`;
 }
 
-/** One persona, as /persona show renders it, with where it is worn. */
-export function personaEmbed(persona: IPersona, wornIn: string[] = []): EmbedBuilder {
+/** One persona, as /persona show renders it, with where it is worn; `avatarUrl`: the picture's link as it works now. */
+export function personaEmbed(
+  persona: IPersona,
+  wornIn: string[] = [],
+  avatarUrl: string | null | undefined = persona.avatarUrl,
+): EmbedBuilder {
   return new EmbedBuilder()
     .setTitle(persona.name)
     .setDescription(clip(persona.description, 4000))
-    .setThumbnail(persona.avatarUrl ?? null)
+    .setThumbnail(avatarUrl ?? null)
     .addFields(
       { name: 'Proxy tags', value: clip(persona.proxyTags.map((tag) => `\`${writeProxyTag(tag)}\``).join(', '), 1000), inline: true },
       { name: 'Worn', value: clip(wornIn.join(', '), 1000), inline: true },
