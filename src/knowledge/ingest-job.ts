@@ -85,7 +85,7 @@ export function ingestHandler(deps: IngestDeps) {
           processingInfo: { loreEntries: lore.length, durationMs: Date.now() - started },
         });
         await em.flush();
-        await queueLoreItems(deps.queue, lore);
+        await queueLoreItems(em, deps.queue, lore);
         await progress({ stage: 'done', embedded: 0, total: 0 });
         return { chunks: 0 };
       }

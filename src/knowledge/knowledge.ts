@@ -9,8 +9,9 @@ import type { JobQueue } from '../queue/job-queue.js';
 import { searchMemories, type MemoryHit } from '../memory/vector-store.js';
 import type { LoreEntry } from './types.js';
 import { isUuid } from '../core/uuid.js';
+import { queueIngest } from './ingest-queue.js';
 
-export const INGEST_QUEUE = 'ingest';
+export { INGEST_QUEUE, ingestJobId } from './ingest-queue.js';
 
 export interface KnowledgeLimits {
   /** Largest file accepted. */
@@ -29,10 +30,6 @@ export const DEFAULT_KNOWLEDGE_LIMITS: KnowledgeLimits = {
   maxInFlightPerGuild: 10,
   maxInFlightPerPerson: 4,
 };
-
-export function ingestJobId(knowledgeId: string): string {
-  return `ingest-${knowledgeId}`;
-}
 
 export function assertCanChangeKnowledge(actor: Actor, character: ICharacter): void {
   if (!canEdit(actor, character)) {
@@ -96,7 +93,7 @@ export async function addKnowledge(
     metadata: { url: input.url, ...(actor.guild ? { guild: actor.guild.id } : {}) },
   });
   await em.flush();
-  await queue.add(INGEST_QUEUE, { knowledgeId: knowledge.id }, { jobId: ingestJobId(knowledge.id), attempts: 3, backoffMs: 5000 });
+  await queueIngest(em, queue, [knowledge.id]);
   return knowledge as ICharacterKnowledge;
 }
 
@@ -135,7 +132,7 @@ export async function createLoreItems(
   assertCanChangeKnowledge(actor, character);
   const items = buildLoreItems(em, character, actor.user, entries);
   await em.flush();
-  await queueLoreItems(queue, items);
+  await queueLoreItems(em, queue, items);
   return items;
 }
 
@@ -167,19 +164,26 @@ export function buildLoreItems(
 }
 
 /** Queues the embedding of stored lore items (disabled and empty ones have none). */
-export async function queueLoreItems(queue: JobQueue, items: ICharacterKnowledge[]): Promise<void> {
-  for (const item of items) {
-    if (item.status === 'completed') continue;
-    await queue.add(INGEST_QUEUE, { knowledgeId: item.id }, { jobId: ingestJobId(item.id), attempts: 3, backoffMs: 5000 });
-  }
+export async function queueLoreItems(em: EntityManager, queue: JobQueue, items: ICharacterKnowledge[]): Promise<void> {
+  await queueIngest(
+    em,
+    queue,
+    items.filter((item) => item.status !== 'completed').map((item) => item.id),
+  );
 }
 
 /** Re-queues items left pending or processing (after a restart with in-process queues; harmless with Redis). */
 export async function requeueUnfinished(em: EntityManager, queue: JobQueue): Promise<number> {
-  const unfinished = await em.find(CharacterKnowledge, { status: { $in: ['pending', 'processing'] } }, { fields: ['id'] });
-  for (const item of unfinished) {
-    await queue.add(INGEST_QUEUE, { knowledgeId: item.id }, { jobId: ingestJobId(item.id), attempts: 3, backoffMs: 5000 });
-  }
+  const unfinished = await em.find(
+    CharacterKnowledge,
+    { status: { $in: ['pending', 'processing'] } },
+    { fields: ['id'], orderBy: { createdAt: 'asc' } },
+  );
+  await queueIngest(
+    em,
+    queue,
+    unfinished.map((item) => item.id),
+  );
   return unfinished.length;
 }
 

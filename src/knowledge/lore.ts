@@ -3,7 +3,8 @@ import type { Actor } from '../core/identity.js';
 import { CharacterKnowledge, type ICharacter, type ICharacterKnowledge, type ImportStatus } from '../db/entities/index.js';
 import { UserError } from '../errors.js';
 import type { JobQueue } from '../queue/job-queue.js';
-import { assertCanChangeKnowledge, createLoreItems, INGEST_QUEUE, ingestJobId, removeKnowledge } from './knowledge.js';
+import { queueIngest } from './ingest-queue.js';
+import { assertCanChangeKnowledge, createLoreItems, removeKnowledge } from './knowledge.js';
 import { compileKey, isRegexKey, MAX_REGEX_KEY_LENGTH } from './lore-keys.js';
 import type { LoreEntry } from './types.js';
 import { isUuid } from '../core/uuid.js';
@@ -130,7 +131,7 @@ export async function editLore(
   }
   await em.flush();
   if (embedNow) {
-    await queue.add(INGEST_QUEUE, { knowledgeId: row.id }, { jobId: `${ingestJobId(row.id)}-${Date.now()}`, attempts: 3, backoffMs: 5000 });
+    await queueIngest(em, queue, [row.id], { again: true });
   }
   return { id: row.id, name: row.name, entry };
 }

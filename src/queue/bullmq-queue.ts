@@ -4,6 +4,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../logger.js';
 import {
   checkJobId,
+  checkPriority,
   checkQueueName,
   DEFAULT_ATTEMPTS,
   DEFAULT_BACKOFF_MS,
@@ -71,6 +72,7 @@ export class BullmqJobQueue implements JobQueue {
       attempts: Math.max(1, options.attempts ?? DEFAULT_ATTEMPTS),
       backoff: { type: 'exponential', delay: Math.max(0, options.backoffMs ?? DEFAULT_BACKOFF_MS) },
       delay: options.delayMs && options.delayMs > 0 ? options.delayMs : undefined,
+      priority: checkPriority(options.priority) || undefined,
       removeOnComplete: KEEP_COMPLETED,
       removeOnFail: KEEP_FAILED,
     });

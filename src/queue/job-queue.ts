@@ -13,6 +13,14 @@ export interface JobOptions {
   backoffMs?: number;
   /** Wait this long before the first try. */
   delayMs?: number;
+  /**
+   * Lower runs sooner (1 to 2 097 151, as BullMQ counts). A job without one goes
+   * before every job with one; among jobs of equal priority the one added (or put
+   * back after a failed try) first runs first. Callers use it for fair shares: a
+   * job's priority is how many jobs its server already has, so one server's
+   * backlog waits behind another's first job.
+   */
+  priority?: number;
 }
 
 export interface JobContext {
@@ -84,6 +92,15 @@ export function checkJobId(id: string): string {
 /** Delay before the next try, after `attemptsMade` failed ones: base, 2 × base, 4 × base… */
 export function backoffDelay(baseMs: number, attemptsMade: number): number {
   return Math.round(baseMs * 2 ** (attemptsMade - 1));
+}
+
+/** BullMQ 6 takes priorities up to 2^21 − 1. */
+export const MAX_PRIORITY = 2 ** 21 - 1;
+
+/** 0 for none; otherwise a whole number from 1 to MAX_PRIORITY, the nearest to what was asked. */
+export function checkPriority(priority: number | undefined): number {
+  if (priority === undefined || !Number.isFinite(priority) || priority <= 0) return 0;
+  return Math.min(MAX_PRIORITY, Math.max(1, Math.round(priority)));
 }
 
 export function emptyCounts(): Record<JobStatus, number> {

@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import {
   backoffDelay,
   checkJobId,
+  checkPriority,
   checkQueueName,
   DEFAULT_ATTEMPTS,
   DEFAULT_BACKOFF_MS,
@@ -27,6 +28,8 @@ interface JobRecord {
   data: string;
   attempts: number;
   backoffMs: number;
+  /** 0 for none (runs first), else lower runs sooner. */
+  priority: number;
   status: JobStatus;
   attemptsMade: number;
   failedReason?: string;
@@ -43,7 +46,7 @@ interface QueueState {
   live: Map<string, JobRecord>;
   /** Completed and failed jobs, oldest first. */
   finished: Map<string, JobRecord>;
-  /** Waiting jobs in the order they run. */
+  /** Waiting jobs in the order they run: by priority, then in the order they became ready. */
   ready: JobRecord[];
   running: Set<Promise<void>>;
 }
@@ -76,6 +79,7 @@ export class MemoryJobQueue implements JobQueue {
       data: JSON.stringify(data === undefined ? {} : data),
       attempts: Math.max(1, options.attempts ?? DEFAULT_ATTEMPTS),
       backoffMs: Math.max(0, options.backoffMs ?? DEFAULT_BACKOFF_MS),
+      priority: checkPriority(options.priority),
       status: 'waiting',
       attemptsMade: 0,
       progress: '0',
@@ -142,7 +146,9 @@ export class MemoryJobQueue implements JobQueue {
 
   #enqueue(state: QueueState, job: JobRecord): void {
     job.status = 'waiting';
-    state.ready.push(job);
+    // After the last job of equal or higher priority, as BullMQ orders its prioritized set.
+    const after = state.ready.findLastIndex((other) => other.priority <= job.priority);
+    state.ready.splice(after + 1, 0, job);
     this.#pump(state);
   }
 

@@ -176,6 +176,41 @@ export function jobQueueContract(name: string, create: () => JobQueue): void {
       expect(peak).toBe(3);
     });
 
+    it('runs jobs by priority: none first, then lower numbers, equal ones in the order added', async () => {
+      const order: string[] = [];
+      const jobs: [string, number | undefined][] = [
+        ['p3', 3],
+        ['p1-first', 1],
+        ['none', undefined],
+        ['p2', 2],
+        ['p1-second', 1],
+        ['huge', 10 ** 9],
+      ];
+      for (const [id, priority] of jobs) await queue.add('ranked', { id }, { jobId: id, priority });
+      expect((await queue.counts('ranked')).waiting).toBe(6);
+      expect((await queue.getJob('ranked', 'p2'))?.status).toBe('waiting');
+      queue.process('ranked', async (data: { id: string }) => {
+        order.push(data.id);
+      });
+      await eventually(async () => expect((await queue.counts('ranked')).completed).toBe(6));
+      expect(order).toEqual(['none', 'p1-first', 'p1-second', 'p2', 'p3', 'huge']);
+    });
+
+    it('lets a job of higher priority added later pass the waiting ones while one runs', async () => {
+      const order: string[] = [];
+      const hold = gate();
+      queue.process('backlog', async (data: { id: string }) => {
+        order.push(data.id);
+        if (data.id === 'a1') await hold.wait;
+      });
+      for (let n = 1; n <= 4; n++) await queue.add('backlog', { id: `a${n}` }, { jobId: `a${n}`, priority: n });
+      await eventually(() => expect(order).toEqual(['a1']));
+      await queue.add('backlog', { id: 'b1' }, { jobId: 'b1', priority: 1 });
+      hold.open();
+      await eventually(async () => expect((await queue.counts('backlog')).completed).toBe(5));
+      expect(order).toEqual(['a1', 'b1', 'a2', 'a3', 'a4']);
+    });
+
     it('shows progress and the active status while a job runs', async () => {
       const hold = gate();
       queue.process('progress', async (_data, context) => {
