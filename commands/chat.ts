@@ -4,6 +4,7 @@ import { bindCharacter, findBinding, replyModeOf, unbindCharacter, type ReplyMod
 import { replyPressedIn } from '../src/chat/pressed-reply.js';
 import { chatStatus } from '../src/chat/status.js';
 import { actorOf, channelRefOf, placeOf } from '../src/discord/actor.js';
+import { nameWornIn } from '../src/discord/persona-options.js';
 import { autocompleteCharacters } from '../src/discord/character-options.js';
 import { parseCustomId, type Command } from '../src/discord/command.js';
 import { replySinks } from '../src/discord/reply-sinks.js';
@@ -47,7 +48,8 @@ export default {
       await interaction.reply({
         content: `**${character.name}** is here. ${mode === 'all' ? 'They answer every message.' : `Mention **${character.name}** or reply to them to talk.`}`,
       });
-      await context.responder.greet(conversation.id, interaction.user.displayName, replySinks(context, channel, { buttons: false }));
+      const user = await nameWornIn(context, interaction, channel, place);
+      await context.responder.greet(conversation.id, user, replySinks(context, channel, { buttons: false }));
       return;
     }
     if (sub === 'end') {

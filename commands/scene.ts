@@ -11,6 +11,7 @@ import {
 } from 'discord.js';
 import { findUsableCharacter, searchCharacters } from '../src/characters/characters.js';
 import { actorOf, channelRefOf, placeOf } from '../src/discord/actor.js';
+import { nameWornIn } from '../src/discord/persona-options.js';
 import type { Command, CommandContext } from '../src/discord/command.js';
 import { replySinks } from '../src/discord/reply-sinks.js';
 import { UserError } from '../src/errors.js';
@@ -153,7 +154,8 @@ export default {
       assertCharacterAllowed(character, place, await accessFor(em, actor), { allowNsfwDms: context.config.dms.allowNsfw });
       await addToScene(em, actor, scene, character);
       await interaction.reply(`**${character.name}** joins the scene.`);
-      await context.responder.greet(scene.conversation.id, interaction.user.displayName, sinks, character);
+      const user = await nameWornIn(context, interaction, channelRefOf(interaction.channel, threadId), place);
+      await context.responder.greet(scene.conversation.id, user, sinks, character);
       return;
     }
     if (sub === 'remove') {
@@ -247,7 +249,13 @@ async function start(interaction: ChatInputCommandInteraction, context: CommandC
   });
   await interaction.editReply(`The scene **${title}** has started in <#${thread.id}> with ${cast}.`);
   const sinks = replySinks(context, { id: thread.id, kind: 'thread', parentId: channel.id });
-  await context.responder.greet(scene.conversation.id, interaction.user.displayName, sinks, characters[0]);
+  const user = await nameWornIn(
+    context,
+    interaction,
+    { id: thread.id, parentId: channel.id },
+    placeOf(channel, channel.id, interaction.guildId),
+  );
+  await context.responder.greet(scene.conversation.id, user, sinks, characters[0]);
 }
 
 function settingsPatch(interaction: ChatInputCommandInteraction): Partial<SceneSettings> {

@@ -6,7 +6,7 @@ import type { ChatUsage } from '../llm/types.js';
 import { fillMacros } from './macros.js';
 import { personasIn } from '../personas/describe.js';
 import { buildPrompt, type BuiltPrompt, type HistoryEntry, type PromptMemory, type PromptPersona, type PromptPersonas } from './prompt.js';
-import { assemblePrompt } from './prompt-input.js';
+import { answeredLine, assemblePrompt } from './prompt-input.js';
 import type { ReplySink } from './reply-sink.js';
 import type { ModelResolver } from './responder.js';
 import { recall, type RetrievalOptions } from './retrieval.js';
@@ -73,7 +73,7 @@ export async function generate(
     deps.resolveModel({ actor: input.actor, character }),
   ]);
   // On the reply's own EntityManager: a fork would wait for the one connection of the embedded database.
-  const personas = withPersonaMacros(await personasIn(em, history), character.name);
+  const personas = withPersonaMacros(await personasIn(em, history, answeredLine(history, input.actor)), character.name);
   const summary = memoryOn && !input.since ? summaryOf(input.conversation) : undefined;
   const { promptInput, saveLoreState } = await assemblePrompt(em, {
     conversation: input.conversation,

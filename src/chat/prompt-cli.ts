@@ -10,7 +10,7 @@ import { summaryOf } from '../memory/summary.js';
 import { exitWith, startProcess } from '../process.js';
 import { HISTORY_FETCH_LIMIT, recentHistory } from './history.js';
 import { buildPrompt, type BuiltPrompt, type HistoryEntry, type PromptMemory } from './prompt.js';
-import { assemblePrompt } from './prompt-input.js';
+import { answeredLine, assemblePrompt } from './prompt-input.js';
 import { recall } from './retrieval.js';
 import { withPersonaMacros } from './generate.js';
 import { personasIn } from '../personas/describe.js';
@@ -106,7 +106,7 @@ export async function inspectPrompt(
     summary: summary ? { text: summary.text, upToAt: summary.upToAt ?? undefined } : undefined,
     dryRun: true,
   });
-  const personas = withPersonaMacros(await personasIn(em, history), character.name);
+  const personas = withPersonaMacros(await personasIn(em, history, answeredLine(history, actor)), character.name);
   const prompt = buildPrompt({ ...promptInput, personas });
   const lore = activated.map(
     (entry) =>

@@ -120,7 +120,7 @@ export function promptCharacter(character: ICharacter): PromptCharacter {
  */
 export function macroContext(history: HistoryEntry[], actor?: Actor, now?: Date): Omit<MacroContext, 'char'> {
   const people = history.filter((entry) => entry.role === 'user');
-  const answered = (actor ? people.findLast((entry) => entry.authorId === actor.user.id) : undefined) ?? people.at(-1);
+  const answered = answeredLine(history, actor);
   const user = answered?.speaker ?? actor?.user.username ?? 'User';
   const theirs = people.filter((entry) => (answered?.authorId ? entry.authorId === answered.authorId : entry.speaker === user));
   const context: Omit<MacroContext, 'char'> = {
@@ -131,6 +131,15 @@ export function macroContext(history: HistoryEntry[], actor?: Actor, now?: Date)
     previousUserMessageAt: theirs.at(-2)?.at,
   };
   return context;
+}
+
+/**
+ * The line of the person being answered ({{user}}): the newest by the person who asked for this reply, or, without
+ * one (or when they have no line here), the newest person's line. Their persona is {{user}}'s persona.
+ */
+export function answeredLine(history: HistoryEntry[], actor?: Actor): HistoryEntry | undefined {
+  const people = history.filter((entry) => entry.role === 'user');
+  return (actor ? people.findLast((entry) => entry.authorId === actor.user.id) : undefined) ?? people.at(-1);
 }
 
 function toPromptLore(entry: ActivatedLore): PromptLore {

@@ -1,4 +1,7 @@
-import type { AutocompleteInteraction } from 'discord.js';
+import type { AutocompleteInteraction, Interaction } from 'discord.js';
+import type { Place } from '../permissions/access.js';
+import { nsfwAllowed } from '../permissions/content.js';
+import { personaContext } from '../personas/choices.js';
 import { searchPersonas } from '../personas/personas.js';
 import { actorOf } from './actor.js';
 import type { CommandContext } from './command.js';
@@ -17,4 +20,24 @@ export async function autocompletePersonas(interaction: AutocompleteInteraction,
     ...(offerNone ? [{ name: 'none (be plain you)', value: NO_PERSONA }] : []),
     ...items.map((persona) => ({ name: persona.name.slice(0, 100), value: persona.id })),
   ]);
+}
+
+/**
+ * What a person is called where a character greets them: the persona they wear there (a thread's own choice first,
+ * then its parent channel's), else their Discord display name. It is {{user}} in the greeting, as in the
+ * replies to their messages.
+ */
+export async function nameWornIn(
+  context: CommandContext,
+  interaction: Interaction,
+  channel: { id: string; parentId?: string },
+  place: Place,
+): Promise<string> {
+  const em = context.database.orm.em.fork();
+  const worn = await personaContext(em, interaction.user.id, {
+    channelIds: [channel.id, ...(channel.parentId ? [channel.parentId] : [])],
+    guildId: interaction.guildId ?? undefined,
+    nsfwAllowed: nsfwAllowed(place, { allowNsfwDms: context.config.dms.allowNsfw }),
+  });
+  return worn.active?.name ?? interaction.user.displayName;
 }

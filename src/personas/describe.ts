@@ -2,13 +2,14 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { HistoryEntry, PromptPersonas } from '../chat/prompt.js';
 
 /**
- * The personas people speak as in `history`, each described once: the latest
- * speaker's is {{user}}'s (when they wear one), the others follow by when
- * they last spoke. Names are as the lines give them; descriptions are read as
+ * The personas people speak as in `history`, each described once: the one
+ * worn in `answered` (the line of the person being answered, as {{user}} is
+ * chosen; by default the newest person's line) is {{user}}'s, the others
+ * follow by when they last spoke. Names are as the lines give them; descriptions are read as
  * they are now. An NSFW persona is described only from messages written where
  * NSFW may run (the message says so).
  */
-export async function personasIn(em: EntityManager, history: HistoryEntry[]): Promise<PromptPersonas> {
+export async function personasIn(em: EntityManager, history: HistoryEntry[], answered?: HistoryEntry): Promise<PromptPersonas> {
   const latest = new Map<string, { name: string; nsfw: boolean }>();
   const userLines = history.filter((entry) => entry.role === 'user');
   for (let i = userLines.length - 1; i >= 0; i--) {
@@ -28,7 +29,7 @@ export async function personasIn(em: EntityManager, history: HistoryEntry[]): Pr
       .filter((row) => !row.is_nsfw || latest.get(row.id)!.nsfw)
       .map((row) => [row.id, { name: latest.get(row.id)!.name, description: row.description }]),
   );
-  const userPersonaId = userLines.at(-1)?.persona?.id;
+  const userPersonaId = (answered ?? userLines.at(-1))?.persona?.id;
   const user = userPersonaId ? described.get(userPersonaId) : undefined;
   const others = [...latest.keys()]
     .filter((id) => id !== userPersonaId)
