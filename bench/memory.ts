@@ -22,6 +22,7 @@ import { recentHistory } from '../src/chat/history.js';
 import { buildPrompt, type HistoryEntry, type PromptCharacter } from '../src/chat/prompt.js';
 import { Responder, type IncomingMessage } from '../src/chat/responder.js';
 import { DEFAULT_RETRIEVAL, defaultRetrieval, HASHING_RETRIEVAL, recall, type RetrievalOptions } from '../src/chat/retrieval.js';
+import { MEMORY_HEADINGS } from '../src/chat/prompt-memories.js';
 import { countTokens } from '../src/chat/tokens.js';
 import { loadConfig } from '../src/config.js';
 import { resolveActor } from '../src/core/identity.js';
@@ -58,16 +59,18 @@ import {
   tokenCost,
   type ProbeResult,
 } from './memory/measure.js';
+import { describeMiss, diagnose } from './memory/why.js';
 import { DEFAULT_SEED, generateScript, PEOPLE, type Fact, type MemoryScript, type PersonKey, type Probe } from './memory/script.js';
 
 const HASHING_DIMENSION = 384;
 /** Which embedders the bench runs, by default all of them (MiniLM only when cached). */
 const EMBEDDERS = ['hashing', 'use', 'minilm'];
 /** Each embedder runs once per retrieval mode: the options that differ from its defaults. */
-const MODES: Record<string, Partial<RetrievalOptions>> = { vector: { fullText: false }, hybrid: { fullText: true } };
-const DATABASE = 'dreamchat_bench_memory';
+export const MODES: Record<string, Partial<RetrievalOptions>> = { vector: { fullText: false }, hybrid: { fullText: true } };
+/** One database per embedder, left in place after the run (with DATABASE_URL) so bench/memory/why.ts can be read against it. */
+export const DATABASE = 'dreamchat_bench_memory';
 /** The Responder's default history (recentHistory limit). */
-const HISTORY_LIMIT = 60;
+export const HISTORY_LIMIT = 60;
 /** What buildPrompt gets: the model's context (the fallback for an unknown model) and the default max_tokens. */
 const BUDGET = { contextWindow: 8192, maxOutputTokens: 1024 };
 /** Every memory, ranked: for recall@k and the right memory's similarity. */
@@ -124,7 +127,7 @@ export default async function run(args: string[]): Promise<Record<string, unknow
 }
 
 /** The embedder of that name (each text embedded once per run), or why it cannot run here. */
-async function openEmbedder(name: string): Promise<Embedder | string> {
+export async function openEmbedder(name: string): Promise<Embedder | string> {
   if (name === 'hashing') return cachedEmbedder(new HashingEmbedder(HASHING_DIMENSION));
   if (name === 'use') return cachedEmbedder(new UseEmbedder());
   if (name !== 'minilm') throw new Error(`Unknown embedder ${name}: pick from ${EMBEDDERS.join(', ')}.`);
@@ -146,7 +149,7 @@ async function runWith(
   modeOptions: Partial<RetrievalOptions>,
 ): Promise<Record<string, unknown>> {
   const started = performance.now();
-  const database = await openDatabase(logger, embedder.dimension);
+  const database = await openDatabase(logger, embedder.dimension, `${DATABASE}_${embedder.id.split(/[^a-z]/)[0]}`);
   const { orm } = database;
   const fake = await startFakeOpenAI();
   let scripted = '';
@@ -195,7 +198,15 @@ async function runWith(
       // The probe is stored first so that recall can be measured with it as the latest message; then the
       // character answers the conversation as it stands (what onMessage does once it has stored a message).
       const { actor } = await responder.storeMessage(orm.em.fork(), conversation, message);
-      measured = await measureProbe(orm, embedder, { script, probe, character, conversation: conversation.id, retrieval, modeOptions });
+      measured = await measureProbe(orm, embedder, {
+        script,
+        probe,
+        character,
+        conversation: conversation.id,
+        userId: actor.user.id,
+        retrieval,
+        modeOptions,
+      });
       const replied = await responder.reply(conversation.id, actor, recordingSinks());
       if (replied === undefined) throw new Error(`Turn ${turn.index} (probe ${probe.id}) was not answered.`);
     } else {
@@ -253,6 +264,8 @@ async function runWith(
     `prompt tokens, every reply: ${JSON.stringify(figures.promptTokens.everyReply)}; on memories ≈ ${JSON.stringify(figures.promptTokens.everyReplyMemoriesApprox)}`,
   );
   console.log(TABLE_LEGEND);
+  for (const result of probeResults.filter((r) => !r.factInPrompt))
+    console.log(describeMiss(result.probe, result.why!, result.promptTokens));
   console.log('What if (k = 6 per kind; share of probes whose right memory is a candidate):');
   console.table(figures.whatIfK6);
   await queue.close();
@@ -262,7 +275,7 @@ async function runWith(
 }
 
 /** Ranks, default recall and the prompt for one probe, stored as the latest message. */
-async function measureProbe(
+export async function measureProbe(
   orm: MikroORM,
   embedder: Embedder,
   input: {
@@ -270,6 +283,8 @@ async function measureProbe(
     probe: Probe;
     character: ICharacter;
     conversation: string;
+    /** The asker (recall searches with their own words, as the Responder does). */
+    userId: string;
     /** What the Responder recalls with, and the mode's options, also applied when every memory is ranked. */
     retrieval: RetrievalOptions;
     modeOptions: Partial<RetrievalOptions>;
@@ -285,7 +300,7 @@ async function measureProbe(
       characterId: input.character.id,
       conversationId: input.conversation,
       recent,
-      userId: undefined,
+      userId: input.userId,
       options,
     });
   const rankAll = { ...RANK_ALL, ...input.modeOptions };
@@ -300,6 +315,15 @@ async function measureProbe(
       summary: summaryOf(conversation)?.text,
     });
   const built = prompt(memories);
+  const why = await diagnose(em, embedder, {
+    fact,
+    history,
+    userId: input.userId,
+    characterId: input.character.id,
+    conversationId: input.conversation,
+    recalled: memories,
+    built,
+  });
   const text = built.messages.map((message) => message.content).join('\n');
   const windowIds = new Set(built.includedHistory);
   const last3 = await ask(history, rankAll);
@@ -324,6 +348,7 @@ async function measureProbe(
     promptTokens: built.promptTokens,
     memoryTokens: built.promptTokens - prompt([]).promptTokens,
     memoriesInPrompt: built.includedMemories.length,
+    why,
   };
 }
 
@@ -358,17 +383,17 @@ async function ingestDocuments(
   return stored.length;
 }
 
-async function openDatabase(logger: Logger, dimension: number): Promise<{ orm: MikroORM; close(): Promise<void> }> {
+async function openDatabase(logger: Logger, dimension: number, name: string): Promise<{ orm: MikroORM; close(): Promise<void> }> {
   const serverUrl = process.env.DATABASE_URL;
   const embedded = serverUrl ? undefined : await startEmbeddedPostgres({ logger });
   let url = embedded?.url ?? serverUrl!;
   if (serverUrl) {
     const admin = await MikroORM.init(createOrmOptions({ clientUrl: serverUrl, embeddingDimension: dimension, poolSize: 1 }));
-    await admin.em.execute(`drop database if exists ${DATABASE} with (force)`, [], 'run');
-    await admin.em.execute(`create database ${DATABASE}`, [], 'run');
+    await admin.em.execute(`drop database if exists ${name} with (force)`, [], 'run');
+    await admin.em.execute(`create database ${name}`, [], 'run');
     await admin.close();
     const parsed = new URL(serverUrl);
-    parsed.pathname = `/${DATABASE}`;
+    parsed.pathname = `/${name}`;
     url = parsed.toString();
   }
   const orm = await MikroORM.init(createOrmOptions({ clientUrl: url, embeddingDimension: dimension, poolSize: embedded ? 1 : 4 }));
@@ -401,7 +426,7 @@ function factOf(script: MemoryScript, probe: Probe): Fact {
   return script.facts.find((fact) => fact.id === probe.factId)!;
 }
 
-function minSimilarities(embedder: { id: string }) {
+export function minSimilarities(embedder: { id: string }) {
   const options = defaultRetrieval(embedder);
   return { conversation: options.conversation.minSimilarity, knowledge: options.knowledge.minSimilarity };
 }
@@ -415,9 +440,12 @@ function isSummaryRequest(request: RecordedRequest): boolean {
   return String(request.body?.messages?.[0]?.content ?? '').startsWith('You keep the running summary');
 }
 
-/** Tokens of the memory part of a sent system prompt, from its first memory heading on. */
+/** Tokens of the memory parts of a sent prompt: the messages that open with a memory heading (prompt-memories.ts). */
 function memorySectionTokens(request: RecordedRequest): number {
-  const system = String(request.body?.messages?.[0]?.content ?? '');
-  const start = system.search(/\n\n(World information|Things you know|Things you remember from (earlier|other))[^\n]*:\n/);
-  return start < 0 ? 0 : countTokens(system.slice(start));
+  const headings = Object.values(MEMORY_HEADINGS).map((heading) => heading.split('{{')[0]!);
+  const messages = (request.body?.messages ?? []) as { content: unknown }[];
+  return messages
+    .map((message) => String(message.content ?? ''))
+    .filter((content) => headings.some((heading) => content.startsWith(heading)))
+    .reduce((sum, content) => sum + countTokens(content), 0);
 }

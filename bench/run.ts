@@ -12,6 +12,7 @@ const BENCHES: Record<string, () => Promise<{ default: (args: string[]) => Promi
   ingest: () => import('./ingest.js'),
   retrieval: () => import('./retrieval.js'),
   memory: () => import('./memory.js'),
+  'memory-replay': () => import('./memory-replay.js'),
   load: () => import('./load/index.js'),
 };
 

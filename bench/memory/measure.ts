@@ -7,6 +7,7 @@ import type { PromptMemory } from '../../src/chat/prompt.js';
 import type { Embedder } from '../../src/embeddings/embedder.js';
 import { percentile } from '../stats.js';
 import type { Fact, Probe } from './script.js';
+import type { Diagnosis } from './why.js';
 
 export const KS = [1, 3, 5, 10] as const;
 
@@ -51,6 +52,8 @@ export interface ProbeResult {
   promptTokens: number;
   memoryTokens: number;
   memoriesInPrompt: number;
+  /** Why it missed, or what it took (bench/memory/why.ts). */
+  why?: Diagnosis;
 }
 
 /** A memory is the right one when it holds the fact sentence and is of the fact's kind. */

@@ -37,10 +37,14 @@ export interface RetrievalOptions {
  * takes them best first until each kind's share of the memory budget is
  * used, so the threshold (the relevance floor), not k, decides how much is
  * recalled (issue 15: a fixed k of 6 left most of a 5,700-token allowance unused).
+ * An exchange is about 40 tokens, a knowledge chunk up to 384: 48 exchanges
+ * fill the conversation share of an 8k context's allowance (bench/memory: with
+ * 16, exchanges took 650 of the 1,700 tokens theirs, and the right one ranked
+ * 13th to 20th was left out), 16 chunks the knowledge share.
  */
 export const DEFAULT_RETRIEVAL: RetrievalOptions = {
   knowledge: { k: 16, minSimilarity: 0.2 },
-  conversation: { k: 16, minSimilarity: 0.2 },
+  conversation: { k: 48, minSimilarity: 0.2 },
   other: { k: 8, minSimilarity: 0.3 },
 };
 
@@ -50,9 +54,16 @@ export const DEFAULT_RETRIEVAL: RetrievalOptions = {
  */
 export const HASHING_RETRIEVAL: RetrievalOptions = {
   knowledge: { k: 16, minSimilarity: 0.08 },
-  conversation: { k: 16, minSimilarity: 0.08 },
+  conversation: { k: 48, minSimilarity: 0.08 },
   other: { k: 8, minSimilarity: 0.12 },
 };
+
+/**
+ * An exchange in which the people only asked holds at most what the character answered: its fused score counts
+ * this much, so the exchange that told the fact comes first (bench/memory: "What does my father do?" answered
+ * "let me think" outranked the exchange that said it, for every later question worded like it).
+ */
+const ASKED_WEIGHT = 0.5;
 
 /** A word match ranked below this share of the best one's rank is noise (one common word shared). */
 const WORD_RANK_FLOOR = 0.3;
@@ -113,6 +124,11 @@ export async function recall(em: EntityManager, embedder: Embedder, input: Recal
     const best = words[0]?.rank ?? 0;
     const matched = words.filter((hit) => hit.rank >= best * WORD_RANK_FLOOR);
     return fuseRanks<MemoryHit>([close, matched])
+      .map(({ item, score }) => ({
+        item,
+        score: item.memoryType === 'conversation' && onlyAsked(item.content) ? score * ASKED_WEIGHT : score,
+      }))
+      .sort((a, b) => b.score - a.score)
       .map(({ item }) => item)
       .filter(fresh)
       .slice(0, source.k);
@@ -207,4 +223,17 @@ function lastMessage(meta: Partial<ConversationMemoryMetadata>): MessageRef | un
   const last = meta.discordMessageIds?.at(-1);
   if (!last || !meta.channelId) return undefined;
   return { ...(meta.guildId ? { guildId: meta.guildId } : {}), channelId: meta.channelId, messageId: last };
+}
+
+/** An exchange in which the people only asked: every sentence of every line before the reply is a question. */
+export function onlyAsked(content: string): boolean {
+  const lines = content.split('\n').filter((line) => line.trim());
+  if (lines.length < 2) return false;
+  return lines.slice(0, -1).every((line) =>
+    line
+      .replace(/^[^:\n]{1,80}:\s/, '')
+      .trim()
+      .split(/(?<=[.!?…])\s+/)
+      .every((sentence) => /\?\W*$/.test(sentence)),
+  );
 }
