@@ -57,6 +57,7 @@ const schema = z.object({
   HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(25_000),
   SCENE_DEBOUNCE_MS: z.coerce.number().int().min(0).max(60_000).default(1500),
+  NOTES_DELAY_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   USAGE_USER_MESSAGES_PER_MINUTE: z.coerce.number().int().min(0).default(20),
   USAGE_USER_TOKENS_PER_DAY: z.coerce.number().int().min(0).default(500_000),
   USAGE_SERVER_MESSAGES_PER_MINUTE: z.coerce.number().int().min(0).default(0),
@@ -136,6 +137,8 @@ export interface Config {
   /** On SIGTERM, how long running replies and jobs may take to finish before the process exits anyway. */
   readonly shutdownGraceMs: number;
   readonly sceneDebounceMs: number;
+  /** How long after a reply the character takes notes about the person (one model call reads the burst of exchanges). */
+  readonly notesDelayMs: number;
   /** Reply limits (0 = unlimited) and the model/tokens footer under replies. */
   readonly usage: {
     readonly limits: {
@@ -209,6 +212,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     healthHost: e.HEALTH_HOST,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     sceneDebounceMs: e.SCENE_DEBOUNCE_MS,
+    notesDelayMs: e.NOTES_DELAY_MS,
     usage: {
       limits: {
         userMessagesPerMinute: e.USAGE_USER_MESSAGES_PER_MINUTE,

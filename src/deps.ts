@@ -17,6 +17,7 @@ import { createUsageBudget } from './usage/create-budget.js';
 import { INGEST_QUEUE } from './knowledge/knowledge.js';
 import { MEMORIZE_QUEUE } from './memory/memorize.js';
 import { SUMMARIZE_QUEUE } from './memory/summary.js';
+import { NOTES_QUEUE } from './memory/notes-job.js';
 import { Metrics } from './metrics/metrics.js';
 import { InstrumentedResponder } from './metrics/responder.js';
 import { guardedFetch } from './llm/endpoint-guard.js';
@@ -74,7 +75,7 @@ export async function createDeps(config: Config, logger: Logger): Promise<OwnedD
   const locks = createLocks({ redisUrl, prefix });
   const drafts = createReplyDrafts({ redisUrl, prefix });
   const metrics = new Metrics();
-  metrics.watchQueues(queue, [REPLY_QUEUE, INGEST_QUEUE, MEMORIZE_QUEUE, SUMMARIZE_QUEUE]);
+  metrics.watchQueues(queue, [REPLY_QUEUE, INGEST_QUEUE, MEMORIZE_QUEUE, SUMMARIZE_QUEUE, NOTES_QUEUE]);
   const providers = new ProviderRegistry({ config, secrets });
   const resolveModel: ModelResolver = (request) => providers.resolve(database.orm.em.fork(), request);
   const usage = createUsageBudget(config, logger, database.orm);
@@ -95,6 +96,7 @@ export async function createDeps(config: Config, logger: Logger): Promise<OwnedD
     metrics,
     budget: usage.budget,
     images,
+    notesDelayMs: config.notesDelayMs,
     dispatch: config.repliesInQueue ? dispatchReplies(queue) : undefined,
   });
   const scenes = new SceneDirector({ orm: database.orm, responder, resolveModel, logger, drafts, debounceMs: config.sceneDebounceMs });

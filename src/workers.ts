@@ -6,6 +6,7 @@ import { INGEST_QUEUE, requeueUnfinished } from './knowledge/knowledge.js';
 import { guardedFetch } from './llm/endpoint-guard.js';
 import { MEMORIZE_QUEUE, memorizeHandler, requeueUnmemorized } from './memory/memorize.js';
 import { SUMMARIZE_QUEUE, summarizeHandler } from './memory/summary.js';
+import { NOTES_QUEUE, notesHandler } from './memory/notes-job.js';
 import { meteredEmbedder, meteredIngest, meteredJob } from './metrics/jobs.js';
 
 /** Limits for knowledge files; the README lists them. */
@@ -47,6 +48,12 @@ export async function startWorkers(deps: Deps): Promise<void> {
   deps.queue.process(
     SUMMARIZE_QUEUE,
     meteredJob(metrics, SUMMARIZE_QUEUE, summarizeHandler({ orm: deps.database.orm, resolveModel: deps.resolveModel })),
+    { concurrency: 1 },
+  );
+  // One at a time: a job reads every exchange of its person not read yet, so two at once would read the same.
+  deps.queue.process(
+    NOTES_QUEUE,
+    meteredJob(metrics, NOTES_QUEUE, notesHandler({ orm: deps.database.orm, resolveModel: deps.resolveModel })),
     { concurrency: 1 },
   );
   const requeued = await requeueUnfinished(deps.database.orm.em.fork(), deps.queue);

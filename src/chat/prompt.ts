@@ -157,6 +157,24 @@ export interface PromptInput {
   personas?: PromptPersonas;
   /** Said after the post-history instructions (a continuation request). */
   finalInstruction?: string;
+  /** The character's notes about the person answered (src/memory/notes.ts), newest first: always in, within NOTES_TOKENS. */
+  notes?: PromptNote[];
+  /** Messages pinned in this conversation (/memory pin), oldest first: always in unless the history shows them. */
+  pins?: PromptPin[];
+}
+
+/** A durable fact about the person answered; `persona` is who they played when they said it. */
+export interface PromptNote {
+  id: string;
+  content: string;
+  persona?: string;
+}
+
+/** A pinned message: its stored id (left out when the history holds it), who said it and what. */
+export interface PromptPin {
+  id: string;
+  speaker: string;
+  content: string;
 }
 
 /** A message of the built prompt with the section it belongs to and what it costs. */
@@ -182,6 +200,9 @@ export interface BuiltPrompt {
   memories: PromptMemory[];
   /** The lore entries that made it in. */
   lore: PromptLore[];
+  /** Ids of the notes and pinned messages that made it in. */
+  includedNotes: string[];
+  includedPins: string[];
   droppedHistory: number;
   droppedMemories: number;
 }
@@ -189,6 +210,11 @@ export interface BuiltPrompt {
 export class PromptTooLargeError extends Error {
   override name = 'PromptTooLargeError';
 }
+
+/** Notes about the person take at most this many tokens (and an eighth of what is left after the fixed parts). */
+export const NOTES_TOKENS = 300;
+/** Pinned messages take at most this many tokens (and a sixth of what is left). */
+export const PINS_TOKENS = 800;
 
 export const MEMORY_SHARES: Record<MemoryKind, number> = { lore: 0, knowledge: 0.4, conversation: 0.35, other: 0.25 };
 const DEFAULT_MIN_OUTPUT = 256;
@@ -290,6 +316,20 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
   const summaryPart = summaryText && cost(summaryText) <= available / 4 ? part('summary', summaryText) : undefined;
   available -= summaryPart?.tokens ?? 0;
 
+  // Notes about the person and pinned messages: always in, newest notes first, each whole, within small budgets.
+  const notes = fitLines(
+    (input.notes ?? []).map((note) => ({ id: note.id, line: `- ${noteLine(note)}` })),
+    Math.min(NOTES_TOKENS, available / 8),
+    fill(NOTES_HEADING),
+  );
+  available -= notes.tokens;
+  const pinsReserved = fitLines(
+    (input.pins ?? []).map((pin) => ({ id: pin.id, line: `- ${pin.speaker}: ${pin.content.trim()}` })),
+    Math.min(PINS_TOKENS, available / 6),
+    fill(PINS_HEADING),
+  );
+  available -= pinsReserved.tokens;
+
   // History, newest first; messages after the summary's end may use the memory share too.
   const memoryShare = Math.floor(available * (budget.memoryShare ?? 0.35));
   const historyBudget = available - memoryShare;
@@ -306,6 +346,14 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
     kept.unshift({ entry, message, tokens });
   }
   available -= used;
+  // A pinned message the history shows is not repeated; what it took goes to the examples and memories.
+  const inWindow = new Set(kept.map((item) => item.entry.id));
+  const pins = fitLines(
+    pinsReserved.items.filter((item) => !inWindow.has(item.id)),
+    pinsReserved.tokens,
+    fill(PINS_HEADING),
+  );
+  available += pinsReserved.tokens - pins.tokens;
 
   // Examples, block by block, in what the history left of its own budget (and the lore meant for them).
   const examples: PromptPart[] = [];
@@ -349,7 +397,16 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
     return [part(`memories: ${kind}`, `${heading(kind)}\n${chosen.map((memory) => `- ${fill(memory.content)}`).join('\n')}`)!];
   });
 
-  head.push(...[fixedBefore[0], summaryPart, ...memoryParts, ...fixedBefore.slice(1)].filter((p): p is PromptPart => Boolean(p)));
+  head.push(
+    ...[
+      fixedBefore[0],
+      summaryPart,
+      part('notes', notes.text),
+      part('pinned messages', pins.text),
+      ...memoryParts,
+      ...fixedBefore.slice(1),
+    ].filter((p): p is PromptPart => Boolean(p)),
+  );
   const historyMessages = injectAtDepth(
     kept.map((item) => item.message),
     injections,
@@ -370,9 +427,39 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
     includedMemories: picked.memories.map((memory) => memory.id),
     memories: picked.memories,
     lore,
+    includedNotes: notes.items.map((item) => item.id),
+    includedPins: pins.items.map((item) => item.id),
     droppedHistory: input.history.length - kept.length,
     droppedMemories: input.memories.length - picked.memories.length,
   };
+}
+
+/** The heading of the notes about the person answered, and of the pinned messages. */
+export const NOTES_HEADING = 'What {{char}} knows about {{user}}:';
+export const PINS_HEADING = 'Pinned messages:';
+
+/** A note as one line: who the person played when they said it, unless the note says so itself. */
+function noteLine(note: PromptNote): string {
+  const content = note.content.trim();
+  if (!note.persona || content.toLowerCase().startsWith(`as ${note.persona.toLowerCase()}`)) return content;
+  return `(as ${note.persona}) ${content}`;
+}
+
+/** The lines that fit `limit` tokens under a heading, in order (each whole; one too long is skipped), and their cost. */
+function fitLines<T extends { id: string; line: string }>(
+  items: T[],
+  limit: number,
+  heading: string,
+): { items: T[]; text: string; tokens: number } {
+  const chosen: T[] = [];
+  let tokens = 0;
+  for (const item of items) {
+    const next = cost([heading, ...chosen.map((c) => c.line), item.line].join('\n'));
+    if (next > limit) continue;
+    chosen.push(item);
+    tokens = next;
+  }
+  return { items: chosen, text: chosen.length ? [heading, ...chosen.map((c) => c.line)].join('\n') : '', tokens };
 }
 
 /** The other people and characters in the history (not the character itself, not {{user}}), first seen first. */

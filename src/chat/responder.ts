@@ -10,6 +10,7 @@ import { accessOf } from '../permissions/guild-settings.js';
 import type { ChatProvider } from '../llm/types.js';
 import { queueMemorize } from '../memory/memorize.js';
 import { queueSummarize } from '../memory/summary.js';
+import { DEFAULT_NOTES_DELAY_MS, queueNotes } from '../memory/notes-job.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import { findBinding, noteVisibility, replyModeOf } from './conversations.js';
 import { generate, type Generation } from './generate.js';
@@ -82,6 +83,8 @@ export interface ResponderDeps {
   queue?: JobQueue;
   historyLimit?: number;
   retrieval?: RetrievalOptions;
+  /** How long after a reply its notes job runs (one model call then reads the burst of exchanges); default 30 s. */
+  notesDelayMs?: number;
   /** Images posted in conversations; none: they are left out. */
   images?: MessageImages;
   /** Told about every reply attempt (metrics); must not throw. */
@@ -419,6 +422,10 @@ export class Responder {
     if (!this.#deps.queue) return;
     await queueMemorize(this.#deps.queue, reply).catch((error: unknown) =>
       this.#deps.logger.warn({ err: error, message: reply.id }, 'could not queue a memory'),
+    );
+    // Notes about the person: a lost job is made up by the next one (it reads every exchange not read yet).
+    await queueNotes(this.#deps.queue, reply, this.#deps.notesDelayMs ?? DEFAULT_NOTES_DELAY_MS).catch((error: unknown) =>
+      this.#deps.logger.warn({ err: error, message: reply.id }, 'could not queue note-taking'),
     );
   }
 

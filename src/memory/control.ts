@@ -68,6 +68,13 @@ export async function forget(
       [conversation.id, pgArray(ids), pgArray(ids)],
       'run',
     );
+    // Notes about a person go with any message they came from (all of this conversation's, when forgetting everything).
+    await tx.execute(
+      `delete from person_notes where conversation_id = ? and (jsonb_exists_any(message_ids, ?::text[]) or ?)`,
+      [conversation.id, pgArray(ids), 'everything' in range],
+      'run',
+    );
+    // A pinned message is unpinned by being deleted (messages.pinned_at).
     await tx.nativeDelete(Message, { id: { $in: ids } });
     const summary = summaryOf(await freshSettings(tx, conversation.id));
     const oldest = Math.min(...doomed.map((message) => message.createdAt.getTime()));
@@ -140,6 +147,13 @@ export async function deleteUserData(em: EntityManager, userId: string): Promise
     const memories = await tx.execute<{ affectedRows: number }>(
       `delete from vector_memories where user_id = ?
           or (memory_type = 'conversation' and jsonb_exists(metadata->'userIds', ?))`,
+      [userId, userId],
+      'run',
+    );
+    // Notes about them, and notes about others that came from their messages.
+    await tx.execute(
+      `delete from person_notes where user_id = ?
+          or jsonb_exists_any(message_ids, array(select id::text from messages where author_id = ?))`,
       [userId, userId],
       'run',
     );

@@ -174,7 +174,7 @@ export function isMemoryPaused(conversation: Pick<IConversation, 'settings'>): b
 }
 
 /** The reply and the messages since its character last spoke (at most EXCHANGE_MESSAGES), oldest first. */
-async function exchangeOf(em: EntityManager, reply: IMessage): Promise<IMessage[]> {
+export async function exchangeOf(em: EntityManager, reply: IMessage): Promise<IMessage[]> {
   const before = (await em.find(
     Message,
     { conversation: reply.conversation.id, createdAt: { $lte: reply.createdAt }, id: { $ne: reply.id } },
