@@ -49,7 +49,7 @@ export default {
         content: `**${character.name}** is here. ${mode === 'all' ? 'They answer every message.' : `Mention **${character.name}** or reply to them to talk.`}`,
       });
       const user = await nameWornIn(context, interaction, channel, place);
-      await context.responder.greet(conversation.id, user, replySinks(context, channel, { buttons: false }));
+      await context.responder.greet(conversation.id, user, replySinks(context, channel));
       return;
     }
     if (sub === 'end') {

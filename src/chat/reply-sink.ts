@@ -21,6 +21,8 @@ export interface ReplyInfo {
   /** The stored message id (for buttons: regenerate, swipe, sources). */
   messageId: string;
   model: string;
+  /** A character's greeting: its versions are the card's greetings, nothing to regenerate or continue. */
+  greeting?: boolean;
   inputTokens?: number;
   outputTokens?: number;
   /** 1-based position of this alternative among the reply's alternatives, and how many there are. */

@@ -15,6 +15,7 @@ import type { JobQueue } from '../queue/job-queue.js';
 import { findBinding, noteVisibility, replyModeOf } from './conversations.js';
 import { generate, type Generation } from './generate.js';
 import { HISTORY_FETCH_LIMIT, historyBefore, recentHistory, storeUserMessage } from './history.js';
+import { greetingsOf } from './greetings.js';
 import { fillMacros } from './macros.js';
 import { mentionsName } from './mentions.js';
 import { explainFailure } from './failure.js';
@@ -189,25 +190,44 @@ export class Responder {
 
   /**
    * The greeting of the bound character (or, in a scene, of `as`), posted and stored as its line in the conversation.
-   * Throws a UserError saying so when it could not be posted.
+   * A card's other greetings are stored as versions of it to swipe through (◀ ▶); the one chosen is what the history
+   * keeps. Throws a UserError saying so when it could not be posted.
    */
   async greet(conversationId: string, userName: string, sinks: SinkFactory, as?: ICharacter): Promise<void> {
     const em = this.#deps.orm.em.fork();
     const found = await loadConversation(em, conversationId);
     const { conversation } = found;
     const character = as ?? found.character;
-    if (!character?.greeting?.trim()) return;
-    const text = fillMacros(character.greeting, { char: character.name, user: userName });
+    if (!character) return;
+    const texts = greetingsOf(character, { group: as !== undefined }).map((greeting) =>
+      fillMacros(greeting, { char: character.name, user: userName }),
+    );
+    const text = texts[0];
+    if (!text?.trim()) return;
     const greeting = em.create(Message, { conversation, role: 'assistant', content: text, character, metadata: { greeting: true } });
+    if (texts.length > 1) {
+      texts.forEach((content, branchOrder) =>
+        em.create(StoryBranch, {
+          conversation,
+          message: greeting,
+          content,
+          branchOrder,
+          isSelected: branchOrder === 0,
+          generationParams: {},
+        }),
+      );
+    }
     await em.flush();
     const shown = await sinks(speakerOf(character)).finish(text, {
       messageId: greeting.id,
       model: 'greeting',
-      alternative: { index: 1, count: 1 },
+      greeting: true,
+      alternative: { index: 1, count: texts.length },
     });
     if (!(shown.shown ?? shown.messageIds.length > 0)) {
       // Nothing reached the channel (the sink logged why): the greeting is not part of the conversation, and the
       // person who brought the character in is told, rather than left looking at "is here" and silence.
+      await em.nativeDelete(StoryBranch, { message: greeting.id });
       await em.remove(greeting).flush();
       throw new UserError(
         `${character.name}'s greeting could not be posted here, so it was left out. ${character.name} still answers messages. ` +
@@ -363,9 +383,11 @@ export class Responder {
     const sources = (branches[next]!.generationParams as { sources?: ReplySource[] } | null)?.sources;
     if (sources) reply.metadata = { ...reply.metadata, sources };
     await em.flush();
+    const greeting = Boolean((reply.metadata as { greeting?: boolean }).greeting);
     const shown = await sinks(speakerOf(character), shownIds(reply)).finish(reply.content, {
       messageId: reply.id,
-      model: reply.model ?? '',
+      model: greeting ? 'greeting' : (reply.model ?? ''),
+      ...(greeting ? { greeting } : {}),
       alternative: { index: next + 1, count: branches.length },
       sources:
         ((reply.metadata as { sources?: unknown[] }).sources ?? []).length +

@@ -25,8 +25,10 @@ afterAll(async () => {
   await harness?.close();
 });
 
-async function importCard(card: Record<string, unknown>, picture: Buffer, channelId = channel.id) {
-  const png = exportCardPng({ spec: 'chara_card_v2', spec_version: '2.0', data: card }, picture);
+async function importCard(card: Record<string, unknown>, picture: Buffer = placeholderPng(8), channelId = channel.id) {
+  const spec =
+    'group_only_greetings' in card ? { spec: 'chara_card_v3', spec_version: '3.0' } : { spec: 'chara_card_v2', spec_version: '2.0' };
+  const png = exportCardPng({ ...spec, data: card }, picture);
   const command = discord.slashCommand({
     name: 'character',
     subcommand: 'import',
@@ -78,6 +80,92 @@ describe('avatars that last', () => {
     const reply = await discord.waitForMessage(channel.id, (m) => Boolean(m.webhook_id) && m.content === 'What do you want?', 15_000);
     expect(reply.fake.avatarUrl).toBe(posted);
     expect(refreshCalls().length).toBe(refreshesBefore + 1);
+    await discord.slashCommand({ name: 'chat', subcommand: 'end', userId: alice, channelId: channel.id }).waitForResponse();
+  });
+});
+
+const chats = () => llm.requests.filter((r) => r.path === '/v1/chat/completions');
+const promptText = (request: (typeof llm.requests)[number]) =>
+  request.body.messages
+    .map((m: { content: unknown }) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content)))
+    .join('\n');
+const componentIds = (message: { components?: unknown }) => JSON.stringify(message.components ?? []);
+
+describe('greetings', () => {
+  it('offers a card’s alternate greetings as ◀ ▶ versions of the greeting, and the one chosen is what the character remembers', async () => {
+    await importCard({
+      name: 'Mira',
+      description: 'A ferry captain.',
+      first_mes: 'Welcome aboard, {{user}}.',
+      alternate_greetings: ['The ferry is late again, {{user}}.', 'Storm coming. Hold on.'],
+    });
+    await discord
+      .slashCommand({
+        name: 'chat',
+        subcommand: 'start',
+        options: { character: 'Mira', answers: 'all' },
+        userId: alice,
+        channelId: channel.id,
+      })
+      .waitForResponse();
+    const greeting = await discord.waitForMessage(
+      channel.id,
+      (m) => Boolean(m.webhook_id) && m.content === 'Welcome aboard, Alice.',
+      15_000,
+    );
+    expect(componentIds(greeting)).toContain('1/3');
+    expect(componentIds(greeting)).not.toContain('chat:regenerate');
+    const swipe = /"(chat:swipe:[^"]+:1)"/.exec(componentIds(greeting))![1]!;
+    discord.pressButton(greeting.id, swipe, alice);
+    await expect.poll(() => discord.message(greeting.id)?.content, { timeout: 15_000 }).toBe('The ferry is late again, Alice.');
+    expect(componentIds(discord.message(greeting.id)!)).toContain('2/3');
+
+    const before = chats().length;
+    llm.next({ text: 'Aye, late as ever.' });
+    discord.userSays(channel.id, alice, 'Why is it late?');
+    await expect.poll(() => chats().length, { timeout: 15_000 }).toBeGreaterThan(before);
+    const prompt = promptText(chats().at(-1)!);
+    expect(prompt).toContain('The ferry is late again, Alice.');
+    expect(prompt).not.toContain('Welcome aboard, Alice.');
+    await discord.waitForMessage(channel.id, (m) => Boolean(m.webhook_id) && m.content === 'Aye, late as ever.', 15_000);
+    await discord.slashCommand({ name: 'chat', subcommand: 'end', userId: alice, channelId: channel.id }).waitForResponse();
+  });
+
+  // SillyTavern uses group-only greetings only in group chats: public/scripts/group-chats.js getFirstCharacterMessage
+  // picks a member's first message from first_mes + alternate_greetings, and the official Group Greetings extension
+  // (SillyTavern/Extension-GroupGreetings, src/handlers/greetingHandler.js, reading data.group_only_greetings) replaces
+  // it with one of the group greetings there; a one-to-one chat (script.js getFirstMessage) never uses them.
+  it('opens a scene with the card’s group-only greetings, and a one-to-one chat without them', async () => {
+    await importCard({
+      name: 'Tobin',
+      description: 'An innkeeper.',
+      first_mes: 'Just you tonight?',
+      alternate_greetings: ['Back again?'],
+      group_only_greetings: ['Quite the crowd tonight!', 'Tables for everyone, then.'],
+    });
+    await importCard({ name: 'Wren', description: 'A traveller.', first_mes: 'Evening.' });
+    const started = await discord
+      .slashCommand({
+        name: 'scene',
+        subcommand: 'start',
+        options: { characters: 'Tobin, Wren', title: 'Busy night' },
+        userId: alice,
+        channelId: channel.id,
+      })
+      .waitForReply();
+    const threadId = /<#(\d+)>/.exec(started.content)![1]!;
+    const inScene = await discord.waitForMessage(threadId, (m) => Boolean(m.webhook_id), 15_000);
+    expect(inScene.content).toBe('Quite the crowd tonight!');
+    expect(componentIds(inScene)).toContain('1/2');
+    const swipe = /"(chat:swipe:[^"]+:1)"/.exec(componentIds(inScene))![1]!;
+    discord.pressButton(inScene.id, swipe, alice);
+    await expect.poll(() => discord.message(inScene.id)?.content, { timeout: 15_000 }).toBe('Tables for everyone, then.');
+
+    await discord
+      .slashCommand({ name: 'chat', subcommand: 'start', options: { character: 'Tobin' }, userId: alice, channelId: channel.id })
+      .waitForResponse();
+    const alone = await discord.waitForMessage(channel.id, (m) => Boolean(m.webhook_id) && m.content === 'Just you tonight?', 15_000);
+    expect(componentIds(alone)).toContain('1/2');
     await discord.slashCommand({ name: 'chat', subcommand: 'end', userId: alice, channelId: channel.id }).waitForResponse();
   });
 });
