@@ -58,6 +58,8 @@ export interface IncomingMessage {
   images?: ImageRef[];
   /** Tells the person something plainly (a file that was left out). */
   notice?: (text: string) => Promise<void>;
+  /** Called once the message is stored (or left out), so the channel's next message may be taken. */
+  stored?: () => void;
 }
 
 /** A persona as a message carries it: `nsfw` says it is one, worn where NSFW may run. */
@@ -409,6 +411,14 @@ export class Responder {
    * is not stored.
    */
   async storeMessage(em: EntityManager, conversation: IConversation, message: IncomingMessage): Promise<StoredMessage> {
+    try {
+      return await this.#store(em, conversation, message);
+    } finally {
+      message.stored?.();
+    }
+  }
+
+  async #store(em: EntityManager, conversation: IConversation, message: IncomingMessage): Promise<StoredMessage> {
     const actor = await this.#actor(em, message);
     await noteVisibility(em, conversation, message.channelPublic);
     const persona = message.persona;

@@ -4,6 +4,7 @@ import { retryOnLostConnection } from '../db/database.js';
 import { channelAllowed, DM_REFUSAL } from '../permissions/access.js';
 import { loadAccess } from '../permissions/guild-settings.js';
 import { blockedHere } from '../permissions/place-check.js';
+import { ChannelOrder } from './channel-order.js';
 import { authorOf, channelRefOf, isConversationChannel, isPublicChannel, placeOf } from './actor.js';
 import type { CommandContext } from './command.js';
 import { nsfwAllowed } from '../permissions/content.js';
@@ -31,10 +32,12 @@ export function routeMessages(deps: MessageRoutingDeps): void {
   const orm = context.database.orm;
   const warnedNoWebhook = new Set<string>();
   const notices = { replies: new Notices(), proxy: new Notices() };
+  const order = new ChannelOrder();
   client.on('messageCreate', (message) => {
-    void retryOnLostConnection(() => onMessage(message, deps, warnedNoWebhook, notices)).catch((error: unknown) =>
-      context.logger.error({ err: error, message: message.id }, 'message handling failed'),
-    );
+    const turn = order.take(message.channelId);
+    void retryOnLostConnection(() => onMessage(message, deps, warnedNoWebhook, notices, turn))
+      .catch((error: unknown) => context.logger.error({ err: error, message: message.id }, 'message handling failed'))
+      .finally(turn.done);
   });
   client.on('messageUpdate', (_old, message) => {
     if (message.author?.bot || message.content == null) return;
@@ -85,8 +88,11 @@ async function onMessage(
   deps: MessageRoutingDeps,
   warnedNoWebhook: Set<string>,
   notices: { replies: Notices; proxy: Notices },
+  turn: { ready: Promise<void>; done: () => void },
 ): Promise<void> {
   if (message.author.bot || message.webhookId || message.system) return;
+  // The channel's messages are reposted and stored in the order they were written.
+  await turn.ready;
   if ((!message.content.trim() && !message.attachments.size && !message.embeds.length) || !isConversationChannel(message.channel)) return;
   const { client, context } = deps;
   const em = context.database.orm.em.fork();
@@ -127,6 +133,7 @@ async function onMessage(
     ...(spoken.persona ? { persona: spoken.persona } : {}),
     ...(spoken.proxiedFrom ? { proxiedFrom: spoken.proxiedFrom } : {}),
     images,
+    stored: turn.done,
     notice: async (text: string) => {
       await message.reply({ content: text, allowedMentions: { parse: [], repliedUser: false } });
     },

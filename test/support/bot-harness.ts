@@ -6,7 +6,7 @@ import { createDeps, type OwnedDeps } from '../../src/deps.js';
 import { startBot } from '../../src/discord/bot.js';
 import { loadCommands } from '../../src/discord/load-commands.js';
 import { createLogger, type Logger } from '../../src/logger.js';
-import { startFakeDiscord, type FakeDiscord, type StoredChannel, type StoredGuild } from '../discord-fake/index.js';
+import { startFakeDiscord, type FakeDiscord, type RateLimitMode, type StoredChannel, type StoredGuild } from '../discord-fake/index.js';
 import type { FakeServer } from '../fakes-llm/fake-server.js';
 import { startFakeOpenAI } from '../fakes-llm/openai.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -26,13 +26,19 @@ export interface BotHarness {
   close(): Promise<void>;
 }
 
-/** `options.logger`: the bot's root logger (default: silent, or TEST_LOG_LEVEL to stdout). */
-export async function startBotHarness(env: Record<string, string> = {}, options: { logger?: Logger } = {}): Promise<BotHarness> {
+/**
+ * `options.logger`: the bot's root logger (default: silent, or TEST_LOG_LEVEL to stdout). `options.rateLimits`: the
+ * fake Discord's buckets (default 'relaxed'; 'discord' for Discord's own, e.g. 5 per 2 s per webhook).
+ */
+export async function startBotHarness(
+  env: Record<string, string> = {},
+  options: { logger?: Logger; rateLimits?: RateLimitMode } = {},
+): Promise<BotHarness> {
   const db = await createTestDatabase({ embeddingDimension: 64 });
   // The bot opens its own pool; the embedded server has one session, so the test's pool steps aside.
   await db.orm.close();
   const llm = await startFakeOpenAI();
-  const discord = await startFakeDiscord({ botUser: { username: 'DreamChat' }, rateLimits: 'relaxed' });
+  const discord = await startFakeDiscord({ botUser: { username: 'DreamChat' }, rateLimits: options.rateLimits ?? 'relaxed' });
   const owner = discord.addUser({ username: 'owner' });
   const guild = discord.addGuild({ name: 'Tavern', ownerId: owner.id });
   const channel = discord.addTextChannel(guild.id, { name: 'roleplay' });
