@@ -56,10 +56,14 @@ export function ingestHandler(deps: IngestDeps) {
           ? Buffer.from(source.inline, 'utf8')
           : await download(String(source.url ?? ''), deps.limits, deps.fetch, context.signal);
       if (buffer.length === 0) throw new UserError('That file is empty.');
-      const hash = contentHash(buffer);
-      const twin = await em.findOne(CharacterKnowledge, { character: item.character.id, contentHash: hash, id: { $ne: item.id } });
-      if (twin) throw new UserError(`This file is already known as “${twin.name}”.`);
-      item.contentHash = hash;
+      // The same file twice is refused; lore entries may say the same thing under different keys (ST's world info
+      // allows it, each entry being its own trigger), so they carry no hash (the unique index holds one per file).
+      if (!isLoreItem(item)) {
+        const hash = contentHash(buffer);
+        const twin = await em.findOne(CharacterKnowledge, { character: item.character.id, contentHash: hash, id: { $ne: item.id } });
+        if (twin) throw new UserError(`This file is already known as “${twin.name}”.`);
+        item.contentHash = hash;
+      }
       item.fileSize = buffer.length;
 
       await progress({ stage: 'reading', embedded: 0, total: 0 });
@@ -162,4 +166,10 @@ export function ingestHandler(deps: IngestDeps) {
 function plainReason(error: unknown): string {
   if (error instanceof UserError) return error.message;
   return 'Something went wrong while learning this file. Try again, or ask the operator to check the logs.';
+}
+
+/** A lore entry (added by hand, or one of an imported lorebook's), not a file or page. */
+function isLoreItem(item: ICharacterKnowledge): boolean {
+  const meta = item.metadata as { inline?: unknown; lore?: unknown };
+  return item.sourceType === 'manual' && meta.inline !== undefined && meta.lore !== undefined;
 }

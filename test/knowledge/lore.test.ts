@@ -189,4 +189,20 @@ describe('lore entries in the database', () => {
     // Equal insertion orders: ST sorts highest first and unshifts, so the later entry comes first in the prompt.
     expect(selectLore(items, ['moon, suns, summer']).map((s) => s.item.name)).toEqual(['/suns?/', 'moon']);
   });
+
+  it('embeds every entry of an imported lorebook, also two that say the same thing under different keys', async () => {
+    // ST's world info allows this (each entry is its own trigger); the file check "already known" is for files only.
+    const card = await createCharacter(em(), owner, { name: 'Twinned', personalityPrompt: 'Two keys, one fact.' });
+    await addLoreEntries(em(), queue, owner, card, [
+      { keys: ['harbour'], content: 'The harbour freezes every winter.' },
+      { keys: ['ice', 'winter'], content: 'The harbour freezes every winter.' },
+    ]);
+    const rows = await em().find(CharacterKnowledge, { character: card.id }, { orderBy: { createdAt: 'asc' } });
+    const done = await Promise.all(rows.map((row) => settled(row.id)));
+    expect(done.map((row) => [row.status, (row.processingInfo as { error?: string } | null)?.error])).toEqual([
+      ['completed', undefined],
+      ['completed', undefined],
+    ]);
+    for (const row of done) expect(await passages(row.id)).toContain('The harbour freezes every winter.');
+  });
 });
