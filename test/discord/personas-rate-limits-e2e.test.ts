@@ -13,7 +13,8 @@ import { startBotHarness, type BotHarness } from '../support/bot-harness.js';
 let harness: BotHarness;
 let discord: FakeDiscord;
 const em = () => harness.deps.database.orm.em.fork();
-const N = 8;
+/** How many lines the burst has (PERSONA_BURST to measure another size). */
+const N = Number(process.env.PERSONA_BURST ?? 8);
 
 beforeAll(async () => {
   harness = await startBotHarness({}, { rateLimits: 'discord' });
