@@ -9,7 +9,7 @@ import { findUsableCharacter } from '../src/characters/characters.js';
 import { actorOf } from '../src/discord/actor.js';
 import { autocompleteCharacters } from '../src/discord/character-options.js';
 import { parseCustomId, type Command, type CommandContext } from '../src/discord/command.js';
-import { linesOf, loreListPage, loreModal } from '../src/discord/render/lore.js';
+import { linesOf, loreFormLeavesOut, loreListPage, loreModal } from '../src/discord/render/lore.js';
 import { UserError } from '../src/errors.js';
 import { assertCanChangeKnowledge } from '../src/knowledge/knowledge.js';
 import { assertCan } from '../src/permissions/access.js';
@@ -176,13 +176,18 @@ export default {
     if (!interaction.isModalSubmit() || action !== 'save') return;
     assertCan(actor, 'uploadKnowledge', await accessFor(em, actor));
     const value = (id: string) => interaction.fields.getTextInputValue(id).trim();
+    // A field the form could not show was left empty: empty there means "unchanged", never "cut" or "cleared".
+    const current = await findLore(em, character, second);
+    const out = loreFormLeavesOut(current);
+    const content = [value('content'), value('content2')].filter(Boolean).join('\n');
+    const keys = linesOf(value('keys'));
     const secondaryKeys = linesOf(value('secondary'));
+    const keepSecondary = out.secondaryKeys && secondaryKeys.length === 0;
     const item = await editLore(em, context.queue, actor, character, second, {
       name: value('name'),
-      keys: linesOf(value('keys')),
-      secondaryKeys,
-      selective: secondaryKeys.length > 0,
-      content: [value('content'), value('content2')].filter(Boolean).join('\n'),
+      ...(out.keys && keys.length === 0 ? {} : { keys }),
+      ...(keepSecondary ? {} : { secondaryKeys, selective: secondaryKeys.length > 0 }),
+      ...((out.content || !current.entry.content.trim()) && !content ? {} : { content }),
     });
     await interaction.reply({ content: `Saved ${describe(item, character.name)}`, flags: MessageFlags.Ephemeral });
   },

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../core/identity.js';
 import { CharacterKnowledge, type ICharacter, type ICharacterKnowledge, type ImportStatus } from '../db/entities/index.js';
@@ -108,7 +109,16 @@ export async function editLore(
   if (!row || !current) throw new UserError(`${character.name} has no such lore entry.`);
   const given = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as LorePatch;
   // Only what was given changes: an imported entry keeps its other settings and its original JSON.
-  const checked = checkLore({ ...current.entry, name: current.name, ...given });
+  const sameKeys =
+    isDeepStrictEqual(given.keys ?? current.entry.keys, current.entry.keys) &&
+    isDeepStrictEqual(given.secondaryKeys ?? current.entry.secondaryKeys ?? [], current.entry.secondaryKeys ?? []) &&
+    given.useRegex === undefined &&
+    given.caseSensitive === undefined &&
+    given.constant === undefined;
+  const checked = checkLore(
+    { ...current.entry, name: current.name, ...given },
+    { content: (given.content ?? current.entry.content) === current.entry.content, keys: sameKeys },
+  );
   const changed = Object.fromEntries(Object.entries(checked).filter(([key]) => key in given));
   const entry: LoreEntry & { name: string } = {
     ...current.entry,
@@ -156,19 +166,22 @@ export async function removeLore(em: EntityManager, actor: Actor, character: ICh
   return { id: item.id, name: item.name, entry: item.entry };
 }
 
-/** The entry as it will be stored, or a UserError saying what to fix. */
-export function checkLore(input: LoreInput): LoreEntry & { name: string } {
-  const content = input.content.trim();
-  if (!content) throw new UserError('A lore entry needs content: what the character should know.');
-  if (content.length > LORE_LIMITS.maxContentChars) {
+/**
+ * The entry as it will be stored, or a UserError saying what to fix. `kept`: values an edit leaves as they are, which
+ * an imported entry may hold beyond these limits (empty or over 8,000 characters, more keywords): not checked again.
+ */
+export function checkLore(input: LoreInput, kept: { content?: boolean; keys?: boolean } = {}): LoreEntry & { name: string } {
+  const content = kept.content ? input.content : input.content.trim();
+  if (!kept.content && !content) throw new UserError('A lore entry needs content: what the character should know.');
+  if (!kept.content && content.length > LORE_LIMITS.maxContentChars) {
     throw new UserError(
       `That lore entry is ${content.length} characters long; the limit is ${LORE_LIMITS.maxContentChars}. Split it into several entries.`,
     );
   }
   const options = { caseSensitive: input.caseSensitive, useRegex: input.useRegex };
-  const keys = checkKeys(input.keys, options, 'keywords');
-  const secondaryKeys = checkKeys(input.secondaryKeys ?? [], options, 'secondary keywords');
-  if (keys.length === 0 && !input.constant) {
+  const keys = kept.keys ? input.keys : checkKeys(input.keys, options, 'keywords');
+  const secondaryKeys = kept.keys ? (input.secondaryKeys ?? []) : checkKeys(input.secondaryKeys ?? [], options, 'secondary keywords');
+  if (!kept.keys && keys.length === 0 && !input.constant) {
     throw new UserError('Give at least one keyword (several separated by commas), or make the entry constant so it is always included.');
   }
   if (input.priority !== undefined && !Number.isInteger(input.priority)) throw new UserError('The priority must be a whole number.');

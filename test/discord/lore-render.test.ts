@@ -23,7 +23,7 @@ describe('lore rendering within Discord’s limits', () => {
     expect(splitContent(unbroken).map((part) => part.length)).toEqual([4000, 3000]);
   });
 
-  it('fills the form, and refuses an entry too large for it', () => {
+  it('fills the form, and leaves a too-long value out of it, saying so', () => {
     const json = loreModal('c', row(1, { content: 'Hello', secondaryKeys: ['a', 'b'] })).toJSON();
     expect(json.title.length).toBeLessThanOrEqual(45);
     const values = json.components.map((r) => (r as { components: { custom_id: string; value?: string }[] }).components[0]!);
@@ -34,7 +34,19 @@ describe('lore rendering within Discord’s limits', () => {
       ['content', 'Hello'],
       ['content2', undefined],
     ]);
-    expect(() => loreModal('c', row(2, { content: 'z'.repeat(8001) }))).toThrow('too large for Discord’s form');
+    // Too long for the form: shown as such, never cut (the save keeps what the form left out).
+    const long = loreModal('c', row(2, { content: 'z'.repeat(9000) })).toJSON();
+    const fields = long.components.map(
+      (r) => (r as { components: { custom_id: string; value?: string; placeholder?: string; required?: boolean }[] }).components[0]!,
+    );
+    const content = fields.find((f) => f.custom_id === 'content')!;
+    expect(content).toMatchObject({
+      required: false,
+      placeholder: '9000 characters, too long for this form: kept as it is unless you type here.',
+    });
+    expect(content.value).toBeUndefined();
+    expect(fields.find((f) => f.custom_id === 'content2')!.value).toBeUndefined();
+    expect(fields.find((f) => f.custom_id === 'keys')!.value).toBe(row(2).entry.keys.join('\n'));
   });
 
   it('keeps a page of long entries under the embed limits, with buttons only when there is more than a page', () => {

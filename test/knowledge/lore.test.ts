@@ -205,4 +205,22 @@ describe('lore entries in the database', () => {
     ]);
     for (const row of done) expect(await passages(row.id)).toContain('The harbour freezes every winter.');
   });
+
+  it('edits an imported entry longer than a hand-written one may be, or empty, keeping what was not edited', async () => {
+    const card = await createCharacter(em(), owner, { name: 'Longbook', personalityPrompt: 'Keeps long records.' });
+    const chronicle = `${'The chronicle of the northern wars, year by year. '.repeat(200)}`.trim();
+    expect(chronicle.length).toBeGreaterThan(8000);
+    await addLoreEntries(em(), queue, owner, card, [
+      { keys: ['chronicle'], content: chronicle },
+      { keys: ['blank'], content: '', enabled: false },
+    ]);
+    const [long, blank] = await listLore(em(), card);
+    const renamed = await editLore(em(), queue, owner, card, long!.id, { name: 'The chronicle', keys: ['chronicle', 'wars'] });
+    expect(renamed.entry).toMatchObject({ keys: ['chronicle', 'wars'], content: chronicle });
+    const switched = await editLore(em(), queue, owner, card, blank!.id, { keys: ['blank', 'empty'] });
+    expect(switched.entry).toMatchObject({ keys: ['blank', 'empty'], content: '' });
+    // A new content is held to the limits of a hand-written one.
+    await expect(editLore(em(), queue, owner, card, long!.id, { content: `${chronicle} More.` })).rejects.toThrow(/the limit is 8000/);
+    expect((await listLore(em(), card)).map((row) => row.entry.content)).toEqual([chronicle, '']);
+  });
 });

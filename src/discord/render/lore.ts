@@ -1,5 +1,4 @@
 import { ActionRowBuilder, ButtonBuilder, ButtonStyle, EmbedBuilder, ModalBuilder, TextInputBuilder, TextInputStyle } from 'discord.js';
-import { UserError } from '../../errors.js';
 import type { LoreRow } from '../../knowledge/lore.js';
 import { customId } from '../command.js';
 
@@ -66,28 +65,53 @@ export function loreListPage(
   return { embeds: [embed], components: pages > 1 ? [row] : [] };
 }
 
+/**
+ * What the /lore edit form cannot show of an entry: a value longer than its field(s) (an imported entry's content over
+ * 8,000 characters, hundreds of keywords) is never cut; its field stays empty, says so, and is kept unless typed over.
+ * Empty content is kept too (an imported entry SillyTavern kept empty).
+ */
+export function loreFormLeavesOut(row: LoreRow): { keys: boolean; secondaryKeys: boolean; content: boolean } {
+  const [first, rest] = splitContent(row.entry.content);
+  return {
+    keys: row.entry.keys.join('\n').length > FIELD_MAX,
+    secondaryKeys: (row.entry.secondaryKeys ?? []).join('\n').length > FIELD_MAX,
+    content: first.length > FIELD_MAX || rest.length > FIELD_MAX,
+  };
+}
+
 /** The form of /lore edit, filled with the entry. Keywords are one per line so any key survives the round trip. */
 export function loreModal(characterId: string, row: LoreRow): ModalBuilder {
+  const out = loreFormLeavesOut(row);
   const keys = row.entry.keys.join('\n');
   const secondary = (row.entry.secondaryKeys ?? []).join('\n');
-  const [first, rest] = splitContent(row.entry.content);
-  if (keys.length > FIELD_MAX || secondary.length > FIELD_MAX || first.length > FIELD_MAX || rest.length > FIELD_MAX) {
-    throw new UserError('This entry is too large for Discord’s form. Remove it with /lore remove and add it again in parts.');
-  }
-  const field = (id: string, label: string, style: TextInputStyle, max: number, value: string, required: boolean) => {
-    const input = new TextInputBuilder().setCustomId(id).setLabel(label).setStyle(style).setMaxLength(max).setRequired(required);
-    if (value) input.setValue(value);
+  const [first, rest] = out.content ? ['', ''] : splitContent(row.entry.content);
+  const kept = (length: number) => `${length} characters, too long for this form: kept as it is unless you type here.`.slice(0, 100);
+  const field = (id: string, label: string, max: number, value: string, options: { required?: boolean; tooLong?: number } = {}) => {
+    const input = new TextInputBuilder()
+      .setCustomId(id)
+      .setLabel(label)
+      .setStyle(id === 'name' ? TextInputStyle.Short : TextInputStyle.Paragraph)
+      .setMaxLength(max)
+      .setRequired(Boolean(options.required) && options.tooLong === undefined);
+    if (options.tooLong !== undefined) input.setPlaceholder(kept(options.tooLong));
+    else if (value) input.setValue(value);
     return new ActionRowBuilder<TextInputBuilder>().addComponents(input);
   };
+  const tooLong = (leftOut: boolean, length: number) => (leftOut ? length : undefined);
   return new ModalBuilder()
     .setCustomId(customId('lore', 'save', characterId, row.id))
     .setTitle(clip(`Edit lore: ${row.name}`, 45))
     .addComponents(
-      field('name', 'Name', TextInputStyle.Short, 200, row.name.slice(0, 200), false),
-      field('keys', 'Keywords, one per line', TextInputStyle.Paragraph, FIELD_MAX, keys, false),
-      field('secondary', 'Also needs one of (one per line, optional)', TextInputStyle.Paragraph, FIELD_MAX, secondary, false),
-      field('content', 'Content', TextInputStyle.Paragraph, FIELD_MAX, first, true),
-      field('content2', 'Content, continued (optional)', TextInputStyle.Paragraph, FIELD_MAX, rest, false),
+      field('name', 'Name', 200, row.name.slice(0, 200)),
+      field('keys', 'Keywords, one per line', FIELD_MAX, keys, { tooLong: tooLong(out.keys, keys.length) }),
+      field('secondary', 'Also needs one of (one per line, optional)', FIELD_MAX, secondary, {
+        tooLong: tooLong(out.secondaryKeys, secondary.length),
+      }),
+      field('content', 'Content', FIELD_MAX, first, {
+        required: row.entry.content.trim() !== '',
+        tooLong: tooLong(out.content, row.entry.content.length),
+      }),
+      field('content2', 'Content, continued (optional)', FIELD_MAX, rest),
     );
 }
 
