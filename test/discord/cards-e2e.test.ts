@@ -80,6 +80,24 @@ describe('avatars that last', () => {
     const reply = await discord.waitForMessage(channel.id, (m) => Boolean(m.webhook_id) && m.content === 'What do you want?', 15_000);
     expect(reply.fake.avatarUrl).toBe(posted);
     expect(refreshCalls().length).toBe(refreshesBefore + 1);
+
+    // Discord deletes a file for good (it does so with a slash command's uploads, after a time it does not promise):
+    // once the refreshed link expires too, the post goes without an avatar rather than with a broken one.
+    // A link to it signed two days ago stands for the character's stored one (the bot keeps its refreshed link a day).
+    discord.cdnClock.set(Date.now() - 2 * DAY_MS);
+    const answer = await fetch(`${discord.restUrl}/v10/attachments/refresh-urls`, {
+      method: 'POST',
+      headers: { authorization: `Bot ${discord.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ attachment_urls: [expired] }),
+    });
+    discord.cdnClock.reset();
+    const old = ((await answer.json()) as { refreshed_urls: { refreshed: string }[] }).refreshed_urls[0]!.refreshed;
+    discord.store.files.delete(new URL(expired).pathname.split('/')[3]!);
+    await deps.database.orm.em.fork().nativeUpdate(Character, { id: stored.id }, { avatarUrl: old });
+    llm.next({ text: 'Still here.' });
+    discord.userSays(channel.id, alice, 'Still there, Borin?');
+    const later = await discord.waitForMessage(channel.id, (m) => Boolean(m.webhook_id) && m.content === 'Still here.', 15_000);
+    expect(later.fake.avatarUrl).toBeUndefined();
     await discord.slashCommand({ name: 'chat', subcommand: 'end', userId: alice, channelId: channel.id }).waitForResponse();
   });
 });
