@@ -15,7 +15,7 @@ import { characterEmbed, characterListPage, characterModal, tooLongForForm } fro
 import { CARD_LIMITS } from '../src/cards/card-limits.js';
 import { exportCardJson, exportCardPng } from '../src/cards/export-card.js';
 import { isPng, parseCard } from '../src/cards/parse-card.js';
-import { loadAvatar, saveAvatar } from '../src/characters/avatars.js';
+import { loadAvatar, removeAvatar, saveAvatar } from '../src/characters/avatars.js';
 import { cardHash, cardOf, importCard, type ImportedCard } from '../src/characters/import-card.js';
 import { UserError } from '../src/errors.js';
 import { download } from '../src/knowledge/download.js';
@@ -164,7 +164,7 @@ export default {
     const character = await findUsableCharacter(em, actor, interaction.options.getString('character', true));
     if (sub === 'show') {
       await interaction.reply({
-        embeds: [characterEmbed(character, await context.attachmentUrls.usable(character.avatarUrl))],
+        embeds: [characterEmbed(character, await context.attachmentUrls.forCharacter(character.id, character.avatarUrl))],
         flags: MessageFlags.Ephemeral,
       });
       return;
@@ -188,6 +188,7 @@ export default {
     }
     if (sub === 'delete') {
       await deleteCharacter(em, actor, character);
+      await removeAvatar(context.config.database.dataDir, character.id);
       await interaction.reply({
         content: `**${character.name}** is deleted, with its knowledge and memories.`,
         flags: MessageFlags.Ephemeral,
@@ -241,7 +242,10 @@ export default {
         exampleDialogue: tooLongForForm(character.exampleDialogue) && !text.exampleDialogue,
       };
       const patch = Object.fromEntries(Object.entries(text).filter(([key]) => !kept[key as keyof typeof kept]));
+      const avatarBefore = character.avatarUrl ?? null;
       const updated = await updateCharacter(em, actor, character, patch);
+      // Another picture was given: the stored one (from the card) no longer stands for the character.
+      if ((updated.avatarUrl ?? null) !== avatarBefore) await removeAvatar(context.config.database.dataDir, updated.id);
       await interaction.reply({ content: 'Saved.', embeds: [characterEmbed(updated)], flags: MessageFlags.Ephemeral });
     }
   },

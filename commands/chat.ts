@@ -63,7 +63,7 @@ export default {
     const status = await chatStatus(em, { actor, conversation: binding, resolveModel: context.resolveModel });
     const embed = new EmbedBuilder()
       .setTitle(`${binding.character.name} in this channel`)
-      .setThumbnail((await context.attachmentUrls.usable(binding.character.avatarUrl)) ?? null)
+      .setThumbnail((await context.attachmentUrls.forCharacter(binding.character.id, binding.character.avatarUrl)) ?? null)
       .addFields(
         { name: 'Answers', value: replyModeOf(binding) === 'all' ? 'every message' : 'when mentioned or replied to', inline: true },
         { name: 'Model', value: status.model, inline: true },

@@ -35,6 +35,12 @@ const schema = z.object({
   DATABASE_URL: optional(postgresUrl),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   DATA_DIR: z.string().default('./data'),
+  PUBLIC_URL: optional(
+    z
+      .string()
+      .url()
+      .refine((url) => /^https?:\/\//.test(url), 'must start with http:// or https://'),
+  ),
   REDIS_URL: optional(redisUrl),
   REDIS_PREFIX: z
     .string()
@@ -130,6 +136,11 @@ export interface Config {
   readonly replyConcurrency: number;
   /** Gateway shards for npm run start:shards; undefined asks Discord for its recommendation. */
   readonly shardCount?: number;
+  /**
+   * PUBLIC_URL: where the internet reaches this bot's HTTP endpoint (the health port, behind a reverse proxy). When
+   * set, stored character pictures are served there under /avatars/ and webhook posts link to them.
+   */
+  readonly publicUrl?: string;
   /** 0 turns the health endpoint off. */
   readonly healthPort: number;
   /** The address the health endpoint listens on: loopback unless told otherwise (containers set 0.0.0.0). */
@@ -210,6 +221,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     shardCount: e.SHARD_COUNT,
     healthPort: e.HEALTH_PORT,
     healthHost: e.HEALTH_HOST,
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     sceneDebounceMs: e.SCENE_DEBOUNCE_MS,
     notesDelayMs: e.NOTES_DELAY_MS,

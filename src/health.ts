@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { loadAvatar } from './characters/avatars.js';
 import type { Deps } from './deps.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics/metrics.js';
@@ -12,7 +13,9 @@ export type HealthCheck = () => Promise<void>;
  * - GET /healthz and /readyz: 200 with every check's state when all pass, 503
  *   when one fails (for Docker health checks and load balancers);
  * - GET /livez: 200 while the process runs (no checks);
- * - GET /metrics: the Prometheus text exposition of `metrics`, when given.
+ * - GET /metrics: the Prometheus text exposition of `metrics`, when given;
+ * - GET /avatars/<character id>.png: a character's stored picture, when `avatarsFrom` (DATA_DIR) is given
+ *   (PUBLIC_URL set), for the links webhook posts carry.
  */
 export async function startHealthServer(options: {
   port: number;
@@ -22,6 +25,8 @@ export async function startHealthServer(options: {
   logger: Logger;
   timeoutMs?: number;
   metrics?: Metrics;
+  /** DATA_DIR, whose avatars/ this serves. */
+  avatarsFrom?: string;
 }): Promise<Server> {
   const server = createServer((request, response) => {
     const path = request.url?.split('?')[0];
@@ -41,6 +46,23 @@ export async function startHealthServer(options: {
           options.logger.warn({ err: error }, 'metrics could not be collected');
           response.writeHead(500).end();
         },
+      );
+      return;
+    }
+    const avatar = path ? /^\/avatars\/([0-9a-f-]{36})\.png$/.exec(path) : null;
+    if (avatar && options.avatarsFrom) {
+      loadAvatar(options.avatarsFrom, avatar[1]!).then(
+        (png) => {
+          if (!png) return void response.writeHead(404).end();
+          response.writeHead(200, {
+            'content-type': 'image/png',
+            'content-length': String(png.length),
+            'cache-control': 'public, max-age=86400',
+          });
+          response.end(png);
+        },
+        // Not a character id (loadAvatar checks), or the disk failed.
+        () => response.writeHead(404).end(),
       );
       return;
     }

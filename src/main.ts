@@ -32,6 +32,7 @@ async function main(): Promise<void> {
         port: config.healthPort + shard,
         logger,
         metrics: deps.metrics,
+        ...(config.publicUrl ? { avatarsFrom: config.database.dataDir } : {}),
         checks: {
           ...dependencyChecks(deps),
           discord: async () => {

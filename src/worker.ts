@@ -2,6 +2,7 @@ import { ConfigError, requireDiscordToken } from './config.js';
 import { createDeps } from './deps.js';
 import { acceptingCheck, dependencyChecks, startHealthServer } from './health.js';
 import { exitWith, onShutdown, startProcess } from './process.js';
+import { publicAvatarsOf } from './discord/attachment-urls.js';
 import { restOnlyDiscord, startReplyWorkers } from './discord/reply-worker.js';
 import { startWorkers } from './workers.js';
 
@@ -21,7 +22,11 @@ async function main(): Promise<void> {
   const token = config.repliesInQueue ? requireDiscordToken(config) : undefined;
   const deps = await createDeps(config, logger);
   await startWorkers(deps);
-  if (token) startReplyWorkers(deps, await restOnlyDiscord({ token, apiUrl: config.discord.apiUrl, logger, locks: deps.locks }));
+  if (token)
+    startReplyWorkers(
+      deps,
+      await restOnlyDiscord({ token, apiUrl: config.discord.apiUrl, logger, locks: deps.locks, publicAvatars: publicAvatarsOf(config) }),
+    );
   // On SIGTERM: the workers take no new jobs and the running ones finish (up to SHUTDOWN_GRACE_MS).
   const shutdown = onShutdown(logger, config.shutdownGraceMs, async () => {
     await deps.close();
@@ -33,6 +38,7 @@ async function main(): Promise<void> {
         port: config.healthPort,
         logger,
         metrics: deps.metrics,
+        ...(config.publicUrl ? { avatarsFrom: config.database.dataDir } : {}),
         checks: { ...dependencyChecks(deps), accepting: acceptingCheck(shutdown.stopping) },
       })
     : undefined;

@@ -30,6 +30,12 @@ describe('config', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://localhost/db' })).toThrow(/DATABASE_URL: must start with postgres:\/\//);
   });
 
+  it('takes PUBLIC_URL without its trailing slash, and refuses one that is no web address', () => {
+    expect(loadConfig({ PUBLIC_URL: 'https://bot.example.org/dreamchat/' }).publicUrl).toBe('https://bot.example.org/dreamchat');
+    expect(loadConfig({}).publicUrl).toBeUndefined();
+    expect(() => loadConfig({ PUBLIC_URL: 'bot.example.org' })).toThrow(/PUBLIC_URL/);
+  });
+
   it('names every bad variable at once', () => {
     try {
       loadConfig({ REDIS_URL: 'http://x', EMBEDDING_DIMENSION: 'abc', LOG_LEVEL: 'loud' });

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isUuid } from '../core/uuid.js';
 
@@ -24,4 +24,21 @@ export async function loadAvatar(dataDir: string, characterId: string): Promise<
     if (error.code === 'ENOENT') return undefined;
     throw error;
   });
+}
+
+/** When the stored picture was last written (ms), to tell its versions apart in links; undefined without one. */
+export async function avatarVersion(dataDir: string, characterId: string): Promise<number | undefined> {
+  if (!isUuid(characterId)) return undefined;
+  return stat(avatarPath(dataDir, characterId)).then(
+    (file) => Math.floor(file.mtimeMs),
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    },
+  );
+}
+
+/** Forgets the stored picture (the character was given another one). */
+export async function removeAvatar(dataDir: string, characterId: string): Promise<void> {
+  await rm(avatarPath(dataDir, characterId), { force: true });
 }

@@ -1,4 +1,6 @@
 import type { REST } from '@discordjs/rest';
+import { avatarVersion } from '../characters/avatars.js';
+import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 
 /** Discord's route that re-signs attachment URLs (up to 50 per call). */
@@ -39,11 +41,26 @@ export class AttachmentUrls {
   readonly #now: () => number;
   readonly #fresh = new Map<string, { url: string; expiresAt: number }>();
   readonly #pending = new Map<string, Promise<string>>();
+  readonly #publicAvatars?: PublicAvatars;
 
-  constructor(options: { rest: REST; logger: Logger; now?: () => number }) {
+  constructor(options: { rest: REST; logger: Logger; now?: () => number; publicAvatars?: PublicAvatars }) {
     this.#rest = options.rest;
     this.#logger = options.logger;
     this.#now = options.now ?? Date.now;
+    this.#publicAvatars = options.publicAvatars;
+  }
+
+  /**
+   * A character's avatar link: with PUBLIC_URL, its stored picture as the bot serves it (never expires) when its own
+   * link is Discord's signed one (or none); a link someone chose elsewhere is kept. Otherwise as usable().
+   */
+  async forCharacter(characterId: string, stored: string | null | undefined): Promise<string | undefined> {
+    const publicAvatars = this.#publicAvatars;
+    if (publicAvatars && (!stored || signedUrlExpiry(stored) !== undefined)) {
+      const version = await avatarVersion(publicAvatars.dataDir, characterId).catch(() => undefined);
+      if (version !== undefined) return `${publicAvatars.publicUrl}/avatars/${characterId}.png?v=${version}`;
+    }
+    return this.usable(stored);
   }
 
   /** `url` itself while it is good for a while, else its refreshed form; when Discord cannot refresh it, undefined. */
@@ -75,6 +92,16 @@ export class AttachmentUrls {
     this.#fresh.set(url, { url: refreshed, expiresAt });
     return refreshed;
   }
+}
+
+/** PUBLIC_URL and DATA_DIR: where the bot serves the stored pictures (GET /avatars/<id>.png) and keeps them. */
+export interface PublicAvatars {
+  publicUrl: string;
+  dataDir: string;
+}
+
+export function publicAvatarsOf(config: Config): PublicAvatars | undefined {
+  return config.publicUrl ? { publicUrl: config.publicUrl, dataDir: config.database.dataDir } : undefined;
 }
 
 /** The URL without its signature, for logs. */

@@ -16,7 +16,7 @@ import { routeMessages } from './messages.js';
 import { replySinks } from './reply-sinks.js';
 import { startReplyWorkers } from './reply-worker.js';
 import { replyButtons } from './render/reply-buttons.js';
-import { AttachmentUrls } from './attachment-urls.js';
+import { AttachmentUrls, publicAvatarsOf } from './attachment-urls.js';
 import { WebhookCache } from './webhooks.js';
 
 export interface BotOptions {
@@ -52,7 +52,7 @@ export async function startBot(options: BotOptions): Promise<Client> {
     logger: deps.logger,
     locks: deps.locks,
   });
-  const attachmentUrls = new AttachmentUrls({ rest: client.rest, logger: deps.logger });
+  const attachmentUrls = new AttachmentUrls({ rest: client.rest, logger: deps.logger, publicAvatars: publicAvatarsOf(deps.config) });
   const context: CommandContext = { ...deps, rest: client.rest, webhooks, attachmentUrls, replyButtons };
   client.once(Events.ClientReady, (ready) => {
     deps.logger.info({ user: ready.user.tag, guilds: ready.guilds.cache.size }, 'connected to Discord');

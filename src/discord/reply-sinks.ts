@@ -22,7 +22,7 @@ export function replySinks(
       channelId: channel.id,
       parentChannelId: channel.parentId,
       speaker,
-      avatarUrl: (url) => context.attachmentUrls.usable(url),
+      avatarUrl: (who) => context.attachmentUrls.forCharacter(who.characterId, who.avatarUrl),
       logger: context.logger,
       components: options.buttons === false ? undefined : context.replyButtons,
       onNoWebhook: options.onNoWebhook,

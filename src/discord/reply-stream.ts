@@ -17,7 +17,7 @@ export interface ReplyStreamOptions {
   parentChannelId?: string;
   speaker: Speaker;
   /** The speaker's avatar as a link that works now (Discord's signed links expire); default: as stored. */
-  avatarUrl?: (url: string | null | undefined) => Promise<string | undefined>;
+  avatarUrl?: (speaker: Speaker) => Promise<string | undefined>;
   logger: Logger;
   /** Buttons under the finished reply (regenerate, swipe, …). */
   components?: (info: ReplyInfo) => Row[];
@@ -197,8 +197,8 @@ export class DiscordReplyStream implements ReplySink {
   }
 
   async #avatarUrl(): Promise<string | undefined> {
-    const stored = this.#options.speaker.avatarUrl;
-    return this.#options.avatarUrl ? this.#options.avatarUrl(stored) : (stored ?? undefined);
+    const { speaker } = this.#options;
+    return this.#options.avatarUrl ? this.#options.avatarUrl(speaker) : (speaker.avatarUrl ?? undefined);
   }
 
   async #edit(messageId: string, content: string, components: Row[]): Promise<void> {

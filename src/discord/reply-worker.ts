@@ -8,7 +8,7 @@ import type { DiscordContext } from './command.js';
 import { meteredJob } from '../metrics/jobs.js';
 import { replySinks } from './reply-sinks.js';
 import { replyButtons } from './render/reply-buttons.js';
-import { AttachmentUrls } from './attachment-urls.js';
+import { AttachmentUrls, type PublicAvatars } from './attachment-urls.js';
 import { WebhookCache } from './webhooks.js';
 
 /**
@@ -64,9 +64,16 @@ export async function restOnlyDiscord(options: {
   apiUrl?: string;
   logger: Deps['logger'];
   locks?: Deps['locks'];
+  /** PUBLIC_URL and DATA_DIR, to link to stored pictures. */
+  publicAvatars?: PublicAvatars;
 }): Promise<DiscordContext> {
   const rest = new REST(options.apiUrl ? { api: options.apiUrl } : {}).setToken(options.token);
   const application = (await rest.get(Routes.currentApplication())) as APIApplication;
   const webhooks = new WebhookCache({ rest, applicationId: () => application.id, logger: options.logger, locks: options.locks });
-  return { rest, webhooks, attachmentUrls: new AttachmentUrls({ rest, logger: options.logger }), replyButtons };
+  return {
+    rest,
+    webhooks,
+    attachmentUrls: new AttachmentUrls({ rest, logger: options.logger, publicAvatars: options.publicAvatars }),
+    replyButtons,
+  };
 }
