@@ -1,4 +1,5 @@
 import { InteractionContextType, MessageFlags, SlashCommandBuilder } from 'discord.js';
+import { removeAvatar } from '../src/characters/avatars.js';
 import { actorOf } from '../src/discord/actor.js';
 import { parseCustomId, type Command } from '../src/discord/command.js';
 import { confirmRow, sourcesEmbed, summaryModal, summaryView } from '../src/discord/render/memory.js';
@@ -157,6 +158,7 @@ export default {
     if (interaction.isButton() && action === 'delete-me') {
       const result = await deleteUserData(em, actor.user.id);
       context.responder.forgetUser(interaction.user.id);
+      for (const id of result.characterIds) await removeAvatar(context.config.database.dataDir, id);
       await interaction.update({
         content: `Done: ${result.messages} of your messages and ${result.memories} memories are deleted, with your characters and keys. Using the bot again starts afresh.`,
         components: [],

@@ -142,8 +142,13 @@ export async function* exportConversation(em: EntityManager, conversation: IConv
  * their provider keys, their personas, and their user row. Conversations they started in
  * shared channels stay for the others, without their messages.
  */
-export async function deleteUserData(em: EntityManager, userId: string): Promise<{ messages: number; memories: number }> {
+export async function deleteUserData(
+  em: EntityManager,
+  userId: string,
+): Promise<{ messages: number; memories: number; characterIds: string[] }> {
   return em.transactional(async (tx) => {
+    // Their characters go with the user row; their ids let the caller drop what lives outside the database (pictures).
+    const characters = await tx.execute<{ id: string }[]>('select id from characters where user_id = ?', [userId]);
     const memories = await tx.execute<{ affectedRows: number }>(
       `delete from vector_memories where user_id = ?
           or (memory_type = 'conversation' and jsonb_exists(metadata->'userIds', ?))`,
@@ -163,7 +168,7 @@ export async function deleteUserData(em: EntityManager, userId: string): Promise
     // Their personas and where they wore them (the user row's cascade would take them too; said here so it is plain).
     await tx.nativeDelete(Persona, { user: userId });
     await tx.nativeDelete(User, { id: userId });
-    return { messages, memories: memories.affectedRows };
+    return { messages, memories: memories.affectedRows, characterIds: characters.map((row) => row.id) };
   });
 }
 

@@ -210,6 +210,8 @@ describe('/memory pause, export and deleting a person’s data', () => {
     expect(result.memories).toBeGreaterThanOrEqual(1);
     expect(await em().count(User, { id: marcusActor.user.id })).toBe(0);
     expect(await em().count(Character, { id: marcusCharacter.id })).toBe(0);
+    // Named, so the caller deletes their stored pictures too (files, outside the database).
+    expect(result.characterIds).toEqual([marcusCharacter.id]);
     const left = await em().find(Message, { conversation: conversation.id }, { orderBy: { createdAt: 'asc' } });
     expect(left.map((message) => message.content)).not.toContain('Marcus was here.');
     expect(left.map((message) => message.content)).toContain('Ione was here.');
