@@ -7,7 +7,7 @@ import { REST } from '@discordjs/rest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { placeholderPng } from '../../src/cards/export-card.js';
 import { removeAvatar, saveAvatar } from '../../src/characters/avatars.js';
-import { AttachmentUrls } from '../../src/discord/attachment-urls.js';
+import { AttachmentUrls, signedUrlExpiry } from '../../src/discord/attachment-urls.js';
 import { startHealthServer } from '../../src/health.js';
 import { createLogger } from '../../src/logger.js';
 import { startFakeDiscord, type FakeDiscord } from '../discord-fake/index.js';
@@ -66,5 +66,31 @@ describe('stored pictures served under PUBLIC_URL', () => {
     expect((await fetch(refreshed!)).status).toBe(200);
     expect((await fetch(`${publicUrl}/avatars/${id}.png`)).status).toBe(404);
     expect((await fetch(`${publicUrl}/avatars/..%2F..%2Fetc%2Fpasswd.png`)).status).toBe(404);
+  });
+});
+
+describe('refreshing Discord’s signed links', () => {
+  it('refreshes a link near its expiry once, however many ask at the same time, and leaves others alone', async () => {
+    // Uploaded 23 h 55 min ago: five minutes left, inside the ten-minute margin.
+    discord.cdnClock.set(Date.now() - DAY_MS + 5 * 60_000);
+    const channel = discord.addTextChannel(discord.addGuild({ ownerId: discord.addUser({ username: 'p' }).id }).id);
+    const soon = discord.userSays(channel.id, discord.addUser({ username: 'q' }).id, 'pic', {
+      attachments: [{ name: 'pic.png', data: placeholderPng(4), contentType: 'image/png' }],
+    }).attachments[0]!.url;
+    discord.cdnClock.reset();
+    expect(signedUrlExpiry(soon)! - Date.now()).toBeLessThan(10 * 60_000);
+    expect(signedUrlExpiry('https://cdn.example.org/a.png?ex=1&is=1&hm=1')).toBeUndefined();
+    const links = new AttachmentUrls({ rest, logger: createLogger('silent') });
+    const before = discord.requestsTo({ route: '/attachments/refresh-urls' }).length;
+    const answers = await Promise.all([links.usable(soon), links.usable(soon), links.usable(soon)]);
+    expect(new Set(answers).size).toBe(1);
+    expect(answers[0]).not.toBe(soon);
+    expect(signedUrlExpiry(answers[0]!)! - Date.now()).toBeGreaterThan(DAY_MS - 60_000);
+    expect(discord.requestsTo({ route: '/attachments/refresh-urls' }).length).toBe(before + 1);
+    // A fresh link, or one elsewhere, is handed out as it is.
+    expect(await links.usable(answers[0])).toBe(answers[0]);
+    expect(await links.usable('https://cdn.example.org/a.png')).toBe('https://cdn.example.org/a.png');
+    expect(await links.usable(null)).toBeUndefined();
+    expect(discord.requestsTo({ route: '/attachments/refresh-urls' }).length).toBe(before + 1);
   });
 });
