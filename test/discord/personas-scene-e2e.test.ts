@@ -79,6 +79,7 @@ beforeAll(async () => {
   for (const [name, greeting] of [
     ['Aria', 'Well met, {{user}}!'],
     ['Borin', 'Hrmph, {{user}}.'],
+    ['Cass', 'Hello, {{user}}.'],
   ]) {
     await createCharacter(em(), alice, {
       name: name!,
@@ -144,6 +145,15 @@ describe('two people with personas and two characters in a scene thread', () => 
     requests = await requestsSince(before);
     expect(requests.map(speakerOf)).toEqual(['Aria']);
     expectNamedRight(requests[0]!, 'Wren');
+  });
+
+  it('/scene add greets by the persona too', async () => {
+    await discord
+      .slashCommand({ name: 'scene', subcommand: 'add', options: { character: 'Cass' }, userId: harness.alice, channelId: thread.id })
+      .waitForReply();
+    const greeting = await discord.waitForMessage(thread.id, (m) => m.author.username === 'Cass');
+    expect(greeting.content).toBe('Hello, Kestrel.');
+    await harness.deps.scenes.idle();
   });
 
   it('/chat start greets by the persona the person wears there (Wren, chosen for the server)', async () => {
