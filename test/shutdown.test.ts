@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -42,7 +43,7 @@ describe.runIf(databaseUrl && redisUrl)('graceful shutdown of npm run worker', (
   const downloads: { release: () => void }[] = [];
   let holdMs = 0;
   let queue: BullmqJobQueue;
-  let queueUrl: string;
+  const redisPrefix = `test-${randomBytes(4).toString('hex')}`;
   let actor: Actor;
   let character: ICharacter;
   const workers: WorkerProcess[] = [];
@@ -60,11 +61,8 @@ describe.runIf(databaseUrl && redisUrl)('graceful shutdown of npm run worker', (
     });
     await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
     filesUrl = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
-    // A Redis database of its own: the worker uses the default key prefix.
-    const parsed = new URL(redisUrl!);
-    parsed.pathname = `/${10 + Math.floor(Math.random() * 6)}`;
-    queueUrl = parsed.toString();
-    queue = new BullmqJobQueue({ url: queueUrl, logger: createLogger('silent') });
+    // Keys of its own (REDIS_PREFIX for the worker): other test files, and other runs, share the Redis server.
+    queue = new BullmqJobQueue({ url: redisUrl!, logger: createLogger('silent'), prefix: redisPrefix });
     const em = db.orm.em.fork();
     actor = await resolveActor(em, {
       user: { id: '120000000000000088', username: 'keeper' },
@@ -76,9 +74,9 @@ describe.runIf(databaseUrl && redisUrl)('graceful shutdown of npm run worker', (
     for (const worker of workers) if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
     for (const download of downloads) download.release();
     await queue?.close();
-    if (queueUrl) {
-      const redis = new Redis(queueUrl);
-      const keys = await redis.keys('dreamchat:*');
+    if (redisUrl) {
+      const redis = new Redis(redisUrl);
+      const keys = await redis.keys(`${redisPrefix}:*`);
       if (keys.length) await redis.del(...keys);
       await redis.quit();
     }
@@ -93,7 +91,8 @@ describe.runIf(databaseUrl && redisUrl)('graceful shutdown of npm run worker', (
       env: {
         PATH: process.env.PATH ?? '',
         DATABASE_URL: db.url,
-        REDIS_URL: queueUrl,
+        REDIS_URL: redisUrl!,
+        REDIS_PREFIX: redisPrefix,
         EMBEDDER: 'hashing',
         EMBEDDING_DIMENSION: '64',
         ALLOW_PRIVATE_ENDPOINTS: 'true',

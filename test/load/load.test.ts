@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { FULL_RUN, type LoadParams } from '../../bench/load/params.js';
 import { runLoad } from '../../bench/load/run-load.js';
@@ -16,7 +17,8 @@ const SMALL: LoadParams = { ...FULL_RUN, users: 20, channels: 5, scenes: 2, minu
 
 describe.runIf(servers)('load through a gateway and two worker processes (short)', () => {
   it('answers every message once per expected speaker, within Discord’s rate limits', { timeout: 420_000 }, async () => {
-    const report = await runLoad(SMALL, { database: 'dreamchat_load_ci', redisDb: 8 });
+    // A database of its own, so that two runs at once (two checkouts, two CI jobs) do not drop each other's.
+    const report = await runLoad(SMALL, { database: `dreamchat_load_ci_${randomBytes(4).toString('hex')}`, redisDb: 8 });
     const summary = JSON.stringify(
       { violations: report.violations, examples: report.examples, processErrors: report.processErrors, rest: report.discordRest },
       null,

@@ -63,19 +63,31 @@ describe.runIf(url)('BullMQ on Redis', () => {
   describe.runIf(hasRedisServer)('with a Redis server that restarts', () => {
     let redis: RedisServer;
     let logs: LogLines;
-    let queue: BullmqJobQueue;
+    let queue: BullmqJobQueue | undefined;
+    /** A queue on this test's Redis whose job locks last `lockDurationMs` without renewal. */
+    const openQueue = (lockDurationMs: number) => {
+      queue = new BullmqJobQueue({
+        url: redis.url,
+        logger: createLogger('info', logs),
+        prefix: 'restart',
+        lockDurationMs,
+        stalledIntervalMs: 500,
+      });
+      return queue;
+    };
     beforeEach(async () => {
-      redis = await RedisServer.start();
+      queue = undefined;
       logs = new LogLines();
-      const logger = createLogger('info', logs);
-      queue = new BullmqJobQueue({ url: redis.url, logger, prefix: 'restart', lockDurationMs: 1000, stalledIntervalMs: 500 });
+      redis = await RedisServer.start();
     });
     afterEach(async () => {
-      await queue.close();
-      await redis.stop();
+      await queue?.close();
+      await redis?.stop();
     });
 
     it('finishes a running job once when Redis is back before the lock expires', async () => {
+      // A lock that outlasts the outage even when restarting redis-server takes seconds on a loaded machine.
+      const queue = openQueue(20_000);
       const hold = gate();
       let runs = 0;
       queue.process('q', async () => {
@@ -95,6 +107,7 @@ describe.runIf(url)('BullMQ on Redis', () => {
     });
 
     it('runs a job again whose lock expired while Redis was down, and logs instead of crashing', async () => {
+      const queue = openQueue(1000);
       const runs: unknown[] = [];
       let firstRunAborted = false;
       queue.process('q', async (data, context) => {

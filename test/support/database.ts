@@ -14,11 +14,12 @@ export interface TestDatabase {
 /**
  * A database of its own for one test file, migrated unless told otherwise.
  * On a real server that is a new database, dropped by close(); on the embedded
- * server (one database, one connection) it is a freshly emptied public schema.
+ * servers (one per vitest worker, one database and one connection each) it is
+ * a freshly emptied public schema on this worker's server.
  */
 export async function createTestDatabase(options: { embeddingDimension?: number; migrate?: boolean } = {}): Promise<TestDatabase> {
   const embeddingDimension = options.embeddingDimension ?? 8;
-  const serverUrl = inject('databaseUrl');
+  const serverUrl = testServerUrl();
   const embedded = inject('embedded');
   let url = serverUrl;
   let dropDatabase = async () => {};
@@ -48,6 +49,17 @@ export async function createTestDatabase(options: { embeddingDimension?: number;
       await dropDatabase();
     },
   };
+}
+
+/**
+ * The server this test file uses: DATABASE_URL, or the embedded server of the
+ * vitest worker running the file (VITEST_POOL_ID is 1 … workers, and no two
+ * files running at the same time share one).
+ */
+function testServerUrl(): string {
+  const urls = inject('databaseUrls');
+  const worker = Number(process.env.VITEST_POOL_ID ?? 1);
+  return urls[(worker - 1) % urls.length]!;
 }
 
 async function withConnection<T>(url: string, work: (orm: MikroORM) => Promise<T>): Promise<T> {
