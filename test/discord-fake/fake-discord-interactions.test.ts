@@ -191,24 +191,29 @@ describe('interactions', () => {
   });
 
   it('forgets interactions that are not answered in time, and refuses a second callback', async () => {
-    const fake = await startFakeDiscord({ interactionTimeoutMs: 30 });
+    // Two fakes: one whose answer window no loaded machine misses, one whose window is over before anyone answers.
+    const roomy = await startFakeDiscord({ interactionTimeoutMs: 60_000 });
+    const short = await startFakeDiscord({ interactionTimeoutMs: 30 });
     try {
-      const target = fake.addTextChannel(fake.addGuild().id);
-      const user = fake.addUser({ username: 'bob' });
-      const callback = (interaction: { id: string; token: string }) =>
+      const ping = (fake: FakeDiscord) => {
+        const user = fake.addUser({ username: 'bob' });
+        return fake.slashCommand({ name: 'ping', userId: user.id, channelId: fake.addTextChannel(fake.addGuild().id).id });
+      };
+      const callback = (fake: FakeDiscord, interaction: { id: string; token: string }) =>
         fetch(`${fake.restUrl}/v10/interactions/${interaction.id}/${interaction.token}/callback`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ type: 4, data: { content: 'hi' } }),
         });
-      const answered = fake.slashCommand({ name: 'ping', userId: user.id, channelId: target.id });
-      expect((await callback(answered)).status).toBe(204);
-      expect(await (await callback(answered)).json()).toMatchObject({ code: 40060 });
-      const late = fake.slashCommand({ name: 'ping', userId: user.id, channelId: target.id });
-      await sleep(50); // let Discord's answer window pass
-      expect(await (await callback(late)).json()).toMatchObject({ code: 10062, message: 'Unknown interaction' });
+      const answered = ping(roomy);
+      expect((await callback(roomy, answered)).status).toBe(204);
+      expect(await (await callback(roomy, answered)).json()).toMatchObject({ code: 40060 });
+      const late = ping(short);
+      await sleep(50); // past the 30 ms window (a slower machine only makes it later)
+      expect(await (await callback(short, late)).json()).toMatchObject({ code: 10062, message: 'Unknown interaction' });
     } finally {
-      await fake.close();
+      await roomy.close();
+      await short.close();
     }
   });
 
