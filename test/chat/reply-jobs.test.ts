@@ -110,7 +110,8 @@ describe('replies through the reply queue', () => {
       return rows.length ? rows : undefined;
     }, 'the reply');
     expect(reply!.content).toBe('Written by a worker.');
-    expect(sinks.sinks.some((sink) => sink.finished?.text === 'Written by a worker.')).toBe(true);
+    // The reply is stored before its sink hears it is finished: wait for that too rather than read it at once.
+    await waitFor(async () => sinks.sinks.some((sink) => sink.finished?.text === 'Written by a worker.'), 'the finished reply on its sink');
   });
 
   it('keep one reply at a time per conversation, in order, and answer every message exactly once', async () => {
@@ -208,7 +209,7 @@ describe('replies through the reply queue', () => {
     await waitFor(async () => (await drafts.get(conversation.id)) === undefined || undefined, 'the draft to be forgotten');
     expect(left.speaker.name).toBe('Old');
     expect(left.failed).toBe('This reply was interrupted.');
-    const fresh = sinks.sinks.find((s) => s.finished?.text === 'A fresh reply.')!;
+    const fresh = await waitFor(async () => sinks.sinks.find((s) => s.finished?.text === 'A fresh reply.'), 'the fresh reply finished');
     expect(fresh.messageIds).toEqual([]);
   });
 });
