@@ -1,7 +1,9 @@
-import { InteractionContextType, MessageFlags, SlashCommandBuilder } from 'discord.js';
+import { type AutocompleteInteraction, InteractionContextType, MessageFlags, SlashCommandBuilder } from 'discord.js';
 import { removeAvatar } from '../src/characters/avatars.js';
 import { actorOf } from '../src/discord/actor.js';
-import { parseCustomId, type Command } from '../src/discord/command.js';
+import { autocompleteCharacters } from '../src/discord/character-options.js';
+import { parseCustomId, type Command, type CommandContext } from '../src/discord/command.js';
+import { notesModal, notesView, pinsView } from '../src/discord/render/notes.js';
 import { confirmRow, sourcesEmbed, summaryModal, summaryView } from '../src/discord/render/memory.js';
 import { UserError } from '../src/errors.js';
 import {
@@ -13,6 +15,8 @@ import {
   forget,
   setMemoryPaused,
 } from '../src/memory/control.js';
+import { exportNotes, notesCharacter, replaceNotes, shownNotes } from '../src/memory/notes.js';
+import { PINS_PER_CONVERSATION, pinMessage, pinsOf, unpinMessage } from '../src/memory/pins.js';
 import { replySources } from '../src/memory/sources.js';
 import { saveSummary, summaryOf } from '../src/memory/summary.js';
 
@@ -60,6 +64,27 @@ export default {
         )
         .addSubcommand((sub) => sub.setName('everything').setDescription('Forget this whole conversation (asks to confirm).')),
     )
+    .addSubcommand((sub) =>
+      sub
+        .setName('notes')
+        .setDescription('What a character keeps in mind about you (you can edit it).')
+        .addStringOption((o) => o.setName('character').setDescription('Which character (default: the one here)').setAutocomplete(true)),
+    )
+    .addSubcommand((sub) =>
+      sub
+        .setName('pin')
+        .setDescription('Keep one message of this conversation in every reply here.')
+        .addStringOption((o) =>
+          o.setName('message').setDescription('A message link or ID (right-click → Copy Message Link)').setRequired(true),
+        ),
+    )
+    .addSubcommand((sub) =>
+      sub
+        .setName('unpin')
+        .setDescription('Stop keeping a pinned message in mind.')
+        .addStringOption((o) => o.setName('message').setDescription('A message link or ID (see /memory pins)').setRequired(true)),
+    )
+    .addSubcommand((sub) => sub.setName('pins').setDescription('The messages pinned in this conversation.'))
     .addSubcommand((sub) => sub.setName('pause').setDescription('Stop remembering new things here until /memory resume.'))
     .addSubcommand((sub) => sub.setName('resume').setDescription('Remember new things here again.'))
     .addSubcommand((sub) => sub.setName('export').setDescription('This conversation as a JSON Lines file, only for you.'))
@@ -83,7 +108,37 @@ export default {
       });
       return;
     }
+    if (sub === 'notes') {
+      const character = await notesCharacter(em, actor, interaction.options.getString('character'), interaction.channelId);
+      await interaction.reply({
+        ...ephemeral,
+        ...notesView(character.name, character.id, await shownNotes(em, actor.user.id, character.id, interaction.channelId)),
+      });
+      return;
+    }
     const conversation = await conversationIn(em, interaction.channelId);
+    if (sub === 'pin' || sub === 'unpin') {
+      const discordMessageId = messageIdOf(interaction.options.getString('message', true));
+      if (sub === 'pin') {
+        const pin = await pinMessage(em, actor, conversation, discordMessageId);
+        await interaction.reply({
+          ...ephemeral,
+          content: `Pinned ${pin.speaker}’s message: the characters here keep it in mind in every reply.`,
+        });
+      } else {
+        await unpinMessage(em, actor, conversation, discordMessageId);
+        await interaction.reply({ ...ephemeral, content: 'Unpinned.' });
+      }
+      return;
+    }
+    if (sub === 'pins') {
+      const place = { ...(interaction.guildId ? { guildId: interaction.guildId } : {}), channelId: interaction.channelId };
+      await interaction.reply({
+        ...ephemeral,
+        ...pinsView(await pinsOf(em, conversation.id), context.config.discord.webUrl, place, PINS_PER_CONVERSATION),
+      });
+      return;
+    }
     if (group === 'forget') {
       if (sub === 'everything') {
         assertCanManageMemory(actor, conversation);
@@ -120,7 +175,9 @@ export default {
     const parts: Buffer[] = [];
     let size = 0;
     let truncated = false;
-    for await (const line of exportConversation(em, conversation)) {
+    let notes = 0;
+    for await (const line of exportAll(em, actor.user.id, conversation)) {
+      if (line.startsWith('{"kind":"note"')) notes += 1;
       const bytes = Buffer.from(line);
       if (size + bytes.length > EXPORT_LIMIT) {
         truncated = true;
@@ -130,7 +187,7 @@ export default {
       size += bytes.length;
     }
     await interaction.editReply({
-      content: `${parts.length} messages${truncated ? ` (the first ${EXPORT_LIMIT / 1024 / 1024} MB; the conversation is longer)` : ''}.`,
+      content: `${parts.length - notes} messages${notes ? ` and ${notes} notes about you` : ''}${truncated ? ` (the first ${EXPORT_LIMIT / 1024 / 1024} MB; the conversation is longer)` : ''}.`,
       files: [{ attachment: Buffer.concat(parts), name: `conversation-${interaction.channelId}.jsonl` }],
     });
   },
@@ -165,6 +222,7 @@ export default {
       });
       return;
     }
+    if (action === 'edit-notes' || action === 'save-notes') return notesForm(interaction, em, actor, args);
     const conversation = await conversationIn(em, interaction.channelId ?? '');
     if (conversation.id !== args[0]) throw new UserError('That button belongs to another conversation.');
     assertCanManageMemory(actor, conversation);
@@ -192,7 +250,58 @@ export default {
       });
     }
   },
+
+  async autocomplete(interaction: AutocompleteInteraction, context: CommandContext) {
+    if (interaction.options.getFocused(true).name === 'character') await autocompleteCharacters(interaction, context);
+  },
 } satisfies Command;
+
+/** The conversation's messages, then the notes about the person exporting (only they receive the file). */
+async function* exportAll(
+  em: Parameters<typeof exportConversation>[0],
+  userId: string,
+  conversation: Parameters<typeof exportConversation>[1],
+) {
+  yield* exportConversation(em, conversation);
+  yield* exportNotes(em, userId, conversation);
+}
+
+/**
+ * The notes' Edit button and form. They only ever touch the presser's own notes, so the character named in the
+ * button (any the presser may use) is all they need.
+ */
+async function notesForm(
+  interaction: Parameters<NonNullable<Command['interact']>>[0],
+  em: Parameters<typeof exportConversation>[0],
+  actor: Awaited<ReturnType<typeof actorOf>>,
+  args: string[],
+): Promise<void> {
+  const character = await notesCharacter(em, actor, args[0] ?? '', interaction.channelId ?? '');
+  const channelId = interaction.channelId ?? '';
+  if (interaction.isButton()) {
+    await interaction.showModal(
+      notesModal(character.id, character.name, await shownNotes(em, actor.user.id, character.id, channelId), Date.now()),
+    );
+    return;
+  }
+  if (!interaction.isModalSubmit()) return;
+  const openedAt = Number(args[1] ?? Date.now());
+  const shown = (await shownNotes(em, actor.user.id, character.id, channelId)).filter((note) => note.updatedAt.getTime() <= openedAt);
+  const here = await conversationIn(em, channelId).catch(() => undefined);
+  const count = await replaceNotes(em, {
+    userId: actor.user.id,
+    characterId: character.id,
+    conversationId: here?.id,
+    shown: shown.map((note) => note.content),
+    text: interaction.fields.getTextInputValue('notes'),
+  });
+  await interaction.reply({
+    flags: MessageFlags.Ephemeral,
+    content: count
+      ? `Saved: ${character.name} keeps ${count} note${count === 1 ? '' : 's'} about you.`
+      : `${character.name} keeps no notes about you now.`,
+  });
+}
 
 /** A message link (…/channels/guild/channel/message) or a bare message ID. */
 function messageIdOf(input: string): string {

@@ -129,6 +129,7 @@ export async function* exportConversation(em: EntityManager, conversation: IConv
         content: message.content,
         discordMessageId: message.discordMessageId ?? null,
         model: message.model ?? undefined,
+        pinned: message.pinnedAt ? true : undefined,
       })}\n`;
     }
     if (page.length < 500) return;

@@ -1,7 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PromptNote } from '../chat/prompt.js';
 import type { SharedMemoryScope } from '../chat/retrieval.js';
-import { PersonNote, type IConversation, type IPersonNote } from '../db/entities/index.js';
+import type { Actor } from '../core/identity.js';
+import { findUsableCharacter } from '../characters/characters.js';
+import { Conversation, PersonNote, type ICharacter, type IConversation, type IPersonNote } from '../db/entities/index.js';
 import { UserError } from '../errors.js';
 import { cleanNote, NOTES_PER_PERSON, noteKey, sameNote, type ExtractedNote } from './notes-extract.js';
 
@@ -163,4 +165,68 @@ export async function replaceNotes(
     await tx.flush();
     return lines.length;
   });
+}
+
+/** A note as /memory notes shows it to the person it is about. */
+export interface ShownNote {
+  content: string;
+  persona?: string;
+  /** Written by the person themselves. */
+  edited: boolean;
+  /** Said in the conversation of the channel where they asked. */
+  here: boolean;
+  updatedAt: Date;
+}
+
+/**
+ * Which character /memory notes is about: the one named (an id from autocomplete, or a name), else the one bound
+ * to this channel's conversation.
+ */
+export async function notesCharacter(em: EntityManager, actor: Actor, option: string | null, channelId: string): Promise<ICharacter> {
+  if (option?.trim()) return findUsableCharacter(em, actor, option);
+  const conversation = await em.findOne(Conversation, { discordChannelId: channelId }, { populate: ['character'] });
+  if (!conversation?.character) {
+    throw new UserError('Which character? Name one: /memory notes character:<name>.');
+  }
+  return conversation.character as ICharacter;
+}
+
+/** The notes a character keeps about the person asking (only ever shown to them). */
+export async function shownNotes(em: EntityManager, userId: string, characterId: string, channelId: string): Promise<ShownNote[]> {
+  const here = await em.findOne(Conversation, { discordChannelId: channelId }, { fields: ['id'] });
+  return (await notesAbout(em, userId, characterId)).map((note) => ({
+    content: note.content,
+    ...(note.persona ? { persona: note.persona } : {}),
+    edited: note.edited,
+    here: Boolean(here && note.conversation?.id === here.id),
+    updatedAt: note.updatedAt,
+  }));
+}
+
+/** The person's notes for /memory export: those said in this conversation, and all the conversation's character keeps. */
+export async function* exportNotes(
+  em: EntityManager,
+  userId: string,
+  conversation: Pick<IConversation, 'id' | 'character'>,
+): AsyncGenerator<string> {
+  const rows = await em.execute<
+    { character: string; content: string; persona: string | null; edited: boolean; here: boolean; updated_at: Date }[]
+  >(
+    `select ch.name as character, n.content, n.persona, n.edited, n.conversation_id is not distinct from ? as here, n.updated_at
+       from person_notes n join characters ch on ch.id = n.character_id
+      where n.user_id = ? and (n.conversation_id = ? or n.character_id = ?)
+      order by ch.name, n.updated_at desc, n.id`,
+    [conversation.id, userId, conversation.id, conversation.character?.id ?? null],
+  );
+  for (const row of rows) {
+    yield `${JSON.stringify({
+      kind: 'note',
+      character: row.character,
+      note: row.content,
+      persona: row.persona ?? undefined,
+      writtenByYou: row.edited,
+      saidHere: row.here,
+      at: new Date(row.updated_at).toISOString(),
+    })}\n`;
+  }
 }
