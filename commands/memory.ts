@@ -216,8 +216,11 @@ export default {
       const result = await deleteUserData(em, actor.user.id);
       context.responder.forgetUser(interaction.user.id);
       for (const id of result.characterIds) await removeAvatar(context.config.database.dataDir, id);
+      await context.usage.forgetUser(interaction.user.id);
       await interaction.update({
-        content: `Done: ${result.messages} of your messages and ${result.memories} memories are deleted, with your characters and keys. Using the bot again starts afresh.`,
+        content:
+          `Done: ${result.messages} of your messages, ${result.replies} replies written to you and ${result.memories} memories are deleted, ` +
+          'with your characters and keys. Using the bot again starts afresh.',
         components: [],
       });
       return;

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Message, type IConversation, type IMessage, type IUser } from '../db/entities/index.js';
 import { withoutNul } from '../core/text.js';
+import { removeMessages } from '../memory/control.js';
 import { queueMemorize } from '../memory/memorize.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import type { HistoryEntry } from './prompt.js';
@@ -128,14 +129,9 @@ export async function editUserMessage(em: EntityManager, discordMessageId: strin
 
 /** A person deleted their Discord message: it leaves the history, and so does every memory quoting it. */
 export async function deleteUserMessage(em: EntityManager, discordMessageId: string): Promise<boolean> {
-  const message = await em.findOne(Message, { discordMessageId, role: 'user' }, { fields: ['id', 'conversation'] });
+  const message = await em.findOne(Message, { discordMessageId, role: 'user' }, { fields: ['id', 'conversation', 'createdAt'] });
   if (!message) return false;
-  await em.execute(
-    `delete from vector_memories where conversation_id = ? and jsonb_exists(metadata->'messageIds', ?)`,
-    [message.conversation.id, message.id],
-    'run',
-  );
-  await em.nativeDelete(Message, { id: message.id });
+  await em.transactional((tx) => removeMessages(tx, message.conversation.id, [message]));
   return true;
 }
 

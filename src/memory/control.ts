@@ -59,37 +59,55 @@ export async function forget(
   }
   return em.transactional(async (tx) => {
     const doomed = await tx.find(Message, where, { fields: ['id', 'createdAt'] });
-    if (!doomed.length) return { messages: 0, memories: 0, summaryCleared: false };
-    const ids = doomed.map((message) => message.id);
-    // A reply's memory goes with it (ON DELETE CASCADE); memories that quote a person's message are found by its id.
-    const quoted = await tx.execute<{ affectedRows: number }>(
+    return removeMessages(tx, conversation.id, doomed, { everything: 'everything' in range });
+  });
+}
+
+/**
+ * Deletes messages of one conversation, every memory quoting them, and the running summary when it covers any of
+ * them (the next summary is written again from what is left). Call inside a transaction. The memories are deleted
+ * again after the messages: a memorize job holds the rows of its exchange locked until its memory is stored, so the
+ * message delete waits for it and the second pass sees its memory, or the job finds the message gone (memorize.ts).
+ */
+export async function removeMessages(
+  tx: EntityManager,
+  conversationId: string,
+  doomed: { id: string; createdAt: Date }[],
+  options: { everything?: boolean } = {},
+): Promise<{ messages: number; memories: number; summaryCleared: boolean }> {
+  if (!doomed.length) return { messages: 0, memories: 0, summaryCleared: false };
+  const ids = doomed.map((message) => message.id);
+  // Memories of a reply (message_id) or quoting a message (metadata.messageIds); before and again after the messages go.
+  const deleteQuoting = () =>
+    tx.execute<{ affectedRows: number }>(
       `delete from vector_memories where conversation_id = ?
           and (message_id = any(?::uuid[]) or jsonb_exists_any(metadata->'messageIds', ?::text[]))`,
-      [conversation.id, pgArray(ids), pgArray(ids)],
+      [conversationId, pgArray(ids), pgArray(ids)],
       'run',
     );
-    // Notes about a person go with any message they came from (all of this conversation's, when forgetting everything).
-    await tx.execute(
-      `delete from person_notes where conversation_id = ? and (jsonb_exists_any(message_ids, ?::text[]) or ?)`,
-      [conversation.id, pgArray(ids), 'everything' in range],
-      'run',
-    );
-    // A pinned message is unpinned by being deleted (messages.pinned_at).
-    await tx.nativeDelete(Message, { id: { $in: ids } });
-    const summary = summaryOf(await freshSettings(tx, conversation.id));
-    const oldest = Math.min(...doomed.map((message) => message.createdAt.getTime()));
-    // A summary written by hand before any was made covers nothing in particular: it stays.
-    const summaryCleared = Boolean(summary?.upToAt && oldest <= new Date(summary.upToAt).getTime());
-    if (summaryCleared) {
-      await tx.execute(`update conversations set settings = settings - 'summary' where id = ?`, [conversation.id], 'run');
-    }
-    await tx.execute(
-      `update conversations set message_count = greatest(0, message_count - ?) where id = ?`,
-      [doomed.length, conversation.id],
-      'run',
-    );
-    return { messages: doomed.length, memories: quoted.affectedRows, summaryCleared };
-  });
+  const before = await deleteQuoting();
+  // Notes about a person go with any message they came from (all of this conversation's, when forgetting everything).
+  await tx.execute(
+    `delete from person_notes where conversation_id = ? and (jsonb_exists_any(message_ids, ?::text[]) or ?)`,
+    [conversationId, pgArray(ids), options.everything === true],
+    'run',
+  );
+  // A pinned message is unpinned by being deleted (messages.pinned_at).
+  const messages = await tx.nativeDelete(Message, { id: { $in: ids } });
+  const quoted = { affectedRows: before.affectedRows + (await deleteQuoting()).affectedRows };
+  const summary = summaryOf(await freshSettings(tx, conversationId));
+  const oldest = Math.min(...doomed.map((message) => message.createdAt.getTime()));
+  // A summary written by hand before any was made covers nothing in particular: it stays.
+  const summaryCleared = Boolean(summary?.upToAt && oldest <= new Date(summary.upToAt).getTime());
+  if (summaryCleared) {
+    await tx.execute(`update conversations set settings = settings - 'summary' where id = ?`, [conversationId], 'run');
+  }
+  await tx.execute(
+    `update conversations set message_count = greatest(0, message_count - ?) where id = ?`,
+    [messages, conversationId],
+    'run',
+  );
+  return { messages, memories: quoted.affectedRows, summaryCleared };
 }
 
 /** Pauses or resumes memory for a conversation: while paused, nothing new is remembered or summarised. */
@@ -138,24 +156,30 @@ export async function* exportConversation(em: EntityManager, conversation: IConv
 }
 
 /**
- * Deletes everything of a person: their messages and every memory of or
- * quoting them, their characters (with their knowledge and conversations),
- * their provider keys, their personas, and their user row. Conversations they started in
- * shared channels stay for the others, without their messages.
+ * Deletes everything of a person: their messages, the character replies written to answer them (which may retell
+ * what they said), every memory of or quoting them, summaries covering their messages, their characters (with their
+ * knowledge and conversations), their provider keys, their personas, and their user row. Conversations they started
+ * in shared channels stay for the others, without their messages. Their usage counters are in Redis or memory:
+ * UsageBudget.forgetUser, called beside this.
  */
 export async function deleteUserData(
   em: EntityManager,
   userId: string,
-): Promise<{ messages: number; memories: number; characterIds: string[] }> {
+): Promise<{ messages: number; replies: number; memories: number; characterIds: string[] }> {
   return em.transactional(async (tx) => {
     // Their characters go with the user row; their ids let the caller drop what lives outside the database (pictures).
     const characters = await tx.execute<{ id: string }[]>('select id from characters where user_id = ?', [userId]);
-    const memories = await tx.execute<{ affectedRows: number }>(
-      `delete from vector_memories where user_id = ?
-          or (memory_type = 'conversation' and jsonb_exists(metadata->'userIds', ?))`,
-      [userId, userId],
-      'run',
-    );
+    const touched = await tx.execute<{ conversation_id: string }[]>('select distinct conversation_id from messages where author_id = ?', [
+      userId,
+    ]);
+    const deleteMemories = () =>
+      tx.execute<{ affectedRows: number }>(
+        `delete from vector_memories where user_id = ?
+            or (memory_type = 'conversation' and jsonb_exists(metadata->'userIds', ?))`,
+        [userId, userId],
+        'run',
+      );
+    const before = await deleteMemories();
     // Notes about them, and notes about others that came from their messages.
     await tx.execute(
       `delete from person_notes where user_id = ?
@@ -163,13 +187,33 @@ export async function deleteUserData(
       [userId, userId],
       'run',
     );
+    const replies = await tx.execute<{ affectedRows: number }>(
+      `delete from messages r where r.role = 'assistant' and r.conversation_id in (select conversation_id from messages where author_id = ?)
+          and (r.metadata->>'answered' = ?
+               or (r.metadata->>'answered' is null and (
+                     select m.author_id from messages m
+                      where m.conversation_id = r.conversation_id and m.role = 'user' and (m.created_at, m.id) < (r.created_at, r.id)
+                      order by m.created_at desc, m.id desc limit 1) = ?))`,
+      [userId, userId, userId],
+      'run',
+    );
+    // Before their messages go (summaries covering them are found by their times), after the replies that name them.
     await forgetTracesOf(tx, userId);
+    // Again after the messages: a memorize job holding them locked stores its memory first, and it is deleted here.
     const messages = await tx.nativeDelete(Message, { author: userId });
+    const memories = { affectedRows: before.affectedRows + (await deleteMemories()).affectedRows };
+    if (touched.length) {
+      await tx.execute(
+        `update conversations c set message_count = (select count(*) from messages m where m.conversation_id = c.id) where c.id = any(?::uuid[])`,
+        [pgArray(touched.map((row) => row.conversation_id))],
+        'run',
+      );
+    }
     await tx.nativeDelete(Conversation, { user: userId, kind: 'dm' });
     // Their personas and where they wore them (the user row's cascade would take them too; said here so it is plain).
     await tx.nativeDelete(Persona, { user: userId });
     await tx.nativeDelete(User, { id: userId });
-    return { messages, memories: memories.affectedRows, characterIds: characters.map((row) => row.id) };
+    return { messages, replies: replies.affectedRows, memories: memories.affectedRows, characterIds: characters.map((row) => row.id) };
   });
 }
 

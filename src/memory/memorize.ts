@@ -65,81 +65,109 @@ export function memorizeHandler(deps: { orm: MikroORM; embedder: Embedder }) {
     if (!reply?.character || (reply.metadata as { greeting?: boolean }).greeting) return { memorized: false };
     const conversation = reply.conversation as IConversation;
     if (reply.character.config.memory_enabled === false || isMemoryPaused(conversation)) return { memorized: false };
-    const exchange = await exchangeOf(em, reply);
-    const people = exchange.filter((message) => message.role === 'user' && message.author);
-    // Pictures are remembered by their captions, like text ("[Alice shared an image: …]").
-    const images = await imagesOf(
-      em,
-      exchange.filter((message) => message.role === 'user').map((message) => message.id),
-    );
-    if (
-      !images.length &&
-      !worthRemembering(
-        people.map((message) => message.content),
-        reply.content,
-      )
-    ) {
-      // A new version that says nothing replaces a memory an earlier version left; the mark keeps it off requeueUnmemorized.
-      await em.execute('delete from vector_memories where message_id = ?', [reply.id], 'run');
-      await em.execute(
-        `update messages set metadata = coalesce(metadata, '{}'::jsonb) || '{"notWorthRemembering": true}'::jsonb where id = ?`,
-        [reply.id],
-        'run',
-      );
-      return { memorized: false };
+    // A message of the exchange deleted while its memory was being made: made again from what is left.
+    for (let tries = 1; ; tries++) {
+      const outcome = await memorizeExchange(em, deps.embedder, reply, conversation, context);
+      if (outcome !== 'changed') return { memorized: outcome };
+      if (tries === 3) throw new Error('The exchange kept changing while it was being memorized.');
     }
-    const text = exchange
-      .map((message) => {
-        const own = images.filter((image) => image.messageId === message.id);
-        return `${speakerOf(message)}: ${own.length ? withImageNotes(clip(message.content), speakerOf(message), own) : clip(message.content)}`;
-      })
-      .join('\n');
-    const [embedding] = await deps.embedder.embed([text], context.signal);
-    const metadata: ConversationMemoryMetadata = {
-      ...(conversation.guild ? { guildId: conversation.guild.discordId } : {}),
-      channelId: conversation.discordChannelId,
-      messageIds: exchange.map((message) => message.id),
-      discordMessageIds: exchange.flatMap(discordIdsOf),
-      userIds: [...new Set(people.map((message) => message.author!.id))],
-      at: reply.createdAt.toISOString(),
-      embedder: deps.embedder.id,
-    };
-    let stored = false;
-    await em.transactional(async (tx) => {
-      // Gone meanwhile (forgotten, deleted): nothing to remember.
-      const still = await tx.execute<{ id: string }[]>('select id from messages where id = ? for update', [reply.id]);
-      if (!still.length) return;
-      await tx.execute('delete from vector_memories where message_id = ?', [reply.id], 'run');
-      const duplicates = await tx.execute<{ id: string; metadata: Partial<ConversationMemoryMetadata> | null }[]>(
-        `delete from vector_memories where id in (
+  };
+}
+
+/**
+ * Makes and stores the memory of one exchange. 'changed' when a message of it was deleted meanwhile: the memory is
+ * stored only after every message it quotes is locked and found still there, in the same transaction, and deletion
+ * (history.ts, control.ts) deletes the messages before their memories, so one of the two always sees the other.
+ */
+async function memorizeExchange(
+  em: EntityManager,
+  embedder: Embedder,
+  reply: IMessage,
+  conversation: IConversation,
+  context: JobContext,
+): Promise<boolean | 'changed'> {
+  const exchange = await exchangeOf(em, reply);
+  const people = exchange.filter((message) => message.role === 'user' && message.author);
+  // Pictures are remembered by their captions, like text ("[Alice shared an image: …]").
+  const images = await imagesOf(
+    em,
+    exchange.filter((message) => message.role === 'user').map((message) => message.id),
+  );
+  if (
+    !images.length &&
+    !worthRemembering(
+      people.map((message) => message.content),
+      reply.content,
+    )
+  ) {
+    // A new version that says nothing replaces a memory an earlier version left; the mark keeps it off requeueUnmemorized.
+    await em.execute('delete from vector_memories where message_id = ?', [reply.id], 'run');
+    await em.execute(
+      `update messages set metadata = coalesce(metadata, '{}'::jsonb) || '{"notWorthRemembering": true}'::jsonb where id = ?`,
+      [reply.id],
+      'run',
+    );
+    return false;
+  }
+  const text = exchange
+    .map((message) => {
+      const own = images.filter((image) => image.messageId === message.id);
+      return `${speakerOf(message)}: ${own.length ? withImageNotes(clip(message.content), speakerOf(message), own) : clip(message.content)}`;
+    })
+    .join('\n');
+  const [embedding] = await embedder.embed([text], context.signal);
+  const metadata: ConversationMemoryMetadata = {
+    ...(conversation.guild ? { guildId: conversation.guild.discordId } : {}),
+    channelId: conversation.discordChannelId,
+    messageIds: exchange.map((message) => message.id),
+    discordMessageIds: exchange.flatMap(discordIdsOf),
+    userIds: [...new Set(people.map((message) => message.author!.id))],
+    at: reply.createdAt.toISOString(),
+    embedder: embedder.id,
+  };
+  let stored: boolean | 'changed' = false;
+  await em.transactional(async (tx) => {
+    // Locked until the memory is stored: a deletion waits for it, then deletes the memory too.
+    const ids = exchange.map((message) => message.id);
+    const still = await tx.execute<{ id: string }[]>('select id from messages where id = any(?::uuid[]) order by id for update', [
+      `{${ids.join(',')}}`,
+    ]);
+    // The reply gone (forgotten, deleted): nothing to remember. Another message gone: the exchange is read again.
+    if (!still.some((row) => row.id === reply.id)) return;
+    if (still.length < ids.length) {
+      stored = 'changed';
+      return;
+    }
+    await tx.execute('delete from vector_memories where message_id = ?', [reply.id], 'run');
+    const duplicates = await tx.execute<{ id: string; metadata: Partial<ConversationMemoryMetadata> | null }[]>(
+      `delete from vector_memories where id in (
            select id from vector_memories
             where conversation_id = ? and memory_type = 'conversation' and (embedding <=> ?) < ${DUPLICATE_DISTANCE}
             limit 20)
          returning id, metadata`,
-        [conversation.id, pgvector.toSql(embedding!)],
-      );
-      for (const { metadata: older } of duplicates) {
-        metadata.messageIds = union(older?.messageIds, metadata.messageIds);
-        metadata.discordMessageIds = union(older?.discordMessageIds, metadata.discordMessageIds);
-        metadata.userIds = union(older?.userIds, metadata.userIds);
-      }
-      await insertMemories(tx, [
-        {
-          content: text,
-          embedding: embedding!,
-          memoryType: 'conversation',
-          conversationId: conversation.id,
-          characterId: reply.character!.id,
-          // The person the reply answered (older replies: the last person who spoke); the others are in userIds.
-          userId: (reply.metadata as { answered?: string }).answered ?? people.at(-1)?.author?.id,
-          messageId: reply.id,
-          metadata: metadata as unknown as Record<string, unknown>,
-        },
-      ]);
-      stored = true;
-    });
-    return { memorized: stored };
-  };
+      [conversation.id, pgvector.toSql(embedding!)],
+    );
+    for (const { metadata: older } of duplicates) {
+      metadata.messageIds = union(older?.messageIds, metadata.messageIds);
+      metadata.discordMessageIds = union(older?.discordMessageIds, metadata.discordMessageIds);
+      metadata.userIds = union(older?.userIds, metadata.userIds);
+    }
+    await insertMemories(tx, [
+      {
+        content: text,
+        embedding: embedding!,
+        memoryType: 'conversation',
+        conversationId: conversation.id,
+        characterId: reply.character!.id,
+        // The person the reply answered (older replies: the last person who spoke); the others are in userIds.
+        userId: (reply.metadata as { answered?: string }).answered ?? people.at(-1)?.author?.id,
+        messageId: reply.id,
+        metadata: metadata as unknown as Record<string, unknown>,
+      },
+    ]);
+    stored = true;
+  });
+  return stored;
 }
 
 /** The items of both lists, each once, older first. */

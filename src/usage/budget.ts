@@ -65,6 +65,12 @@ export class UsageBudget implements ReplyBudget {
     this.#servers.delete(discordGuildId);
   }
 
+  /** Drops a person's counters in every window (they deleted their data): nothing keyed by them stays. */
+  async forgetUser(discordUserId: string): Promise<void> {
+    const user = userKey(discordUserId);
+    await this.#limiter.forget([`${user}:messages`, `${user}:tokens`]);
+  }
+
   async admit(actor: Actor): Promise<string | undefined> {
     const order = ['userMessagesPerMinute', 'serverMessagesPerMinute', 'userTokensPerDay', 'serverTokensPerDay'] as const;
     try {
@@ -123,7 +129,7 @@ export class UsageBudget implements ReplyBudget {
 
   async #rules(actor: Actor): Promise<Partial<Record<(typeof LIMIT_NAMES)[number], Omit<LimitRule, 'cost'>>>> {
     const limits = await this.limitsFor(actor);
-    const user = `user:${actor.user.discordId}`;
+    const user = userKey(actor.user.discordId);
     const server = actor.guild ? `guild:${actor.guild.discordId}` : undefined;
     return {
       userMessagesPerMinute: { key: `${user}:messages`, limit: limits.userMessagesPerMinute, windowMs: MINUTE },
@@ -139,6 +145,10 @@ export class UsageBudget implements ReplyBudget {
 }
 
 /** A server's own lower limits, as stored by `/usage limits`. */
+function userKey(discordUserId: string): string {
+  return `user:${discordUserId}`;
+}
+
 export function serverLimits(settings: Record<string, unknown> | null | undefined): Partial<UsageLimits> {
   const stored = (settings?.usage ?? {}) as Record<string, unknown>;
   return Object.fromEntries(

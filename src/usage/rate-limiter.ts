@@ -48,6 +48,8 @@ export interface RateLimiter {
   add(rules: Omit<LimitRule, 'cost' | 'limit'>[], amount: number): Promise<void>;
   /** The current windows' counts, without changing them. */
   peek(rules: Omit<LimitRule, 'cost'>[]): Promise<RuleState[]>;
+  /** Deletes every window's counter of these keys (a person who deleted their data); returns how many there were. */
+  forget(keys: string[]): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -99,6 +101,17 @@ export class MemoryRateLimiter implements RateLimiter {
       const { used, end } = this.#counter(rule, now);
       return { key: rule.key, used, limit: rule.limit, resetAt: end };
     });
+  }
+
+  async forget(keys: string[]): Promise<number> {
+    let deleted = 0;
+    for (const name of this.#counters.keys()) {
+      if (keys.some((key) => name.startsWith(`${key}:`) && /^\d+$/.test(name.slice(key.length + 1)))) {
+        this.#counters.delete(name);
+        deleted += 1;
+      }
+    }
+    return deleted;
   }
 
   async close(): Promise<void> {

@@ -101,6 +101,23 @@ export class RedisRateLimiter implements RateLimiter {
     return rules.map((rule, i) => ({ key: rule.key, used: Number(values[i] ?? 0), limit: rule.limit, resetAt: windows[i]!.end }));
   }
 
+  async forget(keys: string[]): Promise<number> {
+    let deleted = 0;
+    for (const key of keys) {
+      // Windows are `<prefix>:<key>:<start>`; SCAN finds them without blocking Redis (glob characters escaped).
+      const base = `${this.#prefix}:${key}:`;
+      const pattern = `${base.replace(/[*?[\]\\]/g, '\\$&')}*`;
+      let cursor = '0';
+      do {
+        const [next, found] = await this.#redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        const windows = found.filter((name) => /^\d+$/.test(name.slice(base.length)));
+        if (windows.length) deleted += await this.#redis.unlink(...windows);
+        cursor = next;
+      } while (cursor !== '0');
+    }
+    return deleted;
+  }
+
   async close(): Promise<void> {
     if (this.#redis.status !== 'ready') return void this.#redis.disconnect();
     await this.#redis.quit().catch(() => this.#redis.disconnect());

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCharacter } from '../../src/characters/characters.js';
 import { bindCharacter } from '../../src/chat/conversations.js';
-import { editUserMessage } from '../../src/chat/history.js';
+import { deleteUserMessage, editUserMessage } from '../../src/chat/history.js';
 import { Responder } from '../../src/chat/responder.js';
 import { recall } from '../../src/chat/retrieval.js';
 import { loadConfig } from '../../src/config.js';
@@ -219,6 +219,58 @@ describe('conversation memories', () => {
     }, 'the memory with the edited words');
     expect(edited.content).not.toContain('made of bronze');
     expect(await editUserMessage(em(), '999999999999999999', 'Never stored.', queue)).toBe(false);
+  });
+
+  it('never keep a message deleted while its exchange was being memorized (issue 16, item 6)', async () => {
+    fake.next({ text: 'Your door code is safe with me.' });
+    const sink = await say(inn, ione, 'The door code of the harbour office is 7731, remember it.');
+    const said = String(941000000000000000n + discordIds - 1n);
+    const replyId = sink.finished!.info.messageId;
+    await waitFor(() => memoryOf(replyId), 'the first memory');
+    const saidId = (await em().findOneOrFail(Message, { discordMessageId: said })).id;
+    // The job runs again (a swipe, a retry) and is held in the middle, after it read the exchange, while Ione deletes
+    // her Discord message; then it goes on.
+    let entered!: () => void;
+    const inEmbed = new Promise<void>((resolve) => (entered = resolve));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    const gated = {
+      id: embedder.id,
+      dimension: embedder.dimension,
+      embed: async (texts: string[]) => {
+        if (++calls === 1) {
+          entered();
+          await held;
+        }
+        return embedder.embed(texts);
+      },
+    };
+    const run = memorizeHandler({ orm: db.orm, embedder: gated })(
+      { replyId },
+      {
+        id: 'race',
+        queue: MEMORIZE_QUEUE,
+        attempt: 1,
+        logger: createLogger('silent'),
+        signal: new AbortController().signal,
+        updateProgress: async () => {},
+      },
+    );
+    await inEmbed;
+    expect(await deleteUserMessage(em(), said)).toBe(true);
+    release();
+    await run;
+    const quoting = await em()
+      .getConnection()
+      .execute<{ id: string }[]>(
+        `select id from vector_memories where message_id = ? or jsonb_exists(metadata->'messageIds', ?) or content like '%7731%'`,
+        [replyId, saidId],
+      );
+    const left = await memoryOf(replyId);
+    expect(left?.content ?? '').not.toContain('7731');
+    expect(quoting.filter((row) => row.id !== left?.id)).toEqual([]);
+    expect((left?.metadata as { messageIds?: string[] } | undefined)?.messageIds ?? []).not.toContain(saidId);
   });
 
   it('are made at start for recent replies that have none (a job lost in a crash)', async () => {

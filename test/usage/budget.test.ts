@@ -72,6 +72,7 @@ describe('UsageBudget', () => {
       hit: () => Promise.reject(new Error('Redis is down')),
       add: () => Promise.reject(new Error('Redis is down')),
       peek: () => Promise.reject(new Error('Redis is down')),
+      forget: () => Promise.reject(new Error('Redis is down')),
       close: async () => {},
     };
     const budget = new UsageBudget({ limiter: broken, limits, logger });

@@ -7,5 +7,11 @@ const shared = new Map<() => number, MemoryRateLimiter>();
 rateLimiterContract('in-process', (now) => {
   let limiter = shared.get(now);
   if (!limiter) shared.set(now, (limiter = new MemoryRateLimiter({ now })));
-  return { hit: (r) => limiter.hit(r), add: (r, a) => limiter.add(r, a), peek: (r) => limiter.peek(r), close: async () => {} };
+  return {
+    hit: (r) => limiter.hit(r),
+    add: (r, a) => limiter.add(r, a),
+    peek: (r) => limiter.peek(r),
+    forget: (k) => limiter.forget(k),
+    close: async () => {},
+  };
 });

@@ -89,6 +89,21 @@ export function rateLimiterContract(name: string, create: (now: () => number) =>
       expect(await limiter.hit([a])).toMatchObject({ allowed: false });
     });
 
+    it('forgets every window of the given keys, and nothing else', async () => {
+      const messages = { key: key('user:42:messages'), limit: 1, windowMs: MINUTE, cost: 1 };
+      const tokens = { key: key('user:42:tokens'), limit: 100, windowMs: DAY };
+      const longer = { key: key('user:421:messages'), limit: 1, windowMs: MINUTE, cost: 1 };
+      expect(await limiter.hit([messages, longer])).toEqual({ allowed: true });
+      now += MINUTE;
+      expect(await limiter.hit([messages])).toEqual({ allowed: true });
+      await limiter.add([tokens], 60);
+      expect(await limiter.forget([messages.key, tokens.key])).toBe(3);
+      expect((await limiter.peek([messages, tokens])).map((state) => state.used)).toEqual([0, 0]);
+      now -= MINUTE;
+      expect((await limiter.peek([messages, longer])).map((state) => state.used)).toEqual([0, 1]);
+      expect(await limiter.forget([key('nobody')])).toBe(0);
+    });
+
     it('admits exactly the limit among many parallel checks from several limiters on one store', async () => {
       const limiters = [limiter, open(), open(), open()];
       const user = { key: key('burst'), limit: 10, windowMs: MINUTE, cost: 1 };
