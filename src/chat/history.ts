@@ -127,7 +127,7 @@ export async function editUserMessage(em: EntityManager, discordMessageId: strin
   return true;
 }
 
-/** A person deleted their Discord message: it leaves the history, and so does every memory quoting it. */
+/** A person deleted their Discord message: it leaves the history, with every memory quoting it and the summary covering it. */
 export async function deleteUserMessage(em: EntityManager, discordMessageId: string): Promise<boolean> {
   const message = await em.findOne(Message, { discordMessageId, role: 'user' }, { fields: ['id', 'conversation', 'createdAt'] });
   if (!message) return false;
