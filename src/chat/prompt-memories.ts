@@ -13,7 +13,7 @@ export const MEMORY_KINDS_IN_ORDER: MemoryKind[] = ['lore', 'knowledge', 'conver
 
 /**
  * Chooses memories within `limit` tokens: first each kind up to its share of the limit (in the given order),
- * then the rest by score in what is left. Left out: an exchange whose messages are in the recent window, a text
+ * then in what is left by their place in their kind's ranking (one kind's 8th before another's 37th), by score among equals. Left out: an exchange whose messages are in the recent window, a text
  * whose lines the window already holds (compared with the window as a whole, so an exchange spread over two
  * messages counts), a passage that is only a heading or a few words, and a near-twin of one already chosen.
  */
@@ -50,7 +50,18 @@ export function pickMemories(
     chosenWords.push(words);
   };
   for (const memory of fresh) take(memory, Math.floor(options.limit * (options.shares[memory.kind] ?? 0)));
-  const rest = fresh.filter((memory) => !chosen.includes(memory)).sort((a, b) => (b.score ?? 0) - (a.score ?? 0));
+  // What is left goes by place in each kind's own ranking (recall's order; with full text, the fused one): by raw
+  // similarity, a passage recall ranked 11th by its words lost to every exchange that was merely nearer
+  // (bench/memory). Equal places go by score.
+  const place = new Map<PromptMemory, number>();
+  const seen = new Map<MemoryKind, number>();
+  for (const memory of fresh) {
+    place.set(memory, seen.get(memory.kind) ?? 0);
+    seen.set(memory.kind, (seen.get(memory.kind) ?? 0) + 1);
+  }
+  const rest = fresh
+    .filter((memory) => !chosen.includes(memory))
+    .sort((a, b) => place.get(a)! - place.get(b)! || (b.score ?? 0) - (a.score ?? 0));
   for (const memory of rest) take(memory, Infinity);
   const order = new Map(memories.map((memory, i) => [memory, i]));
   chosen.sort((a, b) => MEMORY_KINDS_IN_ORDER.indexOf(a.kind) - MEMORY_KINDS_IN_ORDER.indexOf(b.kind) || order.get(a)! - order.get(b)!);

@@ -385,7 +385,7 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
   const exampleTokens = examples.reduce((sum, p) => sum + p.tokens, 0);
   available -= exampleTokens;
 
-  // Memories, whole or not at all: each kind within its share first, then what is left, best score first.
+  // Memories, whole or not at all: each kind within its share first, then what is left by place in its kind's ranking.
   const heading = (kind: MemoryKind) => fill(MEMORY_HEADINGS[kind]);
   const picked = pickMemories(
     input.memories.filter((memory) => memory.kind !== 'lore'),

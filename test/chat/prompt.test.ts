@@ -93,6 +93,35 @@ describe('buildPrompt: budget', () => {
     expect(prompt.parts[2]!.section).toBe('memories: conversation');
   });
 
+  it('fills what the shares leave by place in each kind’s ranking, not by raw similarity across kinds', () => {
+    // Knowledge passages are long and score low; exchanges are short and score high. Recall ranked k3 above the exchanges' tail.
+    const ranked: PromptMemory[] = [
+      ...Array.from({ length: 4 }, (_, i) => ({
+        id: `k${i}`,
+        kind: 'knowledge' as const,
+        content: `Passage ${i} of the guide: ${'harbour '.repeat(200)}`,
+        score: 0.2,
+      })),
+      ...Array.from({ length: 30 }, (_, i) => ({
+        id: `c${i}`,
+        kind: 'conversation' as const,
+        content: `Exchange ${i}: ${'tea '.repeat(20)}`,
+        score: 0.6,
+      })),
+    ];
+    const prompt = buildPrompt({
+      character,
+      history: history.slice(-2),
+      memories: ranked,
+      budget: { contextWindow: 1800, maxOutputTokens: 200, kindShares: { knowledge: 0.2, conversation: 0.2 } },
+    });
+    const ids = prompt.memories.map((m) => m.id);
+    // The knowledge share holds one passage, the conversation's ten exchanges; what is left takes the other passages
+    // (2nd to 4th of theirs) before the 11th exchange on, though every exchange scores higher.
+    expect(ids.filter((id) => id.startsWith('k'))).toEqual(['k0', 'k1', 'k2', 'k3']);
+    expect(ids.filter((id) => id.startsWith('c')).length).toBeLessThan(30);
+  });
+
   it('does not repeat what the recent window already shows, compared with the window as a whole', () => {
     const recent: HistoryEntry[] = [
       { id: 'a', role: 'user', speaker: 'Ione', content: 'My sister is called Ione and she lives by the sea in Port Calder.' },
