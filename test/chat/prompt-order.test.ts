@@ -244,3 +244,50 @@ describe('vendor adapters keep positions and roles (real SDKs against loopback f
     expect(JSON.stringify(body.system)).not.toContain('one short paragraph');
   });
 });
+
+describe('notes about the person and pinned messages', () => {
+  it('go right after the summary, before recalled memories (where ST’s memory extensions put theirs), within small budgets', () => {
+    const prompt = buildPrompt({
+      character: { name: 'Mira', personalityPrompt: '{{char}} navigates.' },
+      history: oneToOne,
+      memories: [{ id: 'm1', kind: 'knowledge', content: 'Veyra’s harbour freezes in winter.' }],
+      summary: 'Alex joined the Heron in spring.',
+      notes: [
+        { id: 'n1', content: 'Has a sister named Ione.' },
+        { id: 'n2', content: 'Owes Mira a bottle of rum.', persona: 'Zara' },
+      ],
+      pins: [
+        { id: 'p1', speaker: 'Alex', content: 'The vault code is 4471.' },
+        // In the recent window already: not repeated.
+        { id: '2', speaker: 'Alex', content: 'Evening. Is the Heron ready?' },
+      ],
+      budget: { contextWindow: 8192, maxOutputTokens: 512 },
+      macros: { user: 'Alex' },
+    });
+    expect(prompt.parts.slice(0, 5).map((part) => part.section)).toEqual([
+      'main prompt',
+      'summary',
+      'notes',
+      'pinned messages',
+      'memories: knowledge',
+    ]);
+    expect(prompt.messages[2]!.content).toBe(
+      'What Mira knows about Alex:\n- Has a sister named Ione.\n- (as Zara) Owes Mira a bottle of rum.',
+    );
+    expect(prompt.messages[3]!.content).toBe('Pinned messages:\n- Alex: The vault code is 4471.');
+    expect(prompt.includedNotes).toEqual(['n1', 'n2']);
+    expect(prompt.includedPins).toEqual(['p1']);
+    // Many notes: only what fits the notes' budget goes in, newest (first given) first.
+    const many = buildPrompt({
+      character: { name: 'Mira', personalityPrompt: 'x' },
+      history: oneToOne,
+      memories: [],
+      notes: Array.from({ length: 40 }, (_, i) => ({ id: `n${i}`, content: `A fact of some length, number ${i}, about the person.` })),
+      budget: { contextWindow: 8192, maxOutputTokens: 512 },
+    });
+    expect(many.includedNotes.length).toBeGreaterThan(5);
+    expect(many.includedNotes.length).toBeLessThan(40);
+    expect(many.includedNotes[0]).toBe('n0');
+    expect(many.parts.find((part) => part.section === 'notes')!.tokens).toBeLessThanOrEqual(300);
+  });
+});
