@@ -15,7 +15,7 @@ const DIRECTIONS = 6;
 /** owner = floor(n · random()^SKEW): the first owner gets n^(-1/SKEW) of the rows (~20%), the last ~1/(SKEW·n) each. */
 const SKEW = 5;
 /** Owners kept out of the power law, with exactly these many knowledge and conversation rows. */
-export const TINY_SCOPES = [3, 9, 40, 300];
+const TINY_SCOPES = [3, 9, 40, 300];
 
 export interface SyntheticOwners {
   dimension: number;

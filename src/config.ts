@@ -184,7 +184,7 @@ export interface Config {
   readonly images: { readonly captionProvider?: 'openai' | 'anthropic' | 'ollama'; readonly captionModel?: string };
 }
 
-export const DISCORD_TOKEN_HELP =
+const DISCORD_TOKEN_HELP =
   'DISCORD_TOKEN is not set. Create an application at https://discord.com/developers/applications, ' +
   'open "Bot", press "Reset Token", and put the token in .env as DISCORD_TOKEN=... (see .env.example).';
 

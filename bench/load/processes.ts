@@ -74,12 +74,6 @@ export async function stopBotProcess(bot: BotProcess, graceMs = 15_000): Promise
   return result;
 }
 
-/** A Prometheus text scrape of the process's /metrics. */
-export async function scrape(bot: BotProcess): Promise<string> {
-  const response = await fetch(`http://127.0.0.1:${bot.healthPort}/metrics`);
-  return response.text();
-}
-
 /** What a process logged at warn or above (pino JSON lines; anything else on stderr counts as an error). */
 export async function problemsIn(bot: BotProcess): Promise<{ warnings: number; errors: number; samples: string[] }> {
   const text = await readFile(bot.logFile, 'utf8').catch(() => '');

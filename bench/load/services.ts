@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { createOrmOptions } from '../../mikro-orm.config.js';
 import { migrateUp } from '../../src/db/database.js';
 
-export const DIMENSION = 384;
+const DIMENSION = 384;
 
 /** The load run's own database and Redis logical DB, so nothing of the tests' is touched. */
 export interface LoadServices {

@@ -2,7 +2,7 @@ import type { FakeDiscord } from '../../test/discord-fake/index.js';
 import type { ProviderCall } from './provider.js';
 import { queueDepth, type LoadServices } from './services.js';
 
-export const QUEUES = ['reply', 'memorize', 'summarize'];
+const QUEUES = ['reply', 'memorize', 'summarize'];
 
 /**
  * Once people stop: waits until nothing is left to do. The reply, memorize

@@ -1,7 +1,7 @@
 import { startFakeDiscord, type FakeDiscord, type FakeInteraction, type StoredChannel } from '../../test/discord-fake/index.js';
 import type { LoadParams } from './params.js';
 
-export const CHARACTER_NAMES = ['Aria', 'Borin', 'Cass', 'Dorian', 'Elowen', 'Fenn', 'Greta', 'Hale', 'Isolde', 'Jory', 'Kestrel', 'Lumi'];
+const CHARACTER_NAMES = ['Aria', 'Borin', 'Cass', 'Dorian', 'Elowen', 'Fenn', 'Greta', 'Hale', 'Isolde', 'Jory', 'Kestrel', 'Lumi'];
 
 /** Where people talk: a bound channel (answers every message) or a scene thread. */
 export interface Place {

@@ -160,7 +160,7 @@ const GUILD: DocumentPlan = {
   ],
 };
 
-export const DOCUMENT_PLANS = [TOWN, LOG, RECIPES, GUILD];
+const DOCUMENT_PLANS = [TOWN, LOG, RECIPES, GUILD];
 
 /** One document, about `targetWords` long, with its facts buried in its middle half. */
 function writeDocument(plan: DocumentPlan, rng: Rng, targetWords: number): KnowledgeDocument {

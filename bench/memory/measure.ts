@@ -9,15 +9,15 @@ import { percentile } from '../stats.js';
 import type { Fact, Probe } from './script.js';
 import type { Diagnosis } from './why.js';
 
-export const KS = [1, 3, 5, 10] as const;
+const KS = [1, 3, 5, 10] as const;
 
 /**
  * How the query is built: as recall() builds it (what people said since the character last spoke), the
  * probe alone, or both embedded and mixed, the latest message weighing
  * LATEST_WEIGHT (a possible fix).
  */
-export const QUERIES = ['last3', 'probe', 'weighted'] as const;
-export const LATEST_WEIGHT = 0.7;
+const QUERIES = ['last3', 'probe', 'weighted'] as const;
+const LATEST_WEIGHT = 0.7;
 export type QueryKind = (typeof QUERIES)[number];
 
 export interface Ranking {
@@ -57,7 +57,7 @@ export interface ProbeResult {
 }
 
 /** A memory is the right one when it holds the fact sentence and is of the fact's kind. */
-export function isRight(memory: PromptMemory, fact: Fact): boolean {
+function isRight(memory: PromptMemory, fact: Fact): boolean {
   return memory.kind === fact.kind && memory.content.includes(fact.sentence);
 }
 

@@ -13,7 +13,7 @@ import type { BertShape } from './bert-onnx.js';
 
 const GPT2_VOCAB_SIZE = 50257;
 
-export function buildVocabulary(size: number): string[] {
+function buildVocabulary(size: number): string[] {
   const vocab = ['[PAD]', ...Array.from({ length: 99 }, (_, i) => `[unused${i}]`), '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
   const seen = new Set(vocab);
   const add = (token: string) => {

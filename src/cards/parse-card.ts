@@ -45,7 +45,7 @@ export async function parseCard(buffer: Buffer): Promise<ParsedCard> {
 }
 
 /** Card JSON (already parsed) as a ParsedCard, for callers that hold JSON. */
-export function fromJson(raw: unknown, container: ParsedCard['container']): ParsedCard {
+function fromJson(raw: unknown, container: ParsedCard['container']): ParsedCard {
   const { format, card } = toCardJson(raw);
   const { fields, dropped } = readCardFields(card);
   const data = card.data as Json;

@@ -32,7 +32,7 @@ export const CHARACTER_LIMITS = {
 } as const;
 const L = CHARACTER_LIMITS;
 
-export const characterConfigSchema = z.object({
+const characterConfigSchema = z.object({
   model: z.string().trim().min(1).max(200).optional(),
   temperature: z.number().min(0).max(2).optional(),
   max_tokens: z.number().int().min(1).max(32_000).optional(),

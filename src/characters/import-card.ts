@@ -59,7 +59,7 @@ export async function importCard(
 }
 
 /** The character's current values as card fields. */
-export function fieldsOf(character: ICharacter): CardFields {
+function fieldsOf(character: ICharacter): CardFields {
   const fields: CardFields = {
     name: character.name,
     description: character.personalityPrompt,

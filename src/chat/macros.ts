@@ -99,7 +99,7 @@ function roll(formula: string, random: () => number): string | undefined {
 }
 
 /** moment.duration(ms).humanize() in English, which ST's {{idle_duration}} uses. */
-export function humanize(ms: number): string {
+function humanize(ms: number): string {
   const seconds = Math.abs(ms) / 1000;
   const minutes = seconds / 60;
   const hours = minutes / 60;

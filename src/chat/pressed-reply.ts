@@ -4,7 +4,7 @@ import { isUuid } from '../core/uuid.js';
 import { UserError } from '../errors.js';
 
 /** What a button or form naming a reply of somewhere else is told: nothing about that reply, not even that it exists. */
-export const NOT_A_REPLY_HERE = 'That button does not belong to a reply in this channel, so it does nothing here.';
+const NOT_A_REPLY_HERE = 'That button does not belong to a reply in this channel, so it does nothing here.';
 
 /**
  * The character reply a button or form names (its id arrives in a custom_id,

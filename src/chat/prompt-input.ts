@@ -93,7 +93,7 @@ export async function assemblePrompt(
 }
 
 /** The card's fields as written, and its depth_prompt (`extensions.depth_prompt`, ST's character's note). */
-export function promptCharacter(character: ICharacter): PromptCharacter {
+function promptCharacter(character: ICharacter): PromptCharacter {
   const depth = cardExtensions(character).depth_prompt as { prompt?: unknown; depth?: unknown; role?: unknown } | undefined;
   const role =
     typeof depth?.role === 'string' && ['system', 'user', 'assistant'].includes(depth.role) ? (depth.role as LoreRole) : undefined;
@@ -118,7 +118,7 @@ export function promptCharacter(character: ICharacter): PromptCharacter {
  * One-to-one that is simply the person; with several people, a remark from someone else does not turn the card
  * toward them. See the comment in macros.ts and README ("The prompt").
  */
-export function macroContext(history: HistoryEntry[], actor?: Actor, now?: Date): Omit<MacroContext, 'char'> {
+function macroContext(history: HistoryEntry[], actor?: Actor, now?: Date): Omit<MacroContext, 'char'> {
   const people = history.filter((entry) => entry.role === 'user');
   const answered = answeredLine(history, actor);
   const user = answered?.speaker ?? actor?.user.username ?? 'User';

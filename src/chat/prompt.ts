@@ -212,11 +212,11 @@ export class PromptTooLargeError extends Error {
 }
 
 /** Notes about the person take at most this many tokens (and an eighth of what is left after the fixed parts). */
-export const NOTES_TOKENS = 300;
+const NOTES_TOKENS = 300;
 /** Pinned messages take at most this many tokens (and a sixth of what is left). */
-export const PINS_TOKENS = 800;
+const PINS_TOKENS = 800;
 
-export const MEMORY_SHARES: Record<MemoryKind, number> = { lore: 0, knowledge: 0.4, conversation: 0.35, other: 0.25 };
+const MEMORY_SHARES: Record<MemoryKind, number> = { lore: 0, knowledge: 0.4, conversation: 0.35, other: 0.25 };
 const DEFAULT_MIN_OUTPUT = 256;
 
 const cost = (text: string) => (text ? countTokens(text) + MESSAGE_OVERHEAD_TOKENS : 0);
@@ -435,8 +435,8 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
 }
 
 /** The heading of the notes about the person answered, and of the pinned messages. */
-export const NOTES_HEADING = 'What {{char}} knows about {{user}}:';
-export const PINS_HEADING = 'Pinned messages:';
+const NOTES_HEADING = 'What {{char}} knows about {{user}}:';
+const PINS_HEADING = 'Pinned messages:';
 
 /** A note as one line: who the person played when they said it, unless the note says so itself. */
 function noteLine(note: PromptNote): string {

@@ -13,7 +13,7 @@ export interface DiscordGuildRef {
 }
 
 /** The user row of a Discord account, created on first sight; the name is kept current. */
-export async function ensureUser(em: EntityManager, ref: DiscordUserRef): Promise<IUser> {
+async function ensureUser(em: EntityManager, ref: DiscordUserRef): Promise<IUser> {
   return em.upsert(
     User,
     { discordId: ref.id, username: ref.username.slice(0, 100) },
@@ -22,7 +22,7 @@ export async function ensureUser(em: EntityManager, ref: DiscordUserRef): Promis
 }
 
 /** The guild row of a Discord server, created on first sight. */
-export async function ensureGuild(em: EntityManager, ref: DiscordGuildRef): Promise<IGuild> {
+async function ensureGuild(em: EntityManager, ref: DiscordGuildRef): Promise<IGuild> {
   return em.upsert(
     Guild,
     { discordId: ref.id, name: ref.name?.slice(0, 100) ?? null },

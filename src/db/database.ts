@@ -100,7 +100,7 @@ interface ConnectingPool {
  * answered once the server is back. Queries on a connection the server cut
  * still fail; jobs are retried for that.
  */
-export function connectPatiently(pool: ConnectingPool, logger: Logger, patienceMs = CONNECT_PATIENCE_MS): void {
+function connectPatiently(pool: ConnectingPool, logger: Logger, patienceMs = CONNECT_PATIENCE_MS): void {
   const connect = pool.connect.bind(pool);
   pool.connect = (...args: unknown[]) => {
     if (args.length) return connect(...args);

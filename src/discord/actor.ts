@@ -26,7 +26,7 @@ export async function actorOf(em: EntityManager, interaction: BaseInteraction): 
 }
 
 /** The role ids of a member (a cached GuildMember, or the raw member of an interaction), @everyone included. */
-export function roleIdsOf(member: GuildMember | APIInteractionGuildMember | null | undefined, guildId: string): string[] {
+function roleIdsOf(member: GuildMember | APIInteractionGuildMember | null | undefined, guildId: string): string[] {
   if (!member) return [guildId];
   const ids = Array.isArray(member.roles) ? member.roles : [...(member as GuildMember).roles.cache.keys()];
   return [...new Set([guildId, ...ids])];

@@ -12,7 +12,7 @@ import type { CommandContext } from './command.js';
 const EVERYWHERE = new Set(['settings', 'help', 'memory']);
 
 /** Why the bot does not take this command here (a DM when the operator turned DMs off, a channel the server closed), or null. */
-export async function interactionRefusal(interaction: BaseInteraction, command: string, context: CommandContext): Promise<string | null> {
+async function interactionRefusal(interaction: BaseInteraction, command: string, context: CommandContext): Promise<string | null> {
   if (EVERYWHERE.has(command)) return null;
   if (!interaction.guildId) return context.config.dms.allow ? null : DM_REFUSAL;
   if (!interaction.channelId) return null;

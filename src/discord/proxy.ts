@@ -23,7 +23,7 @@ export interface ProxyPlan {
 }
 
 /** What the person meant: a persona's proxy tag, else autoproxy with the persona they wear here; undefined to leave it be. */
-export function proxyPlan(message: Message, personas: PersonaContext): ProxyPlan | undefined {
+function proxyPlan(message: Message, personas: PersonaContext): ProxyPlan | undefined {
   const files = message.attachments.size > 0;
   for (const persona of personas.tagged) {
     const match = matchProxyTag(message.content, persona.proxyTags, files);
@@ -47,7 +47,7 @@ export type ProxyRefusal = string | null;
  * the original. Returns the repost, or the reason it could not be done: the
  * original is then left as it is (and any repost taken back).
  */
-export async function repostAsPersona(
+async function repostAsPersona(
   context: CommandContext,
   message: Message,
   plan: ProxyPlan,
@@ -114,7 +114,7 @@ async function replyEmbed(message: Message): Promise<APIEmbed[]> {
   ];
 }
 
-export const NO_MANAGE_MESSAGES =
+const NO_MANAGE_MESSAGES =
   'I cannot repost messages as personas here: I need the **Manage Messages** permission to remove the original. Your message stays as you wrote it.';
 const NO_WEBHOOKS =
   'I cannot repost messages as personas here: I need the **Manage Webhooks** permission. Your message stays as you wrote it.';

@@ -36,7 +36,7 @@ export function startReplyWorkers(deps: Deps, discord: DiscordContext): void {
 }
 
 /** Sinks for a stored conversation: its channel, and for a thread the parent channel's webhook (looked up once). */
-export function conversationSinks(deps: Pick<Deps, 'logger'>, discord: DiscordContext) {
+function conversationSinks(deps: Pick<Deps, 'logger'>, discord: DiscordContext) {
   const parents = new Map<string, string | undefined>();
   return async (conversation: IConversation): Promise<SinkFactory> => {
     const id = conversation.discordChannelId;

@@ -3,7 +3,7 @@ import { Routes, type APIWebhook } from 'discord.js';
 import type { Logger } from '../logger.js';
 import type { Locks } from '../queue/lock.js';
 
-export const WEBHOOK_NAME = 'DreamChat';
+const WEBHOOK_NAME = 'DreamChat';
 const UNKNOWN_WEBHOOK = 10015;
 const MISSING_PERMISSIONS = 50013;
 const MISSING_ACCESS = 50001;

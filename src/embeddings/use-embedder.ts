@@ -17,7 +17,7 @@ interface Model {
   embed(texts: string[]): Promise<number[][]>;
 }
 
-export const USE_MODEL_ID = 'universal-sentence-encoder-lite-en';
+const USE_MODEL_ID = 'universal-sentence-encoder-lite-en';
 
 export class UseEmbedder implements Embedder {
   readonly id = USE_MODEL_ID;

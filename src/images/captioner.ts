@@ -18,10 +18,10 @@ export interface Captioner {
 }
 
 /** The server's captioner, kept in guilds.settings.captioner. */
-export const serverCaptionerSchema = z.object({ instanceId: z.string().uuid(), model: z.string().min(1).max(200).optional() });
+const serverCaptionerSchema = z.object({ instanceId: z.string().uuid(), model: z.string().min(1).max(200).optional() });
 export type ServerCaptioner = z.infer<typeof serverCaptionerSchema>;
 
-export function serverCaptionerOf(settings: Record<string, unknown> | null | undefined): ServerCaptioner | undefined {
+function serverCaptionerOf(settings: Record<string, unknown> | null | undefined): ServerCaptioner | undefined {
   const parsed = serverCaptionerSchema.safeParse(settings?.captioner);
   return parsed.success ? parsed.data : undefined;
 }

@@ -13,7 +13,7 @@ import type { PreparedImage } from './prepare.js';
 import { acceptsImages, imageTokens } from './vision.js';
 
 /** Only the newest few images of a conversation are sent as pixels; older ones go as their captions. */
-export const PIXEL_IMAGES = 3;
+const PIXEL_IMAGES = 3;
 
 export interface MessageImagesDeps {
   /** The SSRF-guarded fetch (the knowledge download's). */

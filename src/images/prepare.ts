@@ -9,7 +9,7 @@ export interface PreparedImage {
   data: Buffer;
 }
 
-export const IMAGE_FORMATS = ['png', 'jpeg', 'webp', 'gif'] as const;
+const IMAGE_FORMATS = ['png', 'jpeg', 'webp', 'gif'] as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 
 /**
@@ -19,8 +19,8 @@ export type ImageFormat = (typeof IMAGE_FORMATS)[number];
  * scales to fit 2048 px and a 768 px short side; Ollama's encoders take far
  * less. One stored size within these serves every vendor.
  */
-export const MAX_LONG_SIDE = 1568;
-export const MAX_PIXELS = 1_150_000;
+const MAX_LONG_SIDE = 1568;
+const MAX_PIXELS = 1_150_000;
 /** Images larger than this many decoded pixels are refused before decoding (decompression bombs). */
 const MAX_INPUT_PIXELS = 100_000_000;
 

@@ -172,7 +172,7 @@ const CARRIED: [card: string, world: string][] = [
 const FIELDS: Record<EntryFormat, Fields> = { card: CARD_FIELDS, world: WORLD_FIELDS };
 
 /** Which shape an entry's JSON has: a world-info entry has `key`/`uid`, a card entry `keys`. */
-export function entryFormat(json: Json): EntryFormat {
+function entryFormat(json: Json): EntryFormat {
   return Array.isArray(json.key) || typeof json.key === 'string' || 'uid' in json || 'disable' in json ? 'world' : 'card';
 }
 

@@ -64,7 +64,7 @@ export function compileKey(rawKey: string, options: KeyOptions): KeyCheck {
  * and the key is then matched as text). The g and y flags are dropped (they make test() stateful), and a pattern
  * shaped like (a+)+ is refused as too slow to match.
  */
-export function regexOfKey(key: string): RegExp | undefined {
+function regexOfKey(key: string): RegExp | undefined {
   const match = /^\/([\w\W]+?)\/([gimsuy]*)$/.exec(key);
   if (!match) return undefined;
   const [, raw, flags] = match;

@@ -11,7 +11,7 @@ import type { LoreBookSettings, LorePosition, LoreRole } from './types.js';
  * scan depth 2 messages, budget 25% of the context, recursive scanning on, case-insensitive, whole words,
  * message authors' names included in the scanned text.
  */
-export const LORE_DEFAULTS = {
+const LORE_DEFAULTS = {
   scanDepth: 2,
   budgetPercent: 25,
   recursive: true,

@@ -10,7 +10,7 @@ import { compileKey, isRegexKey, MAX_REGEX_KEY_LENGTH } from './lore-keys.js';
 import type { LoreEntry } from './types.js';
 import { isUuid } from '../core/uuid.js';
 
-export { activateLore, selectLore, loreBudget, LORE_DEFAULTS, type ActivatedLore, type LoreScan } from './lore-select.js';
+export { activateLore, selectLore, loreBudget, type ActivatedLore, type LoreScan } from './lore-select.js';
 export { splitKeys } from './lore-keys.js';
 
 /**
@@ -170,7 +170,7 @@ export async function removeLore(em: EntityManager, actor: Actor, character: ICh
  * The entry as it will be stored, or a UserError saying what to fix. `kept`: values an edit leaves as they are, which
  * an imported entry may hold beyond these limits (empty or over 8,000 characters, more keywords): not checked again.
  */
-export function checkLore(input: LoreInput, kept: { content?: boolean; keys?: boolean } = {}): LoreEntry & { name: string } {
+function checkLore(input: LoreInput, kept: { content?: boolean; keys?: boolean } = {}): LoreEntry & { name: string } {
   const content = kept.content ? input.content : input.content.trim();
   if (!kept.content && !content) throw new UserError('A lore entry needs content: what the character should know.');
   if (!kept.content && content.length > LORE_LIMITS.maxContentChars) {

@@ -93,7 +93,7 @@ type AnthropicBlock =
 export type AnthropicContent = AnthropicBlock[];
 
 /** Said as the first user turn when the history starts with the character (ST's PROMPT_PLACEHOLDER). */
-export const ANTHROPIC_PLACEHOLDER = "Let's get started.";
+const ANTHROPIC_PLACEHOLDER = "Let's get started.";
 
 /**
  * SillyTavern's `convertClaudeMessages` (src/prompt-converters.js): the system messages before the first
@@ -104,7 +104,7 @@ export const ANTHROPIC_PLACEHOLDER = "Let's get started.";
  * into one turn of several text blocks, which is what the Messages API requires. So post-history instructions end
  * up as the last block of the last user turn, after the history.
  */
-export function toAnthropicMessages(
+function toAnthropicMessages(
   input: ChatMessage[],
   names: { user?: string; char?: string } = {},
 ): {

@@ -25,7 +25,7 @@ export const providerConfigSchema = z.object({
 });
 export type ProviderConfig = z.infer<typeof providerConfigSchema>;
 
-export const DEFAULT_BASE_URLS: Record<ProviderType, string | undefined> = {
+const DEFAULT_BASE_URLS: Record<ProviderType, string | undefined> = {
   openai: 'https://api.openai.com/v1',
   'openai-compatible': undefined,
   anthropic: 'https://api.anthropic.com',

@@ -38,7 +38,7 @@ export interface InstanceView {
 }
 
 /** Who may manage instances of a scope: the operator (system), Manage Server (guild), anyone for themselves. */
-export function assertCanManage(actor: Actor, scope: ProviderScope, instance?: ILlmProviderInstance): void {
+function assertCanManage(actor: Actor, scope: ProviderScope, instance?: ILlmProviderInstance): void {
   if (scope === 'system' && actor.user.role !== 'ADMIN') {
     throw new UserError('Only the bot’s operator can manage system providers.');
   }

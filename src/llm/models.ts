@@ -54,17 +54,17 @@ const CONTEXT_WINDOWS: [string, number][] = [
   ['grok', 131_072],
 ];
 
-export const FALLBACK_CONTEXT_WINDOW = 8_192;
+const FALLBACK_CONTEXT_WINDOW = 8_192;
 
 /**
  * Ollama runs a model with the context the request asks for (options.num_ctx, which the Ollama provider sends)
  * or its own small default; asking for a model's full published window can exhaust a machine's memory, so an
  * Ollama model gets this unless someone sets a size.
  */
-export const OLLAMA_CONTEXT_WINDOW = 8_192;
+const OLLAMA_CONTEXT_WINDOW = 8_192;
 
 /** A model's known context window (by family), or the fallback. */
-export function knownContextWindow(model: string): number {
+function knownContextWindow(model: string): number {
   const name = model
     .toLowerCase()
     .replace(/^.*[/]/, '')

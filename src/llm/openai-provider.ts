@@ -106,7 +106,7 @@ export class OpenAIProvider implements ChatProvider {
 type OpenAIMessage = OpenAI.Chat.Completions.ChatCompletionMessageParam;
 
 /** A chat message in OpenAI's shape: pictures become `image_url` content parts with a data URL, after the text. */
-export function toOpenAIMessage(message: ChatMessage): OpenAIMessage {
+function toOpenAIMessage(message: ChatMessage): OpenAIMessage {
   const { images, ...rest } = message;
   if (!images?.length || message.role !== 'user') return rest as OpenAIMessage;
   return {

@@ -99,7 +99,7 @@ export class ProviderRegistry {
  * knowledge) goes to the server's or the operator's provider, never to another
  * member's; the character's owner's own key is not spent on other people either.
  */
-export function mayUseOwnProvider(actor: Actor, character: ICharacter | undefined): boolean {
+function mayUseOwnProvider(actor: Actor, character: ICharacter | undefined): boolean {
   if (!character || character.user.id === actor.user.id || character.visibility === 'public') return true;
   return character.visibility === 'guild' && actor.guild !== undefined && character.guild?.id === actor.guild.id;
 }

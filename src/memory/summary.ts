@@ -7,7 +7,7 @@ import type { JobContext, JobQueue } from '../queue/job-queue.js';
 export const SUMMARIZE_QUEUE = 'summarize';
 
 /** Older messages are summarised once at least this many have left the recent window. */
-export const SUMMARY_MIN_MESSAGES = 10;
+const SUMMARY_MIN_MESSAGES = 10;
 /** Messages folded into the summary per model call. */
 const SUMMARY_BATCH = 120;
 export const SUMMARY_MAX_CHARS = 4000;

@@ -1,6 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Responder, type IncomingMessage, type ResponderDeps, type StoredMessage } from '../chat/responder.js';
-import type { Actor } from '../core/identity.js';
 import type { IConversation } from '../db/entities/index.js';
 import type { Metrics } from './metrics.js';
 

@@ -18,7 +18,7 @@ export function nsfwAllowed(place: Place, policy: ContentPolicy): boolean {
   return place.kind === 'dm' ? policy.allowNsfwDms : place.nsfw;
 }
 
-export function nsfwRefusal(what: string, place: Place): string {
+function nsfwRefusal(what: string, place: Place): string {
   return place.kind === 'dm'
     ? `${what} is marked NSFW, and this bot does not run NSFW content in direct messages.`
     : `${what} is marked NSFW and only runs in age-restricted channels. A server admin can mark a channel age-restricted in its settings.`;

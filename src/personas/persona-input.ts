@@ -8,7 +8,7 @@ import { withoutNul } from '../core/text.js';
  * webhook's username, since the persona speaks through the webhook: 1–80
  * characters, never "discord" or "clyde" in it.
  */
-export const personaNameSchema = characterInputSchema.shape.name
+const personaNameSchema = characterInputSchema.shape.name
   .refine((name) => name.length <= 80, 'must be at most 80 characters (Discord’s limit for the name a message is posted under)')
   .refine((name) => !/discord|clyde/i.test(name), 'cannot contain “discord” or “clyde” (Discord refuses such names)');
 

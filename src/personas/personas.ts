@@ -9,7 +9,7 @@ import { personaInputSchema, personaPatchSchema, type PersonaInput, type Persona
 import { writeProxyTag } from './proxy-tags.js';
 
 /** A person may keep this many personas (PluralKit allows 1000 members; Tupperbox 5000 with premium). */
-export const MAX_PERSONAS = 500;
+const MAX_PERSONAS = 500;
 
 export async function createPersona(em: EntityManager, user: IUser, input: PersonaInput): Promise<IPersona> {
   const data = parse(personaInputSchema, input);

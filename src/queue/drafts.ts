@@ -23,7 +23,7 @@ export interface ReplyDrafts {
 /** A draft nobody took over within a day is not worth editing any more. */
 const DRAFT_TTL_SECONDS = 24 * 60 * 60;
 
-export class RedisReplyDrafts implements ReplyDrafts {
+class RedisReplyDrafts implements ReplyDrafts {
   readonly #redis: Redis;
   readonly #prefix: string;
 

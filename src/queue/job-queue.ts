@@ -95,7 +95,7 @@ export function backoffDelay(baseMs: number, attemptsMade: number): number {
 }
 
 /** BullMQ 6 takes priorities up to 2^21 − 1. */
-export const MAX_PRIORITY = 2 ** 21 - 1;
+const MAX_PRIORITY = 2 ** 21 - 1;
 
 /** 0 for none; otherwise a whole number from 1 to MAX_PRIORITY, the nearest to what was asked. */
 export function checkPriority(priority: number | undefined): number {

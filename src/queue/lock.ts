@@ -20,7 +20,7 @@ const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 
 /** SET NX PX with a random token per holder, renewed at a third of the lease while held. */
-export class RedisLocks implements Locks {
+class RedisLocks implements Locks {
   readonly #redis: Redis;
   readonly #prefix: string;
 
@@ -59,7 +59,7 @@ export class RedisLocks implements Locks {
 }
 
 /** The same contract inside one process (no Redis): leases never run out while the process lives. */
-export class MemoryLocks implements Locks {
+class MemoryLocks implements Locks {
   readonly #held = new Set<string>();
 
   async tryAcquire(key: string): Promise<Release | undefined> {

@@ -11,7 +11,7 @@ import {
 import { UserError } from '../errors.js';
 import { STRATEGIES, type Seat } from './turns.js';
 
-export const MAX_SCENE_CHARACTERS = 8;
+const MAX_SCENE_CHARACTERS = 8;
 
 /** A scene's settings, kept in conversations.settings.scene. */
 export const sceneSettingsSchema = z.object({

@@ -157,7 +157,7 @@ export function serverLimits(settings: Record<string, unknown> | null | undefine
 }
 
 /** The message shown instead of a reply when a limit is reached. */
-export function refusal(name: (typeof LIMIT_NAMES)[number], rule: RuleState, now: number): string {
+function refusal(name: (typeof LIMIT_NAMES)[number], rule: RuleState, now: number): string {
   const limit = rule.limit.toLocaleString('en-US');
   const wait = formatWait(rule.resetAt - now);
   switch (name) {

@@ -10,7 +10,7 @@ import type { ChatUsage } from '../llm/types.js';
  * other model (local, Ollama, unknown) has no estimate: its cost is unknown,
  * shown as such and counted as 0 in totals.
  */
-export const PRICES_PER_MILLION: Readonly<Record<string, { input: number; output: number }>> = {
+const PRICES_PER_MILLION: Readonly<Record<string, { input: number; output: number }>> = {
   'gpt-4o': { input: 2.5, output: 10 },
   'gpt-4o-mini': { input: 0.15, output: 0.6 },
   'gpt-4.1': { input: 2, output: 8 },

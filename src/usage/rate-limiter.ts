@@ -60,7 +60,7 @@ export function windowOf(now: number, windowMs: number): { start: number; end: n
 }
 
 /** Whether a rule with `used` already counted admits one more attempt of its cost. */
-export function admits(used: number, rule: Pick<LimitRule, 'limit' | 'cost'>): boolean {
+function admits(used: number, rule: Pick<LimitRule, 'limit' | 'cost'>): boolean {
   return rule.limit <= 0 || used + Math.max(rule.cost, 1) <= rule.limit;
 }
 

@@ -26,7 +26,7 @@ export interface ServerUsageReport extends UsageReport {
 }
 
 /** Start of the UTC day and month `now` is in: the days of the tokens-per-day limit. */
-export function periodsOf(now: Date): { day: Date; month: Date } {
+function periodsOf(now: Date): { day: Date; month: Date } {
   return {
     day: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate())),
     month: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)),

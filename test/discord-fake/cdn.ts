@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 
 /** How long Discord signs an attachment link for: about a day. */
-export const ATTACHMENT_TTL_MS = 24 * 60 * 60_000;
+const ATTACHMENT_TTL_MS = 24 * 60 * 60_000;
 
 /**
  * The fake's CDN signing, as Discord's since December 2023: an attachment link carries `ex` (expiry) and `is` (issue

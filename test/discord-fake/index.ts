@@ -9,4 +9,4 @@ export type { ChannelOptions, GuildOptions, ThreadOptions } from './guild-setup.
 export type { FailureRule, RateLimitMode, BucketRule } from './rate-limits.js';
 export type { StoredChannel, StoredGuild, StoredMessage, StoredWebhook, RecordedFile } from './store.js';
 export type { GatewayStats } from './gateway.js';
-export { DEFAULT_BOT_PERMISSIONS, DEFAULT_EVERYONE_PERMISSIONS } from './permissions.js';
+export { DEFAULT_BOT_PERMISSIONS } from './permissions.js';

@@ -80,7 +80,7 @@ export function baseInteraction(ctx: FakeContext, type: InteractionType, where: 
 }
 
 /** A registered command by name: the guild's first, then global. */
-export function findCommand(ctx: FakeContext, name: string, guildId?: string): APIApplicationCommand | undefined {
+function findCommand(ctx: FakeContext, name: string, guildId?: string): APIApplicationCommand | undefined {
   const inGuild = guildId ? ctx.store.commands.get(guildId)?.find((command) => command.name === name && command.type === 1) : undefined;
   return inGuild ?? ctx.store.commands.get('global')?.find((command) => command.name === name && command.type === 1);
 }

@@ -135,7 +135,7 @@ export function deleteMessage(ctx: FakeContext, message: StoredMessage): void {
 }
 
 /** Turns uploaded files into attachment objects served by the fake's /attachments/ route. */
-export function makeAttachments(ctx: FakeContext, channelId: string, files: RecordedFile[], body: MessageBody): APIAttachment[] {
+function makeAttachments(ctx: FakeContext, channelId: string, files: RecordedFile[], body: MessageBody): APIAttachment[] {
   return files.map((file, index) => {
     const fieldIndex = /\[(\d+)\]/.exec(file.field)?.[1] ?? String(index);
     const described = body.attachments?.find((attachment) => String(attachment.id) === fieldIndex);

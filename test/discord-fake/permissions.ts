@@ -2,7 +2,7 @@ import { ChannelType, OverwriteType, PermissionFlagsBits } from 'discord-api-typ
 import { missingAccess, missingPermissions } from './errors.js';
 import type { FakeStore, StoredChannel } from './store.js';
 
-export const ALL_PERMISSIONS = Object.values(PermissionFlagsBits).reduce((all, bit) => all | bit, 0n);
+const ALL_PERMISSIONS = Object.values(PermissionFlagsBits).reduce((all, bit) => all | bit, 0n);
 
 /** What a bot typically gets when invited with a sensible permission set (no Administrator). */
 export const DEFAULT_BOT_PERMISSIONS =
@@ -36,7 +36,7 @@ export const DEFAULT_EVERYONE_PERMISSIONS =
   PermissionFlagsBits.UseApplicationCommands;
 
 /** What anyone may do in a DM with the bot (Discord's app_permissions there). */
-export const DM_PERMISSIONS =
+const DM_PERMISSIONS =
   PermissionFlagsBits.ViewChannel |
   PermissionFlagsBits.SendMessages |
   PermissionFlagsBits.EmbedLinks |

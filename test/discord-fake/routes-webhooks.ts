@@ -39,7 +39,7 @@ function webhookMessage(ctx: FakeContext, request: RouteRequest, webhook: Stored
   return message;
 }
 
-export function avatarHash(url: string): string {
+function avatarHash(url: string): string {
   return createHash('md5').update(url).digest('hex');
 }
 

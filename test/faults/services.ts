@@ -10,7 +10,7 @@ import { PROCESS_START_MS } from '../support/process-start.js';
 
 /** Private servers and child processes for the fault tests, each on a free port, killed and restarted at will. */
 
-export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 
 export const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;

@@ -60,7 +60,7 @@ export function unicode(rng: Rng, length: number): string {
 }
 
 /** Lone surrogates replaced (Discord's file names are well-formed Unicode). */
-export function wellFormed(text: string): string {
+function wellFormed(text: string): string {
   return text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 }
 
@@ -102,7 +102,7 @@ export function nastyString(rng: Rng, ids: string[] = []): string {
   }
 }
 
-export function mentionFlood(rng: Rng, count: number, userIds: string[]): string {
+function mentionFlood(rng: Rng, count: number, userIds: string[]): string {
   const parts: string[] = [];
   for (let i = 0; i < count; i++) {
     parts.push(
@@ -120,7 +120,7 @@ export function mentionFlood(rng: Rng, count: number, userIds: string[]): string
 }
 
 /** Nested markdown, unclosed fences, spoilers and headers. */
-export function markdownBomb(rng: Rng, length: number): string {
+function markdownBomb(rng: Rng, length: number): string {
   const pieces = ['**', '__', '*', '_', '~~', '||', '`', '```', '```js\n', '> ', '>>> ', '# ', '-# ', '[a](https://x.y)', '\n', '\\'];
   let out = '';
   while (out.length < length) out += rng.pick(pieces) + (rng.chance(0.3) ? 'word ' : '');
@@ -172,7 +172,7 @@ function chunk(type: string, data: Buffer): Buffer {
 }
 
 /** A minimal 1×1 PNG with the given tEXt chunks (keyword → text). */
-export function pngWithText(texts: Record<string, string>): Buffer {
+function pngWithText(texts: Record<string, string>): Buffer {
   const ihdr = Buffer.from([0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0]);
   const idat = deflateRawSync(Buffer.from([0, 0, 0, 0, 0]));
   const textChunks = Object.entries(texts).map(([key, value]) =>

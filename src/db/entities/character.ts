@@ -30,7 +30,7 @@ export interface CharacterConfig {
  */
 export type CardJson = Record<string, unknown>;
 
-export const DEFAULT_CHARACTER_CONFIG: CharacterConfig = {
+const DEFAULT_CHARACTER_CONFIG: CharacterConfig = {
   temperature: 0.7,
   max_tokens: 1024,
   memory_enabled: true,

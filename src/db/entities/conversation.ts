@@ -4,7 +4,7 @@ import { createdAt, id, jsonObject, snowflake, updatedAt } from './common.js';
 import { Guild } from './guild.js';
 import { User } from './user.js';
 
-export const CONVERSATION_KINDS = ['channel', 'thread', 'dm'] as const;
+const CONVERSATION_KINDS = ['channel', 'thread', 'dm'] as const;
 
 /** One per bound Discord channel, thread or DM. Scenes list their characters in conversation_participants. */
 export const Conversation = defineEntity({

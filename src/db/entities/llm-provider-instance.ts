@@ -3,9 +3,9 @@ import { createdAt, id, jsonObject, updatedAt } from './common.js';
 import { Guild } from './guild.js';
 import { User } from './user.js';
 
-export const PROVIDER_TYPES = ['openai', 'openai-compatible', 'anthropic', 'ollama'] as const;
+const PROVIDER_TYPES = ['openai', 'openai-compatible', 'anthropic', 'ollama'] as const;
 /** system: the operator's; guild: a server's, set by its admins; user: someone's own key. */
-export const PROVIDER_SCOPES = ['system', 'guild', 'user'] as const;
+const PROVIDER_SCOPES = ['system', 'guild', 'user'] as const;
 
 function defaultIndex(scope: string, column: string) {
   const name = `llm_provider_instances_${scope}_default`;

@@ -4,7 +4,7 @@ import { createdAt, id, jsonObject, snowflake } from './common.js';
 import { Conversation } from './conversation.js';
 import { User } from './user.js';
 
-export const MESSAGE_ROLES = ['user', 'assistant', 'system'] as const;
+const MESSAGE_ROLES = ['user', 'assistant', 'system'] as const;
 
 export const Message = defineEntity({
   name: 'Message',

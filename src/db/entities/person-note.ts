@@ -5,7 +5,7 @@ import { Conversation } from './conversation.js';
 import { User } from './user.js';
 
 /** The longest note, in characters. */
-export const NOTE_MAX_CHARS = 300;
+const NOTE_MAX_CHARS = 300;
 
 /**
  * A durable fact a character keeps about one person (src/memory/notes.ts): keyed to the real person, whatever

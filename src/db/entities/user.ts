@@ -1,7 +1,7 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/postgresql';
 import { createdAt, id, snowflake, updatedAt } from './common.js';
 
-export const USER_ROLES = ['USER', 'ADMIN'] as const;
+const USER_ROLES = ['USER', 'ADMIN'] as const;
 
 /** A Discord account that has used the bot. ADMIN means the bot's operator. */
 export const User = defineEntity({

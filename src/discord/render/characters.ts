@@ -60,7 +60,7 @@ export function characterListPage(input: { items: ICharacter[]; total: number; o
 }
 
 /** The longest text a Discord form field holds. */
-export const FORM_FIELD_MAX = 4000;
+const FORM_FIELD_MAX = 4000;
 
 /** Whether the form could not show this value (then the field is left empty, and empty means "unchanged"). */
 export function tooLongForForm(value: string | null | undefined): boolean {

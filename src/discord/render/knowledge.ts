@@ -5,7 +5,7 @@ import type { MemoryHit } from '../../memory/vector-store.js';
 
 const STATUS_ICON: Record<string, string> = { pending: '⏳', processing: '⚙️', completed: '✅', failed: '❌' };
 
-export function progressBar(done: number, total: number, width = 16): string {
+function progressBar(done: number, total: number, width = 16): string {
   const filled = total > 0 ? Math.round((done / total) * width) : 0;
   return `${'█'.repeat(filled)}${'░'.repeat(width - filled)} ${done}/${total}`;
 }

@@ -2,7 +2,7 @@ import { ActionRowBuilder, ButtonBuilder, ButtonStyle, EmbedBuilder, ModalBuilde
 import type { LoreRow } from '../../knowledge/lore.js';
 import { customId } from '../command.js';
 
-export const LORE_PAGE_SIZE = 10;
+const LORE_PAGE_SIZE = 10;
 /** Discord's limit for one text field of a form; the content gets two of them. */
 const FIELD_MAX = 4000;
 const STATUS_ICON: Record<string, string> = { pending: '⏳', processing: '⚙️', completed: '✅', failed: '❌' };

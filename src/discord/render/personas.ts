@@ -8,7 +8,7 @@ function clip(text: string | null | undefined, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-export function proxyTagsText(persona: IPersona): string {
+function proxyTagsText(persona: IPersona): string {
   return persona.proxyTags.map(writeProxyTag).join('\n');
 }
 
