@@ -53,6 +53,8 @@ export async function runLoad(params: LoadParams, options: LoadRunOptions) {
     SECRET_KEYS: `k1:${randomBytes(32).toString('base64')}`,
     LOG_LEVEL: 'warn',
     SCENE_DEBOUNCE_MS: String(params.sceneDebounceMs),
+    // Note-taking runs during the load as it would in use, not 30 s after it.
+    NOTES_DELAY_MS: '2000',
     SHUTDOWN_GRACE_MS: '10000',
   };
   const bots: BotProcess[] = [];

@@ -2,11 +2,11 @@ import type { FakeDiscord } from '../../test/discord-fake/index.js';
 import type { ProviderCall } from './provider.js';
 import { queueDepth, type LoadServices } from './services.js';
 
-const QUEUES = ['reply', 'memorize', 'summarize'];
+const QUEUES = ['reply', 'memorize', 'summarize', 'notes'];
 
 /**
- * Once people stop: waits until nothing is left to do. The reply, memorize
- * and summarize queues are empty, no scene round is stored as running, no
+ * Once people stop: waits until nothing is left to do. The reply, memorize,
+ * summarize and notes queues are empty (delayed jobs included), no scene round is stored as running, no
  * provider stream is in flight, and neither Discord nor the provider has
  * seen a call for `quietMs` (longer than the scene debounce), twice in a row.
  */
