@@ -10,9 +10,6 @@ import { answeredLine, assemblePrompt } from './prompt-input.js';
 import type { ReplySink } from './reply-sink.js';
 import type { ModelResolver } from './responder.js';
 import { recall, type RetrievalOptions } from './retrieval.js';
-import { summaryOf } from '../memory/summary.js';
-import { notesForPrompt } from '../memory/notes.js';
-import { pinsForPrompt } from '../memory/pins.js';
 import { refusesImages, type MessageImages } from '../images/message-images.js';
 
 export interface GenerationDeps {
@@ -76,18 +73,6 @@ export async function generate(
   ]);
   // On the reply's own EntityManager: a fork would wait for the one connection of the embedded database.
   const personas = withPersonaMacros(await personasIn(em, history, answeredLine(history, input.actor)), character.name);
-  const summary = memoryOn && !input.since ? summaryOf(input.conversation) : undefined;
-  // Notes about the person answered (within the privacy rule) and the conversation's pinned messages.
-  const notes = memoryOn
-    ? await notesForPrompt(em, {
-        userId: input.actor.user.id,
-        characterId: character.id,
-        conversation: input.conversation,
-        guildId: input.actor.guild?.discordId,
-        shared: character.config.shared_memory,
-      })
-    : [];
-  const pins = memoryOn && !input.since ? await pinsForPrompt(em, input.conversation.id) : [];
   const { promptInput, saveLoreState } = await assemblePrompt(em, {
     conversation: input.conversation,
     character,
@@ -95,10 +80,10 @@ export async function generate(
     history,
     recalled,
     contextWindow: resolved.contextWindow,
-    summary: summary ? { text: summary.text, upToAt: summary.upToAt ?? undefined } : undefined,
     continuing: input.continueFrom !== undefined,
+    since: input.since,
   });
-  const build = (shown: HistoryEntry[]) => buildPrompt({ ...promptInput, history: shown, personas, notes, pins });
+  const build = (shown: HistoryEntry[]) => buildPrompt({ ...promptInput, history: shown, personas });
   const answering = { provider: resolved.provider, model: resolved.model, vision: resolved.vision };
   const showImages = (pixels: boolean) =>
     deps.images

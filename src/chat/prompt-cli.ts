@@ -1,12 +1,11 @@
 import { parseArgs } from 'node:util';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Character, Conversation, User, type ICharacter, type IConversation } from '../db/entities/index.js';
+import { Character, Conversation, Guild, User, type ICharacter, type IConversation } from '../db/entities/index.js';
 import { resolveActor, type Actor } from '../core/identity.js';
 import { isUuid } from '../core/uuid.js';
 import { createDeps, type OwnedDeps } from '../deps.js';
 import { UserError } from '../errors.js';
 import { contextWindowOf } from '../llm/models.js';
-import { summaryOf } from '../memory/summary.js';
 import { exitWith, startProcess } from '../process.js';
 import { HISTORY_FETCH_LIMIT, recentHistory } from './history.js';
 import { buildPrompt, type BuiltPrompt, type HistoryEntry, type PromptMemory } from './prompt.js';
@@ -62,8 +61,8 @@ export async function inspectPrompt(
   const history: HistoryEntry[] = conversation ? await recentHistory(em, conversation.id, HISTORY_FETCH_LIMIT) : [];
   const userName = options.user ?? history.findLast((entry) => entry.role === 'user')?.speaker ?? 'User';
   if (options.message) history.push({ id: 'next', role: 'user', speaker: userName, content: options.message, at: new Date() });
-  const actor = await actorFor(em, conversation, userName);
-  const notes: string[] = [];
+  const actor = await actorFor(em, conversation, history, userName);
+  const warnings: string[] = [];
 
   let model = character.config.model ?? '(the provider’s default)';
   let contextWindow: number;
@@ -77,7 +76,7 @@ export async function inspectPrompt(
       character: character.config.context_window,
       operator: deps.config.contextWindow,
     });
-    notes.push(`No provider answers here (${error.message}); the context size is assumed.`);
+    warnings.push(`No provider answers here (${error.message}); the context size is assumed.`);
   }
 
   let recalled: PromptMemory[] = [];
@@ -89,21 +88,21 @@ export async function inspectPrompt(
         recent: history,
         userId: actor.user.id,
         guildId: actor.guild?.discordId ?? '',
+        direct: conversation.kind === 'dm',
         shared: character.config.shared_memory,
       });
     } catch (error) {
-      notes.push(`Memories could not be recalled: ${error instanceof Error ? error.message : String(error)}`);
+      warnings.push(`Memories could not be recalled: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  const summary = conversation ? summaryOf(conversation) : undefined;
+  // The responder's own assembly: lore, recalled memories, the summary, the notes about the person and the pins.
   const { promptInput, activated } = await assemblePrompt(em, {
-    conversation: conversation ?? ({ id: 'none', settings: {} } as unknown as IConversation),
+    conversation: conversation ?? ({ id: NO_CONVERSATION, kind: 'dm', settings: {} } as unknown as IConversation),
     character,
     actor,
     history,
     recalled,
     contextWindow,
-    summary: summary ? { text: summary.text, upToAt: summary.upToAt ?? undefined } : undefined,
     dryRun: true,
   });
   const personas = withPersonaMacros(await personasIn(em, history, answeredLine(history, actor)), character.name);
@@ -112,19 +111,26 @@ export async function inspectPrompt(
     (entry) =>
       `${entry.item.name} (${entry.trigger}, ${entry.position}${entry.position === 'at_depth' ? ` ${entry.depth} as ${entry.role}` : ''})`,
   );
-  return render(prompt, { character: character.name, conversation: conversation?.discordChannelId, model, contextWindow, lore, notes });
+  return render(prompt, {
+    character: character.name,
+    conversation: conversation?.discordChannelId,
+    model,
+    contextWindow,
+    lore,
+    warnings,
+  });
 }
 
 function render(
   prompt: BuiltPrompt,
-  info: { character: string; conversation?: string; model: string; contextWindow: number; lore: string[]; notes: string[] },
+  info: { character: string; conversation?: string; model: string; contextWindow: number; lore: string[]; warnings: string[] },
 ): string {
   const lines = [
     `Prompt for ${info.character}'s next reply${info.conversation ? ` in conversation ${info.conversation}` : ' (no conversation yet)'}`,
     `Model ${info.model} · context ${info.contextWindow} tokens · prompt ${prompt.promptTokens} · kept for the reply ${prompt.maxOutputTokens}`,
-    `{{user}} is ${prompt.user} · history ${prompt.includedHistory.length} messages (${prompt.droppedHistory} older left out) · memories ${prompt.memories.length}`,
+    `{{user}} is ${prompt.user} · history ${prompt.includedHistory.length} messages (${prompt.droppedHistory} older left out) · memories ${prompt.memories.length} · notes ${prompt.includedNotes.length} · pinned ${prompt.includedPins.length}`,
     `Lore activated: ${info.lore.length ? info.lore.join('; ') : 'none'}`,
-    ...info.notes.map((note) => `Note: ${note}`),
+    ...info.warnings.map((warning) => `Note: ${warning}`),
     '',
   ];
   for (const part of prompt.parts) {
@@ -152,13 +158,28 @@ async function findConversation(em: EntityManager, character: ICharacter, key?: 
   return (latest ?? undefined) as IConversation | undefined;
 }
 
-async function actorFor(em: EntityManager, conversation: IConversation | undefined, userName: string): Promise<Actor> {
-  if (conversation?.user) {
-    const user = await em.findOne(User, conversation.user.id);
-    if (user) return { user: user as Actor['user'], isGuildAdmin: false };
+/**
+ * Who the reply would answer, as the responder would: the person of that name who spoke here (their notes are
+ * the ones shown), else whoever started the conversation, in the conversation's server; else a stand-in.
+ */
+async function actorFor(
+  em: EntityManager,
+  conversation: IConversation | undefined,
+  history: HistoryEntry[],
+  userName: string,
+): Promise<Actor> {
+  const spoke = history.findLast((entry) => entry.role === 'user' && entry.speaker === userName && entry.authorId)?.authorId;
+  const userId = spoke ?? conversation?.user?.id;
+  const user = userId ? await em.findOne(User, userId) : null;
+  if (user) {
+    const guild = conversation?.guild ? await em.findOne(Guild, conversation.guild.id) : null;
+    return { user: user as Actor['user'], ...(guild ? { guild: guild as Actor['guild'] } : {}), isGuildAdmin: false };
   }
   return resolveActor(em, { user: { id: `prompt-${userName}`.slice(0, 20), username: userName } });
 }
+
+/** A conversation id that matches nothing (a character that has not talked yet). */
+const NO_CONVERSATION = '00000000-0000-0000-0000-000000000000';
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop()!)) {
   main().catch((error: unknown) => {

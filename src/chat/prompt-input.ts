@@ -5,15 +5,20 @@ import type { ICharacter, IConversation } from '../db/entities/index.js';
 import { activateLore, loadLore, loreBudget, type ActivatedLore } from '../knowledge/lore.js';
 import { timedLoreOf } from '../knowledge/lore-timed.js';
 import type { LoreRole } from '../knowledge/types.js';
+import { notesForPrompt } from '../memory/notes.js';
+import { pinsForPrompt } from '../memory/pins.js';
+import { summaryOf } from '../memory/summary.js';
 import { messageCount } from './history.js';
 import { fillMacros, type MacroContext } from './macros.js';
-import type { HistoryEntry, PromptCharacter, PromptInput, PromptLore, PromptMemory } from './prompt.js';
+import type { HistoryEntry, PromptCharacter, PromptInput, PromptLore, PromptMemory, PromptNote, PromptPin } from './prompt.js';
 import { ST_DEFAULTS } from './prompt-sections.js';
 
 /**
  * Gathers what one reply's prompt is made of: the card as written, the person answered ({{user}}), the lore its
- * rules activate (and the timed-effects state to keep), recalled memories minus any lore, the summary.
- * With `dryRun` (npm run prompt), nothing is saved.
+ * rules activate (and the timed-effects state to keep), recalled memories minus any lore, and, unless the
+ * character's memory is off, the running summary, the notes about the person answered (within the privacy rule)
+ * and the conversation's pinned messages. The responder and `npm run prompt` both build from this, so what the
+ * one shows is what the other sends. With `dryRun` (npm run prompt), nothing is saved.
  */
 export async function assemblePrompt(
   em: EntityManager,
@@ -24,8 +29,9 @@ export async function assemblePrompt(
     history: HistoryEntry[];
     recalled: PromptMemory[];
     contextWindow: number;
-    summary?: { text: string; upToAt?: string };
     continuing?: boolean;
+    /** What the character could know starts here (it joined a scene late): no summary and no pins. */
+    since?: Date;
     dryRun?: boolean;
     now?: Date;
   },
@@ -70,14 +76,17 @@ export async function assemblePrompt(
     }
   }
 
+  const kept = await keptInMind(em, input);
   const promptInput: PromptInput = {
     character: promptCharacter(character),
     history,
     memories,
     lore,
     budget: { contextWindow: input.contextWindow, maxOutputTokens: character.config.max_tokens ?? 1024 },
-    summary: input.summary?.text,
-    summaryUpTo: input.summary?.upToAt ? new Date(input.summary.upToAt) : undefined,
+    summary: kept.summary?.text,
+    summaryUpTo: kept.summary?.upToAt ? new Date(kept.summary.upToAt) : undefined,
+    notes: kept.notes,
+    pins: kept.pins,
     macros,
     finalInstruction: input.continuing ? ST_DEFAULTS.continueNudge : undefined,
   };
@@ -90,6 +99,30 @@ export async function assemblePrompt(
     );
   };
   return { promptInput, activated: entries, saveLoreState };
+}
+
+/**
+ * What the character keeps in mind here besides recall: the running summary, its notes about the person answered
+ * (`actor`; the privacy rule is notesForPrompt's) and the pinned messages. A character that joined late (`since`)
+ * gets neither the summary nor the pins of what came before it; one whose memory is off gets none of them.
+ */
+async function keptInMind(
+  em: EntityManager,
+  input: { conversation: IConversation; character: ICharacter; actor?: Actor; since?: Date },
+): Promise<{ summary?: { text: string; upToAt?: string | null }; notes: PromptNote[]; pins: PromptPin[] }> {
+  const { conversation, character, actor } = input;
+  if (character.config.memory_enabled === false) return { notes: [], pins: [] };
+  const notes = actor
+    ? await notesForPrompt(em, {
+        userId: actor.user.id,
+        characterId: character.id,
+        conversation,
+        guildId: actor.guild?.discordId,
+        shared: character.config.shared_memory,
+      })
+    : [];
+  const pins = input.since ? [] : await pinsForPrompt(em, conversation.id);
+  return { summary: input.since ? undefined : summaryOf(conversation), notes, pins };
 }
 
 /** The card's fields as written, and its depth_prompt (`extensions.depth_prompt`, ST's character's note). */

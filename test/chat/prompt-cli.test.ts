@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCharacter } from '../../src/characters/characters.js';
 import { bindCharacter } from '../../src/chat/conversations.js';
 import { resolveActor } from '../../src/core/identity.js';
-import { Character, Message } from '../../src/db/entities/index.js';
+import { Character, Message, PersonNote } from '../../src/db/entities/index.js';
 import { createLoreItems } from '../../src/knowledge/knowledge.js';
 import type { JobQueue } from '../../src/queue/job-queue.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -35,19 +35,26 @@ beforeAll(async () => {
   ]);
   const conversation = await bindCharacter(work, actor, { id: '990000000000000009', kind: 'dm', name: 'dm' }, mira);
   const user = actor.user;
-  for (const [role, content] of [
-    ['user', 'Is there a wreck near?'],
-    ['assistant', 'Two miles north.'],
+  // A pinned message too long for the history window: the window leaves it out, the pinned part shows it (cut).
+  const long = `The harbour master is called Odile. ${'The tide tables list every hour of the year. '.repeat(900)}`;
+  for (const [role, content, pinned] of [
+    ['user', long, true],
+    ['user', 'Is there a wreck near?', false],
+    ['assistant', 'Two miles north.', false],
   ] as const) {
     work.create(Message, {
       conversation,
       role,
       content,
       ...(role === 'user' ? { author: user, authorName: 'Alex' } : { character: stored }),
+      ...(pinned ? { pinnedAt: new Date() } : {}),
       metadata: {},
     });
     await work.flush();
   }
+  // A note about Alex, said in this DM.
+  work.create(PersonNote, { user, character: stored, conversation, content: 'Has a brother named Piet.', shared: true });
+  await work.flush();
 });
 afterAll(async () => {
   await db?.close();
@@ -94,6 +101,11 @@ describe('npm run prompt', () => {
       /── depth injection · system · \d+ tokens ──\nMira is tired\.\n\n── history · user · \d+ tokens ──\nAnd the lighthouse\?/,
     );
     expect(output).not.toContain('The wreck hides gold.');
+    // The notes about the person answered and the pinned messages, as the responder's own assembly gives them.
+    expect(output).toMatch(/memories \d+ · notes 1 · pinned 1/);
+    expect(output).toMatch(/── notes · system · \d+ tokens ──\nWhat Mira knows about Alex:\n- Has a brother named Piet\./);
+    expect(output).toMatch(/── pinned messages · system · \d+ tokens ──\nPinned messages:\n- Alex: The harbour master is called Odile\./);
+    expect(output.match(/The harbour master is called Odile/g)).toHaveLength(1);
     expect(output.indexOf('── chat start')).toBeLessThan(output.indexOf('Is there a wreck near?'));
     expect(await em().count(Message, {})).toBe(before);
   }, 120_000);
