@@ -472,13 +472,17 @@ export class Responder {
     const windowStartId = generation.prompt.includedHistory[0];
     const full = generation.prompt.droppedHistory > 0 || history.length >= (this.#deps.historyLimit ?? HISTORY_FETCH_LIMIT);
     if (!this.#deps.queue || !full || !windowStartId || character.config.memory_enabled === false) return;
-    await queueSummarize(this.#deps.queue, {
-      conversationId: conversation.id,
-      characterId: character.id,
-      userId: actor.user.id,
-      guildId: actor.guild?.id,
-      windowStartId,
-    }).catch((error: unknown) => this.#deps.logger.warn({ err: error, conversation: conversation.id }, 'could not queue a summary'));
+    await queueSummarize(
+      this.#deps.queue,
+      {
+        conversationId: conversation.id,
+        characterId: character.id,
+        userId: actor.user.id,
+        guildId: actor.guild?.id,
+        windowStartId,
+      },
+      conversation,
+    ).catch((error: unknown) => this.#deps.logger.warn({ err: error, conversation: conversation.id }, 'could not queue a summary'));
   }
 
   async #actor(em: EntityManager, message: IncomingMessage): Promise<Actor> {

@@ -3,7 +3,7 @@ import type { Actor } from '../core/identity.js';
 import { Conversation, Message, Persona, User, type IConversation } from '../db/entities/index.js';
 import { UserError } from '../errors.js';
 import { isMemoryPaused } from './memorize.js';
-import { summaryOf } from './summary.js';
+import { SETTINGS_WITHOUT_SUMMARY, summaryOf } from './summary.js';
 
 /** What /memory forget removes: one message, the messages after a time, or everything. */
 export type ForgetRange = { discordMessageId: string } | { since: Date } | { everything: true };
@@ -100,7 +100,7 @@ export async function removeMessages(
   // A summary written by hand before any was made covers nothing in particular: it stays.
   const summaryCleared = Boolean(summary?.upToAt && oldest <= new Date(summary.upToAt).getTime());
   if (summaryCleared) {
-    await tx.execute(`update conversations set settings = settings - 'summary' where id = ?`, [conversationId], 'run');
+    await tx.execute(`update conversations set settings = ${SETTINGS_WITHOUT_SUMMARY} where id = ?`, [conversationId], 'run');
   }
   await tx.execute(
     `update conversations set message_count = greatest(0, message_count - ?) where id = ?`,
@@ -225,7 +225,7 @@ export async function deleteUserData(
  */
 async function forgetTracesOf(tx: EntityManager, userId: string): Promise<void> {
   await tx.execute(
-    `update conversations c set settings = settings - 'summary', updated_at = now()
+    `update conversations c set settings = ${SETTINGS_WITHOUT_SUMMARY}, updated_at = now()
       where c.settings->'summary'->>'upToAt' is not null
         and exists (select 1 from messages m where m.conversation_id = c.id and m.author_id = ?
                       and m.created_at <= (c.settings->'summary'->>'upToAt')::timestamptz)`,

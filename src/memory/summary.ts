@@ -40,10 +40,25 @@ export interface SummarizeJob {
   windowStartId: string;
 }
 
-/** Queues a summary update after a reply whose prompt no longer holds the whole conversation. */
-export async function queueSummarize(queue: JobQueue, job: SummarizeJob): Promise<void> {
-  await queue.add(SUMMARIZE_QUEUE, job, { jobId: `summarize-${job.conversationId}-${job.windowStartId}`, attempts: 3, backoffMs: 10_000 });
+/**
+ * Queues a summary update after a reply whose prompt no longer holds the whole conversation. The job id names the
+ * window and the summary as it stands (where it ends, and how many times one was dropped), so replies sharing a window
+ * queue one job, and a summary dropped by forget or delete is written again for the same span: both queues ignore a
+ * job id they have already run.
+ */
+export async function queueSummarize(queue: JobQueue, job: SummarizeJob, conversation: Pick<IConversation, 'settings'>): Promise<void> {
+  const summary = summaryOf(conversation);
+  const drops = Number((conversation.settings as { summaryDrops?: unknown }).summaryDrops) || 0;
+  const version = `${summary?.upToId ?? 'none'}-${drops}`;
+  await queue.add(SUMMARIZE_QUEUE, job, {
+    jobId: `summarize-${job.conversationId}-${job.windowStartId}-${version}`,
+    attempts: 3,
+    backoffMs: 10_000,
+  });
 }
+
+/** SQL for conversations.settings without its summary, counting the drop (queueSummarize's job id names the count). */
+export const SETTINGS_WITHOUT_SUMMARY = `(settings - 'summary') || jsonb_build_object('summaryDrops', coalesce((settings->>'summaryDrops')::int, 0) + 1)`;
 
 /**
  * The summarize job: folds the messages that left the recent window (and are
