@@ -87,6 +87,7 @@ export async function assemblePrompt(
     summaryUpTo: kept.summary?.upToAt ? new Date(kept.summary.upToAt) : undefined,
     notes: kept.notes,
     pins: kept.pins,
+    cast: conversation.character ? undefined : await castOf(em, conversation.id),
     macros,
     finalInstruction: input.continuing ? ST_DEFAULTS.continueNudge : undefined,
   };
@@ -123,6 +124,16 @@ async function keptInMind(
     : [];
   const pins = input.since ? [] : await pinsForPrompt(em, conversation.id);
   return { summary: input.since ? undefined : summaryOf(conversation), notes, pins };
+}
+
+/** A scene's characters still in it, muted ones too, in the order they joined (ST's group members). */
+async function castOf(em: EntityManager, conversationId: string): Promise<string[]> {
+  const rows = await em.execute<{ name: string }[]>(
+    `select c.name from conversation_participants p join characters c on c.id = p.character_id
+     where p.conversation_id = ? and p.is_active order by p.created_at, p.id`,
+    [conversationId],
+  );
+  return rows.map((row) => row.name);
 }
 
 /** The card's fields as written, and its depth_prompt (`extensions.depth_prompt`, ST's character's note). */

@@ -161,6 +161,12 @@ export interface PromptInput {
   notes?: PromptNote[];
   /** Messages pinned in this conversation (/memory pin), oldest first: always in unless the history shows them. */
   pins?: PromptPin[];
+  /**
+   * In a scene: its characters in the order they joined, muted ones too (ST's group members, getGroupValue(true) in
+   * script.js). {{group}} lists them, then the other people seen in the history; without a cast it is the character
+   * and the other people seen, or the character alone.
+   */
+  cast?: string[];
 }
 
 /** A durable fact about the person answered; `persona` is who they played when they said it. */
@@ -240,7 +246,11 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
   const macros = input.macros ?? { user: input.history.findLast((entry) => entry.role === 'user')?.speaker ?? 'User' };
   const user = macros.user;
   const others = otherPeople(input.history, character.name, user);
-  const group = others.length ? [character.name, ...others] : undefined;
+  const group = input.cast?.length
+    ? [...new Set([...input.cast, ...others])]
+    : others.length
+      ? [character.name, ...others]
+      : undefined;
   const fields = {
     description: character.personalityPrompt,
     personality: character.personality ?? '',

@@ -48,7 +48,7 @@ const oneToOne: HistoryEntry[] = [
   { id: '4', role: 'user', speaker: 'Alex', content: 'Will a storm hit the Heron? Is there gold in the wreck?', authorId: 'u-alex' },
 ];
 
-function assemble(history: HistoryEntry[], user: string) {
+function assemble(history: HistoryEntry[], user: string, cast?: string[]) {
   const substitute = (text: string) => fillMacros(text, { char: card.name, user });
   const activated = activateLore(book, {
     messages: history.map((entry) => `${entry.speaker}: ${entry.content}`),
@@ -70,6 +70,7 @@ function assemble(history: HistoryEntry[], user: string) {
     summary: 'Alex joined the Heron in spring.',
     budget: { contextWindow: 8192, maxOutputTokens: 512 },
     macros: { user },
+    cast,
   });
 }
 
@@ -162,6 +163,30 @@ describe('the assembled prompt, in SillyTavern’s order', () => {
       'Alex: Mira, what now?',
     ]);
     expect(prompt.messages.some((m) => /several people/i.test(m.content))).toBe(false);
+  });
+});
+
+describe('{{group}} in a scene', () => {
+  // ST's substituteParams: environment.group = environment.charIfNotGroup = getGroupValue(true), the group's
+  // members by name, muted ones included (public/script.js); "[Start a new group chat. Group members: {{group}}]"
+  // is its default new_group_chat_prompt (public/scripts/openai.js).
+  it('lists the whole cast in the order it joined, also members who have not spoken yet, then other people', () => {
+    const history: HistoryEntry[] = [
+      { id: '1', role: 'user', speaker: 'Alex', content: 'Evening, all.', authorId: 'u-alex' },
+      { id: '2', role: 'assistant', speaker: 'Mira', content: 'Evening, Alex.' },
+      { id: '3', role: 'user', speaker: 'Bob', content: 'Hi.', authorId: 'u-bob' },
+    ];
+    const prompt = assemble(history, 'Alex', ['Tamsin', 'Mira', 'Corvin']);
+    const start = prompt.messages.find((m) => m.content.startsWith('[Start a new group chat'));
+    expect(start!.content).toBe('[Start a new group chat. Group members: Tamsin, Mira, Corvin, Bob]');
+    expect(prompt.messages[0]!.content).toContain('between Tamsin, Mira, Corvin, Bob and Alex');
+  });
+
+  it('a scene of one character is still a group chat, with names on the lines', () => {
+    const history: HistoryEntry[] = [{ id: '1', role: 'user', speaker: 'Alex', content: 'Evening.', authorId: 'u-alex' }];
+    const prompt = assemble(history, 'Alex', ['Mira']);
+    expect(prompt.messages.some((m) => m.content === '[Start a new group chat. Group members: Mira]')).toBe(true);
+    expect(prompt.messages.filter((m) => m.role === 'user').map((m) => m.content)).toEqual(['Alex: Evening.']);
   });
 });
 

@@ -102,6 +102,9 @@ describe('the scene director', () => {
     expect(sinks.sinks.map((sink) => sink.finished?.text)).toEqual(['Aria speaks.', 'Borin speaks.', 'Cass speaks.']);
     expect(stored).toEqual(cast.map((c) => c.id));
     expect((await findScene(em(), threadId))!.settings.round).toBeNull();
+    // {{group}} is the scene's cast (ST's group members), also before Borin and Cass have said a word.
+    const first = fake.requests[0]!.body as { messages: { content: string }[] };
+    expect(first.messages.map((m) => m.content)).toContain('[Start a new group chat. Group members: Aria, Borin, Cass]');
   });
 
   it('keeps a settings change made while a round is running', async () => {
