@@ -246,11 +246,7 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
   const macros = input.macros ?? { user: input.history.findLast((entry) => entry.role === 'user')?.speaker ?? 'User' };
   const user = macros.user;
   const others = otherPeople(input.history, character.name, user);
-  const group = input.cast?.length
-    ? [...new Set([...input.cast, ...others])]
-    : others.length
-      ? [character.name, ...others]
-      : undefined;
+  const group = input.cast?.length ? [...new Set([...input.cast, ...others])] : others.length ? [character.name, ...others] : undefined;
   const fields = {
     description: character.personalityPrompt,
     personality: character.personality ?? '',
