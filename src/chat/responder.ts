@@ -607,10 +607,13 @@ function replyMetadata(generation: Generation): Record<string, unknown> {
   };
 }
 
-/** What went into the prompt, kept with the reply for its Sources button (texts are read live, so forgetting works). */
+/**
+ * What went into the prompt, kept with the reply for its Sources button (texts are read live, so forgetting works).
+ * A note about the person answered is kept by its id alone: whose it is, and so who may read it, is read live too.
+ */
 export interface ReplySource {
-  kind: PromptMemory['kind'];
-  /** The memory's id; a lore entry's knowledge item id. */
+  kind: PromptMemory['kind'] | 'note' | 'pin';
+  /** The memory's id; a lore entry's knowledge item id; a note's id; a pinned message's stored id. */
   id: string;
   score?: number;
   label?: string;
@@ -623,11 +626,13 @@ function branchParams(generation: Generation, character: ICharacter): Record<str
   return { model: generation.model, temperature: character.config.temperature ?? null, sources: sourcesOf(generation.prompt) };
 }
 
-/** The lore its rules brought in, then the recalled memories. */
+/** The lore its rules brought in, the notes about the person answered, the pinned messages, then the recalled memories. */
 function sourcesOf(prompt: Generation['prompt']): ReplySource[] {
   const lore: ReplySource[] = prompt.lore.map((entry) => ({ kind: 'lore', id: entry.id, ...entry.source }));
   return [
     ...lore,
+    ...prompt.includedNotes.map((id): ReplySource => ({ kind: 'note', id })),
+    ...prompt.includedPins.map((id): ReplySource => ({ kind: 'pin', id })),
     ...prompt.memories.map((memory) => ({
       kind: memory.kind,
       id: memory.id,
@@ -644,6 +649,6 @@ function finishInfo(reply: IMessage, generation: Generation, index: number, coun
     inputTokens: generation.usage?.inputTokens,
     outputTokens: generation.usage?.outputTokens,
     alternative: { index, count },
-    sources: generation.prompt.memories.length + generation.prompt.lore.length + (generation.imageIds?.length ?? 0),
+    sources: sourcesOf(generation.prompt).length + (generation.imageIds?.length ?? 0),
   };
 }

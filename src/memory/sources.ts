@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { MessageRef } from '../chat/prompt.js';
 import type { ReplySource } from '../chat/responder.js';
 import { replyPressedIn } from '../chat/pressed-reply.js';
 import { CharacterKnowledge } from '../db/entities/index.js';
@@ -21,10 +22,13 @@ export interface ShownImage {
 }
 
 /**
- * The memories, lore entries and knowledge chunks that went into a reply's
- * prompt. Texts are read now, so what was forgotten since shows as such; a
- * memory of another conversation shows its text only to the person it is about.
- * The reply must be one of the conversation of `viewer.channelId`.
+ * The memories, lore entries, knowledge chunks, notes and pinned messages that
+ * went into a reply's prompt. Texts are read now, so what was forgotten since
+ * shows as such. A memory of another conversation, and a note about a person
+ * (notes are shown to the person alone, as /memory notes does), show their text
+ * only to the person they are about; a pinned message is one of this
+ * conversation, which whoever presses here can read. The reply must be one of
+ * the conversation of `viewer.channelId`.
  */
 export async function replySources(
   em: EntityManager,
@@ -32,11 +36,14 @@ export async function replySources(
   viewer: { userId: string; channelId: string },
 ): Promise<{ characterName: string; sources: ShownSource[]; images: ShownImage[] }> {
   // Only a reply of the conversation where the button was pressed: a forged id of another channel shows nothing.
-  const { reply } = await replyPressedIn(em, replyId, viewer.channelId);
+  const { reply, conversation } = await replyPressedIn(em, replyId, viewer.channelId);
   const viewerUserId = viewer.userId;
-  const stored = ((reply.metadata as { sources?: ReplySource[] }).sources ?? []).slice(0, 40);
-  const memoryIds = stored.filter((source) => source.kind !== 'lore').map((source) => source.id);
-  const loreIds = stored.filter((source) => source.kind === 'lore').map((source) => source.id);
+  const stored = ((reply.metadata as { sources?: ReplySource[] }).sources ?? []).filter(isUuidSource).slice(0, 40);
+  const idsOf = (kinds: ReplySource['kind'][]) => stored.filter((source) => kinds.includes(source.kind)).map((source) => source.id);
+  const memoryIds = idsOf(['knowledge', 'conversation', 'other']);
+  const loreIds = idsOf(['lore']);
+  const noteIds = idsOf(['note']);
+  const pinIds = idsOf(['pin']);
   const [memories, lore] = await Promise.all([
     memoryIds.length
       ? em.execute<{ id: string; content: string }[]>(`select id, content from vector_memories where id = any(?::uuid[])`, [
@@ -47,15 +54,73 @@ export async function replySources(
   ]);
   const texts = new Map<string, string>(memories.map((row) => [row.id, row.content]));
   for (const item of lore) texts.set(item.id, (item.metadata as { inline?: string }).inline ?? item.rawContent ?? '');
+  // Notes: whose each is, read now (only the person it is about sees its text).
+  const noteOwners = new Map<string, string>();
+  for (const note of noteIds.length
+    ? await em.execute<{ id: string; content: string; user_id: string }[]>(
+        'select id, content, user_id from person_notes where id = any(?::uuid[])',
+        [`{${noteIds.join(',')}}`],
+      )
+    : []) {
+    texts.set(note.id, note.content);
+    noteOwners.set(note.id, note.user_id);
+  }
+  const pins = new Map((await pinnedMessages(em, conversation.id, pinIds)).map((pin) => [pin.id, pin]));
+  for (const pin of pins.values()) texts.set(pin.id, pin.content);
   const sources = stored.map((source): ShownSource => {
     const text = texts.get(source.id);
     if (text === undefined) return { ...source, state: 'forgotten' };
     if (source.kind === 'other' && source.userId !== viewerUserId) return { ...source, url: undefined, jump: undefined, state: 'private' };
+    if (source.kind === 'note' && noteOwners.get(source.id) !== viewerUserId) return { ...source, state: 'private' };
     const flat = text.replace(/\s+/g, ' ').trim();
-    return { ...source, excerpt: flat.length > EXCERPT_CHARS ? `${flat.slice(0, EXCERPT_CHARS)}…` : flat, state: 'shown' };
+    const excerpt = flat.length > EXCERPT_CHARS ? `${flat.slice(0, EXCERPT_CHARS)}…` : flat;
+    const pin = pins.get(source.id);
+    if (pin) return { ...source, label: pin.speaker, ...(pin.jump ? { jump: pin.jump } : {}), excerpt, state: 'shown' };
+    return { ...source, ...(source.kind === 'note' ? { label: 'about you' } : {}), excerpt, state: 'shown' };
   });
   const images = await imagesSeen(em, ((reply.metadata as { images?: string[] }).images ?? []).filter(isUuid).slice(0, 20));
   return { characterName: reply.character?.name ?? 'The character', sources, images };
+}
+
+/** Stored ids are uuids; anything else in old or hand-edited metadata is left out rather than sent to a uuid cast. */
+function isUuidSource(source: ReplySource): boolean {
+  return isUuid(source.id);
+}
+
+/** The pinned messages a reply's prompt held, read now: who said each and where it is (only messages of this conversation). */
+async function pinnedMessages(
+  em: EntityManager,
+  conversationId: string,
+  ids: string[],
+): Promise<{ id: string; content: string; speaker: string; jump?: MessageRef }[]> {
+  if (!ids.length) return [];
+  const rows = await em.execute<
+    {
+      id: string;
+      role: string;
+      content: string;
+      author_name: string | null;
+      character_name: string | null;
+      discord_message_id: string | null;
+      channel_id: string;
+      guild_id: string | null;
+    }[]
+  >(
+    `select m.id, m.role, m.content, m.author_name, ch.name as character_name, m.discord_message_id,
+            c.discord_channel_id as channel_id, g.discord_id as guild_id
+       from messages m join conversations c on c.id = m.conversation_id
+       left join guilds g on g.id = c.guild_id left join characters ch on ch.id = m.character_id
+      where m.conversation_id = ? and m.id = any(?::uuid[])`,
+    [conversationId, `{${ids.join(',')}}`],
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    content: row.content,
+    speaker: row.role === 'assistant' ? (row.character_name ?? 'Character') : (row.author_name ?? 'Someone'),
+    ...(row.discord_message_id
+      ? { jump: { ...(row.guild_id ? { guildId: row.guild_id } : {}), channelId: row.channel_id, messageId: row.discord_message_id } }
+      : {}),
+  }));
 }
 
 /** The pictures a reply saw, with their captions read now (so forgetting works here too). */

@@ -103,8 +103,16 @@ describe('notes and pins through a fake Discord', () => {
       .submitModal({ from: edit, values: { notes: 'Has a cat named Pepper.\n- Prefers to be called Al.' } })
       .waitForReply();
     expect(saved.content).toBe('Saved: Aria keeps 2 notes about you.');
-    await exchange('What should you call me?');
+    const { reply } = await exchange('What should you call me?');
     expect(lastChatPrompt()).toContain('What Aria knows about Alice:\n- Prefers to be called Al.\n- Has a cat named Pepper.');
+    // The reply's 📚 Sources lists the notes it had: their text for Alice, only that there were some for Bob.
+    const sourcesId = JSON.stringify(reply.components).match(/"custom_id":"(memory:sources:[^"]+)"/)?.[1];
+    const hers = String((await discord.pressButton(reply.id, sourcesId!, alice).waitForReply()).embeds[0]!.description);
+    expect(hers).toContain('**📝 Note** · about you\n> Prefers to be called Al.');
+    expect(hers).toContain('> Has a cat named Pepper.');
+    const his = String((await discord.pressButton(reply.id, sourcesId!, bob).waitForReply()).embeds[0]!.description);
+    expect(his).toContain('*a note about someone else*');
+    expect(his).not.toContain('Pepper');
 
     // Too many lines: a plain refusal, nothing changed.
     const again = discord.pressButton(shown.id, editId!, alice);

@@ -28,4 +28,19 @@ describe('the Sources view', () => {
     );
     expect(direct.data.description).toContain('(https://discord.com/channels/@me/940000000000000002/950000000000000002)');
   });
+
+  it('shows a note about the person to that person, says only that one was used to anyone else, and links a pinned message', () => {
+    const pin: ShownSource = { ...earlier, kind: 'pin', id: 'p1', label: 'Ione', excerpt: 'The vault password is heron.' };
+    const mine = sourcesEmbed(
+      'Aria',
+      [{ kind: 'note', id: 'n1', label: 'about you', excerpt: 'Collects old maps.', state: 'shown' }, pin],
+      'https://discord.com',
+    ).data.description;
+    expect(mine).toContain('**📝 Note** · about you\n> Collects old maps.');
+    expect(mine).toContain(
+      '**📌 Pinned** · [Ione](https://discord.com/channels/930000000000000001/940000000000000001/950000000000000001)\n> The vault password is heron.',
+    );
+    const theirs = sourcesEmbed('Aria', [{ kind: 'note', id: 'n1', state: 'private' }], 'https://discord.com').data.description;
+    expect(theirs).toBe('**📝 Note**\n*a note about someone else*');
+  });
 });

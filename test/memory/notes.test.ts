@@ -5,13 +5,15 @@ import { bindCharacter } from '../../src/chat/conversations.js';
 import { Responder } from '../../src/chat/responder.js';
 import { loadConfig } from '../../src/config.js';
 import { resolveActor, type Actor } from '../../src/core/identity.js';
-import { PersonNote, type ICharacter } from '../../src/db/entities/index.js';
+import { Message, PersonNote, type ICharacter } from '../../src/db/entities/index.js';
 import { HashingEmbedder } from '../../src/embeddings/hashing-embedder.js';
 import { ProviderRegistry, seedSystemInstances } from '../../src/llm/registry.js';
 import { createLogger } from '../../src/logger.js';
 import { deleteUserData, forget, setMemoryPaused } from '../../src/memory/control.js';
 import { NOTES_QUEUE, notesHandler } from '../../src/memory/notes-job.js';
 import { notesForPrompt } from '../../src/memory/notes.js';
+import { pinMessage } from '../../src/memory/pins.js';
+import { replySources } from '../../src/memory/sources.js';
 import { createJobQueue } from '../../src/queue/create-job-queue.js';
 import type { JobQueue } from '../../src/queue/job-queue.js';
 import type { FakeServer, RecordedRequest } from '../fakes-llm/fake-server.js';
@@ -183,6 +185,55 @@ describe('notes about each person', () => {
       'Is planning a surprise audit of the treasury.',
       'Plays the lute on Fridays.',
     ]);
+  });
+
+  it('are listed, with the pinned messages, in the Sources of a reply that had them; a note’s text only for its person', async () => {
+    const channel = '921500000000000005';
+    const actor = await resolveActor(em(), { user: ione, guild });
+    const other = await resolveActor(em(), { user: marcus, guild });
+    await bindCharacter(em(), actor, { id: channel, kind: 'channel' }, aria);
+    notesAnswer = '["Collects old maps."]';
+    // Too long for the history window once older (about 5,000 tokens of an 8k context): pinned, it is in the
+    // pinned part of the prompt instead, so the reply's prompt held it as a pin.
+    const long = `I collect old maps of the coast. ${'The coastline changes on every chart. '.repeat(720)}`;
+    const pinned = await say(channel, ione, long, { inGuild: true, isPublic: true });
+    notesAnswer = '[]';
+    const conversation = await (await import('../../src/memory/control.js')).conversationIn(em(), channel);
+    await pinMessage(em(), actor, conversation, pinned.discordMessageId);
+    const { replyId } = await say(channel, ione, 'Which of my maps is the oldest?', { inGuild: true, isPublic: true });
+    expect(promptText(chatRequests().at(-1)!)).toContain('Pinned messages:\n- ione: I collect old maps of the coast.');
+
+    const note = (await notesOf(actor.user.id)).find((n) => n.content === 'Collects old maps.')!;
+    const pin = await em().findOneOrFail(Message, { discordMessageId: pinned.discordMessageId });
+    const stored = ((await em().findOneOrFail(Message, replyId)).metadata as { sources: { kind: string; id: string }[] }).sources;
+    expect(stored).toEqual(
+      expect.arrayContaining([
+        { kind: 'note', id: note.id },
+        { kind: 'pin', id: pin.id },
+      ]),
+    );
+    // Only ids are kept: whose the note is, and its text, are read when the button is pressed.
+    expect(JSON.stringify(stored)).not.toContain('Collects old maps');
+
+    const seenBy = async (userId: string) => {
+      const { sources } = await replySources(em(), replyId, { userId, channelId: channel });
+      return { note: sources.find((s) => s.kind === 'note'), pin: sources.find((s) => s.kind === 'pin') };
+    };
+    const hers = await seenBy(actor.user.id);
+    expect(hers.note).toMatchObject({ state: 'shown', excerpt: 'Collects old maps.', label: 'about you' });
+    expect(hers.pin).toMatchObject({
+      state: 'shown',
+      label: 'ione',
+      jump: { guildId: guild.id, channelId: channel, messageId: pinned.discordMessageId },
+    });
+    expect(hers.pin!.excerpt).toMatch(/^I collect old maps of the coast\. The coastline .*…$/);
+    // Someone else in the channel sees that a note was used, not what it says; the pinned message is this channel's.
+    const his = await seenBy(other.user.id);
+    expect(his.note).toEqual({ kind: 'note', id: note.id, state: 'private' });
+    expect(his.pin).toMatchObject({ state: 'shown', label: 'ione' });
+    // Forgotten since: the note's text is gone for its person too.
+    await em().nativeDelete(PersonNote, { id: note.id });
+    expect((await seenBy(actor.user.id)).note).toEqual({ kind: 'note', id: note.id, state: 'forgotten' });
   });
 
   it('go when a message they came from is forgotten, and with the person’s data', async () => {

@@ -10,6 +10,8 @@ const KIND_LABEL: Record<ShownSource['kind'], string> = {
   knowledge: '📄 Knowledge',
   conversation: '💬 Earlier here',
   other: '🗂️ Another conversation',
+  note: '📝 Note',
+  pin: '📌 Pinned',
 };
 
 /** The link to a Discord message, on the Discord web host (DISCORD_WEB_URL, https://discord.com by default). */
@@ -21,14 +23,15 @@ export function messageUrl(webUrl: string, message: MessageRef): string {
 export function sourcesEmbed(characterName: string, sources: ShownSource[], webUrl: string, images: ShownImage[] = []): EmbedBuilder {
   const embed = new EmbedBuilder().setTitle(`What ${characterName} had in mind`.slice(0, 256));
   if (!sources.length && !images.length)
-    return embed.setDescription('Nothing from memory, lore or knowledge went into this reply: only the recent messages.');
+    return embed.setDescription('Nothing from memory, notes, pins, lore or knowledge went into this reply: only the recent messages.');
   const lines = sources.map((source) => {
     const score = source.score === undefined ? '' : ` · ${source.score.toFixed(2)}`;
     const url = source.jump ? messageUrl(webUrl, source.jump) : source.url;
     const label = url ? `[${source.label ?? 'link'}](${url})` : (source.label ?? '');
     const head = `**${KIND_LABEL[source.kind]}**${score}${label ? ` · ${label}` : ''}`;
     if (source.state === 'forgotten') return `${head}\n*forgotten since*`;
-    if (source.state === 'private') return `${head}\n*a memory of someone else’s conversation*`;
+    if (source.state === 'private')
+      return `${head}\n*${source.kind === 'note' ? 'a note about someone else' : 'a memory of someone else’s conversation'}*`;
     return `${head}\n> ${source.excerpt?.replace(/\n/g, ' ') ?? ''}`;
   });
   for (const image of images) {
