@@ -82,6 +82,7 @@ export async function generate(
     contextWindow: resolved.contextWindow,
     continuing: input.continueFrom !== undefined,
     since: input.since,
+    personaDescription: personas.user?.description,
   });
   const build = (shown: HistoryEntry[]) => buildPrompt({ ...promptInput, history: shown, personas });
   const answering = { provider: resolved.provider, model: resolved.model, vision: resolved.vision };

@@ -96,6 +96,7 @@ export async function inspectPrompt(
     }
   }
   // The responder's own assembly: lore, recalled memories, the summary, the notes about the person and the pins.
+  const personas = withPersonaMacros(await personasIn(em, history, answeredLine(history, actor)), character.name);
   const { promptInput, activated } = await assemblePrompt(em, {
     conversation: conversation ?? ({ id: NO_CONVERSATION, kind: 'dm', settings: {} } as unknown as IConversation),
     character,
@@ -104,8 +105,8 @@ export async function inspectPrompt(
     recalled,
     contextWindow,
     dryRun: true,
+    personaDescription: personas.user?.description,
   });
-  const personas = withPersonaMacros(await personasIn(em, history, answeredLine(history, actor)), character.name);
   const prompt = buildPrompt({ ...promptInput, personas });
   const lore = activated.map(
     (entry) =>

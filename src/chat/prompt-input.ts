@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { cardExtensions, loreBookOf } from '../cards/card-json.js';
 import type { Actor } from '../core/identity.js';
 import type { ICharacter, IConversation } from '../db/entities/index.js';
-import { activateLore, loadLore, loreBudget, type ActivatedLore } from '../knowledge/lore.js';
+import { activateLore, type ActivatedLore, type GlobalScanData, loadLore, loreBudget } from '../knowledge/lore.js';
 import { timedLoreOf } from '../knowledge/lore-timed.js';
 import type { LoreRole } from '../knowledge/types.js';
 import { notesForPrompt } from '../memory/notes.js';
@@ -34,6 +34,8 @@ export async function assemblePrompt(
     since?: Date;
     dryRun?: boolean;
     now?: Date;
+    /** The persona description of the person answered (macros filled), for lore that scans it. */
+    personaDescription?: string;
   },
 ): Promise<{ promptInput: PromptInput; activated: ActivatedLore[]; saveLoreState: () => Promise<void> }> {
   const { character, history, conversation } = input;
@@ -53,6 +55,7 @@ export async function assemblePrompt(
         chatLength,
         timed: previous,
         substitute,
+        globalScanData: globalScanData(character, input.personaDescription, substitute),
       })
     : { entries: [], timed: { sticky: {}, cooldown: {} } };
 
@@ -124,6 +127,20 @@ async function keptInMind(
     : [];
   const pins = input.since ? [] : await pinsForPrompt(em, conversation.id);
   return { summary: input.since ? undefined : summaryOf(conversation), notes, pins };
+}
+
+/** What lore may scan besides the chat when an entry asks (ST's WIGlobalScanData), macros filled as in the prompt. */
+function globalScanData(character: ICharacter, personaDescription: string | undefined, fill: (text: string) => string): GlobalScanData {
+  const depthPrompt = (cardExtensions(character).depth_prompt as { prompt?: unknown } | undefined)?.prompt;
+  const filled = (text: unknown) => (typeof text === 'string' && text.trim() ? fill(text).trim() : undefined);
+  return {
+    personaDescription: personaDescription?.trim() || undefined,
+    characterDescription: filled(character.personalityPrompt),
+    characterPersonality: filled(character.personality),
+    characterDepthPrompt: filled(depthPrompt),
+    scenario: filled(character.scenario),
+    creatorNotes: filled(character.creatorNotes),
+  };
 }
 
 /** A scene's characters still in it, muted ones too, in the order they joined (ST's group members). */

@@ -96,6 +96,12 @@ const shared = {
   cooldown: setting('cooldown', 'cooldown', num),
   delay: setting('delay', 'delay', num),
   vectorized: setting('vectorized', 'vectorized', bool),
+  matchPersonaDescription: setting('match_persona_description', 'matchPersonaDescription', bool),
+  matchCharacterDescription: setting('match_character_description', 'matchCharacterDescription', bool),
+  matchCharacterPersonality: setting('match_character_personality', 'matchCharacterPersonality', bool),
+  matchCharacterDepthPrompt: setting('match_character_depth_prompt', 'matchCharacterDepthPrompt', bool),
+  matchScenario: setting('match_scenario', 'matchScenario', bool),
+  matchCreatorNotes: setting('match_creator_notes', 'matchCreatorNotes', bool),
 };
 const sharedFor = (which: 0 | 1): Fields => Object.fromEntries(Object.entries(shared).map(([key, pair]) => [key, pair[which]]));
 

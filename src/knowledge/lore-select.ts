@@ -37,7 +37,29 @@ export interface LoreScan {
   random?: () => number;
   /** Macros in keys and content ({{char}}, {{user}}…), as ST's substituteParams. */
   substitute?: (text: string) => string;
+  /** What an entry may scan besides the chat when it asks to (ST's WIGlobalScanData), macros filled. */
+  globalScanData?: GlobalScanData;
 }
+
+/** ST's WIGlobalScanData: the persona description of the person answered and the card's fields. */
+export interface GlobalScanData {
+  personaDescription?: string;
+  characterDescription?: string;
+  characterPersonality?: string;
+  characterDepthPrompt?: string;
+  scenario?: string;
+  creatorNotes?: string;
+}
+
+/** WorldInfoBuffer.get: which entry flag adds which of the global scan data, in ST's order. */
+const GLOBAL_SCAN_FLAGS = [
+  ['matchPersonaDescription', 'personaDescription'],
+  ['matchCharacterDescription', 'characterDescription'],
+  ['matchCharacterPersonality', 'characterPersonality'],
+  ['matchCharacterDepthPrompt', 'characterDepthPrompt'],
+  ['matchScenario', 'scenario'],
+  ['matchCreatorNotes', 'creatorNotes'],
+] as const;
 
 /** One activated entry, ready for the prompt. */
 export interface ActivatedLore {
@@ -92,6 +114,10 @@ export function activateLore(items: LoreItem[], scan: LoreScan): LoreResult {
     const depth = entry.item.entry.scanDepth ?? scan.book?.scanDepth ?? LORE_DEFAULTS.scanDepth;
     if (depth <= 0) return '';
     let text = '\x01' + depthBuffer.slice(0, Math.min(depth, 1000)).join('\n\x01');
+    for (const [flag, field] of GLOBAL_SCAN_FLAGS) {
+      const extra = scan.globalScanData?.[field];
+      if (entry.item.entry[flag] && extra) text += '\n\x01' + extra;
+    }
     if (recurseBuffer.length) text += '\n\x01' + recurseBuffer.join('\n\x01');
     return text;
   };

@@ -10,7 +10,7 @@ import { compileKey, isRegexKey, MAX_REGEX_KEY_LENGTH } from './lore-keys.js';
 import type { LoreEntry } from './types.js';
 import { isUuid } from '../core/uuid.js';
 
-export { activateLore, selectLore, loreBudget, type ActivatedLore, type LoreScan } from './lore-select.js';
+export { activateLore, selectLore, loreBudget, type ActivatedLore, type GlobalScanData, type LoreScan } from './lore-select.js';
 export { splitKeys } from './lore-keys.js';
 
 /**

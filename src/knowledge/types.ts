@@ -69,6 +69,16 @@ export interface LoreEntry {
   delay?: number;
   /** Activated by vector similarity too (ST's "vectorized"): off unless the entry says so. */
   vectorized?: boolean;
+  /**
+   * The card's fields and the persona description scanned for this entry's keys besides the chat (ST's
+   * matchPersonaDescription … matchCreatorNotes, `extensions.match_persona_description` … in cards).
+   */
+  matchPersonaDescription?: boolean;
+  matchCharacterDescription?: boolean;
+  matchCharacterPersonality?: boolean;
+  matchCharacterDepthPrompt?: boolean;
+  matchScenario?: boolean;
+  matchCreatorNotes?: boolean;
   /** Stable id within its book (V2 `id`, ST `uid`). */
   id?: number | string;
   /** The entry as it came (card entry or world-info entry), every key kept, for lossless export. */

@@ -187,3 +187,41 @@ describe('greetings', () => {
     await discord.slashCommand({ name: 'chat', subcommand: 'end', userId: alice, channelId: channel.id }).waitForResponse();
   });
 });
+
+describe('a card’s lorebook in the prompt', () => {
+  // ST's WorldInfoBuffer.get (public/scripts/world-info.js): an entry with extensions.match_character_description
+  // (convertCharacterBook) also scans the card's description for its keys; the same entry without it scans only
+  // the last messages. (The first entry's text does not name the guild, or recursion would bring in the second.)
+  it('fires an entry whose key is only in the description when the entry asks to scan the description', async () => {
+    await importCard({
+      name: 'Sable',
+      description: 'Sable is a sworn member of the Silver Guild.',
+      first_mes: 'Well met.',
+      character_book: {
+        entries: [
+          {
+            keys: ['Silver Guild'],
+            content: 'Its members meet under the old bridge.',
+            enabled: true,
+            insertion_order: 100,
+            extensions: { match_character_description: true },
+          },
+          { keys: ['Silver Guild'], content: 'The Silver Guild pays in copper.', enabled: true, insertion_order: 100 },
+        ],
+      },
+    });
+    await discord
+      .slashCommand({ name: 'chat', subcommand: 'start', options: { character: 'Sable', answers: 'all' }, userId: alice, channelId: channel.id })
+      .waitForResponse();
+    await discord.waitForMessage(channel.id, (m) => Boolean(m.webhook_id) && m.content === 'Well met.', 15_000);
+    const before = chats().length;
+    llm.next({ text: 'Evening to you too.' });
+    discord.userSays(channel.id, alice, 'Good evening.');
+    await expect.poll(() => chats().length, { timeout: 15_000 }).toBeGreaterThan(before);
+    const prompt = promptText(chats().at(-1)!);
+    expect(prompt).toContain('Its members meet under the old bridge.');
+    expect(prompt).not.toContain('The Silver Guild pays in copper.');
+    await discord.waitForMessage(channel.id, (m) => Boolean(m.webhook_id) && m.content === 'Evening to you too.', 15_000);
+    await discord.slashCommand({ name: 'chat', subcommand: 'end', userId: alice, channelId: channel.id }).waitForResponse();
+  });
+});

@@ -434,6 +434,58 @@ const cases: Case[] = [
     scan: { substitute: (text) => text.replace('{{user}}', 'Alex') },
     expected: ['me'],
   },
+  // WorldInfoBuffer.get: an entry that asks for it also scans the persona description and the card's fields
+  // (globalScanData, passed by Generate in script.js); the others scan only the chat.
+  {
+    name: 'key only in the character description, entry asks to scan it',
+    from: 'WorldInfoBuffer.get (matchCharacterDescription)',
+    entries: [lore('guild', { keys: ['Silver Guild'], matchCharacterDescription: true }), lore('plain', { keys: ['Silver Guild'] })],
+    messages: ['Alex: hello'],
+    scan: { globalScanData: { characterDescription: 'Mira is a member of the Silver Guild.' } },
+    expected: ['guild'],
+  },
+  {
+    name: 'key only in the persona description',
+    from: 'WorldInfoBuffer.get (matchPersonaDescription)',
+    entries: [lore('elf', { keys: ['elf'], matchPersonaDescription: true }), lore('scenario', { keys: ['elf'], matchScenario: true })],
+    messages: ['Alex: hello'],
+    // Without recursion: the activated entry's own text ("About elf.") would activate the other one.
+    scan: {
+      book: { recursiveScanning: false },
+      globalScanData: { personaDescription: 'Alex is a tall elf.', scenario: 'A quiet harbour.' },
+    },
+    expected: ['elf'],
+  },
+  {
+    name: 'scenario, personality, depth prompt and creator notes each by its own flag',
+    from: 'WorldInfoBuffer.get (matchScenario, matchCharacterPersonality, matchCharacterDepthPrompt, matchCreatorNotes)',
+    entries: [
+      lore('storm', { keys: ['storm'], matchScenario: true }),
+      lore('brave', { keys: ['brave'], matchCharacterPersonality: true }),
+      lore('whisper', { keys: ['whisper'], matchCharacterDepthPrompt: true }),
+      lore('v2', { keys: ['v2'], matchCreatorNotes: true }),
+      lore('crossed', { keys: ['storm'], matchCreatorNotes: true }),
+    ],
+    messages: ['Alex: hello'],
+    scan: {
+      book: { recursiveScanning: false },
+      globalScanData: {
+        scenario: 'A storm is coming.',
+        characterPersonality: 'brave, curt',
+        characterDepthPrompt: 'Mira speaks in a whisper.',
+        creatorNotes: 'Made for v2 cards.',
+      },
+    },
+    expected: ['storm', 'brave', 'whisper', 'v2'],
+  },
+  {
+    name: 'scan depth 0 scans nothing, the card fields included',
+    from: 'WorldInfoBuffer.get (depth <= startDepth returns an empty string)',
+    entries: [lore('guild', { keys: ['guild'], matchCharacterDescription: true, scanDepth: 0 })],
+    messages: ['Alex: the guild'],
+    scan: { globalScanData: { characterDescription: 'A guild member.' } },
+    expected: [],
+  },
 ];
 
 describe('lorebook activation, case by case against SillyTavern', () => {

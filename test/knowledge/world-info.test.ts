@@ -89,6 +89,25 @@ describe('world-info files', () => {
     await expect(readLoreFile(json({ hello: 1 }))).rejects.toThrow(/not a world-info file/);
   });
 
+  it('reads which card fields an entry scans, from a card entry and from a world-info entry', () => {
+    // Card keys as ST's convertCharacterBook reads them (extensions.match_*), world-info keys as its entries hold them.
+    const card = loreFromJson({
+      keys: ['guild'],
+      content: 'x',
+      extensions: { match_character_description: true, match_scenario: true, match_persona_description: false },
+    });
+    expect(card).toMatchObject({ matchCharacterDescription: true, matchScenario: true, matchPersonaDescription: false });
+    expect(card.matchCreatorNotes).toBeUndefined();
+    const world = loreFromJson({ uid: 0, key: ['guild'], content: 'x', matchCreatorNotes: true, matchCharacterDepthPrompt: true });
+    expect(world).toMatchObject({ matchCreatorNotes: true, matchCharacterDepthPrompt: true });
+    // Written back where each format keeps it.
+    expect(
+      (loreToJson({ ...card, matchCharacterPersonality: true }, 'card', 0).extensions as Record<string, unknown>)
+        .match_character_personality,
+    ).toBe(true);
+    expect(loreToJson({ ...world, matchScenario: true }, 'world', 0).matchScenario).toBe(true);
+  });
+
   it('imports a world-info file into a lorebook and exports it back with every field', async () => {
     const atlas = await character('Atlas');
     const original = worldInfo(4);
