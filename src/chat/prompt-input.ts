@@ -56,6 +56,7 @@ export async function assemblePrompt(
         timed: previous,
         substitute,
         globalScanData: globalScanData(character, input.personaDescription, substitute),
+        characterName: character.name,
       })
     : { entries: [], timed: { sticky: {}, cooldown: {} } };
 

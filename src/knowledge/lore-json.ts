@@ -157,8 +157,18 @@ const WORLD_FIELDS: Fields = {
   insertionOrder: top('order', num),
   position: top('position', (v) => indexIn(LORE_POSITIONS, v), positionIndex),
   id: top('uid', (v) => num(v) ?? str(v)),
+  characterFilter: top('characterFilter', characterFilterOf),
   ...sharedFor(1),
 };
+
+/** A world-info entry's `characterFilter` ({ isExclude, names, tags }), when it names anyone. */
+function characterFilterOf(value: unknown): LoreEntry['characterFilter'] {
+  if (!isObject(value)) return undefined;
+  const names = strings(value.names) ?? [];
+  const tags = strings(value.tags) ?? [];
+  if (!names.length && !tags.length) return undefined;
+  return { isExclude: bool(value.isExclude) ?? false, names, tags };
+}
 
 /** ST settings with no LoreEntry field, carried when an entry moves between a card and a world-info file. */
 const CARRIED: [card: string, world: string][] = [
@@ -167,12 +177,6 @@ const CARRIED: [card: string, world: string][] = [
   ['triggers', 'triggers'],
   ['ignore_budget', 'ignoreBudget'],
   ['outlet_name', 'outletName'],
-  ['match_persona_description', 'matchPersonaDescription'],
-  ['match_character_description', 'matchCharacterDescription'],
-  ['match_character_personality', 'matchCharacterPersonality'],
-  ['match_character_depth_prompt', 'matchCharacterDepthPrompt'],
-  ['match_scenario', 'matchScenario'],
-  ['match_creator_notes', 'matchCreatorNotes'],
 ];
 
 const FIELDS: Record<EntryFormat, Fields> = { card: CARD_FIELDS, world: WORLD_FIELDS };

@@ -39,6 +39,8 @@ export interface LoreScan {
   substitute?: (text: string) => string;
   /** What an entry may scan besides the chat when it asks to (ST's WIGlobalScanData), macros filled. */
   globalScanData?: GlobalScanData;
+  /** The character the prompt is for, matched against entries' character filters. */
+  characterName?: string;
 }
 
 /** ST's WIGlobalScanData: the persona description of the person answered and the card's fields. */
@@ -148,6 +150,7 @@ export function activateLore(items: LoreItem[], scan: LoreScan): LoreResult {
     for (const entry of sorted) {
       const lore = entry.item.entry;
       if (failedProbability.has(entry) || activated.has(entry.item.id) || lore.enabled === false) continue;
+      if (filteredOut(lore, scan.characterName)) continue;
       const sticky = timed.isActive('sticky', entry.item);
       if (timed.isActive('delay', entry.item)) continue;
       if (timed.isActive('cooldown', entry.item) && !sticky) continue;
@@ -252,6 +255,17 @@ export function activateLore(items: LoreItem[], scan: LoreScan): LoreResult {
       trigger,
     }));
   return { entries, timed: state2 };
+}
+
+/**
+ * checkWorldInfo's character filter by name (getCharaFilename, the card's file name, usually its name). Tag filters
+ * name ST tag ids of the install that wrote the file, which mean nothing here, so they are not applied.
+ */
+function filteredOut(lore: LoreItem['entry'], characterName: string | undefined): boolean {
+  const names = lore.characterFilter?.names;
+  if (!names?.length || characterName === undefined) return false;
+  const included = names.includes(characterName);
+  return lore.characterFilter!.isExclude ? included : !included;
 }
 
 /** The tokens ST allows world info: world_info_budget percent of the context, capped by the book's token_budget. */

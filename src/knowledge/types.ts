@@ -79,6 +79,11 @@ export interface LoreEntry {
   matchCharacterDepthPrompt?: boolean;
   matchScenario?: boolean;
   matchCreatorNotes?: boolean;
+  /**
+   * World-info files only: the characters the entry is for (or, with isExclude, not for), by name as ST names them
+   * (the card's file name, usually its name). `tags` are ST tag ids of the install that wrote the file.
+   */
+  characterFilter?: { isExclude: boolean; names: string[]; tags: string[] };
   /** Stable id within its book (V2 `id`, ST `uid`). */
   id?: number | string;
   /** The entry as it came (card entry or world-info entry), every key kept, for lossless export. */

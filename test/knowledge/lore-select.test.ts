@@ -486,6 +486,20 @@ const cases: Case[] = [
     scan: { globalScanData: { characterDescription: 'A guild member.' } },
     expected: [],
   },
+  // checkWorldInfo: entry.characterFilter.names against getCharaFilename(); isExclude turns it around.
+  {
+    name: 'character filter: for named characters only, or for all but them',
+    from: 'checkWorldInfo (characterFilter.names, isExclude)',
+    entries: [
+      lore('mine', { keys: ['harbour'], characterFilter: { isExclude: false, names: ['Mira'], tags: [] } }),
+      lore('theirs', { keys: ['harbour'], characterFilter: { isExclude: false, names: ['Borin'], tags: [] } }),
+      lore('not-mira', { keys: ['harbour'], characterFilter: { isExclude: true, names: ['Mira'], tags: [] } }),
+      lore('not-borin', { keys: ['harbour'], characterFilter: { isExclude: true, names: ['Borin'], tags: [] } }),
+    ],
+    messages: ['Alex: the harbour'],
+    scan: { characterName: 'Mira', book: { recursiveScanning: false } },
+    expected: ['mine', 'not-borin'],
+  },
 ];
 
 describe('lorebook activation, case by case against SillyTavern', () => {

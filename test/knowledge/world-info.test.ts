@@ -106,6 +106,11 @@ describe('world-info files', () => {
         .match_character_personality,
     ).toBe(true);
     expect(loreToJson({ ...world, matchScenario: true }, 'world', 0).matchScenario).toBe(true);
+    const filtered = loreFromJson({ uid: 1, key: ['a'], content: 'x', characterFilter: { isExclude: true, names: ['Mira'], tags: [] } });
+    expect(filtered.characterFilter).toEqual({ isExclude: true, names: ['Mira'], tags: [] });
+    expect(
+      loreFromJson({ uid: 2, key: ['a'], content: 'x', characterFilter: { isExclude: false, names: [], tags: [] } }).characterFilter,
+    ).toBeUndefined();
   });
 
   it('imports a world-info file into a lorebook and exports it back with every field', async () => {
