@@ -17,10 +17,16 @@ let db: TestDatabase;
 let fake: FakeServer;
 let redis: RedisServer | undefined;
 let redisUrl: string;
+/** What the character says next, in order (note-taking requests get `notesAnswer` instead, so they take none). */
+const answers: string[] = [];
+let notesAnswer = '[]';
+const isNotesRequest = (request: RecordedRequest) => String(request.body?.messages?.[0]?.content ?? '').includes('notes about');
+const say = (...texts: string[]) => answers.push(...texts);
 
 beforeAll(async () => {
   db = await createTestDatabase({ embeddingDimension: 32 });
   fake = await startFakeOpenAI();
+  fake.replyWith((request) => ({ text: isNotesRequest(request) ? notesAnswer : (answers.shift() ?? 'Okay.') }));
   // A real Redis when the machine has one (nothing listening otherwise): the terminal must not depend on it.
   redis = hasRedisServer ? await RedisServer.start() : undefined;
   redisUrl = redis?.url ?? `redis://127.0.0.1:${await freePort()}`;
@@ -58,6 +64,8 @@ function chat(args: string[], input: string, env: Record<string, string> = {}): 
           OPENAI_BASE_URL: fake.url,
           LOG_LEVEL: 'info',
           HEALTH_PORT: '0',
+          // At the end of input the terminal waits for note-taking, which runs this long after the last reply.
+          NOTES_DELAY_MS: '300',
           ...env,
         },
         timeout: 90_000,
@@ -95,12 +103,13 @@ const said = (stdout: string) => stdout.replace(/^ {2}\(\S+, \d+\+\d+ tokens\)\n
 
 const promptTexts = (requests: RecordedRequest[]) =>
   requests
-    .filter((r) => r.path === '/v1/chat/completions')
+    .filter((r) => r.path === '/v1/chat/completions' && !isNotesRequest(r))
     .map((r) => r.body.messages.map((m: { content: string }) => m.content).join('\n'));
 
 describe('npm run chat', () => {
   it('answers every line on the terminal, keeps logs out of stdout, ignores Redis and the Discord limits, and memorizes', async () => {
-    fake.next({ text: 'First answer.' }, { text: 'Second answer.' }, { text: 'Third answer.' });
+    say('First answer.', 'Second answer.', 'Third answer.');
+    notesAnswer = '["Has a sister named Wilhelmina."]';
     const { stdout, stderr } = await chat(
       ['--user', 'alice', '--wait-memory'],
       'My sister is Wilhelmina.\nTell me about the harbour?\nAnd the sea?\n',
@@ -120,6 +129,9 @@ describe('npm run chat', () => {
     // exchange keeps its names.
     expect(prompts[2]).toMatch(/(^|\n)(alice: )?Tell me about the harbour\?/);
     expect(prompts[2]).toContain('Second answer.');
+    // --wait-memory waited for note-taking too (taken at once), so the next line was answered with the note.
+    expect(prompts[1]).toContain('What Aria knows about alice:\n- Has a sister named Wilhelmina.');
+    notesAnswer = '[]';
     // Every exchange was memorized before the process left (the greeting is not a memory; each line holds a content
     // word, so none is small talk that src/memory/worth.ts leaves out).
     expect(await memoriesOf('alice')).toBe(3);
@@ -132,7 +144,7 @@ describe('npm run chat', () => {
 
   it('keeps one conversation per person: Bob starts his own, Alice continues hers and her memory work finishes at exit', async () => {
     fake.requests.length = 0;
-    fake.next({ text: 'Hello Bob.' });
+    say('Hello Bob.');
     const bob = await chat(['--user', 'bob'], 'Do you know my dog Rex?\n');
     expect(said(bob.stdout)).toBe('Aria: Hi bob!\nAria: Hello Bob.\n');
     const [bobPrompt] = promptTexts(fake.requests);
@@ -141,7 +153,7 @@ describe('npm run chat', () => {
     expect(bobPrompt).not.toContain('First answer.');
 
     fake.requests.length = 0;
-    fake.next({ text: 'Welcome back.' });
+    say('Welcome back.');
     const alice = await chat(['--user', 'alice'], 'I am back.\n');
     expect(said(alice.stdout)).toBe('Aria: Welcome back.\n');
     const [alicePrompt] = promptTexts(fake.requests);
@@ -154,7 +166,7 @@ describe('npm run chat', () => {
   }, 120_000);
 
   it('writes its logs to a file with --log', async () => {
-    fake.next({ text: 'Logged.' });
+    say('Logged.');
     const file = path.join(await import('node:os').then((os) => os.tmpdir()), `dreamchat-terminal-${process.pid}.log`);
     const { stdout, stderr } = await chat(['--user', 'carol', '--log', file], 'Hi\n');
     expect(said(stdout)).toBe('Aria: Hi carol!\nAria: Logged.\n');
@@ -175,11 +187,11 @@ describe('npm run chat', () => {
     });
     const file = path.join(await mkdtemp(path.join(tmpdir(), 'dreamchat-card-')), 'wren.png');
     await writeFile(file, card);
-    fake.next({ text: 'The lamp is lit.' });
+    say('The lamp is lit.');
     const first = await chat(['--card', file, '--user', 'carol'], 'Is the lamp lit?\n');
     expect(said(first.stdout)).toBe('Wren: Evening, carol.\nWren: The lamp is lit.\n');
     expect(first.stderr).toContain('Imported Wren.');
-    fake.next({ text: 'Still lit.' });
+    say('Still lit.');
     const again = await chat(['--card', file, '--user', 'carol'], 'And now?\n');
     expect(said(again.stdout)).toBe('Wren: Still lit.\n');
     expect(again.stderr).toContain('Using Wren, imported earlier from this file.');

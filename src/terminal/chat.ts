@@ -6,19 +6,15 @@ import type { SinkFactory } from '../chat/responder.js';
 import { resolveActor } from '../core/identity.js';
 import { createDeps } from '../deps.js';
 import { UserError } from '../errors.js';
-import { INGEST_QUEUE } from '../knowledge/knowledge.js';
-import { MEMORIZE_QUEUE } from '../memory/memorize.js';
-import { SUMMARIZE_QUEUE } from '../memory/summary.js';
 import { exitWith, startProcess } from '../process.js';
-import { waitForQueues } from '../queue/drain.js';
 import { startWorkers } from '../workers.js';
+import { waitForMemoryWork } from './memory-work.js';
 import { terminalChannelId, terminalConfig, terminalUserId } from './terminal-config.js';
 import { characterFromCard, findTerminalCharacter, listText } from './terminal-characters.js';
 import { TerminalSink } from './terminal-sink.js';
 
 const USAGE =
   'Usage: npm run chat -- (--character "<name>" | --card path/to/card.png | --list) [--user <your name>] [--wait-memory] [--log <file>]';
-const MEMORY_QUEUES = [MEMORIZE_QUEUE, SUMMARIZE_QUEUE, INGEST_QUEUE] as const;
 
 /**
  * `npm run chat -- --character "Aria"`: talk with a character from a terminal
@@ -26,8 +22,10 @@ const MEMORY_QUEUES = [MEMORIZE_QUEUE, SUMMARIZE_QUEUE, INGEST_QUEUE] as const;
  * with the memory workers running in this process. Reads lines from standard
  * input, so scripts can drive it too; replies go to standard output, logs to
  * standard error (or `--log <file>`). At the end of input it waits for the
- * memory work still queued; with `--wait-memory` it also waits after each
- * reply, so the next line is answered with that exchange remembered.
+ * memory work still queued, the notes taken NOTES_DELAY_MS after the last
+ * reply included; with `--wait-memory` it also waits after each reply (notes
+ * are then taken at once), so the next line is answered with that exchange
+ * remembered and noted.
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -44,7 +42,7 @@ async function main(): Promise<void> {
   if (!values.character && !values.card && !values.list) throw new UserError(USAGE);
   const logTo = pino.destination({ dest: values.log ?? 2, sync: true, mkdir: Boolean(values.log) });
   const { config, logger } = startProcess('terminal', logTo);
-  const deps = await createDeps(terminalConfig(config), logger);
+  const deps = await createDeps(terminalConfig(config, { waitMemory: values['wait-memory'] }), logger);
   try {
     await startWorkers(deps);
     const userName = values.user ?? process.env.USER ?? 'you';
@@ -71,13 +69,14 @@ async function main(): Promise<void> {
           { channelId, author: { id: actor.user.discordId, username: userName }, content, addressed: true },
           sinks,
         );
-        if (values['wait-memory']) await waitForQueues(deps.queue, MEMORY_QUEUES);
+        if (values['wait-memory']) await waitForMemoryWork(deps.queue);
       }
       if (interactive) process.stdout.write('> ');
     }
     // The in-process queue forgets what it has not run: finish the memory work before leaving.
-    if (interactive) process.stderr.write('Saving memories…\n');
-    await waitForQueues(deps.queue, MEMORY_QUEUES);
+    if (interactive)
+      process.stderr.write(`Saving memories and notes (notes are taken ${deps.config.notesDelayMs / 1000} s after a reply)…\n`);
+    await waitForMemoryWork(deps.queue);
   } finally {
     await deps.close();
   }

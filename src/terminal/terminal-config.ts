@@ -4,14 +4,18 @@ import type { Config } from '../config.js';
 /**
  * The configuration the terminal chat runs with: the operator's own, except
  * that everything happens in this process. Its jobs (memorize, summarize,
- * ingest) run on an in-process queue with its own workers, even when
+ * notes, ingest) run on an in-process queue with its own workers, even when
  * REDIS_URL is set, so replies are written here rather than becoming Discord
  * reply jobs and memory work can be waited for; and the per-person reply
  * limits meant for Discord users do not throttle the operator's terminal.
+ * With `waitMemory` (each line waits for its memory work) note-taking runs
+ * right after each reply: its delay only gathers a burst of lines into one
+ * model call, and there is no burst when every line waits.
  */
-export function terminalConfig(config: Config): Config {
+export function terminalConfig(config: Config, options: { waitMemory?: boolean } = {}): Config {
   return Object.freeze({
     ...config,
+    ...(options.waitMemory ? { notesDelayMs: 0 } : {}),
     redis: Object.freeze({ ...config.redis, url: undefined }),
     repliesInQueue: false,
     usage: Object.freeze({
