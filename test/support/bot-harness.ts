@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { inject } from 'vitest';
 import type { Client } from 'discord.js';
 import { loadConfig } from '../../src/config.js';
@@ -47,7 +50,10 @@ export async function startBotHarness(
   discord.addMember(guild.id, alice);
   discord.addMember(guild.id, bob);
   const logLevel = process.env.TEST_LOG_LEVEL ?? 'silent';
+  // Stored pictures go to a directory of the test's own, not ./data in the checkout.
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'dreamchat-harness-'));
   const config = loadConfig({
+    DATA_DIR: dataDir,
     DATABASE_URL: db.url,
     // The embedded test server has one session: the bot must not open a second connection beside its first.
     ...(inject('embedded') ? { DATABASE_POOL_SIZE: '1' } : {}),
@@ -77,6 +83,7 @@ export async function startBotHarness(
       await discord.close();
       await llm.close();
       await db.close();
+      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
