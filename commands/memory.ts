@@ -10,11 +10,12 @@ import {
   assertCanManageMemory,
   canManageMemory,
   conversationIn,
-  deleteUserData,
   exportConversation,
   forget,
   setMemoryPaused,
 } from '../src/memory/control.js';
+import { deleteUserData } from '../src/memory/delete-user-data.js';
+import { queueMemorize } from '../src/memory/memorize.js';
 import { exportNotes, notesCharacter, replaceNotes, shownNotes } from '../src/memory/notes.js';
 import { PINS_PER_CONVERSATION, pinMessage, pinsOf, unpinMessage } from '../src/memory/pins.js';
 import { replySources } from '../src/memory/sources.js';
@@ -214,6 +215,12 @@ export default {
     }
     if (interaction.isButton() && action === 'delete-me') {
       const result = await deleteUserData(em, actor.user.id);
+      // Memories that quoted them are made again from the rewritten replies; a lost job only costs that memory.
+      for (const id of result.rememorize) {
+        await queueMemorize(context.queue, { id }).catch((error: unknown) =>
+          context.logger.warn({ err: error, message: id }, 'could not queue a memory after delete-my-data'),
+        );
+      }
       context.responder.forgetUser(interaction.user.id);
       for (const id of result.characterIds) await removeAvatar(context.config.database.dataDir, id);
       await context.usage.forgetUser(interaction.user.id);

@@ -16,7 +16,8 @@ import {
 import { HashingEmbedder } from '../../src/embeddings/hashing-embedder.js';
 import { UserError } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
-import { conversationIn, deleteUserData, exportConversation, forget, setMemoryPaused } from '../../src/memory/control.js';
+import { conversationIn, exportConversation, forget, setMemoryPaused } from '../../src/memory/control.js';
+import { deleteUserData } from '../../src/memory/delete-user-data.js';
 import { MEMORIZE_QUEUE, memorizeHandler } from '../../src/memory/memorize.js';
 import { saveSummary, summaryOf } from '../../src/memory/summary.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -218,5 +219,23 @@ describe('/memory pause, export and deleting a person’s data', () => {
     const memories = await em().find(VectorMemory, { conversation: conversation.id });
     expect(memories.map((memory) => memory.content)).toEqual([expect.stringContaining('Ione was here.')]);
     expect(await em().count(Conversation, { id: conversation.id })).toBe(1);
+  });
+
+  it('drops the closing summary of a scene the person spoke in, and only there', async () => {
+    // A Marcus of his own: the test above deleted the first one.
+    const marcusAgain = await resolveActor(em(), { user: marcus, guild });
+    const spoken = await conversationWith([{ by: marcusAgain, text: 'Marcus took the crown.' }]);
+    const silent = await conversationWith([{ by: ioneActor, text: 'Ione watched.' }]);
+    for (const { conversation } of [spoken, silent]) {
+      await em().execute(
+        `update conversations set settings = settings || '{"scene": {"summary": "Marcus took the crown.", "endedAt": "2026-11-01T11:00:00Z"}}'::jsonb where id = ?`,
+        [conversation.id],
+      );
+    }
+    await deleteUserData(em(), marcusAgain.user.id);
+    const sceneOf = async (id: string) =>
+      ((await em().findOneOrFail(Conversation, id)).settings as { scene?: Record<string, unknown> }).scene;
+    expect(await sceneOf(spoken.conversation.id)).toEqual({ endedAt: '2026-11-01T11:00:00Z' });
+    expect((await sceneOf(silent.conversation.id))?.summary).toBe('Marcus took the crown.');
   });
 });

@@ -9,7 +9,8 @@ import { Message, PersonNote, type ICharacter } from '../../src/db/entities/inde
 import { HashingEmbedder } from '../../src/embeddings/hashing-embedder.js';
 import { ProviderRegistry, seedSystemInstances } from '../../src/llm/registry.js';
 import { createLogger } from '../../src/logger.js';
-import { deleteUserData, forget, setMemoryPaused } from '../../src/memory/control.js';
+import { forget, setMemoryPaused } from '../../src/memory/control.js';
+import { deleteUserData } from '../../src/memory/delete-user-data.js';
 import { NOTES_QUEUE, notesHandler } from '../../src/memory/notes-job.js';
 import { notesForPrompt } from '../../src/memory/notes.js';
 import { pinMessage } from '../../src/memory/pins.js';

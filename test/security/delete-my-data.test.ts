@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/core/identity.js';
-import { Conversation, Message, StoryBranch, User } from '../../src/db/entities/index.js';
+import { Conversation, Message, PersonNote, StoryBranch, User, VectorMemory } from '../../src/db/entities/index.js';
 import { startWorkers } from '../../src/workers.js';
 import { startBotHarness, type BotHarness } from '../support/bot-harness.js';
 import { waitFor } from '../support/wait-for.js';
@@ -27,6 +27,31 @@ async function exchange(userId: string, text: string, answer: string) {
         .then((m) => m ?? undefined),
     'the stored reply',
   );
+}
+
+/**
+ * Every column of every table (read from information_schema, so a table or column added later is covered too) whose
+ * text holds one of `ids`, as "table.column: value".
+ */
+async function tracesOf(ids: string[]): Promise<string[]> {
+  const columns = await connection().execute<{ table_name: string; column_name: string }[]>(
+    `select c.table_name, c.column_name from information_schema.columns c
+       join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name
+      where c.table_schema = current_schema() and t.table_type = 'BASE TABLE' and c.table_name <> 'mikro_orm_migrations'
+        and c.data_type not in ('bytea', 'tsvector') and c.udt_name <> 'vector'`,
+  );
+  expect(columns.length).toBeGreaterThan(50);
+  const found: string[] = [];
+  for (const { table_name: table, column_name: column } of columns) {
+    for (const id of ids) {
+      const rows = await connection().execute<{ value: string }[]>(
+        `select "${column}"::text as value from "${table}" where strpos("${column}"::text, ?) > 0`,
+        [id],
+      );
+      found.push(...rows.map((row) => `${table}.${column}: ${row.value.slice(0, 500)}`));
+    }
+  }
+  return found;
 }
 
 beforeAll(async () => {
@@ -86,11 +111,11 @@ describe('/memory delete-my-data', () => {
       [source, aliceReply.id],
     );
     expect(await em().count(StoryBranch, { message: bobReply.id })).toBeGreaterThan(0);
-    expect(
-      (
-        await connection().execute<{ n: number }[]>(`select count(*)::int as n from messages where metadata::text like ?`, [`%${bob.id}%`])
-      )[0]!.n,
-    ).toBeGreaterThan(0);
+    // The scan finds him where he is: his user row, his messages, replies' metadata.
+    const before = await tracesOf([bob.id, h.bob]);
+    for (const column of ['users.discord_id', 'users.id', 'messages.author_id', 'messages.metadata']) {
+      expect(before.some((trace) => trace.startsWith(`${column}:`))).toBe(true);
+    }
 
     const ask = h.discord.slashCommand({ name: 'memory', subcommand: 'delete-my-data', userId: h.bob, channelId: h.channel.id });
     const asked = await ask.waitForReply(15_000);
@@ -99,16 +124,7 @@ describe('/memory delete-my-data', () => {
       /^Done: 1 of your messages, 1 replies written to you/,
     );
 
-    const tables = await connection().execute<{ table_name: string }[]>(
-      `select table_name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE' and table_name <> 'mikro_orm_migrations'`,
-    );
-    expect(tables.length).toBeGreaterThan(5);
-    for (const { table_name: table } of tables) {
-      const rows = await connection().execute<{ row: string }[]>(`select t::text as row from "${table}" t where t::text like ?`, [
-        `%${bob.id}%`,
-      ]);
-      expect(rows.map((r) => `${table}: ${r.row.slice(0, 3000)}`)).toEqual([]);
-    }
+    expect(await tracesOf([bob.id, h.bob])).toEqual([]);
     const after = await em().findOneOrFail(Conversation, conversation.id);
     expect((after.settings as { summary?: unknown }).summary).toBeUndefined();
     // The reply that answered Bob retold his words: it is gone with its alternatives. Alice's side stays, and the lore
@@ -144,5 +160,52 @@ describe('/memory delete-my-data', () => {
         !(await em().count(Message, { id: said.id })) && !(await em().findOneOrFail(Conversation, conversation.id)).settings.summary,
       'the message and the summary covering it to be gone',
     );
+  }, 90_000);
+
+  it('blanks out his words where replies to others, their alternatives, notes and a hand-written summary repeat them', async () => {
+    const conversation = await em().findOneOrFail(Conversation, { discordChannelId: h.channel.id });
+    await exchange(h.bob, 'The spare key of the cellar is under the blue flowerpot.', 'I will keep that in mind.');
+    const quoting = 'Bob says the Spare Key of the cellar is under the blue flowerpot, so look there.';
+    const aliceReply = await exchange(h.alice, 'Where can I find the cellar key?', quoting);
+    const memoryOfReply = () =>
+      em()
+        .findOne(VectorMemory, { message: aliceReply.id })
+        .then((memory) => memory ?? undefined);
+    expect((await waitFor(memoryOfReply, 'the memory of the reply to Alice')).content).toContain('blue flowerpot');
+    const alice = await em().findOneOrFail(User, { discordId: h.alice });
+    const bob = await em().findOneOrFail(User, { discordId: h.bob });
+    await connection().execute(
+      `update conversations set settings = settings || jsonb_build_object('summary', jsonb_build_object('text', ?::text, 'updatedAt', now()::text)) where id = ?`,
+      ['Alice learnt that the spare key of the cellar is under the blue flowerpot.', conversation.id],
+    );
+    const work = em();
+    const note = work.create(PersonNote, {
+      user: alice.id,
+      character: conversation.character!.id,
+      conversation: conversation.id,
+      content: 'Knows that the spare key of the cellar is under the blue flowerpot.',
+      messageIds: [],
+    });
+    await work.flush();
+
+    const ask = h.discord.slashCommand({ name: 'memory', subcommand: 'delete-my-data', userId: h.bob, channelId: h.channel.id });
+    const confirm = h.discord.pressButton((await ask.waitForReply(15_000)).id, 'memory:delete-me', h.bob);
+    expect(String((await confirm.waitForResponse(undefined, 15_000)).data?.content)).toMatch(/^Done: 1 of your messages/);
+
+    // The reply to Alice stays, without his words; so do its alternatives, the note about her and the summary.
+    expect((await em().findOneOrFail(Message, aliceReply.id)).content).toBe('Bob says [removed], so look there.');
+    const branches = await em().find(StoryBranch, { message: aliceReply.id });
+    expect(branches.map((branch) => branch.content)).toEqual(['Bob says [removed], so look there.']);
+    expect((await em().findOneOrFail(PersonNote, note.id)).content).toBe('Knows that [removed].');
+    const after = await em().findOneOrFail(Conversation, conversation.id);
+    expect((after.settings as { summary?: { text: string } }).summary?.text).toBe('Alice learnt that [removed].');
+    // Alice's memory of that exchange was made from his words: it is made again from the reply as it is now.
+    const remade = await waitFor(
+      async () => (await memoryOfReply())?.content.includes('[removed]') && (await memoryOfReply()),
+      'the memory made again',
+    );
+    expect(remade.content).toContain('Where can I find the cellar key?');
+    // Nowhere in the database: neither his words nor his ids.
+    expect(await tracesOf(['blue flowerpot', 'under the blue', bob.id, h.bob])).toEqual([]);
   }, 90_000);
 });
