@@ -6,7 +6,8 @@
  *
  * A scripted conversation (bench/memory/script.ts) is played through the real
  * Responder, with a fake OpenAI server giving the scripted replies, and the
- * real memorize and summarize jobs on an in-process queue; the documents go
+ * real memorize, summarize and notes jobs on an in-process queue (the notes
+ * with a scripted note-taker: plumbing only, see bench/memory/notes.ts); the documents go
  * through the real ingest job. Before each probe question the queue is
  * drained, the probe is stored, and the real recall() ranks memories for it
  * with the recent messages as the bot would see them. Runs with the hashing
@@ -28,7 +29,15 @@ import { loadConfig } from '../src/config.js';
 import { resolveActor } from '../src/core/identity.js';
 import { migrateUp } from '../src/db/database.js';
 import { startEmbeddedPostgres } from '../src/db/embedded.js';
-import { CharacterKnowledge, Conversation, Message, VectorMemory, type ICharacter, type IConversation } from '../src/db/entities/index.js';
+import {
+  CharacterKnowledge,
+  Conversation,
+  Message,
+  PersonNote,
+  VectorMemory,
+  type ICharacter,
+  type IConversation,
+} from '../src/db/entities/index.js';
 import type { Embedder } from '../src/embeddings/embedder.js';
 import { HashingEmbedder } from '../src/embeddings/hashing-embedder.js';
 import { TransformersEmbedder } from '../src/embeddings/transformers-embedder.js';
@@ -60,6 +69,8 @@ import {
   type ProbeResult,
 } from './memory/measure.js';
 import { describeMiss, diagnose } from './memory/why.js';
+import { isNotesRequest, noteProbe, notesFigures, notesLine, notesPart, scriptedNotes, type NoteProbe } from './memory/notes.js';
+import { NOTES_QUEUE, notesHandler } from '../src/memory/notes-job.js';
 import { DEFAULT_SEED, generateScript, PEOPLE, type Fact, type MemoryScript, type PersonKey, type Probe } from './memory/script.js';
 
 const HASHING_DIMENSION = 384;
@@ -153,13 +164,16 @@ async function runWith(
   const { orm } = database;
   const fake = await startFakeOpenAI();
   let scripted = '';
-  fake.replyWith((request) => ({ text: isSummaryRequest(request) ? NEUTRAL_SUMMARY : scripted }));
+  // The note-taker is scripted too (bench/memory/notes.ts): it measures the notes' plumbing, not their quality.
+  fake.replyWith((request) => ({
+    text: isSummaryRequest(request) ? NEUTRAL_SUMMARY : isNotesRequest(request) ? scriptedNotes(script, request) : scripted,
+  }));
   const config = loadConfig({ OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'bench-model' });
   await seedSystemInstances(orm.em.fork(), config);
   const providers = new ProviderRegistry({ config });
   const resolveModel = (request: Parameters<ProviderRegistry['resolve']>[1]) => providers.resolve(orm.em.fork(), request);
   const queue = new MemoryJobQueue({ logger });
-  const queues = [INGEST_QUEUE, MEMORIZE_QUEUE, SUMMARIZE_QUEUE];
+  const queues = [INGEST_QUEUE, MEMORIZE_QUEUE, SUMMARIZE_QUEUE, NOTES_QUEUE];
   queue.process(
     INGEST_QUEUE,
     ingestHandler({
@@ -174,8 +188,10 @@ async function runWith(
   );
   queue.process(MEMORIZE_QUEUE, memorizeHandler({ orm, embedder }));
   queue.process(SUMMARIZE_QUEUE, summarizeHandler({ orm, resolveModel }));
+  queue.process(NOTES_QUEUE, notesHandler({ orm, resolveModel }), { concurrency: 1 });
   const retrieval = { ...defaultRetrieval(embedder), ...modeOptions };
-  const responder = new Responder({ orm, embedder, resolveModel, logger, queue, historyLimit: HISTORY_LIMIT, retrieval });
+  // Notes are taken right after each reply (the queue is drained before the next turn anyway).
+  const responder = new Responder({ orm, embedder, resolveModel, logger, queue, historyLimit: HISTORY_LIMIT, retrieval, notesDelayMs: 0 });
 
   const em = orm.em.fork();
   const actor = await resolveActor(em, { user: PEOPLE.nell, guild: GUILD });
@@ -188,6 +204,7 @@ async function runWith(
   await drain(queue, queues);
 
   const probeResults: ProbeResult[] = [];
+  const noteProbes: NoteProbe[] = [];
   for (const turn of script.turns) {
     const message = incoming(turn.person, turn.index, turn.text);
     const probe = turn.probeId ? script.probes.find((p) => p.id === turn.probeId) : undefined;
@@ -214,9 +231,16 @@ async function runWith(
       if (outcome !== 'replied') throw new Error(`Turn ${turn.index} was ${outcome}, not answered.`);
     }
     if (measured && probe) {
-      const sent = fake.requests.slice(before).find((request) => request.path.endsWith('/chat/completions') && !isSummaryRequest(request));
-      const sentText = (sent?.body.messages as { content: string }[] | undefined)?.map((m) => m.content).join('\n') ?? '';
+      const sent = fake.requests.slice(before).find(isReplyRequest);
+      const sentMessages = (sent?.body.messages ?? []) as { content: string }[];
+      // Facts in the prompt are what recall put there: the (scripted) notes part is measured on its own.
+      const notes = notesPart(sentMessages);
+      const sentText = sentMessages
+        .filter((m) => !notes || m.content !== notes)
+        .map((m) => m.content)
+        .join('\n');
       probeResults.push({ ...measured, factInSentPrompt: sentText.includes(factOf(script, probe).sentence) });
+      noteProbes.push(noteProbe(probe, factOf(script, probe), sentMessages));
     }
     await drain(queue, queues);
   }
@@ -224,7 +248,7 @@ async function runWith(
   const replies = (await orm.em.fork().find(Message, { conversation: conversation.id, role: 'assistant' })) as {
     metadata: Record<string, unknown>;
   }[];
-  const sentPrompts = fake.requests.filter((request) => request.path.endsWith('/chat/completions') && !isSummaryRequest(request));
+  const sentPrompts = fake.requests.filter(isReplyRequest);
   const failed = (await Promise.all(queues.map((name) => queue.counts(name)))).reduce((sum, counts) => sum + counts.failed, 0);
   const figures = {
     embedder: embedder.id,
@@ -254,6 +278,11 @@ async function runWith(
       everyReply: tokenCost(replies.map((reply) => Number(reply.metadata.promptTokens ?? 0))),
       everyReplyMemoriesApprox: tokenCost(sentPrompts.map(memorySectionTokens)),
     },
+    notes: notesFigures(
+      noteProbes,
+      (await orm.em.fork().find(PersonNote, {})).map((note) => note.content),
+      script,
+    ),
     probes: probeResults,
   };
   console.log(`\n${table(`${embedder.id}, ${mode} (${figures.seconds} s)`, figures.byKind)}`);
@@ -263,6 +292,7 @@ async function runWith(
   console.log(
     `prompt tokens, every reply: ${JSON.stringify(figures.promptTokens.everyReply)}; on memories ≈ ${JSON.stringify(figures.promptTokens.everyReplyMemoriesApprox)}`,
   );
+  console.log(notesLine(figures.notes));
   console.log(TABLE_LEGEND);
   for (const result of probeResults.filter((r) => !r.factInPrompt))
     console.log(describeMiss(result.probe, result.why!, result.promptTokens));
@@ -434,6 +464,11 @@ export function minSimilarities(embedder: { id: string }) {
 function promptCharacter(character: ICharacter): PromptCharacter {
   const { name, personalityPrompt, scenario, systemPrompt, exampleDialogue, postHistoryInstructions } = character;
   return { name, personalityPrompt, scenario, systemPrompt, exampleDialogue, postHistoryInstructions };
+}
+
+/** A request for a character's reply: neither the summarize job's nor the note-taker's. */
+function isReplyRequest(request: RecordedRequest): boolean {
+  return request.path.endsWith('/chat/completions') && !isSummaryRequest(request) && !isNotesRequest(request);
 }
 
 function isSummaryRequest(request: RecordedRequest): boolean {
