@@ -1,4 +1,5 @@
 import type { Embedder } from './embedder.js';
+import { meanPoolNormalized } from './mean-pool.js';
 
 /**
  * Local embeddings with @xenova/transformers (ONNX Runtime), by default
@@ -22,14 +23,11 @@ export interface TransformersEmbedderOptions {
   batchSize?: number;
 }
 
-type Extractor = (
-  texts: string[],
-  options: { pooling: 'mean'; normalize: boolean },
-) => Promise<{
-  tolist(): number[][];
-  dims: number[];
-  dispose?: () => void;
-}>;
+/** What the feature-extraction pipeline holds: its tokenizer and model, called directly so the pooling is ours. */
+interface Extractor {
+  tokenizer(texts: string[], options: { padding: true; truncation: true }): { attention_mask: { data: BigInt64Array } };
+  model(inputs: object): Promise<{ last_hidden_state: { data: Float32Array; dims: number[] } }>;
+}
 
 export class TransformersEmbedder implements Embedder {
   readonly id: string;
@@ -63,17 +61,15 @@ export class TransformersEmbedder implements Embedder {
     for (let start = 0; start < order.length; start += batchSize) {
       signal?.throwIfAborted();
       const batch = order.slice(start, start + batchSize);
-      const output = await extractor(
+      // The pipeline's own steps (tokenize with padding and truncation, run the model, mean-pool, normalise), with a
+      // pooling that gives the same vectors at a fraction of the library's cost (mean-pool.ts).
+      const inputs = extractor.tokenizer(
         batch.map((item) => item.text),
-        { pooling: 'mean', normalize: true },
+        { padding: true, truncation: true },
       );
-      try {
-        const rows = output.tolist();
-        batch.forEach((item, i) => (vectors[item.index] = rows[i]!));
-      } finally {
-        // Release the tensor's native memory now rather than at some later GC.
-        output.dispose?.();
-      }
+      const { last_hidden_state } = await extractor.model(inputs);
+      const rows = meanPoolNormalized(last_hidden_state, inputs.attention_mask);
+      batch.forEach((item, i) => (vectors[item.index] = rows[i]!));
     }
     return vectors;
   }
