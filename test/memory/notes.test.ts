@@ -4,7 +4,7 @@ import { createCharacter } from '../../src/characters/characters.js';
 import { bindCharacter } from '../../src/chat/conversations.js';
 import { Responder } from '../../src/chat/responder.js';
 import { loadConfig } from '../../src/config.js';
-import { resolveActor, type Actor } from '../../src/core/identity.js';
+import { resolveActor } from '../../src/core/identity.js';
 import { Message, PersonNote, type ICharacter } from '../../src/db/entities/index.js';
 import { HashingEmbedder } from '../../src/embeddings/hashing-embedder.js';
 import { ProviderRegistry, seedSystemInstances } from '../../src/llm/registry.js';
@@ -114,7 +114,7 @@ describe('notes about each person', () => {
     await bindCharacter(em(), actor, { id: dm, kind: 'dm' }, aria);
     notesAnswer =
       'Here you go:\n```json\n[{"note": "Has a sister named Wilhelmina.", "from": [1]}, "Works as a ferry pilot at Port Calder."]\n```';
-    const first = await say(dm, ione, 'My sister is called Wilhelmina. I work as a ferry pilot at Port Calder.', { inGuild: false });
+    await say(dm, ione, 'My sister is called Wilhelmina. I work as a ferry pilot at Port Calder.', { inGuild: false });
     // The model was given the person's line, numbered, and asked for a JSON array.
     expect(promptText(notesRequests().at(-1)!)).toContain('[1] ione: My sister is called Wilhelmina.');
     let notes = await notesOf(actor.user.id);
@@ -123,7 +123,7 @@ describe('notes about each person', () => {
 
     // Bullet lines work too; a repeat is dropped, a changed fact replaces the note it names.
     notesAnswer = '- Works as a ferry pilot at Port Calder.\n- Has a sister named Wilhelmina, who is a sailor.\n- Loves plum cake.';
-    const second = await say(dm, ione, 'Wilhelmina became a sailor, by the way. And plum cake is my favourite.', { inGuild: false });
+    await say(dm, ione, 'Wilhelmina became a sailor, by the way. And plum cake is my favourite.', { inGuild: false });
     // The existing notes were shown to the model, numbered.
     expect(promptText(notesRequests().at(-1)!)).toMatch(/1\. .*\n2\. /);
     notes = await notesOf(actor.user.id);
@@ -145,11 +145,11 @@ describe('notes about each person', () => {
     const actor = await resolveActor(em(), { user: marcus });
     await bindCharacter(em(), actor, { id: '921500000000000009', kind: 'dm' }, aria);
     notesAnswer = '["Is called Marcus."]';
-    const small = await say('921500000000000009', marcus, 'hi!', { inGuild: false });
+    await say('921500000000000009', marcus, 'hi!', { inGuild: false });
     expect(notesRequests()).toHaveLength(0);
     const conversation = await (await import('../../src/memory/control.js')).conversationIn(em(), '921500000000000009');
     await setMemoryPaused(em(), actor, conversation, true);
-    const paused = await say('921500000000000009', marcus, 'My dog is called Biscuit.', { inGuild: false });
+    await say('921500000000000009', marcus, 'My dog is called Biscuit.', { inGuild: false });
     expect(notesRequests()).toHaveLength(0);
     expect(await notesOf(actor.user.id)).toEqual([]);
     await setMemoryPaused(em(), actor, conversation, false);
@@ -161,9 +161,9 @@ describe('notes about each person', () => {
     await bindCharacter(em(), actor, { id: tavern, kind: 'channel' }, aria);
     await bindCharacter(em(), actor, { id: square, kind: 'channel' }, aria);
     notesAnswer = '["Is planning a surprise audit of the treasury."]';
-    const secret = await say(staff, ione, 'I am planning a surprise audit of the treasury.', { inGuild: true, isPublic: false });
+    await say(staff, ione, 'I am planning a surprise audit of the treasury.', { inGuild: true, isPublic: false });
     notesAnswer = '["Plays the lute on Fridays."]';
-    const open = await say(tavern, ione, 'I play the lute every Friday night.', { inGuild: true, isPublic: true });
+    await say(tavern, ione, 'I play the lute every Friday night.', { inGuild: true, isPublic: true });
     notesAnswer = '[]';
 
     await say(square, ione, 'Aria, what do you know about me?', { inGuild: true, isPublic: true });
@@ -243,7 +243,7 @@ describe('notes about each person', () => {
     notesAnswer = '[{"note": "Is afraid of thunder.", "from": [1]}]';
     const said = await say(dm, ione, 'I am terribly afraid of thunder.', { inGuild: false });
     notesAnswer = '[{"note": "Keeps bees.", "from": [1]}]';
-    const bees = await say(dm, ione, 'I keep bees in my garden.', { inGuild: false });
+    await say(dm, ione, 'I keep bees in my garden.', { inGuild: false });
     expect((await notesOf(actor.user.id)).map((note) => note.content)).toEqual(['Is afraid of thunder.', 'Keeps bees.']);
     const conversation = await (await import('../../src/memory/control.js')).conversationIn(em(), dm);
     await forget(em(), actor, conversation, { discordMessageId: said.discordMessageId });
