@@ -10,6 +10,7 @@ import { MEMORY_FULL_TEXT_MIGRATION, MemoryFullText } from './Migration202612031
 import { PERSONAS_MIGRATION, Personas } from './Migration20261203171900_personas.js';
 import { MESSAGE_IMAGES_MIGRATION, MessageImages } from './Migration20261203171700_message_images.js';
 import { PERSON_NOTES_MIGRATION, PersonNotes } from './Migration20261203211500_person_notes.js';
+import { MEMORY_PIECES_MIGRATION, memoryPieces } from './Migration20261204140000_memory_pieces.js';
 
 /**
  * Every migration, oldest first. They are listed here rather than found on
@@ -29,5 +30,6 @@ export function createMigrationsList(settings: SchemaSettings): MigrationObject[
     { name: PERSONAS_MIGRATION, class: Personas },
     { name: MESSAGE_IMAGES_MIGRATION, class: MessageImages },
     { name: PERSON_NOTES_MIGRATION, class: PersonNotes },
+    { name: MEMORY_PIECES_MIGRATION, class: memoryPieces(settings) },
   ];
 }

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Embedder } from '../embeddings/embedder.js';
 import type { ConversationMemoryMetadata } from '../memory/memorize.js';
+import { searchExchanges } from '../memory/piece-search.js';
 import { fuseRanks, searchText } from '../memory/text-search.js';
 import { searchMemories, type MemoryHit, type MemoryScope } from '../memory/vector-store.js';
 import type { HistoryEntry, MessageRef, PromptMemory } from './prompt.js';
@@ -116,8 +117,11 @@ export async function recall(em: EntityManager, embedder: Embedder, input: Recal
   const search = async (query: { embedding: number[]; text: string }, source: SourceOptions, scope: MemoryScope, spare = 0) => {
     if (source.k <= 0) return [];
     const k = source.k + spare;
+    // Exchanges go by the nearer of their own vector and their nearest sentence (src/memory/pieces.ts).
     const [near, words] = await Promise.all([
-      searchMemories(em.fork(), query.embedding, scope, { k }),
+      scope.memoryType === 'conversation'
+        ? searchExchanges(em, query.embedding, scope, { k })
+        : searchMemories(em.fork(), query.embedding, scope, { k }),
       fullText ? searchText(em.fork(), query.text, scope, { k, embedding: query.embedding }) : [],
     ]);
     const close = near.filter((hit) => hit.similarity >= source.minSimilarity);

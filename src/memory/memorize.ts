@@ -3,6 +3,7 @@ import { Message, type IConversation, type IMessage } from '../db/entities/index
 import type { Embedder } from '../embeddings/embedder.js';
 import type { JobContext, JobQueue } from '../queue/job-queue.js';
 import pgvector from 'pgvector';
+import { insertPieces, piecesOf } from './pieces.js';
 import { insertMemories } from './vector-store.js';
 import { imagesOf, withImageNotes } from '../images/store.js';
 import { worthRemembering } from './worth.js';
@@ -31,6 +32,8 @@ export interface ConversationMemoryMetadata {
   /** When the reply was written. */
   at: string;
   embedder: string;
+  /** How many pieces (sentences) it was stored with; absent on memories made before pieces (reembed writes them). */
+  pieces?: number;
 }
 
 /**
@@ -115,7 +118,9 @@ async function memorizeExchange(
       return `${speakerOf(message)}: ${own.length ? withImageNotes(clip(message.content), speakerOf(message), own) : clip(message.content)}`;
     })
     .join('\n');
-  const [embedding] = await embedder.embed([text], context.signal);
+  // The exchange's own vector, and one per sentence (recall ranks the exchange by the nearer of them).
+  const pieces = piecesOf(text);
+  const [embedding, ...pieceEmbeddings] = await embedder.embed([text, ...pieces], context.signal);
   const metadata: ConversationMemoryMetadata = {
     ...(conversation.guild ? { guildId: conversation.guild.discordId } : {}),
     channelId: conversation.discordChannelId,
@@ -124,6 +129,7 @@ async function memorizeExchange(
     userIds: [...new Set(people.map((message) => message.author!.id))],
     at: reply.createdAt.toISOString(),
     embedder: embedder.id,
+    pieces: pieces.length,
   };
   let stored: boolean | 'changed' = false;
   await em.transactional(async (tx) => {
@@ -152,7 +158,7 @@ async function memorizeExchange(
       metadata.discordMessageIds = union(older?.discordMessageIds, metadata.discordMessageIds);
       metadata.userIds = union(older?.userIds, metadata.userIds);
     }
-    await insertMemories(tx, [
+    const [memoryId] = await insertMemories(tx, [
       {
         content: text,
         embedding: embedding!,
@@ -165,6 +171,11 @@ async function memorizeExchange(
         metadata: metadata as unknown as Record<string, unknown>,
       },
     ]);
+    await insertPieces(
+      tx,
+      memoryId!,
+      pieces.map((content, i) => ({ content, embedding: pieceEmbeddings[i]! })),
+    );
     stored = true;
   });
   return stored;

@@ -11,6 +11,7 @@ const TABLES = [
   'guilds',
   'import_documents',
   'llm_provider_instances',
+  'memory_pieces',
   'message_images',
   'messages',
   'person_notes',
@@ -266,6 +267,34 @@ describe('migrations', () => {
     await revertThrough('Migration20261203211500_person_notes');
     expect((await tables()).includes('person_notes')).toBe(false);
     expect(await pinned()).toEqual([]);
+  });
+
+  it('keep pieces of memories with their own vectors and HNSW index, gone with their memory; the migration before removes them', async () => {
+    const [user] = await query<{ id: string }>(`insert into users (discord_id, username) values ('19000000000000003', 'm') returning id`);
+    const [character] = await query<{ id: string }>(
+      `insert into characters (name, personality_prompt, user_id) values ('Pieced', 'x', ?) returning id`,
+      [user!.id],
+    );
+    const [memory] = await query<{ id: string }>(`insert into vector_memories (content, character_id) values ('a. b.', ?) returning id`, [
+      character!.id,
+    ]);
+    await query(`insert into memory_pieces (memory_id, content) values (?, 'a.'), (?, 'b.')`, [memory!.id, memory!.id]);
+    const [column] = await query<{ type: string }>(
+      `select format_type(atttypid, atttypmod) as type from pg_attribute where attrelid = 'memory_pieces'::regclass and attname = 'embedding'`,
+    );
+    expect(column?.type).toBe('vector(24)');
+    const indexes = await query<{ name: string; definition: string }>(
+      `select indexname as name, indexdef as definition from pg_indexes where tablename = 'memory_pieces' order by 1`,
+    );
+    expect(indexes.find((index) => index.name === 'idx_memory_pieces_embedding')?.definition).toMatch(
+      /USING hnsw \(embedding vector_cosine_ops\)/,
+    );
+    expect(indexes.map((index) => index.name)).toContain('idx_memory_pieces_memory');
+    await query(`delete from vector_memories where id = ?`, [memory!.id]);
+    expect(await query(`select id from memory_pieces`)).toEqual([]);
+    await query(`delete from users where id = ?`, [user!.id]);
+    await revertThrough('Migration20261204140000_memory_pieces');
+    expect((await tables()).includes('memory_pieces')).toBe(false);
   });
 
   it('roll back cleanly and apply again', async () => {

@@ -5,6 +5,7 @@ import { ConversationParticipant } from './conversation-participant.js';
 import { Guild } from './guild.js';
 import { ImportDocument } from './import-document.js';
 import { LlmProviderInstance } from './llm-provider-instance.js';
+import { MemoryPiece } from './memory-piece.js';
 import { Message } from './message.js';
 import { Persona, PersonaChoice } from './persona.js';
 import { PersonNote } from './person-note.js';
@@ -20,6 +21,7 @@ export * from './conversation-participant.js';
 export * from './guild.js';
 export * from './import-document.js';
 export * from './llm-provider-instance.js';
+export * from './memory-piece.js';
 export * from './message.js';
 export * from './persona.js';
 export * from './person-note.js';
@@ -38,6 +40,7 @@ export const entities = [
   MessageImage,
   CharacterKnowledge,
   VectorMemory,
+  MemoryPiece,
   ImportDocument,
   StoryBranch,
   LlmProviderInstance,
