@@ -22,6 +22,8 @@ import { recordingSinks } from '../test/support/recording-sink.js';
 import { summary } from './stats.js';
 
 const DIMENSION = 384;
+/** Sentences per conversation memory (an exchange of a person's message and the reply holds 3 to 6). */
+const PIECES = 4;
 
 export default async function run(args: string[]): Promise<Record<string, unknown>> {
   const sizes = (args[0] ?? '10000,100000').split(',').map(Number);
@@ -83,9 +85,11 @@ export default async function run(args: string[]): Promise<Record<string, unknow
       characters.map((c) => c.id),
       conversation.id,
     );
+    await fillPieces(orm);
     // As autovacuum leaves a table after bulk inserts (and as the retrieval bench measures): visibility map set,
     // so the scope counts are index-only; statistics current for the messages the earlier size added.
     await orm.em.fork().execute('vacuum analyze vector_memories', [], 'run');
+    await orm.em.fork().execute('vacuum analyze memory_pieces', [], 'run');
     await orm.em.fork().execute('analyze messages', [], 'run');
     const overhead: number[] = [];
     embedTimes.length = 0;
@@ -114,6 +118,23 @@ export default async function run(args: string[]): Promise<Record<string, unknow
   await orm.close();
   await embedded?.close();
   return results;
+}
+
+/** Sentences of every conversation memory that has none yet (PIECES each, random vectors), as memorize stores them. */
+async function fillPieces(orm: MikroORM): Promise<void> {
+  const em = orm.em.fork();
+  // Inserted without the HNSW index, which is built once afterwards (as reembed does).
+  await em.execute('drop index if exists idx_memory_pieces_embedding', [], 'run');
+  await em.execute(
+    `insert into memory_pieces (memory_id, content, embedding)
+     select m.id, m.content || ', sentence ' || g,
+            (select array_agg(random() - 0.5) from generate_series(1, ${DIMENSION}) d where g > 0 and m.id is not null)::vector
+       from vector_memories m cross join generate_series(1, ${PIECES}) g
+      where m.memory_type = 'conversation' and not exists (select 1 from memory_pieces p where p.memory_id = m.id)`,
+    [],
+    'run',
+  );
+  await em.execute('create index idx_memory_pieces_embedding on memory_pieces using hnsw (embedding vector_cosine_ops)', [], 'run');
 }
 
 /** Synthetic memories: knowledge spread over 50 characters, conversation memories over 100 conversations. */

@@ -8,6 +8,7 @@ import type { BuiltPrompt, HistoryEntry, PromptMemory } from '../../src/chat/pro
 import { queriesOf } from '../../src/chat/retrieval.js';
 import { countTokens } from '../../src/chat/tokens.js';
 import type { Embedder } from '../../src/embeddings/embedder.js';
+import { searchExchanges } from '../../src/memory/piece-search.js';
 import { searchText } from '../../src/memory/text-search.js';
 import { searchMemories, type MemoryHit, type MemoryScope } from '../../src/memory/vector-store.js';
 import type { Fact } from './script.js';
@@ -20,6 +21,8 @@ export interface Diagnosis {
   /** Rank of the right memory by cosine similarity alone, and its similarity. */
   vectorRank: number | null;
   vectorSimilarity: number | null;
+  /** Conversation facts: rank of the right memory by the nearer of its own vector and its nearest sentence (piece). */
+  pieceRank: number | null;
   /** Rank of the right memory by full-text search alone (null: no word in common). */
   textRank: number | null;
   /** Rank in what recall returned with the default options (null: not returned). */
@@ -51,8 +54,9 @@ export async function diagnose(
       ? { characterId: input.characterId, memoryType: 'character' }
       : { conversationId: input.conversationId, memoryType: 'conversation' };
   const right = (hit: Pick<MemoryHit, 'content'>) => hit.content.includes(fact.sentence);
-  const [near, words, stored] = await Promise.all([
+  const [near, byPieces, words, stored] = await Promise.all([
     searchMemories(em.fork(), embedding!, scope, { k: 2000, exactScanLimit: 1e9 }),
+    fact.kind === 'conversation' ? searchExchanges(em, embedding!, scope, { k: 2000 }) : [],
     searchText(em.fork(), context, scope, { k: 2000 }),
     em.fork().execute<{ n: string }[]>(
       `select count(*) as n from vector_memories where ${fact.kind === 'knowledge' ? 'character_id' : 'conversation_id'} = ?
@@ -75,6 +79,7 @@ export async function diagnose(
     memorized: Number(stored[0]?.n ?? 0),
     vectorRank: vectorIndex < 0 ? null : vectorIndex + 1,
     vectorSimilarity: vectorIndex < 0 ? null : Math.round(near[vectorIndex]!.similarity * 1000) / 1000,
+    pieceRank: fact.kind === 'conversation' ? rankIn(byPieces) : null,
     textRank: rankIn(words),
     recalledRank: rankIn(input.recalled.filter((memory) => memory.kind === fact.kind)),
     inPrompt,
@@ -91,7 +96,7 @@ export function describeMiss(probe: string, d: Diagnosis, tokens: number): strin
     .map(([kind, v]) => `${kind} ${v.count}/${v.tokens}t`)
     .join(', ');
   return [
-    `✗ ${probe}: memorized ${d.memorized}, vector #${d.vectorRank ?? '-'} (${d.vectorSimilarity ?? '-'}), words #${d.textRank ?? '-'}, recalled #${d.recalledRank ?? '-'}; prompt ${tokens}t, memories: ${kinds}`,
+    `✗ ${probe}: memorized ${d.memorized}, vector #${d.vectorRank ?? '-'} (${d.vectorSimilarity ?? '-'}), sentences #${d.pieceRank ?? '-'}, words #${d.textRank ?? '-'}, recalled #${d.recalledRank ?? '-'}; prompt ${tokens}t, memories: ${kinds}`,
     `    query: ${JSON.stringify(d.query.slice(0, 160))} (${countTokens(d.query)}t)`,
     ...d.promptTop.map((line) => `    · ${line}`),
   ].join('\n');
