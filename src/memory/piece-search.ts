@@ -13,6 +13,13 @@ import {
 
 /** Scopes of at most this many memories have every piece compared; larger ones go through the pieces' HNSW index. */
 const EXACT_SCAN_MEMORIES = 1_000;
+
+export interface PieceSearchOptions {
+  k: number;
+  /** Scopes of more memories than this are searched through the HNSW index (default EXACT_SCAN_MEMORIES). */
+  exactScanLimit?: number;
+  onQuery?: QueryListener;
+}
 /** Pieces fetched per memory wanted from the index: a memory's nearest pieces often come together. */
 const PIECES_PER_HIT = 3;
 /** hnsw.max_scan_tuples of the pieces' iterative scan. */
@@ -31,10 +38,10 @@ export async function searchExchanges(
   em: EntityManager,
   embedding: number[],
   scope: MemoryScope,
-  options: { k: number; onQuery?: QueryListener },
+  options: PieceSearchOptions,
 ): Promise<MemoryHit[]> {
   const [own, pieces] = await Promise.all([
-    searchMemories(em.fork(), embedding, scope, options),
+    searchMemories(em.fork(), embedding, scope, { k: options.k, exactScanLimit: options.exactScanLimit, onQuery: options.onQuery }),
     searchPieces(em.fork(), embedding, scope, options),
   ]);
   const nearest = new Map<string, MemoryHit>();
@@ -49,27 +56,28 @@ export async function searchExchanges(
 
 /**
  * The k memories of a scope whose nearest piece is nearest, with that piece's distance. A scope of at most
- * EXACT_SCAN_MEMORIES memories (counted through its index) has all their pieces compared; a larger one is walked
+ * exactScanLimit memories (counted through its index) has all their pieces compared; a larger one is walked
  * through the pieces' HNSW index with an iterative scan, each piece's memory checked against the scope.
  */
 export async function searchPieces(
   em: EntityManager,
   embedding: number[],
   scope: MemoryScope,
-  options: { k: number; onQuery?: QueryListener },
+  options: PieceSearchOptions,
 ): Promise<MemoryHit[]> {
   const k = Math.max(1, Math.trunc(options.k));
+  const limit = Math.max(0, Math.trunc(options.exactScanLimit ?? EXACT_SCAN_MEMORIES));
   const vector = pgvector.toSql(embedding);
   const { where, params } = scopeFilter(scope);
-  const gate = (fits: boolean) => `(select scope_rows ${fits ? '<=' : '>'} ${EXACT_SCAN_MEMORIES} from counted)`;
+  const gate = (fits: boolean) => `(select scope_rows ${fits ? '<=' : '>'} ${limit} from counted)`;
   const sql = `with counted as materialized (
-       select count(*) as scope_rows from (select 1 from vector_memories ${where} limit ${EXACT_SCAN_MEMORIES + 1}) scope
+       select count(*) as scope_rows from (select 1 from vector_memories ${where} limit ${limit + 1}) scope
      ),
      exact as materialized (
        select p.memory_id, min(p.embedding <=> ?) as distance
          from memory_pieces p
         where ${gate(true)} and p.embedding is not null and p.memory_id = any(array(
-                select id from vector_memories ${where} limit ${EXACT_SCAN_MEMORIES + 1}))
+                select id from vector_memories ${where} limit ${limit + 1}))
         group by p.memory_id
         order by distance, p.memory_id
         limit ${k}

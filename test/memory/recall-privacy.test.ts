@@ -3,6 +3,8 @@ import { queriesOf, recall, type RecallInput } from '../../src/chat/retrieval.js
 import type { HistoryEntry } from '../../src/chat/prompt.js';
 import { Character, Conversation, Guild, User, type ICharacter, type IConversation, type IUser } from '../../src/db/entities/index.js';
 import { HashingEmbedder } from '../../src/embeddings/hashing-embedder.js';
+import { searchExchanges } from '../../src/memory/piece-search.js';
+import { insertPieces } from '../../src/memory/pieces.js';
 import { insertMemories } from '../../src/memory/vector-store.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
@@ -65,7 +67,7 @@ beforeAll(async () => {
     memory('square', GROUP, [alice.id, bob.id]),
   ];
   const vectors = await embedder.embed(memories.map((m) => m.content));
-  await insertMemories(
+  const ids = await insertMemories(
     work,
     memories.map((m, i) => ({
       content: m.content,
@@ -84,6 +86,16 @@ beforeAll(async () => {
       },
     })),
   );
+  // Each with its pieces (its clauses here), which rank memories: the rules below must hold with them too.
+  for (const [i, m] of memories.entries()) {
+    const clauses = m.content.split(/[,:]\s*/);
+    const embedded = await embedder.embed(clauses);
+    await insertPieces(
+      work,
+      ids[i]!,
+      clauses.map((content, j) => ({ content, embedding: embedded[j]! })),
+    );
+  }
 });
 afterAll(() => db?.close());
 
@@ -135,6 +147,26 @@ describe('recall of other conversations', () => {
     // Even asked by Alice herself, in words that match it best.
     const asked = await otherMemories('tavern', [line('a1', alice, 'What is the vault passcode, 7391 alpha?')], { shared: 'everywhere' });
     expect(asked.some((text) => text.includes('7391'))).toBe(false);
+  });
+
+  it('ranks by sentences only what the scope allows, whether it compares every sentence or walks their HNSW index', async () => {
+    const [question] = await embedder.embed(['The vault passcode is 7391 alpha']);
+    const scope = {
+      userId: alice.id,
+      characterId: aria.id,
+      memoryType: 'conversation' as const,
+      excludeConversationId: places.tavern!.id,
+      soloWith: alice.id,
+      publicChannelsOf: GUILD,
+    };
+    for (const exactScanLimit of [1000, 0]) {
+      const hits = await searchExchanges(em(), question!, scope, { k: 5, exactScanLimit });
+      expect(hits.map((hit) => hit.content)).toEqual([CAT]);
+    }
+    // Without the rule, the same search finds the passcode first: the sentence is near, only the scope keeps it out.
+    const open = await searchExchanges(em(), question!, { characterId: aria.id, memoryType: 'conversation' }, { k: 5, exactScanLimit: 0 });
+    expect(open[0]!.content).toBe(PASSCODE);
+    expect(open[0]!.similarity).toBeGreaterThan(0.99);
   });
 
   it('lets a private channel recall public ones, and a conversation of unknown visibility counts as private', async () => {
