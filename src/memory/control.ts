@@ -3,7 +3,7 @@ import type { Actor } from '../core/identity.js';
 import { Conversation, Message, type IConversation } from '../db/entities/index.js';
 import { UserError } from '../errors.js';
 import { isMemoryPaused } from './memorize.js';
-import { SETTINGS_WITHOUT_SUMMARY, summaryOf } from './summary.js';
+import { BUMP_FORGOTTEN, summaryOf } from './summary.js';
 
 /** What /memory forget removes: one message, the messages after a time, or everything. */
 export type ForgetRange = { discordMessageId: string } | { since: Date } | { everything: true };
@@ -95,16 +95,18 @@ export async function removeMessages(
   // A pinned message is unpinned by being deleted (messages.pinned_at).
   const messages = await tx.nativeDelete(Message, { id: { $in: ids } });
   const quoted = { affectedRows: before.affectedRows + (await deleteQuoting()).affectedRows };
-  const summary = summaryOf(await freshSettings(tx, conversationId));
+  // Locked, then read as a summarize job may just have stored it; one that stores later sees the count bumped (summary.ts).
+  const [row] = await tx.execute<{ settings: Record<string, unknown> }[]>('select settings from conversations where id = ? for update', [
+    conversationId,
+  ]);
+  const summary = summaryOf({ settings: row?.settings ?? {} });
   const oldest = Math.min(...doomed.map((message) => message.createdAt.getTime()));
   // A summary written by hand before any was made covers nothing in particular: it stays.
   const summaryCleared = Boolean(summary?.upToAt && oldest <= new Date(summary.upToAt).getTime());
-  if (summaryCleared) {
-    await tx.execute(`update conversations set settings = ${SETTINGS_WITHOUT_SUMMARY} where id = ?`, [conversationId], 'run');
-  }
   await tx.execute(
-    `update conversations set message_count = greatest(0, message_count - ?) where id = ?`,
-    [messages, conversationId],
+    `update conversations set settings = (case when ?::boolean then settings - 'summary' else settings end) || ${BUMP_FORGOTTEN},
+            message_count = greatest(0, message_count - ?) where id = ?`,
+    [summaryCleared, messages, conversationId],
     'run',
   );
   return { messages, memories: quoted.affectedRows, summaryCleared };

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Conversation, Message, Persona, User } from '../db/entities/index.js';
 import { pgArray } from './control.js';
 import { removeQuotesOf } from './quotes.js';
-import { SETTINGS_WITHOUT_SUMMARY } from './summary.js';
+import { BUMP_FORGOTTEN } from './summary.js';
 
 /**
  * Deletes everything of a person: their messages, the character replies written to answer them (which may retell
@@ -19,9 +19,11 @@ export async function deleteUserData(
   return em.transactional(async (tx) => {
     // Their characters go with the user row; their ids let the caller drop what lives outside the database (pictures).
     const characters = await tx.execute<{ id: string }[]>('select id from characters where user_id = ?', [userId]);
-    const touched = await tx.execute<{ conversation_id: string }[]>('select distinct conversation_id from messages where author_id = ?', [
-      userId,
-    ]);
+    // Where they spoke, and since when: a running summary reaching that far covers their messages.
+    const touched = await tx.execute<{ conversation_id: string; since: Date }[]>(
+      'select conversation_id, min(created_at) as since from messages where author_id = ? group by conversation_id',
+      [userId],
+    );
     const deleteMemories = () =>
       tx.execute<{ affectedRows: number }>(
         `delete from vector_memories where user_id = ?
@@ -47,17 +49,26 @@ export async function deleteUserData(
       [userId, userId, userId],
       'run',
     );
-    // Before their messages go (summaries covering them are found by their times, quotes by their words), after the
-    // replies that name them.
+    // Before their messages go (quotes are found by their words), after the replies that name them.
     await forgetTracesOf(tx, userId);
     const quotes = await removeQuotesOf(tx, userId);
     // Again after the messages: a memorize job holding them locked stores its memory first, and it is deleted here.
     const messages = await tx.nativeDelete(Message, { author: userId });
     const memories = { affectedRows: before.affectedRows + (await deleteMemories()).affectedRows };
     if (touched.length) {
+      // After the messages, so a summary a summarize job stored meanwhile is seen; one it stores later is refused (the
+      // count of deletions moved: summary.ts).
       await tx.execute(
-        `update conversations c set message_count = (select count(*) from messages m where m.conversation_id = c.id) where c.id = any(?::uuid[])`,
-        [pgArray(touched.map((row) => row.conversation_id))],
+        `update conversations c
+            set settings = (case when (settings->'summary'->>'upToAt')::timestamptz >= t.since then settings - 'summary' else settings end)
+                           || ${BUMP_FORGOTTEN},
+                message_count = (select count(*) from messages m where m.conversation_id = c.id), updated_at = now()
+           from unnest(?::uuid[], ?::timestamptz[]) as t(id, since)
+          where c.id = t.id`,
+        [
+          pgArray(touched.map((row) => row.conversation_id)),
+          `{${touched.map((row) => `"${new Date(row.since).toISOString()}"`).join(',')}}`,
+        ],
         'run',
       );
     }
@@ -77,21 +88,13 @@ export async function deleteUserData(
 }
 
 /**
- * What else holds a person once their messages go: running summaries that
- * cover any of their messages and the closing summary of a scene they spoke in
- * (deleted: they may retell them), and their
+ * What else holds a person once their messages go: the closing summary of a
+ * scene they spoke in (deleted: it may retell them; running summaries covering
+ * their messages go after the messages, in deleteUserData), and their
  * internal id in replies' and alternatives' metadata (who a reply answered and was
  * spent for, which of their memories went into it, who last edited a summary).
  */
 async function forgetTracesOf(tx: EntityManager, userId: string): Promise<void> {
-  await tx.execute(
-    `update conversations c set settings = ${SETTINGS_WITHOUT_SUMMARY}, updated_at = now()
-      where c.settings->'summary'->>'upToAt' is not null
-        and exists (select 1 from messages m where m.conversation_id = c.id and m.author_id = ?
-                      and m.created_at <= (c.settings->'summary'->>'upToAt')::timestamptz)`,
-    [userId],
-    'run',
-  );
   await tx.execute(
     `update conversations c set settings = settings #- '{scene,summary}', updated_at = now()
       where c.settings->'scene'->>'summary' is not null

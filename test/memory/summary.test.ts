@@ -6,8 +6,10 @@ import { loadConfig } from '../../src/config.js';
 import { resolveActor, type Actor } from '../../src/core/identity.js';
 import { Conversation, Message, type ICharacter, type IConversation, type IMessage } from '../../src/db/entities/index.js';
 import { ProviderRegistry, seedSystemInstances } from '../../src/llm/registry.js';
+import { chatStream } from '../../src/llm/types.js';
 import { createLogger } from '../../src/logger.js';
 import { forget } from '../../src/memory/control.js';
+import { deleteUserData } from '../../src/memory/delete-user-data.js';
 import { queueSummarize, SUMMARIZE_QUEUE, summarizeHandler, summaryOf } from '../../src/memory/summary.js';
 import { createJobQueue } from '../../src/queue/create-job-queue.js';
 import type { JobQueue } from '../../src/queue/job-queue.js';
@@ -29,6 +31,7 @@ let queue: JobQueue;
 let actor: Actor;
 let aria: ICharacter;
 let channels = 0;
+let resolveModel: Parameters<typeof summarizeHandler>[0]['resolveModel'];
 const em = () => db.orm.em.fork();
 const summaryRequests = () =>
   fake.requests.filter((request) => String(request.body.messages?.[0]?.content).startsWith('You keep the running summary')).length;
@@ -39,7 +42,7 @@ beforeAll(async () => {
   const config = loadConfig({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'fake-model' });
   await seedSystemInstances(em(), config);
   const providers = new ProviderRegistry({ config });
-  const resolveModel = (request: Parameters<ProviderRegistry['resolve']>[1]) => providers.resolve(em(), request);
+  resolveModel = (request) => providers.resolve(em(), request);
   queue = createJobQueue({
     redisUrl: process.env.REDIS_URL,
     logger: createLogger('silent'),
@@ -56,11 +59,12 @@ afterAll(async () => {
 });
 beforeEach(() => {
   fake.reset();
-  fake.reply('Ione talked about the weather at length.');
+  // The summary retells every line it was given.
+  fake.replyWith((request) => ({ text: String(request.body.messages?.[1]?.content ?? '').split('New messages:\n')[1] ?? 'Nothing.' }));
 });
 
-/** A conversation of 14 messages a minute apart; the last two are the recent window. */
-async function longConversation(): Promise<{ conversation: IConversation; messages: IMessage[] }> {
+/** A conversation of 14 messages a minute apart, the even ones by `by`; the last two are the recent window. */
+async function longConversation(by = actor): Promise<{ conversation: IConversation; messages: IMessage[] }> {
   const work = em();
   const conversation = await bindCharacter(work, actor, { id: String(923000000000000000n + BigInt(channels++)), kind: 'channel' }, aria);
   const start = Date.parse('2026-11-01T10:00:00Z');
@@ -71,7 +75,7 @@ async function longConversation(): Promise<{ conversation: IConversation; messag
         conversation,
         role: i % 2 ? 'assistant' : 'user',
         content: `Line ${i} about the weather.`,
-        ...(i % 2 ? { character: aria } : { author: actor.user, authorName: 'ione' }),
+        ...(i % 2 ? { character: aria } : { author: by.user, authorName: by.user.username }),
         discordMessageId: String(943000000000000000n + BigInt(channels * 100 + i)),
         createdAt: new Date(start + i * 60_000),
       }) as IMessage,
@@ -112,4 +116,57 @@ describe('the summarize job', () => {
     expect(folded).toContain('Line 0 about');
     expect(folded).not.toContain('Line 2 about');
   });
+
+  it.each(['forget', 'delete-my-data'] as const)(
+    'does not store a summary of messages deleted while it was being written (%s)',
+    async (how) => {
+      const marcus = await resolveActor(em(), { user: { id: '123000000000000002', username: 'marcus' }, guild });
+      const { conversation, messages } = await longConversation(how === 'forget' ? actor : marcus);
+      // The provider is held once it was asked: the job has read the messages.
+      let asked!: () => void;
+      const inCall = new Promise<void>((resolve) => (asked = resolve));
+      let answer!: () => void;
+      const held = new Promise<void>((resolve) => (answer = resolve));
+      const handler = summarizeHandler({
+        orm: db.orm,
+        resolveModel: async (request) => {
+          const resolved = await resolveModel(request);
+          return {
+            ...resolved,
+            provider: {
+              ...resolved.provider,
+              stream: (chat) =>
+                chatStream(async function* () {
+                  asked();
+                  await held;
+                  const inner = resolved.provider.stream(chat);
+                  for await (const delta of inner) yield delta;
+                  return inner.result();
+                }),
+            },
+          };
+        },
+      });
+      const job = handler(
+        { conversationId: conversation.id, characterId: aria.id, userId: actor.user.id, windowStartId: messages[12]!.id },
+        {
+          id: 'held',
+          queue: SUMMARIZE_QUEUE,
+          attempt: 1,
+          logger: createLogger('silent'),
+          signal: new AbortController().signal,
+          updateProgress: async () => {},
+        },
+      );
+      await inCall;
+      if (how === 'forget') await forget(em(), actor, conversation, { discordMessageId: messages[2]!.discordMessageId! });
+      else await deleteUserData(em(), marcus.user.id);
+      answer();
+      await job;
+      const summary = summaryOf((await em().findOneOrFail(Conversation, conversation.id)) as IConversation);
+      // Made again from what is left (after forget, ten messages are still there to fold); never from the deleted lines.
+      if (how === 'forget') expect(summary?.text).toContain('Line 0 about');
+      expect(summary?.text ?? '').not.toContain('Line 2 about');
+    },
+  );
 });
