@@ -57,19 +57,19 @@ export async function queueMemorize(queue: JobQueue, reply: { id: string }): Pro
  */
 export function memorizeHandler(deps: { orm: MikroORM; embedder: Embedder }) {
   return async (data: { replyId: string }, context: JobContext): Promise<{ memorized: boolean }> => {
-    const em = deps.orm.em.fork();
-    const reply = (await em.findOne(
-      Message,
-      { id: data.replyId, role: 'assistant' },
-      {
-        populate: ['conversation', 'conversation.guild', 'character'],
-      },
-    )) as IMessage | null;
-    if (!reply?.character || (reply.metadata as { greeting?: boolean }).greeting) return { memorized: false };
-    const conversation = reply.conversation as IConversation;
-    if (reply.character.config.memory_enabled === false || isMemoryPaused(conversation)) return { memorized: false };
-    // A message of the exchange deleted while its memory was being made: made again from what is left.
+    // A message of the exchange deleted or rewritten while its memory was being made: made again from what is there.
     for (let tries = 1; ; tries++) {
+      const em = deps.orm.em.fork();
+      const reply = (await em.findOne(
+        Message,
+        { id: data.replyId, role: 'assistant' },
+        {
+          populate: ['conversation', 'conversation.guild', 'character'],
+        },
+      )) as IMessage | null;
+      if (!reply?.character || (reply.metadata as { greeting?: boolean }).greeting) return { memorized: false };
+      const conversation = reply.conversation as IConversation;
+      if (reply.character.config.memory_enabled === false || isMemoryPaused(conversation)) return { memorized: false };
       const outcome = await memorizeExchange(em, deps.embedder, reply, conversation, context);
       if (outcome !== 'changed') return { memorized: outcome };
       if (tries === 3) throw new Error('The exchange kept changing while it was being memorized.');
@@ -135,12 +135,15 @@ async function memorizeExchange(
   await em.transactional(async (tx) => {
     // Locked until the memory is stored: a deletion waits for it, then deletes the memory too.
     const ids = exchange.map((message) => message.id);
-    const still = await tx.execute<{ id: string }[]>('select id from messages where id = any(?::uuid[]) order by id for update', [
-      `{${ids.join(',')}}`,
-    ]);
-    // The reply gone (forgotten, deleted): nothing to remember. Another message gone: the exchange is read again.
+    const still = await tx.execute<{ id: string; content: string }[]>(
+      'select id, content from messages where id = any(?::uuid[]) order by id for update',
+      [`{${ids.join(',')}}`],
+    );
+    // The reply gone (forgotten, deleted): nothing to remember. Another message gone, or one rewritten (an edit,
+    // delete-my-data blanking out someone's words): the exchange is read again.
     if (!still.some((row) => row.id === reply.id)) return;
-    if (still.length < ids.length) {
+    const read = new Map(exchange.map((message) => [message.id, message.content]));
+    if (still.length < ids.length || still.some((row) => row.content !== read.get(row.id))) {
       stored = 'changed';
       return;
     }

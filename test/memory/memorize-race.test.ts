@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createCharacter } from '../../src/characters/characters.js';
 import { bindCharacter } from '../../src/chat/conversations.js';
 import { deleteUserMessage } from '../../src/chat/history.js';
+import { deleteUserData } from '../../src/memory/delete-user-data.js';
 import { resolveActor, type Actor } from '../../src/core/identity.js';
 import { Message, VectorMemory, type ICharacter, type IMessage } from '../../src/db/entities/index.js';
 import { HashingEmbedder } from '../../src/embeddings/hashing-embedder.js';
@@ -13,7 +14,8 @@ import { waitFor } from '../support/wait-for.js';
 /**
  * A message deleted while memorize holds the rows of its exchange locked (issue 16, item 6): the deletion waits for
  * the memorize transaction, and then deletes the memory it stored, so no memory is left quoting a message that is gone.
- * Real concurrent transactions, so only on a PostgreSQL server: the embedded database has one connection.
+ * That one takes real concurrent transactions, so only on a PostgreSQL server (the embedded database has one
+ * connection). And a reply rewritten by delete-my-data while its memory is being made is memorized as it is now.
  */
 const DIMENSION = 64;
 const guild = { id: '934000000000000001', name: 'Harbour' };
@@ -24,8 +26,8 @@ let aria: ICharacter;
 const embedder = new HashingEmbedder(DIMENSION);
 const em = () => db.orm.em.fork();
 const sql = <T>(query: string, params: unknown[] = []) => em().getConnection().execute<T[]>(query, params);
-const memorize = (replyId: string) =>
-  memorizeHandler({ orm: db.orm, embedder })(
+const memorize = (replyId: string, using: Pick<HashingEmbedder, 'id' | 'dimension' | 'embed'> = embedder) =>
+  memorizeHandler({ orm: db.orm, embedder: using })(
     { replyId },
     {
       id: 'race',
@@ -48,7 +50,6 @@ async function waitingOn(start: string): Promise<{ pid: number; blockers: number
 }
 
 beforeAll(async () => {
-  if (inject('embedded')) return;
   db = await createTestDatabase({ embeddingDimension: DIMENSION });
   actor = await resolveActor(em(), { user: ione, guild });
   aria = await createCharacter(em(), actor, { name: 'Aria', personalityPrompt: 'A bard.', visibility: 'guild' });
@@ -123,5 +124,65 @@ describe.runIf(!inject('embedded'))('memorize and a deletion at the same time', 
       const quoted = (memory.metadata as { messageIds?: string[] }).messageIds ?? [];
       expect(quoted.filter((id) => !ids.has(id))).toEqual([]);
     }
+  });
+});
+
+describe('memorize and delete-my-data at the same time', () => {
+  it('a reply rewritten while its memory is being made is memorized as it is now', async () => {
+    const marcus = await resolveActor(em(), { user: { id: '124000000000000002', username: 'marcus' }, guild });
+    const work = em();
+    const conversation = await bindCharacter(work, actor, { id: '924000000000000002', kind: 'channel' }, aria);
+    const start = Date.parse('2026-11-02T10:00:00Z');
+    const at = (minutes: number) => new Date(start + minutes * 60_000);
+    work.create(Message, {
+      conversation,
+      role: 'user',
+      content: 'The spare key is under the blue flowerpot by the door.',
+      author: marcus.user,
+      authorName: 'marcus',
+      createdAt: at(0),
+    });
+    work.create(Message, { conversation, role: 'assistant', content: 'Noted.', character: aria, createdAt: at(1) });
+    work.create(Message, {
+      conversation,
+      role: 'user',
+      content: 'Where is the spare key?',
+      author: actor.user,
+      authorName: 'ione',
+      createdAt: at(2),
+    });
+    const reply = work.create(Message, {
+      conversation,
+      role: 'assistant',
+      content: 'Marcus said the spare key is under the blue flowerpot by the door.',
+      character: aria,
+      createdAt: at(3),
+    });
+    await work.flush();
+    // The memory of the reply to Ione is being made (held in the embedder, its text read) while Marcus deletes his data.
+    let entered!: () => void;
+    const inEmbed = new Promise<void>((resolve) => (entered = resolve));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    const gated = {
+      id: embedder.id,
+      dimension: embedder.dimension,
+      embed: async (texts: string[]) => {
+        if (++calls === 1) {
+          entered();
+          await held;
+        }
+        return embedder.embed(texts);
+      },
+    };
+    const memorizing = memorize(reply.id, gated);
+    await inEmbed;
+    await deleteUserData(em(), marcus.user.id);
+    expect((await em().findOneOrFail(Message, reply.id)).content).toBe('Marcus said [removed].');
+    release();
+    expect(await memorizing).toEqual({ memorized: true });
+    const memory = await em().findOneOrFail(VectorMemory, { message: reply.id });
+    expect(memory.content).toBe('ione: Where is the spare key?\nAria: Marcus said [removed].');
   });
 });
