@@ -1,6 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/core/identity.js';
-import { Conversation, Message, PersonNote, StoryBranch, User, VectorMemory } from '../../src/db/entities/index.js';
+import {
+  CharacterKnowledge,
+  Conversation,
+  ImportDocument,
+  LlmProviderInstance,
+  Message,
+  Persona,
+  PersonaChoice,
+  PersonNote,
+  StoryBranch,
+  User,
+  VectorMemory,
+} from '../../src/db/entities/index.js';
 import { startWorkers } from '../../src/workers.js';
 import { startBotHarness, type BotHarness } from '../support/bot-harness.js';
 import { waitFor } from '../support/wait-for.js';
@@ -111,9 +123,48 @@ describe('/memory delete-my-data', () => {
       [source, aliceReply.id],
     );
     expect(await em().count(StoryBranch, { message: bobReply.id })).toBeGreaterThan(0);
+    // More of him, in tables the conversation does not reach: a persona he wears here, notes about him and one about
+    // Alice taken from his message, a file he gave Alice's character, his own provider key and an import, a DM.
+    const bobSaid = await em().findOneOrFail(Message, { author: bob.id });
+    const work = em();
+    const persona = work.create(Persona, { user: bob.id, name: 'Zed', proxyTags: [] });
+    work.create(PersonaChoice, { user: bob.id, scope: 'channel', placeId: h.channel.id, persona });
+    const character = conversation.character!.id;
+    work.create(PersonNote, {
+      user: bob.id,
+      character,
+      conversation: conversation.id,
+      content: 'Owes the guild 40 crowns.',
+      messageIds: [bobSaid.id],
+    });
+    const alice = await em().findOneOrFail(User, { discordId: h.alice });
+    work.create(PersonNote, {
+      user: alice.id,
+      character,
+      conversation: conversation.id,
+      content: 'Her friend owes money.',
+      messageIds: [bobSaid.id],
+    });
+    work.create(CharacterKnowledge, { character, uploadedBy: bob.id, name: 'ledger.txt', sourceType: 'manual', sourceName: 'ledger.txt' });
+    work.create(LlmProviderInstance, { providerType: 'openai', displayName: 'Bob’s key', scope: 'user', user: bob.id, config: {} });
+    work.create(ImportDocument, { user: bob.id, sourceType: 'manual', sourceName: 'notes.txt' });
+    work.create(Conversation, { discordChannelId: '990000000000000001', kind: 'dm', user: bob.id, character, settings: {} });
+    await work.flush();
     // The scan finds him where he is: his user row, his messages, replies' metadata.
     const before = await tracesOf([bob.id, h.bob]);
-    for (const column of ['users.discord_id', 'users.id', 'messages.author_id', 'messages.metadata']) {
+    for (const column of [
+      'users.discord_id',
+      'users.id',
+      'messages.author_id',
+      'messages.metadata',
+      'personas.user_id',
+      'persona_choices.user_id',
+      'person_notes.user_id',
+      'character_knowledge.uploaded_by_id',
+      'llm_provider_instances.user_id',
+      'import_documents.user_id',
+      'conversations.user_id',
+    ]) {
       expect(before.some((trace) => trace.startsWith(`${column}:`))).toBe(true);
     }
 
@@ -136,6 +187,9 @@ describe('/memory delete-my-data', () => {
     expect(after.messageCount).toBe(4);
     const reply = await em().findOneOrFail(Message, aliceReply.id);
     expect((reply.metadata as { sources: { kind: string }[] }).sources.map((s) => s.kind)).toEqual(['lore']);
+    // A note about Alice taken from his words goes; the file he gave her character stays hers, without his name.
+    expect(await em().count(PersonNote, { user: alice.id })).toBe(0);
+    expect(await em().count(CharacterKnowledge, { name: 'ledger.txt', uploadedBy: null })).toBe(1);
     // Nothing keyed by his Discord id is left in the usage counters.
     expect((await bobCounters()).map((state) => state.used)).toEqual([0, 0]);
   }, 90_000);
