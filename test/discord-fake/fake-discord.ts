@@ -21,7 +21,7 @@ export interface FakeDiscordOptions {
   interactionTimeoutMs?: number;
   /** Discord's 15 min interaction token lifetime. */
   interactionTokenTtlMs?: number;
-  /** Default timeout of waitFor helpers (5 s). */
+  /** Default timeout of waitFor helpers (20 s). */
   waitTimeoutMs?: number;
   rateLimits?: RateLimitMode;
   /** Intents the app is not approved for: IDENTIFY with them closes 4014. */

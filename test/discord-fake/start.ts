@@ -38,7 +38,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     timings: {
       interactionTimeoutMs: options.interactionTimeoutMs ?? 3000,
       interactionTokenTtlMs: options.interactionTokenTtlMs ?? 15 * 60_000,
-      waitTimeoutMs: options.waitTimeoutMs ?? 5000,
+      // Long enough for a loaded machine; a condition that holds ends the wait at once.
+      waitTimeoutMs: options.waitTimeoutMs ?? 20_000,
     },
     interactions: new Map(),
     cdn: new FakeCdn(options.attachmentTtlMs),
