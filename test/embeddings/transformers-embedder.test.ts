@@ -37,6 +37,51 @@ describe('TransformersEmbedder on a local model (remote models off)', () => {
     expect(cosine(together[0]!, together[1]!)).toBeLessThan(0.999);
   }, 60_000);
 
+  it('gives the feature-extraction pipeline’s vectors to the bit when its batches are the same, int8 and float', async () => {
+    const { pipeline } = await import('@xenova/transformers');
+    // The embedder sorts by length; one batch of all of them is what the pipeline is given here.
+    const sorted = [...TEXTS].sort((a, b) => a.length - b.length);
+    for (const quantized of [true, false]) {
+      const embedder = new TransformersEmbedder({
+        model: TINY,
+        dimension: 32,
+        cacheDir: MODELS,
+        allowRemote: false,
+        quantized,
+        batchCharacters: Infinity,
+      });
+      const extractor = await pipeline('feature-extraction', TINY, { quantized });
+      const expected = (await extractor(sorted, { pooling: 'mean', normalize: true })).tolist() as number[][];
+      const vectors = await embedder.embed(sorted);
+      expect(vectors, `quantized: ${quantized}`).toEqual(expected);
+    }
+  }, 60_000);
+
+  it('cuts batches by characters: the float model’s vectors do not change, the int8 one’s only by its rounding', async () => {
+    // int8 activations are quantized with one range per batch (DynamicQuantizeLinear), so a text's vector moves
+    // slightly with its batch mates, as it did with batches of 32.
+    for (const quantized of [true, false]) {
+      const whole = await new TransformersEmbedder({
+        model: TINY,
+        dimension: 32,
+        cacheDir: MODELS,
+        allowRemote: false,
+        quantized,
+        batchCharacters: Infinity,
+      }).embed(TEXTS);
+      const cut = await new TransformersEmbedder({
+        model: TINY,
+        dimension: 32,
+        cacheDir: MODELS,
+        allowRemote: false,
+        quantized,
+        batchCharacters: 60,
+      }).embed(TEXTS);
+      if (!quantized) expect(cut).toEqual(whole);
+      for (const [i, vector] of cut.entries()) expect(cosine(vector, whole[i]!), TEXTS[i]).toBeGreaterThan(0.9999);
+    }
+  }, 60_000);
+
   it('pools by the mean of the token vectors and normalises, in both the int8 and the float model', async () => {
     const { pipeline } = await import('@xenova/transformers');
     for (const quantized of [true, false]) {
