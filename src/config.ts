@@ -50,6 +50,7 @@ const schema = z.object({
   EMBEDDER: z.enum(['transformers', 'use', 'hashing', 'openai', 'ollama']).default('transformers'),
   EMBEDDING_MODEL: optional(z.string()),
   TRANSFORMERS_CACHE_DIR: z.string().default('./models'),
+  EMBEDDING_THREADS: z.coerce.number().int().min(0).max(64).default(0),
   TRANSFORMERS_ALLOW_REMOTE: z
     .enum(['true', 'false', ''])
     .default('true')
@@ -127,6 +128,8 @@ export interface Config {
     readonly model?: string;
     readonly cacheDir: string;
     readonly allowRemote: boolean;
+    /** ONNX Runtime threads for the local model (0: one per core). */
+    readonly threads: number;
   };
   readonly logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   readonly workerConcurrency: number;
@@ -212,6 +215,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       model: e.EMBEDDING_MODEL,
       cacheDir: e.TRANSFORMERS_CACHE_DIR,
       allowRemote: e.TRANSFORMERS_ALLOW_REMOTE,
+      threads: e.EMBEDDING_THREADS,
     },
     logLevel: e.LOG_LEVEL,
     workerConcurrency: e.WORKER_CONCURRENCY,

@@ -12,6 +12,13 @@ describe('config', () => {
     expect(Object.isFrozen(config.database)).toBe(true);
   });
 
+  it('runs the local embedding model on one thread per core unless EMBEDDING_THREADS says otherwise', () => {
+    expect(loadConfig({}).embedding.threads).toBe(0);
+    expect(loadConfig({ EMBEDDING_THREADS: '1' }).embedding.threads).toBe(1);
+    expect(() => loadConfig({ EMBEDDING_THREADS: '-1' })).toThrow(/EMBEDDING_THREADS/);
+    expect(() => loadConfig({ EMBEDDING_THREADS: 'two' })).toThrow(/EMBEDDING_THREADS/);
+  });
+
   it('routes replies through the queue by default only with Redis, unless told', () => {
     expect(loadConfig({}).repliesInQueue).toBe(false);
     expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).repliesInQueue).toBe(true);

@@ -46,6 +46,7 @@ export function createEmbedder(config: Config): Embedder {
         dimension: embedding.dimension,
         cacheDir: embedding.cacheDir,
         allowRemote: embedding.allowRemote,
+        threads: embedding.threads,
       });
       break;
     case 'openai':
