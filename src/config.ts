@@ -50,7 +50,7 @@ const schema = z.object({
   EMBEDDER: z.enum(['transformers', 'use', 'hashing', 'openai', 'ollama']).default('transformers'),
   EMBEDDING_MODEL: optional(z.string()),
   TRANSFORMERS_CACHE_DIR: z.string().default('./models'),
-  EMBEDDING_THREADS: z.coerce.number().int().min(0).max(64).default(0),
+  EMBEDDING_THREADS: z.coerce.number().int().min(0).max(64).default(1),
   TRANSFORMERS_ALLOW_REMOTE: z
     .enum(['true', 'false', ''])
     .default('true')

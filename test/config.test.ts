@@ -12,9 +12,9 @@ describe('config', () => {
     expect(Object.isFrozen(config.database)).toBe(true);
   });
 
-  it('runs the local embedding model on one thread per core unless EMBEDDING_THREADS says otherwise', () => {
-    expect(loadConfig({}).embedding.threads).toBe(0);
-    expect(loadConfig({ EMBEDDING_THREADS: '1' }).embedding.threads).toBe(1);
+  it('runs the local embedding model on one thread unless EMBEDDING_THREADS says otherwise', () => {
+    expect(loadConfig({}).embedding.threads).toBe(1);
+    expect(loadConfig({ EMBEDDING_THREADS: '0' }).embedding.threads).toBe(0);
     expect(() => loadConfig({ EMBEDDING_THREADS: '-1' })).toThrow(/EMBEDDING_THREADS/);
     expect(() => loadConfig({ EMBEDDING_THREADS: 'two' })).toThrow(/EMBEDDING_THREADS/);
   });

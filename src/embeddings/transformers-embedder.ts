@@ -20,10 +20,10 @@ import { meanPoolNormalized } from './mean-pool.js';
  * The library tokenizes; the ONNX session is ours, opened from the model's
  * file path: onnxruntime-node 1.14 ignores every session option when given
  * the model as bytes (what transformers.js does), so its thread count could
- * not be set. `threads` is ONNX Runtime's intra-op thread count (0, the
- * default: one per core). On a 2-core machine with its cores free, two
- * threads embedded 1.8 times as fast as one; on one busy with other work, one
- * thread was 1.6 times as fast as two, whose pool spin-waits for a partner
+ * not be set. `threads` is ONNX Runtime's intra-op thread count (default 1;
+ * 0: one per core). On a 2-core machine with its cores free, two threads
+ * embedded 1.8 times as fast as one; with one other busy process on it, one
+ * thread was 1.7 times as fast as two, whose pool spin-waits for a partner
  * that is not scheduled (see the README, "Embeddings", for the figures).
  */
 export interface TransformersEmbedderOptions {
@@ -43,7 +43,7 @@ export interface TransformersEmbedderOptions {
    * the model synchronously on the calling thread.
    */
   batchCharacters?: number;
-  /** ONNX Runtime's intra-op threads (0, the default: one per core). */
+  /** ONNX Runtime's intra-op threads (default 1; 0: one per core). */
   threads?: number;
 }
 
@@ -141,7 +141,7 @@ export class TransformersEmbedder implements Embedder {
         if (!this.#options.allowRemote) throw new Error(`${file} does not exist.`);
         await AutoModel.from_pretrained(this.id, { quantized }); // downloads it into the cache
       }
-      const session = await InferenceSession.create(file, { intraOpNumThreads: this.#options.threads ?? 0 });
+      const session = await InferenceSession.create(file, { intraOpNumThreads: this.#options.threads ?? 1 });
       return { tokenizer: tokenizer as unknown as Extractor['tokenizer'], session, Tensor };
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
