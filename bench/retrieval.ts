@@ -5,7 +5,8 @@
  * 10k → 100k → 1M synthetic memories. Query plans are explained from 100k on.
  * Beside it, on the same data and query vectors: full-text search and hybrid
  * recall (vector + text in parallel, fused), and SillyTavern's vector store
- * (vectra) with one index per scope, as SillyTavern keeps one per collection.
+ * (vectra) with one index per scope, as SillyTavern keeps one per collection. Conversation scopes also run
+ * searchExchanges (each memory by the nearer of its own vector and its nearest of 4 sentence vectors), as recall does.
  *
  *   npm run bench -- retrieval [--sizes 10000,100000,1000000] [--dim 384] [--queries 200] [--k 10]
  *
@@ -19,6 +20,7 @@ import { MikroORM, type EntityManager } from '@mikro-orm/postgresql';
 import pgvector from 'pgvector';
 import { createOrmOptions } from '../mikro-orm.config.js';
 import { migrateUp } from '../src/db/database.js';
+import { searchExchanges } from '../src/memory/piece-search.js';
 import { searchMemories, type MemoryScope } from '../src/memory/vector-store.js';
 import { planSummary, type PlanSummary } from './plans.js';
 import { measureHybrid, queryTexts, vectraIndexOf } from './retrieval-side.js';
@@ -98,6 +100,9 @@ export default async function run(args: string[]): Promise<Record<string, unknow
       started = performance.now();
       await buildHnswIndex(orm, size, dimension);
       step.hnswBuildSeconds = seconds(started);
+      started = performance.now();
+      await loadPieces(orm, size, dimension);
+      step.piecesSeconds = seconds(started);
       step.sizes = await relationSizes(em);
       console.log(`\n== ${size} memories: ${JSON.stringify(step)}`);
 
@@ -146,6 +151,50 @@ async function dropDatabase(serverUrl: string, dimension: number): Promise<void>
   const admin = await MikroORM.init(createOrmOptions({ clientUrl: serverUrl, embeddingDimension: dimension, poolSize: 1 }));
   await admin.em.execute(`drop database if exists ${DATABASE} with (force)`, [], 'run');
   await admin.close();
+}
+
+/** Sentences per conversation memory, and how far (norm of the noise) each lies from its memory's vector. */
+const PIECES = 4;
+const PIECE_NOISE = 0.3;
+
+/**
+ * Sentence vectors (memory_pieces) for every conversation memory without them: its own vector plus noise, so that
+ * searchExchanges has the table it has in production; the pieces' HNSW index is built once afterwards.
+ */
+async function loadPieces(orm: MikroORM, rows: number, dimension: number): Promise<void> {
+  const em = orm.em.fork();
+  await em.execute('drop index if exists idx_memory_pieces_embedding', [], 'run');
+  const scale = PIECE_NOISE / Math.sqrt(dimension / 12);
+  await em.execute(
+    `insert into memory_pieces (memory_id, content, embedding)
+     select m.id, 'sentence ' || g, m.embedding + (select array_agg((random() - 0.5) * ${scale}) from generate_series(1, ${dimension}) d
+                                                    where g > 0 and m.id is not null)::vector
+       from vector_memories m cross join generate_series(1, ${PIECES}) g
+      where m.memory_type = 'conversation' and not exists (select 1 from memory_pieces p where p.memory_id = m.id)`,
+    [],
+    'run',
+  );
+  await em.execute('vacuum analyze memory_pieces', [], 'run');
+  const megabytes = Math.min(4096, Math.max(256, Math.ceil((rows * 2 * (dimension * 4 + 400) * 1.3) / 2 ** 20)));
+  await em.transactional(async (tx) => {
+    await tx.execute(`set local maintenance_work_mem = '${megabytes}MB'`, [], 'run');
+    await tx.execute('set local max_parallel_maintenance_workers = 2', [], 'run');
+    await tx.execute('create index idx_memory_pieces_embedding on memory_pieces using hnsw (embedding vector_cosine_ops)', [], 'run');
+  });
+}
+
+/** The k memories of the scope nearest by the nearer of their own vector and their nearest piece, exactly. */
+async function exactExchangeIds(em: EntityManager, vector: number[], scope: MemoryScope, k: number): Promise<string[]> {
+  const filter = where(scope);
+  const q = pgvector.toSql(vector);
+  const rows = await em.execute<{ id: string }[]>(
+    `select id from (
+       select m.id, least(m.embedding <=> ?, (select min(p.embedding <=> ?) from memory_pieces p where p.memory_id = m.id)) as distance
+         from vector_memories m ${filter.sql}) scoped
+      order by distance + 0, id limit ${k}`,
+    [q, q, ...filter.params],
+  );
+  return rows.map((row) => row.id);
 }
 
 /** The migration's HNSW index, built with enough memory to stay in RAM and two parallel workers. */
@@ -265,6 +314,7 @@ interface Figures {
   fullText: { p50: number; p95: number };
   hybrid: { p50: number; p95: number };
   vectra?: { queries: number; p50: number; p95: number; recallAtK: number; pgvector: { p50: number; p95: number } };
+  sentences?: { p50: number; p95: number; recallAtK: number };
 }
 
 /** vectra writes a whole index as one JSON file: scopes above this many rows are not indexed there. */
@@ -279,6 +329,9 @@ interface Sample {
   hybridMs: number;
   vectraMs?: number;
   vectraRecall?: number;
+  /** Conversation scopes: searchExchanges (by own vector and nearest sentence), as recall runs it. */
+  sentencesMs?: number;
+  sentencesRecall?: number;
 }
 
 async function measureKind(em: EntityManager, cases: Case[], options: { queries: number; k: number; dimension: number }) {
@@ -297,6 +350,9 @@ async function measureKind(em: EntityManager, cases: Case[], options: { queries:
         const ms = performance.now() - started;
         const side = await measureHybrid(em, vector, texts[i]!, c.scope, options.k);
         const st = await vectra?.query(vector, options.k);
+        const bySentences = c.scope.memoryType === 'conversation' ? performance.now() : undefined;
+        const exchanges = bySentences === undefined ? undefined : await searchExchanges(em, vector, c.scope, { k: options.k });
+        const sentencesMs = bySentences === undefined ? undefined : performance.now() - bySentences;
         if (i < WARM_UP) continue;
         const truth = await exactIds(em, vector, c.scope, options.k);
         const found = new Set(hits.map((hit) => hit.id));
@@ -308,6 +364,16 @@ async function measureKind(em: EntityManager, cases: Case[], options: { queries:
           rows: c.rows,
           ...side,
           ...(st ? { vectraMs: st.ms, vectraRecall: share(new Set(st.ids)) } : {}),
+          ...(exchanges
+            ? {
+                sentencesMs,
+                sentencesRecall: await (async () => {
+                  const exact = await exactExchangeIds(em, vector, c.scope, options.k);
+                  const got = new Set(exchanges.map((hit) => hit.id));
+                  return exact.length ? exact.filter((id) => got.has(id)).length / exact.length : 1;
+                })(),
+              }
+            : {}),
         });
       }
     } finally {
@@ -335,6 +401,7 @@ function figures(samples: Sample[]): Figures {
   const ms = samples.map((s) => s.ms).sort((a, b) => a - b);
   const at = (p: number) => round(ms[Math.min(ms.length - 1, Math.max(0, Math.ceil((p / 100) * ms.length) - 1))]!);
   const st = samples.filter((s) => s.vectraMs !== undefined);
+  const bySentences = samples.filter((s) => s.sentencesMs !== undefined);
   return {
     queries: samples.length,
     p50: at(50),
@@ -352,6 +419,14 @@ function figures(samples: Sample[]): Figures {
             recallAtK: round(st.reduce((a, s) => a + s.vectraRecall!, 0) / st.length, 3),
             // The same queries through pgvector, for the ratio.
             pgvector: percentiles(st.map((s) => s.ms)),
+          },
+        }
+      : {}),
+    ...(bySentences.length
+      ? {
+          sentences: {
+            ...percentiles(bySentences.map((s) => s.sentencesMs!)),
+            recallAtK: round(bySentences.reduce((a, s) => a + s.sentencesRecall!, 0) / bySentences.length, 3),
           },
         }
       : {}),
