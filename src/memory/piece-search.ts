@@ -11,15 +11,16 @@ import {
   type QueryListener,
 } from './vector-store.js';
 
-/** Scopes of at most this many memories have every piece compared; larger ones go through the pieces' HNSW index. */
+/** Scopes of at most this many memories are ranked exactly; larger ones go through the HNSW indexes. */
 const EXACT_SCAN_MEMORIES = 1_000;
 
 export interface PieceSearchOptions {
   k: number;
-  /** Scopes of more memories than this are searched through the HNSW index (default EXACT_SCAN_MEMORIES). */
+  /** Scopes of more memories than this are searched through the HNSW indexes (default EXACT_SCAN_MEMORIES). */
   exactScanLimit?: number;
   onQuery?: QueryListener;
 }
+
 /** Pieces fetched per memory wanted from the index: a memory's nearest pieces often come together. */
 const PIECES_PER_HIT = 3;
 /** hnsw.max_scan_tuples of the pieces' iterative scan. */
@@ -31,8 +32,10 @@ const HNSW_MAX_SCAN_TUPLES = 20_000;
  * or of one sentence) go by their own vector. The scope filters the memories exactly as searchMemories does:
  * pieces only rank them.
  *
- * The two lists (k by own vector, k by nearest piece) hold the k nearest by either: a memory among them is in the
- * list of the vector that makes it near.
+ * One statement counts the scope through its index: a scope of at most exactScanLimit memories is ranked exactly
+ * there and then. A larger one gets the k nearest by piece through the pieces' HNSW index, and searchMemories the k
+ * nearest by own vector; together they hold the k nearest by either, since a memory among those is in the list of
+ * the vector that makes it near.
  */
 export async function searchExchanges(
   em: EntityManager,
@@ -40,46 +43,42 @@ export async function searchExchanges(
   scope: MemoryScope,
   options: PieceSearchOptions,
 ): Promise<MemoryHit[]> {
-  const [own, pieces] = await Promise.all([
-    searchMemories(em.fork(), embedding, scope, { k: options.k, exactScanLimit: options.exactScanLimit, onQuery: options.onQuery }),
-    searchPieces(em.fork(), embedding, scope, options),
-  ]);
+  const k = Math.max(1, Math.trunc(options.k));
+  const limit = Math.max(0, Math.trunc(options.exactScanLimit ?? EXACT_SCAN_MEMORIES));
+  const { hits, exact } = await nearestBySentences(em.fork(), embedding, scope, { k, limit, onQuery: options.onQuery });
+  if (exact) return hits;
+  const own = await searchMemories(em.fork(), embedding, scope, { k, exactScanLimit: limit, onQuery: options.onQuery });
   const nearest = new Map<string, MemoryHit>();
-  for (const hit of [...own, ...pieces]) {
+  for (const hit of [...own, ...hits]) {
     const known = nearest.get(hit.id);
     if (!known || hit.distance < known.distance) nearest.set(hit.id, hit);
   }
-  return [...nearest.values()]
-    .sort((a, b) => a.distance - b.distance || (a.id < b.id ? -1 : 1))
-    .slice(0, Math.max(1, Math.trunc(options.k)));
+  return [...nearest.values()].sort((a, b) => a.distance - b.distance || (a.id < b.id ? -1 : 1)).slice(0, k);
 }
 
 /**
- * The k memories of a scope whose nearest piece is nearest, with that piece's distance. A scope of at most
- * exactScanLimit memories (counted through its index) has all their pieces compared; a larger one is walked
- * through the pieces' HNSW index with an iterative scan, each piece's memory checked against the scope.
+ * A scope of at most `limit` memories (counted through its index): its k nearest by the nearer of own vector and
+ * nearest piece, exactly (`exact`). A larger one: the k nearest by piece alone, walked through the pieces' HNSW index
+ * with an iterative scan, each piece's memory checked against the scope.
  */
-export async function searchPieces(
+async function nearestBySentences(
   em: EntityManager,
   embedding: number[],
   scope: MemoryScope,
-  options: PieceSearchOptions,
-): Promise<MemoryHit[]> {
-  const k = Math.max(1, Math.trunc(options.k));
-  const limit = Math.max(0, Math.trunc(options.exactScanLimit ?? EXACT_SCAN_MEMORIES));
+  options: { k: number; limit: number; onQuery?: QueryListener },
+): Promise<{ hits: MemoryHit[]; exact: boolean }> {
+  const { k, limit } = options;
   const vector = pgvector.toSql(embedding);
   const { where, params } = scopeFilter(scope);
+  const and = (clause: string) => (where ? `${where} and ${clause}` : `where ${clause}`);
   const gate = (fits: boolean) => `(select scope_rows ${fits ? '<=' : '>'} ${limit} from counted)`;
   const sql = `with counted as materialized (
        select count(*) as scope_rows from (select 1 from vector_memories ${where} limit ${limit + 1}) scope
      ),
      exact as materialized (
-       select p.memory_id, min(p.embedding <=> ?) as distance
-         from memory_pieces p
-        where ${gate(true)} and p.embedding is not null and p.memory_id = any(array(
-                select id from vector_memories ${where} limit ${limit + 1}))
-        group by p.memory_id
-        order by distance, p.memory_id
+       select id as memory_id, least(embedding <=> ?, (select min(p.embedding <=> ?) from memory_pieces p where p.memory_id = scoped.id)) as distance
+         from (select id, embedding from vector_memories ${and(gate(true))} limit ${limit + 1}) scoped
+        order by distance nulls last, id
         limit ${k}
      ),
      approximate as materialized (
@@ -92,20 +91,24 @@ export async function searchPieces(
           order by p.embedding <=> ?
           limit ${HNSW_MAX_SCAN_TUPLES}
        ) nearest
-        where exists (select 1 from vector_memories m where m.id = nearest.memory_id ${where ? `and ${where.slice('where '.length)}` : ''})
+        where exists (select 1 from vector_memories m ${and('m.id = nearest.memory_id')})
         limit ${k * PIECES_PER_HIT}
      ),
      best as (
-       select memory_id, min(distance) as distance from (select * from exact union all select * from approximate) hits group by memory_id
+       select memory_id, min(distance) as distance from (select * from exact union all select * from approximate) hits
+        where distance is not null group by memory_id
      )
-     select ${SELECT_FIELDS.split(', ')
-       .map((field) => `m.${field}`)
-       .join(', ')}, best.distance
-       from best join vector_memories m on m.id = best.memory_id
-      order by best.distance, m.id
-      limit ${k}`;
-  const all = [...params, vector, ...params, vector, vector, ...params];
+     select counted.scope_rows, hits.* from counted left join (
+       select ${SELECT_FIELDS.split(', ')
+         .map((field) => `m.${field}`)
+         .join(', ')}, best.distance
+         from best join vector_memories m on m.id = best.memory_id
+        order by best.distance, m.id
+        limit ${k}) hits on true
+      order by hits.distance nulls last, hits.id`;
+  const all = [...params, vector, vector, ...params, vector, vector, ...params];
   options.onQuery?.({ sql, params: all });
-  const rows = await em.execute<HitRow[]>(sql, all);
-  return rows.map(toHit);
+  const rows = await em.execute<(Partial<HitRow> & { scope_rows: string | number })[]>(sql, all);
+  const hits = rows.filter((row): row is HitRow & { scope_rows: string } => row.id != null).map(toHit);
+  return { hits, exact: !rows[0] || Number(rows[0].scope_rows) <= limit };
 }
