@@ -76,9 +76,15 @@ async function nearestBySentences(
        select count(*) as scope_rows from (select 1 from vector_memories ${where} limit ${limit + 1}) scope
      ),
      exact as materialized (
-       select id as memory_id, least(embedding <=> ?, (select min(p.embedding <=> ?) from memory_pieces p where p.memory_id = scoped.id)) as distance
-         from (select id, embedding from vector_memories ${and(gate(true))} limit ${limit + 1}) scoped
-        order by distance nulls last, id
+       select scoped.id as memory_id, least(scoped.distance, sentences.distance) as distance
+         from (select id, embedding <=> ? as distance from vector_memories ${and(gate(true))} limit ${limit + 1}) scoped
+         left join (
+           select p.memory_id, min(p.embedding <=> ?) as distance
+             from memory_pieces p
+            where ${gate(true)} and p.memory_id = any(array(select id from vector_memories ${where} limit ${limit + 1}))
+            group by p.memory_id
+         ) sentences on sentences.memory_id = scoped.id
+        order by distance nulls last, scoped.id
         limit ${k}
      ),
      approximate as materialized (
@@ -91,7 +97,7 @@ async function nearestBySentences(
           order by p.embedding <=> ?
           limit ${HNSW_MAX_SCAN_TUPLES}
        ) nearest
-        where exists (select 1 from vector_memories m ${and('m.id = nearest.memory_id')})
+        where ${gate(false)} and exists (select 1 from vector_memories m ${and('m.id = nearest.memory_id')})
         limit ${k * PIECES_PER_HIT}
      ),
      best as (
@@ -106,7 +112,7 @@ async function nearestBySentences(
         order by best.distance, m.id
         limit ${k}) hits on true
       order by hits.distance nulls last, hits.id`;
-  const all = [...params, vector, vector, ...params, vector, vector, ...params];
+  const all = [...params, vector, ...params, vector, ...params, vector, vector, ...params];
   options.onQuery?.({ sql, params: all });
   const rows = await em.execute<(Partial<HitRow> & { scope_rows: string | number })[]>(sql, all);
   const hits = rows.filter((row): row is HitRow & { scope_rows: string } => row.id != null).map(toHit);
