@@ -211,7 +211,13 @@ describe('a card’s lorebook in the prompt', () => {
       },
     });
     await discord
-      .slashCommand({ name: 'chat', subcommand: 'start', options: { character: 'Sable', answers: 'all' }, userId: alice, channelId: channel.id })
+      .slashCommand({
+        name: 'chat',
+        subcommand: 'start',
+        options: { character: 'Sable', answers: 'all' },
+        userId: alice,
+        channelId: channel.id,
+      })
       .waitForResponse();
     await discord.waitForMessage(channel.id, (m) => Boolean(m.webhook_id) && m.content === 'Well met.', 15_000);
     const before = chats().length;
