@@ -109,9 +109,11 @@ export async function recall(em: EntityManager, embedder: Embedder, input: Recal
   const texts = own && own !== context ? [context, own] : [context];
   const [contextEmbedding, ownEmbedding = own ? contextEmbedding : undefined] = await embedder.embed(texts);
   if (!contextEmbedding) return [];
-  // Exchanges already in the recent window would only be dropped by the prompt builder: fetch enough to replace them.
-  const inWindow = new Set(input.recent.map((entry) => entry.id));
-  const fresh = (hit: MemoryHit) => !((hit.metadata?.messageIds as string[] | undefined) ?? []).some((id) => inWindow.has(id));
+  // Exchanges of the recent messages are fetched beside k others, not instead of them: the prompt builder drops those
+  // its window shows and keeps the rest, since a long history is fetched whole but only its newest part fits a small
+  // context (dropped here, an exchange 100 messages back was neither shown nor recalled at 8k).
+  const recent = new Set(input.recent.map((entry) => entry.id));
+  const isRecent = (hit: MemoryHit) => ((hit.metadata?.messageIds as string[] | undefined) ?? []).some((id) => recent.has(id));
   const fullText = options.fullText !== false;
   // Independent searches, each on its own fork (and so its own connection when the pool has several).
   const search = async (query: { embedding: number[]; text: string }, source: SourceOptions, scope: MemoryScope, spare = 0) => {
@@ -127,15 +129,16 @@ export async function recall(em: EntityManager, embedder: Embedder, input: Recal
     const close = near.filter((hit) => hit.similarity >= source.minSimilarity);
     const best = words[0]?.rank ?? 0;
     const matched = words.filter((hit) => hit.rank >= best * WORD_RANK_FLOOR);
-    return fuseRanks<MemoryHit>([close, matched])
+    const ranked = fuseRanks<MemoryHit>([close, matched])
       .map(({ item, score }) => ({
         item,
         score: item.memoryType === 'conversation' && onlyAsked(item.content) ? score * ASKED_WEIGHT : score,
       }))
       .sort((a, b) => b.score - a.score)
-      .map(({ item }) => item)
-      .filter(fresh)
-      .slice(0, source.k);
+      .map(({ item }) => item);
+    // The k best of the others, with the recent ones among them in their places.
+    let others = 0;
+    return ranked.filter((hit) => isRecent(hit) || others++ < source.k);
   };
   const contextQuery = { embedding: contextEmbedding, text: context };
   const shared = input.shared ?? 'server';

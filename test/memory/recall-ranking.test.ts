@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPrompt, type HistoryEntry } from '../../src/chat/prompt.js';
 import { DEFAULT_RETRIEVAL, onlyAsked, recall, type RetrievalOptions } from '../../src/chat/retrieval.js';
 import { Character, Conversation, User, type ICharacter, type IConversation } from '../../src/db/entities/index.js';
 import type { Embedder } from '../../src/embeddings/embedder.js';
@@ -79,6 +80,47 @@ describe('how recall ranks what it finds', () => {
     const conversation = (await ask(VECTORS_ONLY)).filter((memory) => memory.kind === 'conversation');
     expect(conversation).toHaveLength(DEFAULT_RETRIEVAL.conversation.k);
     expect(DEFAULT_RETRIEVAL.conversation.k).toBeGreaterThanOrEqual(40);
+  });
+
+  it('recalls an exchange of a message the history holds but a small context cannot show, and does not repeat one it shows', async () => {
+    // A long conversation: 300 messages fetched, the fact told in the 11th and 12th, the question last.
+    const work = em();
+    const long = work.create(Conversation, { discordChannelId: '231500000000000003', character: character.id }) as IConversation;
+    await work.flush();
+    await insertMemories(work, [
+      {
+        content: TOLD,
+        embedding: VECTORS[TOLD]!,
+        memoryType: 'conversation',
+        conversationId: long.id,
+        characterId: character.id,
+        metadata: { messageIds: ['h10', 'h11'] },
+      },
+    ]);
+    const history: HistoryEntry[] = Array.from({ length: 300 }, (_, i) => ({
+      id: `h${i}`,
+      role: i % 2 ? 'assistant' : 'user',
+      speaker: i % 2 ? 'Wren' : 'Nell',
+      content: i === 299 ? QUESTION : `Line ${i} about the weather and the market, and nothing else.`,
+    }));
+    const recalled = await recall(em(), embedder, { characterId: character.id, conversationId: long.id, recent: history, shared: 'off' });
+    expect(recalled.map((memory) => memory.content)).toContain(TOLD);
+    const told = recalled.find((memory) => memory.content === TOLD)!;
+    const promptAt = (contextWindow: number) =>
+      buildPrompt({
+        character: { name: 'Wren', personalityPrompt: 'A tea shop keeper.' },
+        history,
+        memories: recalled,
+        budget: { contextWindow, maxOutputTokens: 256 },
+      });
+    // 4k holds the newest 100 or so: the 11th message is not shown, so the exchange comes back as a memory.
+    const small = promptAt(4096);
+    expect(small.includedHistory).not.toContain('h10');
+    expect(small.includedMemories).toContain(told.id);
+    // 128k shows the whole history: the exchange is there already and is not repeated.
+    const large = promptAt(128_000);
+    expect(large.includedHistory).toContain('h10');
+    expect(large.includedMemories).not.toContain(told.id);
   });
 
   it('tells an exchange that only asked from one that said something', () => {
