@@ -63,6 +63,7 @@ const schema = z.object({
   HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(25_000),
+  JOB_LOCK_MS: z.coerce.number().int().min(5_000).max(600_000).default(30_000),
   SCENE_DEBOUNCE_MS: z.coerce.number().int().min(0).max(60_000).default(1500),
   NOTES_DELAY_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   USAGE_USER_MESSAGES_PER_MINUTE: z.coerce.number().int().min(0).default(20),
@@ -120,7 +121,11 @@ export interface Config {
   };
   readonly database: { readonly url?: string; readonly dataDir: string; readonly poolSize: number };
   /** `prefix`: the start of every key, so that several bots (or test runs) can share one Redis. */
-  readonly redis: { readonly url?: string; readonly prefix: string };
+  /**
+   * lockMs: how long a queue job and a conversation's reply stay locked to a worker that stopped renewing them (it
+   * died or lost Redis); their work is taken over by another worker after about twice this.
+   */
+  readonly redis: { readonly url?: string; readonly prefix: string; readonly lockMs: number };
   readonly embedding: {
     readonly dimension: number;
     readonly embedder: 'transformers' | 'use' | 'hashing' | 'openai' | 'ollama';
@@ -208,7 +213,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       webUrl: e.DISCORD_WEB_URL,
     },
     database: { url: e.DATABASE_URL, dataDir: e.DATA_DIR, poolSize: e.DATABASE_POOL_SIZE },
-    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
+    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX, lockMs: e.JOB_LOCK_MS },
     embedding: {
       dimension: e.EMBEDDING_DIMENSION,
       embedder: e.EMBEDDER,

@@ -70,8 +70,8 @@ export async function createDeps(config: Config, logger: Logger): Promise<OwnedD
     await database.close();
     throw error;
   }
-  const { url: redisUrl, prefix } = config.redis;
-  const queue = createJobQueue({ redisUrl, logger, prefix });
+  const { url: redisUrl, prefix, lockMs } = config.redis;
+  const queue = createJobQueue({ redisUrl, logger, prefix, lockMs });
   const locks = createLocks({ redisUrl, prefix });
   const drafts = createReplyDrafts({ redisUrl, prefix });
   const metrics = new Metrics();

@@ -6,7 +6,7 @@ describe('config', () => {
     const config = loadConfig({});
     expect(config.embedding.dimension).toBe(384);
     expect(config.database).toEqual({ url: undefined, dataDir: './data', poolSize: 10 });
-    expect(config.redis).toEqual({ url: undefined, prefix: 'dreamchat' });
+    expect(config.redis).toEqual({ url: undefined, prefix: 'dreamchat', lockMs: 30_000 });
     expect(() => loadConfig({ REDIS_PREFIX: 'a b' })).toThrow(/REDIS_PREFIX/);
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.database)).toBe(true);
@@ -17,6 +17,11 @@ describe('config', () => {
     expect(loadConfig({ EMBEDDING_THREADS: '0' }).embedding.threads).toBe(0);
     expect(() => loadConfig({ EMBEDDING_THREADS: '-1' })).toThrow(/EMBEDDING_THREADS/);
     expect(() => loadConfig({ EMBEDDING_THREADS: 'two' })).toThrow(/EMBEDDING_THREADS/);
+  });
+
+  it('locks jobs for JOB_LOCK_MS, at least 5 s', () => {
+    expect(loadConfig({ JOB_LOCK_MS: '5000' }).redis.lockMs).toBe(5000);
+    expect(() => loadConfig({ JOB_LOCK_MS: '1000' })).toThrow(/JOB_LOCK_MS/);
   });
 
   it('routes replies through the queue by default only with Redis, unless told', () => {

@@ -100,6 +100,8 @@ describe.runIf(databaseUrl && redisUrl)('graceful shutdown of npm run worker', (
         // Only the background queues: no replies, so no Discord token needed.
         REPLIES_IN_QUEUE: 'false',
         LOG_LEVEL: 'info',
+        // A job whose worker went away is taken over after two stalled-job checks this far apart (30 s by default).
+        JOB_LOCK_MS: '5000',
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -161,9 +163,8 @@ describe.runIf(databaseUrl && redisUrl)('graceful shutdown of npm run worker', (
       expect((await queue.getJob(INGEST_QUEUE, ingestJobId(id)))?.status).toBe('active');
       expect(await statusOf(id)).toBe('processing');
 
-      // The job's lock lapses (30 s) and the next worker's stalled-job check puts it back and runs it. BullMQ needs
-      // two checks 30 s apart (the first marks the job, the second moves it back), then the job runs: on a loaded
-      // machine that passed 80 s once, so the wait is long, and ends as soon as the job is done.
+      // The job's lock lapses (JOB_LOCK_MS, 5 s) and the next worker's stalled-job checks put it back and run it: BullMQ
+      // needs two checks 5 s apart (the first marks the job, the second moves it back). The wait ends when it is done.
       holdMs = 1;
       const second = await startWorker({});
       await expect.poll(() => statusOf(id), { timeout: 180_000, interval: 500 }).toBe('completed');

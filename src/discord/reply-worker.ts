@@ -25,6 +25,7 @@ export function startReplyWorkers(deps: Deps, discord: DiscordContext): void {
         orm: deps.database.orm,
         responder: deps.responder,
         locks: deps.locks,
+        lockTtlMs: deps.config.redis.lockMs,
         drafts: deps.drafts,
         queue: deps.queue,
         sinksFor: conversationSinks(deps, discord),

@@ -22,9 +22,9 @@ export interface BullmqJobQueueOptions {
   logger: Logger;
   /** Redis key prefix (default "dreamchat"); tests use a random one each. */
   prefix?: string;
-  /** A running job's lock, renewed at half this while it runs (default 30 s). Tests shorten it. */
+  /** A running job's lock, renewed at half this while it runs (default 30 s; JOB_LOCK_MS). */
   lockDurationMs?: number;
-  /** How often workers look for jobs whose lock expired (default 30 s). Tests shorten it. */
+  /** How often workers look for jobs whose lock expired (default 30 s; JOB_LOCK_MS). */
   stalledIntervalMs?: number;
 }
 
