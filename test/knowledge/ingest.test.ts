@@ -19,6 +19,7 @@ import { MemoryJobQueue } from '../../src/queue/memory-queue.js';
 import type { JobQueue } from '../../src/queue/job-queue.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { zipBomb } from '../support/zip-bomb.js';
+import { jobContext } from '../support/job-context.js';
 
 const DIMENSION = 256;
 let db: TestDatabase;
@@ -215,14 +216,7 @@ describe('knowledge ingestion end to end', () => {
       limits: { maxBytes: 1024 * 1024, timeoutMs: 2000, maxUnpackedBytes: 1024 * 1024 },
       attempts: 1,
     });
-    const context = {
-      id: 'x',
-      queue: INGEST_QUEUE,
-      attempt: 1,
-      logger: createLogger('silent'),
-      signal: new AbortController().signal,
-      updateProgress: async () => {},
-    };
+    const context = jobContext(INGEST_QUEUE, 'x');
     await handler({ knowledgeId: item.id }, context);
     expect(await em().count(VectorMemory, { knowledge: item.id })).toBe(before);
     await removeKnowledge(em(), actor, character, item.id);

@@ -15,12 +15,12 @@ import {
 } from '../../src/db/entities/index.js';
 import { HashingEmbedder } from '../../src/embeddings/hashing-embedder.js';
 import { UserError } from '../../src/errors.js';
-import { createLogger } from '../../src/logger.js';
 import { conversationIn, exportConversation, forget, setMemoryPaused } from '../../src/memory/control.js';
 import { deleteUserData } from '../../src/memory/delete-user-data.js';
 import { MEMORIZE_QUEUE, memorizeHandler } from '../../src/memory/memorize.js';
 import { saveSummary, summaryOf } from '../../src/memory/summary.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { jobContext } from '../support/job-context.js';
 
 const DIMENSION = 64;
 const guild = { id: '932000000000000001', name: 'Harbour' };
@@ -33,14 +33,7 @@ let aria: ICharacter;
 const embedder = new HashingEmbedder(DIMENSION);
 const em = () => db.orm.em.fork();
 const memorize = () => memorizeHandler({ orm: db.orm, embedder });
-const context = {
-  id: 'direct',
-  queue: MEMORIZE_QUEUE,
-  attempt: 1,
-  logger: createLogger('silent'),
-  signal: new AbortController().signal,
-  updateProgress: async () => {},
-};
+const context = jobContext(MEMORIZE_QUEUE);
 let channels = 0;
 let discordIds = 0n;
 

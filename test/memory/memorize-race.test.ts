@@ -6,10 +6,10 @@ import { deleteUserData } from '../../src/memory/delete-user-data.js';
 import { resolveActor, type Actor } from '../../src/core/identity.js';
 import { Message, VectorMemory, type ICharacter, type IMessage } from '../../src/db/entities/index.js';
 import { HashingEmbedder } from '../../src/embeddings/hashing-embedder.js';
-import { createLogger } from '../../src/logger.js';
 import { MEMORIZE_QUEUE, memorizeHandler } from '../../src/memory/memorize.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { waitFor } from '../support/wait-for.js';
+import { heldEmbedder, jobContext } from '../support/job-context.js';
 
 /**
  * A message deleted while memorize holds the rows of its exchange locked (issue 16, item 6): the deletion waits for
@@ -27,17 +27,7 @@ const embedder = new HashingEmbedder(DIMENSION);
 const em = () => db.orm.em.fork();
 const sql = <T>(query: string, params: unknown[] = []) => em().getConnection().execute<T[]>(query, params);
 const memorize = (replyId: string, using: Pick<HashingEmbedder, 'id' | 'dimension' | 'embed'> = embedder) =>
-  memorizeHandler({ orm: db.orm, embedder: using })(
-    { replyId },
-    {
-      id: 'race',
-      queue: MEMORIZE_QUEUE,
-      attempt: 1,
-      logger: createLogger('silent'),
-      signal: new AbortController().signal,
-      updateProgress: async () => {},
-    },
-  );
+  memorizeHandler({ orm: db.orm, embedder: using })({ replyId }, jobContext(MEMORIZE_QUEUE, 'race'));
 
 /** The backend of this database waiting for a lock while running a statement that starts with `start`, and who blocks it. */
 async function waitingOn(start: string): Promise<{ pid: number; blockers: number[] } | undefined> {
@@ -160,22 +150,7 @@ describe('memorize and delete-my-data at the same time', () => {
     });
     await work.flush();
     // The memory of the reply to Ione is being made (held in the embedder, its text read) while Marcus deletes his data.
-    let entered!: () => void;
-    const inEmbed = new Promise<void>((resolve) => (entered = resolve));
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let calls = 0;
-    const gated = {
-      id: embedder.id,
-      dimension: embedder.dimension,
-      embed: async (texts: string[]) => {
-        if (++calls === 1) {
-          entered();
-          await held;
-        }
-        return embedder.embed(texts);
-      },
-    };
+    const { embedder: gated, entered: inEmbed, release } = heldEmbedder(embedder);
     const memorizing = memorize(reply.id, gated);
     await inEmbed;
     await deleteUserData(em(), marcus.user.id);

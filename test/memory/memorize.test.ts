@@ -21,6 +21,7 @@ import { startFakeOpenAI } from '../fakes-llm/openai.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { waitFor } from '../support/wait-for.js';
 import { recordingSinks } from '../support/recording-sink.js';
+import { heldEmbedder, jobContext } from '../support/job-context.js';
 
 const DIMENSION = 256;
 const guild = { id: '931000000000000001', name: 'Harbour' };
@@ -182,14 +183,7 @@ describe('conversation memories', () => {
 
   it('are not kept while the conversation is paused or the character’s memory is off', async () => {
     const run = memorizeHandler({ orm: db.orm, embedder });
-    const context = {
-      id: 'direct',
-      queue: MEMORIZE_QUEUE,
-      attempt: 1,
-      logger: createLogger('silent'),
-      signal: new AbortController().signal,
-      updateProgress: async () => {},
-    };
+    const context = jobContext(MEMORIZE_QUEUE);
     const settings = (await em().findOneOrFail(Conversation, conversation.id)).settings;
     await em().nativeUpdate(Conversation, { id: conversation.id }, { settings: { ...settings, memoryPaused: true } });
     const paused = (await say(inn, ione, 'This one is off the record entirely.')).finished!.info.messageId;
@@ -230,33 +224,8 @@ describe('conversation memories', () => {
     const saidId = (await em().findOneOrFail(Message, { discordMessageId: said })).id;
     // The job runs again (a swipe, a retry) and is held in the middle, after it read the exchange, while Ione deletes
     // her Discord message; then it goes on.
-    let entered!: () => void;
-    const inEmbed = new Promise<void>((resolve) => (entered = resolve));
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let calls = 0;
-    const gated = {
-      id: embedder.id,
-      dimension: embedder.dimension,
-      embed: async (texts: string[]) => {
-        if (++calls === 1) {
-          entered();
-          await held;
-        }
-        return embedder.embed(texts);
-      },
-    };
-    const run = memorizeHandler({ orm: db.orm, embedder: gated })(
-      { replyId },
-      {
-        id: 'race',
-        queue: MEMORIZE_QUEUE,
-        attempt: 1,
-        logger: createLogger('silent'),
-        signal: new AbortController().signal,
-        updateProgress: async () => {},
-      },
-    );
+    const { embedder: gated, entered: inEmbed, release } = heldEmbedder(embedder);
+    const run = memorizeHandler({ orm: db.orm, embedder: gated })({ replyId }, jobContext(MEMORIZE_QUEUE, 'race'));
     await inEmbed;
     expect(await deleteUserMessage(em(), said)).toBe(true);
     release();

