@@ -120,10 +120,10 @@ export interface Config {
     readonly webUrl: string;
   };
   readonly database: { readonly url?: string; readonly dataDir: string; readonly poolSize: number };
-  /** `prefix`: the start of every key, so that several bots (or test runs) can share one Redis. */
   /**
-   * lockMs: how long a queue job and a conversation's reply stay locked to a worker that stopped renewing them (it
-   * died or lost Redis); their work is taken over by another worker after about twice this.
+   * `prefix`: the start of every key, so that several bots (or test runs) can share one Redis. `lockMs`: how long a
+   * queue job and a conversation's reply stay locked to a worker that stopped renewing them (it died or lost Redis);
+   * another worker takes their work over after about twice this.
    */
   readonly redis: { readonly url?: string; readonly prefix: string; readonly lockMs: number };
   readonly embedding: {
