@@ -23,6 +23,7 @@ import type { FakeServer } from './fakes-llm/fake-server.js';
 import { startFakeOpenAI } from './fakes-llm/openai.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { recordingSinks } from './support/recording-sink.js';
+import { fakeProviderEnv } from './support/fake-env.js';
 
 const logger = createLogger('silent');
 
@@ -64,12 +65,7 @@ describe('GET /metrics of a running bot', () => {
     const config = loadConfig({
       DATABASE_URL: db.url,
       ...(inject('embedded') ? { DATABASE_POOL_SIZE: '1' } : {}),
-      EMBEDDER: 'hashing',
-      EMBEDDING_DIMENSION: '64',
-      OPENAI_API_KEY: 'sk-test',
-      OPENAI_BASE_URL: fake.url,
-      OPENAI_MODEL: 'fake-model',
-      LOG_LEVEL: 'silent',
+      ...fakeProviderEnv(fake),
     });
     deps = await createDeps(config, logger);
     await startWorkers(deps);

@@ -5,6 +5,7 @@ import { removeMessages } from '../memory/control.js';
 import { queueMemorize } from '../memory/memorize.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import type { HistoryEntry } from './prompt.js';
+import { speakerName } from '../core/speaker.js';
 
 /**
  * How many stored messages the prompt builder is offered at most. The window itself is chosen by tokens
@@ -98,7 +99,7 @@ function toHistoryEntry(row: HistoryRow): HistoryEntry {
     id: row.id,
     at: new Date(row.created_at),
     role: row.role,
-    speaker: row.role === 'assistant' ? (row.character_name ?? 'Character') : (row.author_name ?? 'Someone'),
+    speaker: speakerName(row.role, row.character_name, row.author_name),
     content: row.content,
     ...(row.author_id ? { authorId: row.author_id } : {}),
     ...(row.persona?.id ? { persona: { id: row.persona.id, nsfw: row.persona.nsfw === true } } : {}),

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PreparedImage } from './prepare.js';
+import { uuidArray } from '../core/uuid.js';
 
 /** A stored image without its bytes, as the prompt and memory read it. */
 export interface StoredImage {
@@ -31,7 +32,7 @@ export async function imagesOf(em: EntityManager, messageIds: string[]): Promise
   >(
     `select id, message_id, position, mime_type, width, height, caption from message_images
       where message_id = any(?::uuid[]) order by position`,
-    [`{${messageIds.join(',')}}`],
+    [uuidArray(messageIds)],
   );
   const order = new Map(messageIds.map((id, i) => [id, i]));
   return rows
@@ -51,7 +52,7 @@ export async function imagesOf(em: EntityManager, messageIds: string[]): Promise
 export async function imageBytes(em: EntityManager, ids: string[]): Promise<Map<string, Buffer>> {
   if (!ids.length) return new Map();
   const rows = await em.execute<{ id: string; data: Buffer }[]>(`select id, data from message_images where id = any(?::uuid[])`, [
-    `{${ids.join(',')}}`,
+    uuidArray(ids),
   ]);
   return new Map(rows.map((row) => [row.id, row.data]));
 }

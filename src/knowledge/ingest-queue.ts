@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { JobQueue } from '../queue/job-queue.js';
+import { uuidArray } from '../core/uuid.js';
 
 export const INGEST_QUEUE = 'ingest';
 
@@ -33,7 +34,7 @@ async function inFlightPerShare(em: EntityManager, ids: string[]): Promise<Map<s
      )
      select i.id, (select count(*) from items o where o.share = i.share and o.status in ('pending', 'processing'))::int as in_flight
      from items i where i.id = any(?::uuid[])`,
-    [`{${ids.join(',')}}`, `{${ids.join(',')}}`],
+    [uuidArray(ids), uuidArray(ids)],
   );
   return new Map(rows.map((row) => [row.id, Number(row.in_flight)]));
 }

@@ -4,6 +4,7 @@ import { Conversation, Message, type IConversation } from '../db/entities/index.
 import { UserError } from '../errors.js';
 import { isMemoryPaused } from './memorize.js';
 import { BUMP_FORGOTTEN, summaryOf } from './summary.js';
+import { uuidArray } from '../core/uuid.js';
 
 /** What /memory forget removes: one message, the messages after a time, or everything. */
 export type ForgetRange = { discordMessageId: string } | { since: Date } | { everything: true };
@@ -82,14 +83,14 @@ export async function removeMessages(
     tx.execute<{ affectedRows: number }>(
       `delete from vector_memories where conversation_id = ?
           and (message_id = any(?::uuid[]) or jsonb_exists_any(metadata->'messageIds', ?::text[]))`,
-      [conversationId, pgArray(ids), pgArray(ids)],
+      [conversationId, uuidArray(ids), uuidArray(ids)],
       'run',
     );
   const before = await deleteQuoting();
   // Notes about a person go with any message they came from (all of this conversation's, when forgetting everything).
   await tx.execute(
     `delete from person_notes where conversation_id = ? and (jsonb_exists_any(message_ids, ?::text[]) or ?)`,
-    [conversationId, pgArray(ids), options.everything === true],
+    [conversationId, uuidArray(ids), options.everything === true],
     'run',
   );
   // A pinned message is unpinned by being deleted (messages.pinned_at).
@@ -155,11 +156,6 @@ export async function* exportConversation(em: EntityManager, conversation: IConv
     if (page.length < 500) return;
     after = { createdAt: page.at(-1)!.createdAt, id: page.at(-1)!.id };
   }
-}
-
-/** A PostgreSQL array literal of ids (uuids: no quoting needed). */
-export function pgArray(ids: string[]): string {
-  return `{${ids.join(',')}}`;
 }
 
 /** The conversation's settings as stored now (another process may have changed them). */

@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Conversation, Message, Persona, User } from '../db/entities/index.js';
-import { pgArray } from './control.js';
 import { removeQuotesOf } from './quotes.js';
 import { BUMP_FORGOTTEN } from './summary.js';
+import { uuidArray } from '../core/uuid.js';
 
 /**
  * Deletes everything of a person: their messages, the character replies written to answer them (which may retell
@@ -66,7 +66,7 @@ export async function deleteUserData(
            from unnest(?::uuid[], ?::timestamptz[]) as t(id, since)
           where c.id = t.id`,
         [
-          pgArray(touched.map((row) => row.conversation_id)),
+          uuidArray(touched.map((row) => row.conversation_id)),
           `{${touched.map((row) => `"${new Date(row.since).toISOString()}"`).join(',')}}`,
         ],
         'run',

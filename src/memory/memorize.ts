@@ -7,6 +7,7 @@ import { insertPieces, piecesOf } from './pieces.js';
 import { insertMemories } from './vector-store.js';
 import { imagesOf, withImageNotes } from '../images/store.js';
 import { worthRemembering } from './worth.js';
+import { uuidArray } from '../core/uuid.js';
 
 export const MEMORIZE_QUEUE = 'memorize';
 
@@ -137,7 +138,7 @@ async function memorizeExchange(
     const ids = exchange.map((message) => message.id);
     const still = await tx.execute<{ id: string; content: string }[]>(
       'select id, content from messages where id = any(?::uuid[]) order by id for update',
-      [`{${ids.join(',')}}`],
+      [uuidArray(ids)],
     );
     // The reply gone (forgotten, deleted): nothing to remember. Another message gone, or one rewritten (an edit,
     // delete-my-data blanking out someone's words): the exchange is read again.

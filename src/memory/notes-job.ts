@@ -6,6 +6,8 @@ import { exchangeOf, isMemoryPaused } from './memorize.js';
 import { notesAbout, mergeNotes, type FoundNote } from './notes.js';
 import { type NoteLine, notesRequest, parseNotes } from './notes-extract.js';
 import { worthRemembering } from './worth.js';
+import { speakerName } from '../core/speaker.js';
+import { uuidArray } from '../core/uuid.js';
 
 export const NOTES_QUEUE = 'notes';
 /** How long after a reply note-taking runs, by default (NOTES_DELAY_MS). */
@@ -101,7 +103,7 @@ export function notesHandler(deps: { orm: MikroORM; resolveModel: ModelResolver 
       const still = new Set(
         (
           await tx.execute<{ id: string }[]>(`select id from messages where id = any(?::uuid[])`, [
-            `{${lines.map((l) => l.messageId).join(',')}}`,
+            uuidArray(lines.map((l) => l.messageId)),
           ])
         ).map((row) => row.id),
       );
@@ -143,7 +145,7 @@ async function markRead(em: EntityManager, ids: string[]): Promise<void> {
   if (!ids.length) return;
   await em.execute(
     `update messages set metadata = coalesce(metadata, '{}'::jsonb) || '{"notesRead": true}'::jsonb where id = any(?::uuid[])`,
-    [`{${ids.join(',')}}`],
+    [uuidArray(ids)],
     'run',
   );
 }
@@ -155,7 +157,7 @@ function lineOf(message: IMessage, userId: string): NoteLine {
   return {
     messageId: message.id,
     own,
-    speaker: message.role === 'assistant' ? (message.character?.name ?? 'Character') : (message.authorName ?? 'Someone'),
+    speaker: speakerName(message.role, message.character?.name, message.authorName),
     text: text.length > LINE_CHARS ? `${text.slice(0, LINE_CHARS)}…` : text,
     ...(persona ? { persona } : {}),
   };

@@ -4,6 +4,7 @@ import type { PromptPin } from '../chat/prompt.js';
 import type { IConversation } from '../db/entities/index.js';
 import { UserError } from '../errors.js';
 import { assertCanManageMemory } from './control.js';
+import { speakerName } from '../core/speaker.js';
 
 /** Pinned messages per conversation, at most: each is in every prompt, so a few. */
 export const PINS_PER_CONVERSATION = 5;
@@ -74,7 +75,7 @@ export async function pinsOf(em: EntityManager, conversationId: string): Promise
   );
   return rows.map((row) => ({
     id: row.id,
-    speaker: row.role === 'assistant' ? (row.character_name ?? 'Character') : (row.author_name ?? 'Someone'),
+    speaker: speakerName(row.role, row.character_name, row.author_name),
     content: row.content,
     ...(row.discord_message_id ? { discordMessageId: row.discord_message_id } : {}),
     pinnedAt: new Date(row.pinned_at),

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { uuidArray } from '../core/uuid.js';
 
 /** A run of at least this many words copied from a deleted person's messages is blanked out of what stays. */
 export const QUOTE_MIN_WORDS = 6;
@@ -116,7 +117,7 @@ export async function removeQuotesOf(tx: EntityManager, userId: string): Promise
     if (memories.length) {
       const deleted = await tx.execute<{ message_id: string | null }[]>(
         'delete from vector_memories where id = any(?::uuid[]) returning message_id',
-        [`{${memories.join(',')}}`],
+        [uuidArray(memories)],
       );
       for (const row of deleted) if (row.message_id) rememorize.add(row.message_id);
     }

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import pgvector from 'pgvector';
 import type { Embedder } from '../embeddings/embedder.js';
 import { insertPieces, piecesOf } from './pieces.js';
+import { uuidArray } from '../core/uuid.js';
 
 const INDEX = 'idx_vector_memories_embedding';
 const PIECES_INDEX = 'idx_memory_pieces_embedding';
@@ -100,7 +101,7 @@ async function reembedBatch(em: EntityManager, embedder: Embedder, rows: { id: s
     );
     const conversation = rows.filter((_, index) => pieces[index] !== undefined).map((row) => row.id);
     if (conversation.length)
-      await tx.execute('delete from memory_pieces where memory_id = any(?::uuid[])', [`{${conversation.join(',')}}`], 'run');
+      await tx.execute('delete from memory_pieces where memory_id = any(?::uuid[])', [uuidArray(conversation)], 'run');
     for (const [index, row] of rows.entries()) {
       const list = pieces[index] ?? [];
       await insertPieces(

@@ -3,7 +3,8 @@ import type { MessageRef } from '../chat/prompt.js';
 import type { ReplySource } from '../chat/responder.js';
 import { replyPressedIn } from '../chat/pressed-reply.js';
 import { CharacterKnowledge } from '../db/entities/index.js';
-import { isUuid } from '../core/uuid.js';
+import { isUuid, uuidArray } from '../core/uuid.js';
+import { speakerName } from '../core/speaker.js';
 
 /** One line of a reply's Sources: what it was, how close it was, where it came from, and its text as stored now. */
 export interface ShownSource extends ReplySource {
@@ -47,7 +48,7 @@ export async function replySources(
   const [memories, lore] = await Promise.all([
     memoryIds.length
       ? em.execute<{ id: string; content: string }[]>(`select id, content from vector_memories where id = any(?::uuid[])`, [
-          `{${memoryIds.join(',')}}`,
+          uuidArray(memoryIds),
         ])
       : [],
     loreIds.length ? em.find(CharacterKnowledge, { id: { $in: loreIds } }, { populate: ['rawContent'] }) : [],
@@ -59,7 +60,7 @@ export async function replySources(
   for (const note of noteIds.length
     ? await em.execute<{ id: string; content: string; user_id: string }[]>(
         'select id, content, user_id from person_notes where id = any(?::uuid[])',
-        [`{${noteIds.join(',')}}`],
+        [uuidArray(noteIds)],
       )
     : []) {
     texts.set(note.id, note.content);
@@ -111,12 +112,12 @@ async function pinnedMessages(
        from messages m join conversations c on c.id = m.conversation_id
        left join guilds g on g.id = c.guild_id left join characters ch on ch.id = m.character_id
       where m.conversation_id = ? and m.id = any(?::uuid[])`,
-    [conversationId, `{${ids.join(',')}}`],
+    [conversationId, uuidArray(ids)],
   );
   return rows.map((row) => ({
     id: row.id,
     content: row.content,
-    speaker: row.role === 'assistant' ? (row.character_name ?? 'Character') : (row.author_name ?? 'Someone'),
+    speaker: speakerName(row.role, row.character_name, row.author_name),
     ...(row.discord_message_id
       ? { jump: { ...(row.guild_id ? { guildId: row.guild_id } : {}), channelId: row.channel_id, messageId: row.discord_message_id } }
       : {}),
@@ -128,7 +129,7 @@ async function imagesSeen(em: EntityManager, ids: string[]): Promise<ShownImage[
   if (!ids.length) return [];
   const rows = await em.execute<{ id: string; caption: string | null; author_name: string | null }[]>(
     `select i.id, i.caption, m.author_name from message_images i join messages m on m.id = i.message_id where i.id = any(?::uuid[])`,
-    [`{${ids.join(',')}}`],
+    [uuidArray(ids)],
   );
   const found = new Map(rows.map((row) => [row.id, row]));
   return ids.map((id): ShownImage => {

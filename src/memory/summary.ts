@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { Character, Conversation, Guild, Message, User, type IConversation, type IMessage } from '../db/entities/index.js';
 import type { ModelResolver } from '../chat/responder.js';
 import type { JobContext, JobQueue } from '../queue/job-queue.js';
+import { speakerName } from '../core/speaker.js';
 
 export const SUMMARIZE_QUEUE = 'summarize';
 
@@ -182,7 +183,7 @@ async function unsummarized(
 }
 
 function line(message: IMessage): string {
-  const speaker = message.role === 'assistant' ? (message.character?.name ?? 'Character') : (message.authorName ?? 'Someone');
+  const speaker = speakerName(message.role, message.character?.name, message.authorName);
   const text = message.content.length > 1200 ? `${message.content.slice(0, 1200)}…` : message.content;
   return `${speaker}: ${text}`;
 }

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { HistoryEntry, PromptPersonas } from '../chat/prompt.js';
+import { uuidArray } from '../core/uuid.js';
 
 /**
  * The personas people speak as in `history`, each described once: the one
@@ -22,7 +23,7 @@ export async function personasIn(em: EntityManager, history: HistoryEntry[], ans
   if (!latest.size) return { others: [] };
   const rows = await em.execute<{ id: string; description: string; is_nsfw: boolean }[]>(
     `select id, description, is_nsfw from personas where id = any(?::uuid[])`,
-    [`{${[...latest.keys()].join(',')}}`],
+    [uuidArray([...latest.keys()])],
   );
   const described = new Map(
     rows

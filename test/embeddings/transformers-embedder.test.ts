@@ -9,6 +9,9 @@ import { TransformersEmbedder } from '../../src/embeddings/transformers-embedder
 /** A BERT with random weights made by bench/models/make-bert.ts (2 layers, 32 hidden), committed so CI needs no download. */
 const MODELS = fileURLToPath(new URL('../fixtures/models', import.meta.url));
 const TINY = 'dreamchat/tiny-bert-random';
+/** The tiny local model with the given options. */
+const tiny = (options: Partial<ConstructorParameters<typeof TransformersEmbedder>[0]> = {}) =>
+  new TransformersEmbedder({ model: TINY, dimension: 32, cacheDir: MODELS, allowRemote: false, ...options });
 const cosine = (a: number[], b: number[]) => a.reduce((sum, value, i) => sum + value * b[i]!, 0);
 const TEXTS = [
   'Hello there.',
@@ -20,7 +23,7 @@ const TEXTS = [
 
 describe('TransformersEmbedder on a local model (remote models off)', () => {
   it('loads the model from its directory and gives unit-length vectors of its size, in input order, whatever the batch', async () => {
-    const embedder = new TransformersEmbedder({ model: TINY, dimension: 32, cacheDir: MODELS, allowRemote: false, batchSize: 2 });
+    const embedder = tiny({ batchSize: 2 });
     const together = await embedder.embed(TEXTS);
     expect(together).toHaveLength(TEXTS.length);
     for (const vector of together) {
@@ -42,14 +45,7 @@ describe('TransformersEmbedder on a local model (remote models off)', () => {
     // The embedder sorts by length; one batch of all of them is what the pipeline is given here.
     const sorted = [...TEXTS].sort((a, b) => a.length - b.length);
     for (const quantized of [true, false]) {
-      const embedder = new TransformersEmbedder({
-        model: TINY,
-        dimension: 32,
-        cacheDir: MODELS,
-        allowRemote: false,
-        quantized,
-        batchCharacters: Infinity,
-      });
+      const embedder = tiny({ quantized, batchCharacters: Infinity });
       const extractor = await pipeline('feature-extraction', TINY, { quantized });
       const expected = (await extractor(sorted, { pooling: 'mean', normalize: true })).tolist() as number[][];
       const vectors = await embedder.embed(sorted);
@@ -61,22 +57,8 @@ describe('TransformersEmbedder on a local model (remote models off)', () => {
     // int8 activations are quantized with one range per batch (DynamicQuantizeLinear), so a text's vector moves
     // slightly with its batch mates, as it did with batches of 32.
     for (const quantized of [true, false]) {
-      const whole = await new TransformersEmbedder({
-        model: TINY,
-        dimension: 32,
-        cacheDir: MODELS,
-        allowRemote: false,
-        quantized,
-        batchCharacters: Infinity,
-      }).embed(TEXTS);
-      const cut = await new TransformersEmbedder({
-        model: TINY,
-        dimension: 32,
-        cacheDir: MODELS,
-        allowRemote: false,
-        quantized,
-        batchCharacters: 60,
-      }).embed(TEXTS);
+      const whole = await tiny({ quantized, batchCharacters: Infinity }).embed(TEXTS);
+      const cut = await tiny({ quantized, batchCharacters: 60 }).embed(TEXTS);
       if (!quantized) expect(cut).toEqual(whole);
       for (const [i, vector] of cut.entries()) expect(cosine(vector, whole[i]!), TEXTS[i]).toBeGreaterThan(0.9999);
     }
@@ -85,7 +67,7 @@ describe('TransformersEmbedder on a local model (remote models off)', () => {
   it('pools by the mean of the token vectors and normalises, in both the int8 and the float model', async () => {
     const { pipeline } = await import('@xenova/transformers');
     for (const quantized of [true, false]) {
-      const embedder = new TransformersEmbedder({ model: TINY, dimension: 32, cacheDir: MODELS, allowRemote: false, quantized });
+      const embedder = tiny({ quantized });
       const [vector] = await embedder.embed([TEXTS[1]!]);
       // The same model's token vectors, unpooled: their mean, scaled to unit length, is the sentence vector.
       const extractor = await pipeline('feature-extraction', TINY, { quantized });

@@ -14,6 +14,7 @@ import type { FakeServer, RecordedRequest } from '../fakes-llm/fake-server.js';
 import { startFakeOpenAI } from '../fakes-llm/openai.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { recordingSinks } from '../support/recording-sink.js';
+import { fakeProviderEnv } from '../support/fake-env.js';
 
 /**
  * The terminal's wait for memory work (`npm run chat`, at the end of input and with --wait-memory) covers the notes
@@ -38,13 +39,8 @@ beforeAll(async () => {
   fake = await startFakeOpenAI();
   const config = loadConfig({
     DATABASE_URL: db.url,
-    EMBEDDER: 'hashing',
-    EMBEDDING_DIMENSION: '64',
-    OPENAI_API_KEY: 'sk-test',
-    OPENAI_BASE_URL: fake.url,
-    OPENAI_MODEL: 'fake-model',
+    ...fakeProviderEnv(fake),
     NOTES_DELAY_MS: String(NOTES_DELAY_MS),
-    HEALTH_PORT: '0',
   });
   deps = await createDeps(terminalConfig(config), createLogger('silent'));
   await startWorkers(deps);
