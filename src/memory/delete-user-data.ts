@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Conversation, Message, Persona, User } from '../db/entities/index.js';
-import { removeQuotesOf } from './quotes.js';
+import { removeQuotesOf, type SpokenIn } from './quotes.js';
 import { BUMP_FORGOTTEN } from './summary.js';
 import { uuidArray } from '../core/uuid.js';
 
@@ -19,9 +19,10 @@ export async function deleteUserData(
   return em.transactional(async (tx) => {
     // Their characters go with the user row; their ids let the caller drop what lives outside the database (pictures).
     const characters = await tx.execute<{ id: string }[]>('select id from characters where user_id = ?', [userId]);
-    // Where they spoke, and since when: a running summary reaching that far covers their messages.
-    const touched = await tx.execute<{ conversation_id: string; since: Date }[]>(
-      'select conversation_id, min(created_at) as since from messages where author_id = ? group by conversation_id',
+    // Where they spoke, since when and what: a running summary reaching that far covers their messages; what the
+    // character repeated of their words is found by those words.
+    const touched = await tx.execute<SpokenIn[]>(
+      `select conversation_id, min(created_at) as since, array_agg(content) as texts from messages where author_id = ? group by conversation_id`,
       [userId],
     );
     const deleteMemories = () =>
@@ -51,7 +52,7 @@ export async function deleteUserData(
     );
     // Before their messages go (quotes are found by their words), after the replies that name them.
     await forgetTracesOf(tx, userId);
-    const quotes = await removeQuotesOf(tx, userId);
+    const quotes = await removeQuotesOf(tx, userId, touched);
     // Again after the messages: a memorize job holding them locked stores its memory first, and it is deleted here.
     const messages = await tx.nativeDelete(Message, { author: userId });
     const memories = { affectedRows: before.affectedRows + (await deleteMemories()).affectedRows };

@@ -68,6 +68,13 @@ export class QuoteFinder {
   }
 }
 
+/** A conversation a person spoke in: since when, and what they wrote there. */
+export interface SpokenIn {
+  conversation_id: string;
+  since: Date;
+  texts: string[];
+}
+
 /** Rows read per query while rewriting a conversation's texts. */
 const PAGE = 500;
 
@@ -76,14 +83,14 @@ const PAGE = 500;
  * spoke in: replies to other people and their alternatives, notes about other people, and a summary written by
  * hand (summaries that cover their messages are deleted, not rewritten). Memories that quote them are deleted: their
  * vectors were made from the words. Other people's own messages stay as they wrote them. Call inside the deletion's
- * transaction, while the person's messages are still there; returns how many texts changed and the replies whose
- * memory should be made again from what is left.
+ * transaction, with the person's messages (`spoken`) read before they go; returns how many texts changed and the
+ * replies whose memory should be made again from what is left.
  */
-export async function removeQuotesOf(tx: EntityManager, userId: string): Promise<{ rewritten: number; rememorize: string[] }> {
-  const spoken = await tx.execute<{ conversation_id: string; since: Date; texts: string[] }[]>(
-    `select conversation_id, min(created_at) as since, array_agg(content) as texts from messages where author_id = ? group by conversation_id`,
-    [userId],
-  );
+export async function removeQuotesOf(
+  tx: EntityManager,
+  userId: string,
+  spoken: SpokenIn[],
+): Promise<{ rewritten: number; rememorize: string[] }> {
   let rewritten = 0;
   const rememorize = new Set<string>();
   for (const { conversation_id: conversationId, since, texts } of spoken) {

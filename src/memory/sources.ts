@@ -45,28 +45,27 @@ export async function replySources(
   const loreIds = idsOf(['lore']);
   const noteIds = idsOf(['note']);
   const pinIds = idsOf(['pin']);
-  const [memories, lore] = await Promise.all([
+  const [memories, lore, notes, pinned] = await Promise.all([
     memoryIds.length
       ? em.execute<{ id: string; content: string }[]>(`select id, content from vector_memories where id = any(?::uuid[])`, [
           uuidArray(memoryIds),
         ])
       : [],
     loreIds.length ? em.find(CharacterKnowledge, { id: { $in: loreIds } }, { populate: ['rawContent'] }) : [],
+    noteIds.length
+      ? em.execute<{ id: string; content: string; user_id: string }[]>(
+          'select id, content, user_id from person_notes where id = any(?::uuid[])',
+          [uuidArray(noteIds)],
+        )
+      : [],
+    pinnedMessages(em, conversation.id, pinIds),
   ]);
   const texts = new Map<string, string>(memories.map((row) => [row.id, row.content]));
   for (const item of lore) texts.set(item.id, (item.metadata as { inline?: string }).inline ?? item.rawContent ?? '');
   // Notes: whose each is, read now (only the person it is about sees its text).
-  const noteOwners = new Map<string, string>();
-  for (const note of noteIds.length
-    ? await em.execute<{ id: string; content: string; user_id: string }[]>(
-        'select id, content, user_id from person_notes where id = any(?::uuid[])',
-        [uuidArray(noteIds)],
-      )
-    : []) {
-    texts.set(note.id, note.content);
-    noteOwners.set(note.id, note.user_id);
-  }
-  const pins = new Map((await pinnedMessages(em, conversation.id, pinIds)).map((pin) => [pin.id, pin]));
+  const noteOwners = new Map(notes.map((note) => [note.id, note.user_id]));
+  for (const note of notes) texts.set(note.id, note.content);
+  const pins = new Map(pinned.map((pin) => [pin.id, pin]));
   for (const pin of pins.values()) texts.set(pin.id, pin.content);
   const sources = stored.map((source): ShownSource => {
     const text = texts.get(source.id);
