@@ -3,12 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeDiscord, type FakeDiscord } from './discord-fake/index.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { tsEntryArgs } from './support/process-start.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const redisUrl = process.env.REDIS_URL;
 
 /** Real servers only: shards are processes of their own, sharing the database and Redis. */
@@ -28,7 +27,7 @@ describe.runIf(process.env.DATABASE_URL && redisUrl)('npm run start:shards', () 
 
   it('applies the migrations once, starts a gateway process per shard, and stops them all on SIGTERM', async () => {
     const cwd = await mkdtemp(path.join(tmpdir(), 'dreamchat-shards-'));
-    const child = spawn(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), path.join(ROOT, 'src/shards.ts')], {
+    const child = spawn(process.execPath, tsEntryArgs('src/shards.ts'), {
       cwd,
       env: {
         PATH: process.env.PATH ?? '',

@@ -5,7 +5,6 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCharacter } from '../src/characters/characters.js';
@@ -15,9 +14,8 @@ import { addKnowledge, INGEST_QUEUE, ingestJobId } from '../src/knowledge/knowle
 import { createLogger } from '../src/logger.js';
 import { BullmqJobQueue } from '../src/queue/bullmq-queue.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { PROCESS_START_MS } from './support/process-start.js';
+import { PROCESS_START_MS, tsEntryArgs } from './support/process-start.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const databaseUrl = process.env.DATABASE_URL;
 const redisUrl = process.env.REDIS_URL;
 const TEXT = 'The lighthouse keeper counts ships every night and writes their names in a blue book. '.repeat(30);
@@ -86,7 +84,7 @@ describe.runIf(databaseUrl && redisUrl)('graceful shutdown of npm run worker', (
 
   async function startWorker(env: Record<string, string>): Promise<WorkerProcess> {
     const cwd = await mkdtemp(path.join(tmpdir(), 'dreamchat-worker-'));
-    const child = spawn(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), path.join(ROOT, 'src/worker.ts')], {
+    const child = spawn(process.execPath, tsEntryArgs('src/worker.ts'), {
       cwd,
       env: {
         PATH: process.env.PATH ?? '',

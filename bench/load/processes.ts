@@ -4,11 +4,11 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tsEntryArgs } from '../../test/support/process-start.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 
-/** One bot process (`tsx src/main.ts` or `tsx src/worker.ts`), its output kept in a file. */
+/** One bot process (`src/main.ts` or `src/worker.ts` in Node with tsx's loader), its output kept in a file. */
 export interface BotProcess {
   name: string;
   child: ChildProcess;
@@ -27,7 +27,7 @@ export async function startBotProcess(options: {
   const healthPort = await freePort();
   const logFile = path.join(options.logDir, `${options.name}.log`);
   const log = createWriteStream(logFile);
-  const child = spawn(TSX, [options.entry], {
+  const child = spawn(process.execPath, tsEntryArgs(options.entry), {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env, HEALTH_PORT: String(healthPort) },
     stdio: ['ignore', 'pipe', 'pipe'],

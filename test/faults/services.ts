@@ -5,12 +5,10 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { PROCESS_START_MS } from '../support/process-start.js';
+import { PROCESS_START_MS, tsEntryArgs } from '../support/process-start.js';
 
 /** Private servers and child processes for the fault tests, each on a free port, killed and restarted at will. */
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 
 export const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
@@ -195,9 +193,7 @@ export class EntryProcess {
 
   static async start(script: string, env: Record<string, string>, readyLine: string): Promise<EntryProcess> {
     const cwd = await mkdtemp(path.join(tmpdir(), 'dreamchat-fault-proc-'));
-    // Node itself with tsx's loader, not the tsx CLI: the CLI runs the script in a child, which SIGKILL would orphan.
-    const loader = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-    const child = spawn(process.execPath, ['--import', loader, path.join(ROOT, script)], {
+    const child = spawn(process.execPath, tsEntryArgs(script), {
       cwd,
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
