@@ -159,7 +159,8 @@ const PIECE_NOISE = 0.3;
 
 /**
  * Sentence vectors (memory_pieces) for every conversation memory without them: its own vector plus noise, so that
- * searchExchanges has the table it has in production; the pieces' HNSW index is built once afterwards.
+ * searchExchanges has the table it has in production, a memory's pieces side by side as memorize writes them
+ * (unordered, each of a scope's pieces sat on a heap page of its own); the pieces' HNSW index is built once afterwards.
  */
 async function loadPieces(orm: MikroORM, rows: number, dimension: number): Promise<void> {
   const em = orm.em.fork();
@@ -170,7 +171,8 @@ async function loadPieces(orm: MikroORM, rows: number, dimension: number): Promi
      select m.id, 'sentence ' || g, m.embedding + (select array_agg((random() - 0.5) * ${scale}) from generate_series(1, ${dimension}) d
                                                     where g > 0 and m.id is not null)::vector
        from vector_memories m cross join generate_series(1, ${PIECES}) g
-      where m.memory_type = 'conversation' and not exists (select 1 from memory_pieces p where p.memory_id = m.id)`,
+      where m.memory_type = 'conversation' and not exists (select 1 from memory_pieces p where p.memory_id = m.id)
+      order by m.id, g`,
     [],
     'run',
   );
